@@ -1,0 +1,209 @@
+"""Settings: one frozen object, built once in `main()` and passed down.
+
+Sources, highest priority first: keyword arguments, environment variables (`CODEMONKEY_*`,
+plus the providers' standard variables such as `ANTHROPIC_API_KEY`), a YAML config file
+(`CODEMONKEY_CONFIG`, or `codemonkey.yml` in the working directory), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+DEFAULT_CONFIG_FILE = "codemonkey.yml"
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names the variable and the fix."""
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    """Reads settings from a YAML file whose keys are the field names (lower case)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self._data: dict[str, Any] = {}
+        if path is not None and path.is_file():
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            if not isinstance(loaded, dict):
+                raise SettingsError(f"{path}: the config file must be a YAML mapping of settings")
+            self._data = {str(k).lower(): v for k, v in loaded.items()}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._data.items() if k in self.settings_cls.model_fields}
+
+
+def _env(name: str) -> AliasChoices:
+    """Accept both `CODEMONKEY_<NAME>` and the well-known unprefixed variable."""
+    return AliasChoices(f"CODEMONKEY_{name}", name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CODEMONKEY_",
+        frozen=True,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # Service
+    data_dir: Path = Path(".codemonkey")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    secret_key: SecretStr | None = None
+
+    # Backends: unset means the embedded default.
+    database_url: str | None = None
+    redis_url: str | None = None
+    chroma_url: str | None = None
+
+    # Queue
+    queue_name: str = "codemonkey"
+    worker_threads: int = Field(default=4, ge=1, le=64)
+    task_lease_seconds: float = Field(default=30.0, gt=0)
+    task_max_attempts: int = Field(default=3, ge=1)
+    task_retry_base_seconds: float = Field(default=2.0, ge=0)
+
+    # Embeddings
+    embedding_provider: Literal["local", "openai", "ollama"] = "local"
+    embedding_model_dir: Path | None = None
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+    # Models
+    default_model: str = "anthropic:claude-sonnet-4-5"
+    role_models: dict[str, str] = Field(default_factory=dict)
+    fallback_models: dict[str, list[str]] = Field(default_factory=dict)
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    provider_concurrency: int = Field(default=8, ge=1)
+    llm_timeout_seconds: float = Field(default=120.0, gt=0)
+    llm_max_retries: int = Field(default=4, ge=0)
+    gateway_mode: bool = False
+
+    anthropic_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_API_KEY")
+    )
+    anthropic_base_url: str | None = Field(
+        default=None, validation_alias=_env("ANTHROPIC_BASE_URL")
+    )
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(default=None, validation_alias=_env("OPENAI_BASE_URL"))
+    openrouter_api_key: SecretStr | None = Field(
+        default=None, validation_alias=_env("OPENROUTER_API_KEY")
+    )
+    openrouter_base_url: str | None = Field(
+        default=None, validation_alias=_env("OPENROUTER_BASE_URL")
+    )
+    ollama_host: str | None = Field(default=None, validation_alias=_env("OLLAMA_HOST"))
+
+    # GitHub
+    github_api_url: str = "https://api.github.com"
+    github_app_id: int | None = None
+    github_private_key: SecretStr | None = None
+    github_private_key_path: Path | None = None
+    github_app_slug: str = "codemonkey"
+    webhook_secret: SecretStr | None = None
+    webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    trigger_label: str = "codemonkey"
+
+    # HTTP API
+    api_rate_limit_per_minute: int = Field(default=120, ge=1)
+    api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+
+    @field_validator("database_url", "redis_url", "chroma_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("CODEMONKEY_CONFIG")
+        path = Path(config) if config else Path(DEFAULT_CONFIG_FILE)
+        if config and not path.is_file():
+            raise SettingsError(
+                f"CODEMONKEY_CONFIG points at {path}, which is not a file; "
+                "fix the path or unset the variable"
+            )
+        return (init_settings, env_settings, _YamlFileSource(settings_cls, path))
+
+    # Derived values
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'codemonkey.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def embedded(self) -> bool:
+        """True when no external server is configured for the queue."""
+        return self.redis_url is None
+
+    def redacted(self) -> dict[str, Any]:
+        """The effective settings as plain data, with every secret replaced by a marker."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "**********"
+            elif isinstance(value, Path):
+                value = str(value)
+            elif name in {"database_url", "redis_url", "chroma_url"} and value:
+                value = redact_url(value)
+            out[name] = value
+        out["effective_database_url"] = redact_url(self.effective_database_url)
+        return out
+
+
+def redact_url(url: str) -> str:
+    """Hide the password in a URL such as postgresql://user:pw@host/db."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "settings"
+            variable = f"CODEMONKEY_{field.upper()}"
+            shown = "" if _is_secret(field) else f" (got {error.get('input')!r:.60})"
+            lines.append(f"{variable}: {error['msg']}{shown}")
+        raise SettingsError(
+            "invalid settings:\n  " + "\n  ".join(lines) + "\nFix the variables above and retry."
+        ) from None
+
+
+def _is_secret(field: str) -> bool:
+    return any(word in field for word in ("key", "secret", "token", "password"))

@@ -1,0 +1,1 @@
+"""Relational state: SQLAlchemy models, engine/session handling and Alembic migrations."""
