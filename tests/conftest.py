@@ -26,8 +26,8 @@ def _sqlite_database(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
-def _postgres_database() -> Iterator[Database]:
-    """A fresh schema per test on the real server, dropped afterwards."""
+def fresh_postgres_database(*, create_tables: bool = True) -> Iterator[Database]:
+    """A fresh schema on the real server, dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -35,7 +35,8 @@ def _postgres_database() -> Iterator[Database]:
     separator = "&" if "?" in POSTGRES_URL else "?"
     db = Database(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
     try:
-        Base.metadata.create_all(db.engine)
+        if create_tables:
+            Base.metadata.create_all(db.engine)
         yield db
     finally:
         db.dispose()
@@ -50,7 +51,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     if request.param == "sqlite":
         yield from _sqlite_database(tmp_path)
     else:
-        yield from _postgres_database()
+        yield from fresh_postgres_database()
 
 
 @pytest.fixture
@@ -60,4 +61,4 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def postgres_database() -> Iterator[Database]:
-    yield from _postgres_database()
+    yield from fresh_postgres_database()
