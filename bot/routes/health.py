@@ -1,0 +1,39 @@
+"""/healthz (the process is up), /readyz (every backend answers) and /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.health import Check, run_checks_async
+from bot.metrics import Metrics
+
+
+def health_routes(checks: Sequence[Check], metrics: Metrics) -> list[BaseRoute]:
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        results = await run_checks_async(checks)
+        ready = all(result.ok for result in results)
+        body = {
+            "status": "ready" if ready else "unavailable",
+            "checks": {
+                r.name: {"ok": r.ok, "detail": r.detail, "ms": round(r.elapsed_ms, 1)}
+                | ({"fix": r.fix} if not r.ok else {})
+                for r in results
+            },
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
