@@ -1,0 +1,270 @@
+"""Running a command with no network, no secrets and bounded CPU, memory, time and output.
+
+Two backends:
+- bubblewrap (`bwrap`), when installed: new network, PID, IPC and UTS namespaces, system
+  directories read-only, only the workspace writable, a private /tmp, no capabilities.
+- a restricted subprocess otherwise: a new session, the same rlimits and scrubbed
+  environment, and `unshare --net` when the process may create namespaces (root). Without
+  it the network stays reachable; that weaker isolation is logged once per runner.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.tools.base import SandboxSettings
+
+STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE", re.I)
+# The private tmpfs inside bubblewrap, not the host's /tmp.
+SANDBOX_TMP = "/tmp"  # noqa: S108
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
+# After the process exits, how long to keep reading output still buffered in the pipe.
+DRAIN_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class CommandOutcome:
+    exit_code: int | None  # None when killed by a signal
+    output: str
+    signal: int | None
+    timed_out: bool
+    cpu_limited: bool
+    omitted_bytes: int
+    duration_seconds: float
+    backend: str
+
+
+def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
+    """The command's whole environment: fixed values plus allow-listed, non-secret ones."""
+    env = {
+        "PATH": STANDARD_PATH,
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        "CI": "true",
+    }
+    for name in settings.env_allow:
+        value = os.environ.get(name)
+        if value is not None and not SECRET_NAME.search(name):
+            env[name] = value
+    for name, value in settings.extra_env.items():
+        if not SECRET_NAME.search(name):
+            env[name] = value
+    return env
+
+
+def _limits(settings: SandboxSettings) -> Callable[[], None]:
+    def apply() -> None:
+        cpu = max(1, settings.cpu_seconds)
+        # SIGXCPU at the soft limit, SIGKILL one second later if it is caught.
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_AS, (settings.memory_bytes, settings.memory_bytes))
+        resource.setrlimit(
+            resource.RLIMIT_FSIZE, (settings.max_file_bytes, settings.max_file_bytes)
+        )
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+class SandboxRunner:
+    """Runs commands for the tools; one per worker, caching which backend works."""
+
+    def __init__(self, *, logger: logging.Logger | None = None) -> None:
+        self._log = logger or logging.getLogger(__name__)
+        self._probed: dict[str, bool] = {}
+        self._warned = False
+
+    def _works(self, argv: Sequence[str]) -> bool:
+        key = argv[0]
+        if key not in self._probed:
+            try:
+                proc = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+                self._probed[key] = proc.returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                self._probed[key] = False
+        return self._probed[key]
+
+    def bwrap_available(self) -> bool:
+        if shutil.which("bwrap") is None:
+            return False
+        return self._works(
+            ["bwrap", "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev", "true"]
+        )
+
+    def unshare_available(self) -> bool:
+        return shutil.which("unshare") is not None and self._works(["unshare", "--net", "true"])
+
+    def backend(self, settings: SandboxSettings) -> str:
+        """'bwrap', 'subprocess+unshare' or 'subprocess'."""
+        if settings.backend in ("auto", "bwrap") and self.bwrap_available():
+            return "bwrap"
+        if settings.backend == "bwrap":
+            self._warn_once("bubblewrap was requested but does not work here")
+        if self.unshare_available():
+            return "subprocess+unshare"
+        self._warn_once("the network cannot be unshared")
+        return "subprocess"
+
+    def _warn_once(self, reason: str) -> None:
+        if not self._warned:
+            self._warned = True
+            self._log.warning(
+                "weaker command isolation: %s; install bubblewrap (apt-get install "
+                "bubblewrap) for network, filesystem and process isolation",
+                reason,
+            )
+
+    def _bwrap_argv(
+        self, settings: SandboxSettings, workspace: Path, cwd: Path, command: Sequence[str]
+    ) -> list[str]:
+        argv = ["bwrap", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        argv += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+        for directory in SYSTEM_DIRS:
+            if os.path.islink(directory):
+                argv += ["--symlink", os.readlink(directory), directory]
+            elif os.path.isdir(directory):
+                argv += ["--ro-bind", directory, directory]
+        argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP]
+        for extra in settings.ro_paths:
+            argv += ["--ro-bind-try", extra, extra]
+        argv += ["--bind", str(workspace), str(workspace), "--chdir", str(cwd), "--"]
+        return argv + list(command)
+
+    def run(
+        self, command: Sequence[str], *, workspace: Path, cwd: Path, settings: SandboxSettings
+    ) -> CommandOutcome:
+        backend = self.backend(settings)
+        with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as home:
+            if backend == "bwrap":
+                argv = self._bwrap_argv(settings, workspace, cwd, command)
+                env = minimal_env(settings, SANDBOX_TMP)
+            else:
+                prefix = ["unshare", "--net", "--"] if backend == "subprocess+unshare" else []
+                argv = prefix + list(command)
+                env = minimal_env(settings, home)
+            return self._execute(argv, cwd, env, settings, backend)
+
+    def _execute(
+        self,
+        argv: list[str],
+        cwd: Path,
+        env: dict[str, str],
+        settings: SandboxSettings,
+        backend: str,
+    ) -> CommandOutcome:
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            # rlimits have to be set in the child between fork and exec.
+            preexec_fn=_limits(settings),
+        )
+        assert proc.stdout is not None
+        head = bytearray()
+        half = max(1, settings.max_output_bytes // 2)
+        tail: deque[bytes] = deque()
+        tail_size = 0
+        omitted = 0
+        timed_out = False
+        deadline = started + settings.timeout_seconds
+        drain_until: float | None = None
+        os.set_blocking(proc.stdout.fileno(), False)
+        with selectors.DefaultSelector() as selector:
+            selector.register(proc.stdout, selectors.EVENT_READ)
+            while True:
+                now = time.monotonic()
+                if drain_until is None and proc.poll() is not None:
+                    drain_until = now + DRAIN_SECONDS
+                if drain_until is not None and now >= drain_until:
+                    break
+                if drain_until is None and now >= deadline:
+                    timed_out = True
+                    _kill_group(proc)
+                    drain_until = time.monotonic() + DRAIN_SECONDS
+                    continue
+                limit = drain_until if drain_until is not None else deadline
+                if not selector.select(timeout=min(0.2, max(0.0, limit - now))):
+                    continue
+                chunk = proc.stdout.read(65536)
+                if not chunk:
+                    if proc.poll() is not None:
+                        break
+                    time.sleep(0.01)
+                    continue
+                if len(head) < half:
+                    take = half - len(head)
+                    head += chunk[:take]
+                    chunk = chunk[take:]
+                if chunk:
+                    tail.append(chunk)
+                    tail_size += len(chunk)
+                    while tail_size - len(tail[0]) >= half:
+                        omitted += len(tail[0])
+                        tail_size -= len(tail[0])
+                        tail.popleft()
+        _kill_group(proc)
+        # wait4 rather than wait: its resource usage tells a CPU-limit kill from others.
+        _, status, usage = os.wait4(proc.pid, 0)
+        returncode = os.waitstatus_to_exitcode(status)
+        proc.returncode = returncode
+        proc.stdout.close()
+        cpu_used = usage.ru_utime + usage.ru_stime
+        tail_bytes = b"".join(tail)
+        if tail_size > half:
+            omitted += tail_size - half
+            tail_bytes = tail_bytes[-half:]
+        text = head.decode(errors="replace")
+        if omitted:
+            text += f"\n[... {omitted} bytes of output omitted ...]\n"
+        text += tail_bytes.decode(errors="replace")
+        sig = _signal_of(returncode, backend)
+        return CommandOutcome(
+            exit_code=None if sig is not None else returncode,
+            output=text,
+            signal=sig,
+            timed_out=timed_out,
+            cpu_limited=sig == signal.SIGXCPU
+            or (sig == signal.SIGKILL and not timed_out and cpu_used >= settings.cpu_seconds),
+            omitted_bytes=omitted,
+            duration_seconds=time.monotonic() - started,
+            backend=backend,
+        )
+
+
+def _signal_of(returncode: int, backend: str) -> int | None:
+    if returncode < 0:
+        return -returncode
+    # bubblewrap reports a signalled child as 128 + the signal number.
+    if backend == "bwrap" and returncode > 128 and returncode - 128 < signal.NSIG:
+        return returncode - 128
+    return None
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    except PermissionError:
+        proc.kill()
