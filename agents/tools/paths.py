@@ -55,7 +55,8 @@ def glob_match(path: str, pattern: str) -> bool:
 def is_protected(ctx: ToolContext, relative: str) -> str | None:
     """The protected glob that `relative` falls under, if any."""
     for pattern in ctx.protected_paths:
-        if _glob_regex(pattern).match(relative) or _glob_regex(pattern).match(relative + "/"):
+        # "dir/**" also covers "dir" itself.
+        if glob_match(relative, pattern) or glob_match(relative + "/", pattern):
             return pattern
     return None
 

@@ -85,8 +85,17 @@ def _limits(settings: SandboxSettings) -> Callable[[], None]:
 class SandboxRunner:
     """Runs commands for the tools; one per worker, caching which backend works."""
 
-    def __init__(self, *, logger: logging.Logger | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        logger: logging.Logger | None = None,
+        bwrap: str = "bwrap",
+        unshare: str = "unshare",
+    ) -> None:
+        """`bwrap` and `unshare` name the executables (a missing one disables its backend)."""
         self._log = logger or logging.getLogger(__name__)
+        self._bwrap = bwrap
+        self._unshare = unshare
         self._probed: dict[str, bool] = {}
         self._warned = False
 
@@ -101,24 +110,31 @@ class SandboxRunner:
         return self._probed[key]
 
     def bwrap_available(self) -> bool:
-        if shutil.which("bwrap") is None:
+        if shutil.which(self._bwrap) is None:
             return False
         return self._works(
-            ["bwrap", "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev", "true"]
+            [self._bwrap, "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev", "true"]
         )
 
     def unshare_available(self) -> bool:
-        return shutil.which("unshare") is not None and self._works(["unshare", "--net", "true"])
+        if shutil.which(self._unshare) is None:
+            return False
+        return self._works([self._unshare, "--net", "true"])
 
     def backend(self, settings: SandboxSettings) -> str:
         """'bwrap', 'subprocess+unshare' or 'subprocess'."""
         if settings.backend in ("auto", "bwrap") and self.bwrap_available():
             return "bwrap"
-        if settings.backend == "bwrap":
-            self._warn_once("bubblewrap was requested but does not work here")
+        missing = "bubblewrap is not installed or cannot create namespaces"
+        if settings.backend == "subprocess":
+            missing = "the subprocess backend was chosen"
         if self.unshare_available():
+            self._warn_once(f"{missing}; the filesystem outside the workspace is visible")
             return "subprocess+unshare"
-        self._warn_once("the network cannot be unshared")
+        self._warn_once(
+            f"{missing}, and the network cannot be unshared; commands can reach the network "
+            "and the filesystem outside the workspace"
+        )
         return "subprocess"
 
     def _warn_once(self, reason: str) -> None:
@@ -133,7 +149,7 @@ class SandboxRunner:
     def _bwrap_argv(
         self, settings: SandboxSettings, workspace: Path, cwd: Path, command: Sequence[str]
     ) -> list[str]:
-        argv = ["bwrap", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+        argv = [self._bwrap, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         argv += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         for directory in SYSTEM_DIRS:
             if os.path.islink(directory):
@@ -155,7 +171,7 @@ class SandboxRunner:
                 argv = self._bwrap_argv(settings, workspace, cwd, command)
                 env = minimal_env(settings, SANDBOX_TMP)
             else:
-                prefix = ["unshare", "--net", "--"] if backend == "subprocess+unshare" else []
+                prefix = [self._unshare, "--net", "--"] if backend == "subprocess+unshare" else []
                 argv = prefix + list(command)
                 env = minimal_env(settings, home)
             return self._execute(argv, cwd, env, settings, backend)
@@ -181,6 +197,7 @@ class SandboxRunner:
             preexec_fn=_limits(settings),
         )
         assert proc.stdout is not None
+        child = _Child(proc.pid)
         head = bytearray()
         half = max(1, settings.max_output_bytes // 2)
         tail: deque[bytes] = deque()
@@ -194,7 +211,7 @@ class SandboxRunner:
             selector.register(proc.stdout, selectors.EVENT_READ)
             while True:
                 now = time.monotonic()
-                if drain_until is None and proc.poll() is not None:
+                if drain_until is None and child.exited():
                     drain_until = now + DRAIN_SECONDS
                 if drain_until is not None and now >= drain_until:
                     break
@@ -208,7 +225,7 @@ class SandboxRunner:
                     continue
                 chunk = proc.stdout.read(65536)
                 if not chunk:
-                    if proc.poll() is not None:
+                    if child.exited():
                         break
                     time.sleep(0.01)
                     continue
@@ -224,12 +241,9 @@ class SandboxRunner:
                         tail_size -= len(tail[0])
                         tail.popleft()
         _kill_group(proc)
-        # wait4 rather than wait: its resource usage tells a CPU-limit kill from others.
-        _, status, usage = os.wait4(proc.pid, 0)
-        returncode = os.waitstatus_to_exitcode(status)
+        returncode, cpu_used = child.wait()
         proc.returncode = returncode
         proc.stdout.close()
-        cpu_used = usage.ru_utime + usage.ru_stime
         tail_bytes = b"".join(tail)
         if tail_size > half:
             omitted += tail_size - half
@@ -250,6 +264,33 @@ class SandboxRunner:
             duration_seconds=time.monotonic() - started,
             backend=backend,
         )
+
+
+class _Child:
+    """Reaps with wait4, whose resource usage tells a CPU-limit kill from other kills."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.status: int | None = None
+        self.cpu_seconds = 0.0
+
+    def _reap(self, flags: int) -> None:
+        pid, status, usage = os.wait4(self.pid, flags)
+        if pid == self.pid:
+            self.status = status
+            self.cpu_seconds = usage.ru_utime + usage.ru_stime
+
+    def exited(self) -> bool:
+        if self.status is None:
+            self._reap(os.WNOHANG)
+        return self.status is not None
+
+    def wait(self) -> tuple[int, float]:
+        """(exit code as subprocess reports it, CPU seconds used)."""
+        if self.status is None:
+            self._reap(0)
+        assert self.status is not None
+        return os.waitstatus_to_exitcode(self.status), self.cpu_seconds
 
 
 def _signal_of(returncode: int, backend: str) -> int | None:
