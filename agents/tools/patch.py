@@ -1,8 +1,9 @@
 """apply_patch: apply a unified diff with `git apply`, after confining every path it names.
 
-`git apply --check` runs first so a patch applies completely or not at all; hunk line
-counts are recounted (models often miscount them) but context lines must still match. A
-failing hunk is shown back to the model with the file's nearest lines.
+`git apply --check` runs first so a patch applies completely or not at all. Hunk line
+counts are recomputed before git sees the patch (models often miscount them; git's own
+`--recount` would run a hunk into the next file's `---` header), but context lines must
+still match. A failing hunk is shown back to the model with the file's nearest lines.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from agents.tools.gitcli import git
 from agents.tools.matching import describe_miss
 from agents.tools.paths import resolve
 
-_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$")
 _FAILED = re.compile(r"^error: patch failed: (.+):(\d+)$", re.MULTILINE)
 DEV_NULL = "/dev/null"
 
@@ -25,7 +26,18 @@ DEV_NULL = "/dev/null"
 @dataclass
 class Hunk:
     old_start: int
-    lines: list[str] = field(default_factory=list)
+    new_start: int
+    section: str
+    lines: list[str] = field(default_factory=list)  # the header line, then the body
+
+    def render(self) -> str:
+        body = self.lines[1:]
+        # An empty line is an empty context line, as GNU diff and git write it.
+        old = sum(1 for line in body if line[:1] in (" ", "-", ""))
+        new = sum(1 for line in body if line[:1] in (" ", "+", ""))
+        return "\n".join(
+            [f"@@ -{self.old_start},{old} +{self.new_start},{new} @@{self.section}", *body]
+        )
 
     def old_side(self) -> str:
         kept = [line[1:] for line in self.lines[1:] if line[:1] in (" ", "-")]
@@ -36,7 +48,11 @@ class Hunk:
 class FilePatch:
     old: str | None = None
     new: str | None = None
+    headers: list[str] = field(default_factory=list)
     hunks: list[Hunk] = field(default_factory=list)
+
+    def render(self) -> str:
+        return "\n".join([*self.headers, *(h.render() for h in self.hunks)])
 
 
 def _header_path(raw: str) -> str:
@@ -63,6 +79,8 @@ def parse_patch(text: str) -> list[FilePatch]:
             minus_seen = False
         if current is None:
             continue
+        if not current.hunks and not _HUNK.match(line):
+            current.headers.append(line)
         if is_header:
             current.old = _header_path(line[4:])
             minus_seen = True
@@ -73,9 +91,14 @@ def parse_patch(text: str) -> list[FilePatch]:
         elif line.startswith(("rename to ", "copy to ")) and not current.hunks:
             current.new = "b/" + line.split(" to ", 1)[1]
         elif match := _HUNK.match(line):
-            current.hunks.append(Hunk(int(match.group(1)), [line]))
+            hunk = Hunk(int(match.group(1)), int(match.group(2)), match.group(3), [line])
+            current.hunks.append(hunk)
         elif current.hunks and line[:1] in (" ", "-", "+", "\\", ""):
             current.hunks[-1].lines.append(line)
+    for patch in files:
+        # Blank lines after a file's last hunk are spacing between files, not context.
+        while patch.hunks and len(patch.hunks[-1].lines) > 1 and patch.hunks[-1].lines[-1] == "":
+            patch.hunks[-1].lines.pop()
     return [f for f in files if f.old or f.new]
 
 
@@ -123,6 +146,7 @@ def apply_patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             "lines followed by '@@ -start,count +start,count @@' hunks"
         )
     level = _strip_level(files)
+    text = "\n".join(f.render() for f in files) + "\n"
     changed: list[str] = []
     for patch in files:
         for name in (_strip(patch.old, level), _strip(patch.new, level)):
@@ -132,10 +156,7 @@ def apply_patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
             if relative not in changed:
                 changed.append(relative)
     root = ctx.workspace.resolve()
-    options = [f"-p{level}", "--recount", "--whitespace=nowarn"]
-    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
-    if prefix:
-        options.append(f"--directory={prefix}")
+    options = [f"-p{level}", "--whitespace=nowarn"]
     check = git(root, "apply", "--check", *options, "-", input_text=text)
     if check.returncode != 0:
         return ToolResult.error(_failure_report(ctx, check.stderr, files, level))

@@ -51,7 +51,9 @@ FILES = {
     "README.md": "# Demo\n\nA demo project.\n",
     "src/app.py": APP_PY,
     "src/util.py": "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n",
-    "tests/test_app.py": "from src.app import greet\n\n\ndef test_greet():\n    assert greet('x')\n",
+    "tests/test_app.py": (
+        "from src.app import greet\n\n\ndef test_greet():\n    assert greet('x')\n"
+    ),
     ".gitignore": "build/\n*.log\n",
     ".github/workflows/ci.yml": "on: push\njobs: {}\n",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,7 +98,12 @@ def test_write_file_creates_and_overwrites(
     ],
 )
 def test_paths_cannot_escape_the_workspace(
-    tmp_path: Path, repo: Path, registry: ToolRegistry, ctx: ToolContext, tool: str, extra: dict
+    tmp_path: Path,
+    repo: Path,
+    registry: ToolRegistry,
+    ctx: ToolContext,
+    tool: str,
+    extra: dict[str, Any],
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
