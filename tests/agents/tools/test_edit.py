@@ -123,7 +123,10 @@ def test_creating_a_file_and_empty_search_on_existing(
 def test_protected_and_escaping_edits_are_refused(
     repo: Path, registry: ToolRegistry, ctx: ToolContext
 ) -> None:
-    block = ".github/workflows/ci.yml\n<<<<<<< SEARCH\non: push\n=======\non: pull_request\n>>>>>>> REPLACE\n"
+    block = (
+        ".github/workflows/ci.yml\n<<<<<<< SEARCH\non: push\n=======\n"
+        "on: pull_request\n>>>>>>> REPLACE\n"
+    )
     result = registry.call(ctx, "edit_file", {"blocks": block})
     assert not result.ok and "protected path" in result.output
     escape = registry.call(ctx, "edit_file", {"edits": [{"path": "../x", "old": "", "new": "y"}]})
@@ -146,7 +149,10 @@ def test_malformed_blocks_are_explained(registry: ToolRegistry, ctx: ToolContext
 
 
 def test_parse_blocks_reuses_the_last_file_name() -> None:
-    text = "a.py\n<<<<<<< SEARCH\n1\n=======\n2\n>>>>>>> REPLACE\n<<<<<<< SEARCH\n3\n=======\n4\n>>>>>>> REPLACE\n"
+    text = (
+        "a.py\n<<<<<<< SEARCH\n1\n=======\n2\n>>>>>>> REPLACE\n"
+        "<<<<<<< SEARCH\n3\n=======\n4\n>>>>>>> REPLACE\n"
+    )
     edits = parse_blocks(text, None)
     assert [(e.path, e.old, e.new) for e in edits] == [
         ("a.py", "1\n", "2\n"),

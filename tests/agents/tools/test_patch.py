@@ -8,24 +8,28 @@ from agents.tools.base import ToolContext, ToolRegistry
 
 from .conftest import make_repo, run_git
 
-GOOD = """diff --git a/src/util.py b/src/util.py
---- a/src/util.py
-+++ b/src/util.py
-@@ -1,5 +1,5 @@
- def add(a, b):
--    return a + b
-+    return a + b  # sum
- 
- 
- def sub(a, b):
-diff --git a/docs/new.md b/docs/new.md
-new file mode 100644
---- /dev/null
-+++ b/docs/new.md
-@@ -0,0 +1,2 @@
-+# New
-+text
-"""
+GOOD = "\n".join(
+    [
+        "diff --git a/src/util.py b/src/util.py",
+        "--- a/src/util.py",
+        "+++ b/src/util.py",
+        "@@ -1,5 +1,5 @@",
+        " def add(a, b):",
+        "-    return a + b",
+        "+    return a + b  # sum",
+        " ",
+        " ",
+        " def sub(a, b):",
+        "diff --git a/docs/new.md b/docs/new.md",
+        "new file mode 100644",
+        "--- /dev/null",
+        "+++ b/docs/new.md",
+        "@@ -0,0 +1,2 @@",
+        "+# New",
+        "+text",
+        "",
+    ]
+)
 
 STALE = """--- a/src/app.py
 +++ b/src/app.py
