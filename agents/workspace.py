@@ -46,7 +46,8 @@ def slugify(text: str, max_length: int = 40) -> str:
     slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
     if len(slug) > max_length:
         cut = slug[:max_length]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut else cut
+        ends_on_word = slug[max_length] == "-"
+        slug = cut if ends_on_word or "-" not in cut else cut.rsplit("-", 1)[0]
     return slug or "task"
 
 

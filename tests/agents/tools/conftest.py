@@ -10,6 +10,7 @@ import pytest
 from agents.tools.base import SandboxSettings, ToolContext, ToolRegistry
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner
+from tests.conftest import REDIS_URL
 
 
 def run_git(repo: Path, *args: str) -> str:
@@ -76,3 +77,12 @@ def ctx(repo: Path) -> ToolContext:
 @pytest.fixture
 def registry() -> ToolRegistry:
     return workspace_registry(SandboxRunner())
+
+
+def _redis_address() -> tuple[str, int]:
+    rest = REDIS_URL.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = rest.partition(":")
+    return host, int(port or 6379)
+
+
+REDIS_HOST, REDIS_PORT = _redis_address()
