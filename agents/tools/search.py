@@ -132,13 +132,16 @@ def search_files(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     if not args["pattern"]:
         raise ToolError("the pattern is empty; give the text or regular expression to find")
     _, under = resolve(ctx, args.get("path", "."))
+    glob = args.get("glob") or None
+    if glob is not None and (glob.startswith("/") or ".." in glob.split("/")):
+        raise ToolError(f"glob {glob!r} must be relative and without '..', e.g. '*.py'")
     limit = min(int(args.get("max_results", ctx.max_search_results)), ctx.max_search_results)
     query = SearchQuery(
         pattern=args["pattern"],
         regex=bool(args.get("regex", False)),
         case_sensitive=bool(args.get("case_sensitive", True)),
         under=under,
-        glob=args.get("glob") or None,
+        glob=glob,
         limit=limit,
     )
     matches = search(ctx, query)

@@ -71,6 +71,9 @@ def test_no_match_bad_regex_and_empty_pattern(
     literal = registry.call(workspace, "search_files", {"pattern": "(a, b)"})
     assert literal.ok and "src/util.py:1:" in literal.output
     assert not registry.call(workspace, "search_files", {"pattern": ""}).ok
+    for glob in ("../*.txt", "/etc/*"):
+        outside = registry.call(workspace, "search_files", {"pattern": "root", "glob": glob})
+        assert not outside.ok and "must be relative" in outside.output
 
 
 def test_git_grep_and_python_scan_agree(tmp_path: Path) -> None:
@@ -80,3 +83,26 @@ def test_git_grep_and_python_scan_agree(tmp_path: Path) -> None:
     via_git = git_grep(ctx, query)
     assert via_git is not None and len(via_git) == 4
     assert via_git == python_scan(ctx, query)
+
+
+def test_large_tree_search_is_capped_and_complete(tmp_path: Path, registry: ToolRegistry) -> None:
+    """2,000 untracked files plus an ignored directory; figures are in tests/bench."""
+    root = make_repo(tmp_path / "big", {".gitignore": "vendor/\n"})
+    for n in range(2000):
+        folder = root / f"pkg{n % 40}"
+        folder.mkdir(exist_ok=True)
+        marker = "UNIQUE_NEEDLE\n" if n == 1234 else ""
+        (folder / f"m{n}.py").write_text(f"value = {n}\n{marker}")
+    (root / "vendor").mkdir()
+    (root / "vendor" / "dep.py").write_text("UNIQUE_NEEDLE\n")
+    ctx = ToolContext(workspace=root)
+    needle = registry.call(ctx, "search_files", {"pattern": "UNIQUE_NEEDLE"})
+    assert needle.output == "pkg34/m1234.py:2: UNIQUE_NEEDLE"
+    capped = registry.call(ctx, "search_files", {"pattern": "value = ", "max_results": 50})
+    assert len(capped.output.splitlines()) == 51 and "stopped after 50" in capped.output
+    query = SearchQuery(
+        "UNIQUE_NEEDLE", regex=False, case_sensitive=True, under=".", glob=None, limit=5
+    )
+    assert [m.path for m in python_scan(ctx, query)] == ["pkg34/m1234.py"]
+    listed = registry.call(ctx, "list_files", {"pattern": "pkg3/*.py"}).output.splitlines()
+    assert len(listed) == 50 and "vendor/dep.py" not in listed
