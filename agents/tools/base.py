@@ -10,7 +10,7 @@ every failure becomes a `ToolResult` the model can read, so no exception reaches
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -166,12 +166,22 @@ class ToolRegistry:
             + "\nCall the tool again with arguments that match its parameters schema."
         )
 
-    def call(self, ctx: ToolContext, name: str, args: Any) -> ToolResult:
-        """Run one tool call from the model; never raises."""
-        if name not in self._tools:
-            return ToolResult.error(
-                f"unknown tool {name!r}; use one of: {', '.join(sorted(self._tools))}"
-            )
+    def call(
+        self,
+        ctx: ToolContext,
+        name: str,
+        args: Any,
+        *,
+        allowed: Collection[str] | None = None,
+    ) -> ToolResult:
+        """Run one tool call from the model; never raises.
+
+        `allowed` limits the call to a role's tools (None allows every registered tool).
+        """
+        usable = [n for n in self._tools if allowed is None or n in allowed]
+        if name not in usable:
+            choices = ", ".join(sorted(usable)) or "(none: answer without tools)"
+            return ToolResult.error(f"unknown tool {name!r}; use one of: {choices}")
         problem = self.validate(name, args)
         if problem is not None:
             return ToolResult.error(problem)

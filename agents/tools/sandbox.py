@@ -159,7 +159,12 @@ class SandboxRunner:
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP]
         for extra in settings.ro_paths:
             argv += ["--ro-bind-try", extra, extra]
-        argv += ["--bind", str(workspace), str(workspace), "--chdir", str(cwd), "--"]
+        argv += ["--bind", str(workspace), str(workspace)]
+        # Git metadata is visible but read-only: a command must not plant hooks or config
+        # that later git operations outside the sandbox would execute.
+        for git_dir in git_metadata_dirs(workspace):
+            argv += ["--ro-bind", str(git_dir), str(git_dir)]
+        argv += ["--chdir", str(cwd), "--"]
         return argv + list(command)
 
     def run(
@@ -264,6 +269,26 @@ class SandboxRunner:
             duration_seconds=time.monotonic() - started,
             backend=backend,
         )
+
+
+def git_metadata_dirs(workspace: Path) -> list[Path]:
+    """The workspace's git directory, and for a linked worktree also the shared one."""
+    dot_git = workspace / ".git"
+    if dot_git.is_dir():
+        return [dot_git]
+    if not dot_git.is_file():
+        return []
+    first = dot_git.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
+    if not first.startswith("gitdir:"):
+        return []
+    git_dir = (workspace / first.removeprefix("gitdir:").strip()).resolve()
+    found = [git_dir] if git_dir.is_dir() else []
+    common_file = git_dir / "commondir"
+    if common_file.is_file():
+        common = (git_dir / common_file.read_text(encoding="utf-8").strip()).resolve()
+        if common.is_dir():
+            found.insert(0, common)
+    return found
 
 
 class _Child:

@@ -16,7 +16,8 @@ import pytest
 
 from agents.tools.base import SandboxBackend, SandboxSettings, ToolContext, ToolRegistry
 from agents.tools.defaults import workspace_registry
-from agents.tools.sandbox import SandboxRunner
+from agents.tools.sandbox import SandboxRunner, git_metadata_dirs
+from agents.workspace import create_worktree
 
 from .conftest import REDIS_HOST, REDIS_PORT
 
@@ -193,3 +194,23 @@ def test_bad_arguments(tools: ToolRegistry, sandboxed: ToolContext) -> None:
     assert "the command is empty" in run(tools, sandboxed, "  ")[1]
     assert "is not a directory" in run(tools, sandboxed, "true", cwd="README.md")[1]
     assert "invalid arguments" in run(tools, sandboxed, "true", timeout_seconds=0)[1]
+
+
+def test_git_metadata_is_read_only_inside_bubblewrap(
+    tmp_path: Path, repo: Path, runner: SandboxRunner, backend: str
+) -> None:
+    ws = create_worktree(repo, tmp_path / "trees", "codemonkey/5-hooks")
+    assert git_metadata_dirs(ws.path) == [repo / ".git", repo / ".git" / "worktrees" / ws.path.name]
+    ctx = ToolContext(workspace=ws.path, sandbox=SandboxSettings(backend=mode(backend)))
+    tools = workspace_registry(runner)
+    script = (
+        "echo '# more' >> README.md; git status --short; "
+        'echo "exit 1" > "$(git rev-parse --git-common-dir)/hooks/pre-push"'
+    )
+    _, output = run(tools, ctx, script)
+    assert "M README.md" in output  # git works inside the sandbox
+    planted = (repo / ".git" / "hooks" / "pre-push").exists()
+    if runner.backend(ctx.sandbox) == "bwrap":
+        assert "Read-only file system" in output and not planted
+    else:
+        assert planted  # the fallback cannot protect it (logged as weaker isolation)

@@ -68,6 +68,9 @@ def test_unknown_tool_and_get_name_the_available_ones(ctx: ToolContext) -> None:
     registry = ToolRegistry([ECHO])
     result = registry.call(ctx, "nope", {})
     assert not result.ok and "unknown tool 'nope'" in result.output and "echo" in result.output
+    limited = registry.call(ctx, "echo", {"text": "a"}, allowed=("other",))
+    assert not limited.ok
+    assert limited.output == "unknown tool 'echo'; use one of: (none: answer without tools)"
     with pytest.raises(KeyError, match="available: echo"):
         registry.get("nope")
     with pytest.raises(KeyError):
