@@ -118,6 +118,9 @@ def _apply_one(content: str | None, edit: Edit, label: str) -> tuple[str | None,
             f"{label}: {edit.path} does not exist; to create it use an empty search text "
             "or write_file"
         )
+    if "\r\n" in content and "\r" not in edit.old:
+        # Models quote lines with "\n"; match a CRLF file on its own terms.
+        edit = Edit(edit.path, edit.old.replace("\n", "\r\n"), edit.new.replace("\n", "\r\n"))
     where = occurrence_lines(content, edit.old)
     if len(where) == 1:
         return content.replace(edit.old, edit.new, 1), None
@@ -139,7 +142,8 @@ def edit_file(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
         path, relative = resolve(ctx, edit.path, write=True)
         if relative not in contents:
             targets[relative] = path
-            contents[relative] = read_text(path, edit.path) if path.exists() else None
+            exists = path.exists()
+            contents[relative] = read_text(path, edit.path, strict=True) if exists else None
         label = f"edit {number} ({relative})"
         updated, problem = _apply_one(contents[relative], edit, label)
         if problem is not None:

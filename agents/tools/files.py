@@ -58,7 +58,8 @@ def list_files(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     return ToolResult(True, text)
 
 
-def read_text(path: Path, shown_as: str) -> str:
+def read_text(path: Path, shown_as: str, *, strict: bool = False) -> str:
+    """The file's text; `strict` refuses files that are not UTF-8 (so edits cannot mangle them)."""
     if not path.exists():
         raise ToolError(f"{shown_as!r} does not exist; use list_files to find the right path")
     if path.is_dir():
@@ -66,7 +67,13 @@ def read_text(path: Path, shown_as: str) -> str:
     data = path.read_bytes()
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         raise ToolError(f"{shown_as!r} is a binary file ({len(data)} bytes) and cannot be shown")
-    return data.decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8", errors="strict" if strict else "replace")
+    except UnicodeDecodeError:
+        raise ToolError(
+            f"{shown_as!r} is not UTF-8 text; edits would corrupt it, so change it with "
+            "run_command (e.g. sed) or replace it whole with write_file"
+        ) from None
 
 
 def read_file(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:

@@ -166,3 +166,17 @@ def test_nearest_match_on_a_large_file() -> None:
     content = "".join(f"value_{n} = compute({n}, scale=2)\n" for n in range(5000))
     near = nearest_match(content, "value_4321 = compute(4321, scale=3)\n")
     assert near is not None and near.start_line == 4322 and near.similarity > 0.9
+
+
+def test_crlf_files_and_non_utf8_files(
+    repo: Path, registry: ToolRegistry, ctx: ToolContext
+) -> None:
+    (repo / "win.txt").write_bytes(b"first\r\nsecond\r\nthird\r\n")
+    edit = {"path": "win.txt", "old": "second\nthird\n", "new": "2nd\n3rd\n"}
+    assert registry.call(ctx, "edit_file", {"edits": [edit]}).ok
+    assert (repo / "win.txt").read_bytes() == b"first\r\n2nd\r\n3rd\r\n"
+    (repo / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+    edit = {"path": "latin1.txt", "old": "au lait", "new": "noir"}
+    result = registry.call(ctx, "edit_file", {"edits": [edit]})
+    assert not result.ok and "is not UTF-8 text" in result.output
+    assert (repo / "latin1.txt").read_bytes() == "caf\xe9 au lait\n".encode("latin-1")
