@@ -13,15 +13,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-import resource
 import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,18 +68,23 @@ def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
     return env
 
 
-def _limits(settings: SandboxSettings) -> Callable[[], None]:
-    def apply() -> None:
-        cpu = max(1, settings.cpu_seconds)
-        # SIGXCPU at the soft limit, SIGKILL one second later if it is caught.
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (settings.memory_bytes, settings.memory_bytes))
-        resource.setrlimit(
-            resource.RLIMIT_FSIZE, (settings.max_file_bytes, settings.max_file_bytes)
-        )
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+# Sets the limits, then becomes the command. A separate interpreter rather than
+# `preexec_fn`, which can deadlock the child when the parent has other threads (workers do).
+_LIMIT_AND_EXEC = """
+import os, resource, sys
+cpu, memory, fsize = (int(v) for v in sys.argv[1:4])
+resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+os.execvp(sys.argv[4], sys.argv[4:])
+"""
 
-    return apply
+
+def with_limits(settings: SandboxSettings, argv: Sequence[str]) -> list[str]:
+    """`argv` run under the CPU (SIGXCPU, then SIGKILL a second later), memory and file limits."""
+    limits = (max(1, settings.cpu_seconds), settings.memory_bytes, settings.max_file_bytes)
+    return [sys.executable, "-I", "-S", "-c", _LIMIT_AND_EXEC, *map(str, limits), *argv]
 
 
 class SandboxRunner:
@@ -191,15 +196,13 @@ class SandboxRunner:
     ) -> CommandOutcome:
         started = time.monotonic()
         proc = subprocess.Popen(
-            argv,
+            with_limits(settings, argv),
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            # rlimits have to be set in the child between fork and exec.
-            preexec_fn=_limits(settings),
         )
         assert proc.stdout is not None
         child = _Child(proc.pid)
