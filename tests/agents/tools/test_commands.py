@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -214,3 +215,13 @@ def test_git_metadata_is_read_only_inside_bubblewrap(
         assert "Read-only file system" in output and not planted
     else:
         assert planted  # the fallback cannot protect it (logged as weaker isolation)
+
+
+def test_commands_run_concurrently_from_worker_threads(
+    tools: ToolRegistry, sandboxed: ToolContext
+) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = [pool.submit(run, tools, sandboxed, f"sleep 0.3; echo job-{n}") for n in range(8)]
+        results = [f.result(timeout=60) for f in futures]
+    for n, (ok, output) in enumerate(results):
+        assert ok and output.startswith(f"job-{n}\n")
