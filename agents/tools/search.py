@@ -99,7 +99,10 @@ def python_scan(ctx: ToolContext, query: SearchQuery) -> list[Match]:
     for name in workspace_files(ctx, query.under):
         if query.glob is not None and not glob_match(name, query.glob):
             continue
-        path = root / name
+        path = (root / name).resolve()
+        # A symbolic link may point out of the workspace; only what is inside is searched.
+        if not path.is_relative_to(root) or not path.is_file():
+            continue
         if path.stat().st_size > MAX_SCAN_FILE_BYTES:
             continue
         data = path.read_bytes()

@@ -106,3 +106,19 @@ def test_large_tree_search_is_capped_and_complete(tmp_path: Path, registry: Tool
     assert [m.path for m in python_scan(ctx, query)] == ["pkg34/m1234.py"]
     listed = registry.call(ctx, "list_files", {"pattern": "pkg3/*.py"}).output.splitlines()
     assert len(listed) == 50 and "vendor/dep.py" not in listed
+
+
+def test_symbolic_links_out_of_the_workspace_are_not_searched(
+    tmp_path: Path, registry: ToolRegistry, workspace: ToolContext
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("TOPSECRET\n")
+    (workspace.workspace / "link.txt").symlink_to(outside / "secret.txt")
+    (workspace.workspace / "dirlink").symlink_to(outside)
+    result = registry.call(workspace, "search_files", {"pattern": "TOPSECRET"})
+    assert result.ok and result.output == "no matches for 'TOPSECRET'"
+    query = SearchQuery(
+        "TOPSECRET", regex=False, case_sensitive=True, under=".", glob=None, limit=5
+    )
+    assert python_scan(workspace, query) == []
