@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     task_max_attempts: int = Field(default=3, ge=1)
     task_retry_base_seconds: float = Field(default=2.0, ge=0)
 
+    # Agent tools: paths agents may not change, and limits for the commands they run.
+    protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
+    sandbox_backend: Literal["auto", "bwrap", "subprocess"] = "auto"
+    command_timeout_seconds: float = Field(default=300.0, gt=0)
+    command_cpu_seconds: int = Field(default=240, ge=1)
+    command_memory_mb: int = Field(default=4096, ge=64)
+    command_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
+    git_author_name: str = "CodeMonkey"
+    git_author_email: str = "codemonkey@users.noreply.github.com"
+
     # Embeddings
     embedding_provider: Literal["local", "openai", "ollama"] = "local"
     embedding_model_dir: Path | None = None

@@ -1,0 +1,199 @@
+"""The tool contract: what a tool is, what it gets, what it returns, and the registry.
+
+A tool is any object with `name`, `description`, `parameters` (a JSON Schema object) and
+`run(ctx, args) -> ToolResult`. Workspace tools live beside this module; GitHub and team
+tools are written elsewhere against the same shape and registered into the same registry.
+The registry is the single place where model-supplied arguments are validated and where
+every failure becomes a `ToolResult` the model can read, so no exception reaches the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from agents.providers.types import ToolSpec
+
+DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (".github/workflows/**",)
+
+SandboxBackend = Literal["auto", "bwrap", "subprocess"]
+
+
+class ToolError(Exception):
+    """An expected failure; its message goes back to the model and says how to fix the call."""
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    ok: bool
+    output: str
+    # Workspace-relative POSIX paths the tool created, modified or deleted.
+    changed_paths: tuple[str, ...] = ()
+
+    @staticmethod
+    def error(message: str) -> ToolResult:
+        return ToolResult(ok=False, output=message)
+
+
+@dataclass(frozen=True)
+class SandboxSettings:
+    """Limits and isolation for `run_command`."""
+
+    backend: SandboxBackend = "auto"
+    timeout_seconds: float = 300.0
+    cpu_seconds: int = 240
+    memory_bytes: int = 4 * 1024**3
+    max_output_bytes: int = 64 * 1024
+    # Largest file a command may write (RLIMIT_FSIZE).
+    max_file_bytes: int = 1024**3
+    # Environment variables copied from the parent when set (secret-looking names never are).
+    env_allow: tuple[str, ...] = ("LANG", "LC_ALL", "TZ")
+    # Fixed variables for every command, e.g. {"PIP_NO_INDEX": "1"}.
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    # Extra host directories visible read-only inside bubblewrap (toolchains, virtualenvs).
+    ro_paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """Everything a tool may touch: one task's workspace and its limits."""
+
+    workspace: Path
+    task_id: int | None = None
+    protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    max_read_bytes: int = 100_000
+    max_read_lines: int = 2_000
+    max_search_results: int = 200
+    max_list_results: int = 2_000
+
+
+@runtime_checkable
+class Tool(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """A JSON Schema object describing `args`."""
+        ...
+
+    def run(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult: ...
+
+
+ToolFunction = Callable[[ToolContext, dict[str, Any]], ToolResult]
+
+
+@dataclass(frozen=True)
+class FunctionTool:
+    """A tool made from a plain function; the usual way to write one."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    function: ToolFunction
+
+    def run(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        return self.function(ctx, args)
+
+
+class ToolRegistry:
+    """Tools by name; validates arguments and turns every failure into a `ToolResult`."""
+
+    def __init__(self, tools: Iterable[Tool] = (), *, logger: logging.Logger | None = None):
+        self._tools: dict[str, Tool] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._log = logger or logging.getLogger(__name__)
+        for tool in tools:
+            self.register(tool)
+
+    def register(self, tool: Tool) -> None:
+        if tool.name in self._tools:
+            raise ValueError(f"a tool named {tool.name!r} is already registered; rename one")
+        try:
+            Draft202012Validator.check_schema(tool.parameters)
+        except SchemaError as exc:
+            raise ValueError(
+                f"tool {tool.name!r} has an invalid parameters schema: {exc.message}"
+            ) from None
+        self._tools[tool.name] = tool
+        self._validators[tool.name] = Draft202012Validator(tool.parameters)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._tools)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def get(self, name: str) -> Tool:
+        try:
+            return self._tools[name]
+        except KeyError:
+            raise KeyError(
+                f"no tool named {name!r}; available: {', '.join(sorted(self._tools))}"
+            ) from None
+
+    def specs(self, names: Iterable[str] | None = None) -> list[ToolSpec]:
+        """Specs for the named tools (all when `names` is None), in the order asked."""
+        chosen = list(self._tools) if names is None else list(names)
+        return [
+            ToolSpec(tool.name, tool.description, tool.parameters)
+            for tool in (self.get(n) for n in chosen)
+        ]
+
+    def validate(self, name: str, args: Any) -> str | None:
+        """None when `args` fit the tool's schema, else a message for the model."""
+        validator = self._validators[name]
+        errors = sorted(validator.iter_errors(args), key=lambda e: list(e.absolute_path))
+        if not errors:
+            return None
+        lines = []
+        for error in errors[:5]:
+            where = "/".join(str(p) for p in error.absolute_path) or "(arguments)"
+            lines.append(f"- {where}: {error.message}")
+        return (
+            f"invalid arguments for {name}:\n"
+            + "\n".join(lines)
+            + "\nCall the tool again with arguments that match its parameters schema."
+        )
+
+    def call(
+        self,
+        ctx: ToolContext,
+        name: str,
+        args: Any,
+        *,
+        allowed: Collection[str] | None = None,
+    ) -> ToolResult:
+        """Run one tool call from the model; never raises.
+
+        `allowed` limits the call to a role's tools (None allows every registered tool).
+        """
+        usable = [n for n in self._tools if allowed is None or n in allowed]
+        if name not in usable:
+            choices = ", ".join(sorted(usable)) or "(none: answer without tools)"
+            return ToolResult.error(f"unknown tool {name!r}; use one of: {choices}")
+        problem = self.validate(name, args)
+        if problem is not None:
+            return ToolResult.error(problem)
+        try:
+            return self._tools[name].run(ctx, dict(args))
+        except ToolError as exc:
+            return ToolResult.error(str(exc))
+        except Exception as exc:
+            # A bug in a tool must not end the agent's run; it is logged with its traceback
+            # and reported to the model as a failed call.
+            self._log.exception("tool %s failed (task %s)", name, ctx.task_id)
+            return ToolResult.error(
+                f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
+                "try different arguments or another tool"
+            )

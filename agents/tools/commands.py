@@ -1,0 +1,79 @@
+"""run_command: a shell command in the task's workspace, inside the sandbox."""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from agents.tools.base import ToolContext, ToolError, ToolResult
+from agents.tools.paths import resolve
+from agents.tools.sandbox import CommandOutcome, SandboxRunner
+
+
+def describe(outcome: CommandOutcome, ctx: ToolContext, timeout: float) -> str:
+    if outcome.timed_out:
+        return (
+            f"[killed after the {timeout:g}s wall-time limit; run something quicker, "
+            f"narrow it, or pass a larger timeout_seconds (at most "
+            f"{ctx.sandbox.timeout_seconds:g})]"
+        )
+    if outcome.cpu_limited:
+        return (
+            f"[killed: the CPU-time limit of {ctx.sandbox.cpu_seconds}s was exceeded; "
+            "look for an endless loop or run less at once]"
+        )
+    if outcome.signal is not None:
+        name = signal.Signals(outcome.signal).name
+        hint = "; the memory limit may have been reached" if name == "SIGKILL" else ""
+        return f"[killed by {name}{hint}]"
+    return f"[exit code {outcome.exit_code} after {outcome.duration_seconds:.1f}s]"
+
+
+@dataclass(frozen=True)
+class RunCommandTool:
+    runner: SandboxRunner
+    name: str = "run_command"
+    description: str = (
+        "Run a shell command (bash -c) in the repository: tests, linters, builds. There is "
+        "no network and no credentials; time, CPU, memory and output are limited. Output "
+        "is stdout and stderr combined; a long output keeps its beginning and end."
+    )
+    parameters: dict[str, Any] = field(
+        default_factory=lambda: {
+            "type": "object",
+            "properties": {
+                "command": {"type": "string"},
+                "cwd": {"type": "string", "description": "directory; default the root"},
+                "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+            },
+            "required": ["command"],
+            "additionalProperties": False,
+        }
+    )
+
+    def run(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+        command: str = args["command"]
+        if not command.strip():
+            raise ToolError("the command is empty; give the shell command to run")
+        cwd, _ = resolve(ctx, args.get("cwd", "."))
+        if not cwd.is_dir():
+            raise ToolError(f"cwd {args.get('cwd')!r} is not a directory in the repository")
+        timeout = min(
+            float(args.get("timeout_seconds", ctx.sandbox.timeout_seconds)),
+            ctx.sandbox.timeout_seconds,
+        )
+        settings = ctx.sandbox
+        if timeout != settings.timeout_seconds:
+            settings = replace(settings, timeout_seconds=timeout)
+        outcome = self.runner.run(
+            ["bash", "-c", command],
+            workspace=ctx.workspace.resolve(),
+            cwd=cwd,
+            settings=settings,
+        )
+        text = f"$ {command}\n{outcome.output}"
+        if not text.endswith("\n"):
+            text += "\n"
+        text += describe(outcome, ctx, timeout)
+        return ToolResult(ok=outcome.exit_code == 0, output=text)
