@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.api.dispatch import build_routes
+from bot.api.dispatch import ALL_METHODS, build_routes
 from bot.api.errors import error_body
 from bot.api.openapi import API_PREFIX, build_openapi, render_docs
 from bot.api.operations import Operation
@@ -58,7 +58,10 @@ def build_api_routes(
     return [
         Mount(
             API_PREFIX,
-            routes=[*build_routes(operations, deps), Route("/{rest:path}", unknown, methods=None)],
+            routes=[
+                *build_routes(operations, deps),
+                Route("/{rest:path}", unknown, methods=ALL_METHODS),
+            ],
         ),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         Route("/docs", docs, methods=["GET"]),

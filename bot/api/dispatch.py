@@ -37,6 +37,8 @@ from storage.sql.models import AuditEntry, Project, Task
 logger = logging.getLogger(__name__)
 
 RATE_WINDOW_SECONDS = 60.0
+# Every route accepts every method so an unsupported one gets our JSON 405, not Starlette's.
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def build_routes(operations: Sequence[Operation], deps: ApiDeps) -> list[BaseRoute]:
@@ -44,7 +46,10 @@ def build_routes(operations: Sequence[Operation], deps: ApiDeps) -> list[BaseRou
     by_path: dict[str, dict[str, Operation]] = {}
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = op
-    return [Route(path, _endpoint(methods, deps)) for path, methods in by_path.items()]
+    return [
+        Route(path, _endpoint(methods, deps), methods=ALL_METHODS)
+        for path, methods in by_path.items()
+    ]
 
 
 def _endpoint(methods: dict[str, Operation], deps: ApiDeps) -> Any:

@@ -66,9 +66,7 @@ def build_openapi(
     }
 
 
-def _operation(
-    op: Operation, refs: Mapping[tuple[Any, JsonMode], Any]
-) -> dict[str, Any]:
+def _operation(op: Operation, refs: Mapping[tuple[Any, JsonMode], Any]) -> dict[str, Any]:
     scope = {
         Scope.GLOBAL: "a global key",
         Scope.PROJECT: "on the project",
@@ -116,9 +114,7 @@ def _parameters(op: Operation) -> list[dict[str, Any]]:
     return params
 
 
-def _responses(
-    op: Operation, refs: Mapping[tuple[Any, JsonMode], Any]
-) -> dict[str, Any]:
+def _responses(op: Operation, refs: Mapping[tuple[Any, JsonMode], Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     if op.response is not None:
         responses[str(op.status)] = {
