@@ -79,7 +79,7 @@ def run_list(settings: Settings, args: argparse.Namespace) -> int:
     database = _open(settings)
     try:
         with database.session() as session:
-            names = dict(session.execute(select(Project.id, Project.name)).tuples().all())
+            names = {row.id: row.name for row in session.execute(select(Project.id, Project.name))}
             keys = list_keys(session)
         print(f"{'ID':>5}  {'NAME':<24} {'PREFIX':<12} {'ROLE':<7} {'PROJECT':<28} STATUS")
         for key in keys:
