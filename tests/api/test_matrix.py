@@ -13,7 +13,7 @@ from bot.api import api_operations
 from bot.api.keys import revoke_key
 from bot.api.types import Role
 from storage.sql.database import Database
-from storage.sql.models import Agent, ApiKey, Conversation, Project, Task
+from storage.sql.models import Agent, ApiKey, AuditEntry, Conversation, Project, Task
 from tests.api.support import ApiHarness
 
 CALLERS = (
@@ -149,12 +149,12 @@ def test_every_caller_on_every_route(api: ApiHarness) -> None:
         session.flush()
         world = World(db, a.id, b.id, conversation.id, itertools.count())
     secrets = {
-        "global_admin": api.key(Role.ADMIN),
-        "a_admin": api.key(Role.ADMIN, world.project_a),
-        "a_member": api.key(Role.MEMBER, world.project_a),
-        "a_viewer": api.key(Role.VIEWER, world.project_a),
-        "b_admin": api.key(Role.ADMIN, world.project_b),
-        "revoked": api.key(Role.ADMIN),
+        "global_admin": api.key(Role.ADMIN, name="global"),
+        "a_admin": api.key(Role.ADMIN, world.project_a, name="a_admin"),
+        "a_member": api.key(Role.MEMBER, world.project_a, name="a_member"),
+        "a_viewer": api.key(Role.VIEWER, world.project_a, name="a_viewer"),
+        "b_admin": api.key(Role.ADMIN, world.project_b, name="b_admin"),
+        "revoked": api.key(Role.ADMIN, name="revoked"),
     }
     with db.session() as session:
         newest = session.scalar(select(ApiKey.id).order_by(ApiKey.id.desc()).limit(1))
@@ -165,12 +165,15 @@ def test_every_caller_on_every_route(api: ApiHarness) -> None:
     headers["bad_key"] = api.auth("cm_this-key-was-never-issued")
 
     requests = _requests(world)
+    writes_done = 0
     mismatches = []
     for op_id, (access, role, success) in EXPECTED.items():
         for caller in CALLERS:
             method, url, body = requests[op_id]()
             response = api.client.request(method, url, json=body, headers=headers[caller])
             want = _expected(caller, access, role, success)
+            if response.status_code < 300 and method != "GET":
+                writes_done += 1
             if response.status_code != want:
                 mismatches.append(f"{op_id} as {caller}: {response.status_code}, want {want}")
             elif want >= 400:
@@ -183,3 +186,10 @@ def test_every_caller_on_every_route(api: ApiHarness) -> None:
                     }[want]
                 )
     assert mismatches == []
+    # Every successful write, and nothing else, left exactly one audit entry.
+    with db.session() as session:
+        entries = session.scalars(select(AuditEntry)).all()
+    assert len(entries) == writes_done
+    actors = {e.actor.split(":", 2)[2] for e in entries}
+    assert actors == {"global", "a_admin", "a_member", "a_viewer"}
+    assert {e.source_ip for e in entries} == {"testclient"}
