@@ -25,18 +25,17 @@ from bot.api.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
-    RateLimited,
     ValidationFailed,
     error_body,
     error_response,
 )
 from bot.api.operations import Call, Operation, Reply, Scope
+from bot.api.ratelimit import enforce_rate_limit
 from bot.api.types import ApiDeps, Principal
 from storage.sql.models import AuditEntry, Project, Task
 
 logger = logging.getLogger(__name__)
 
-RATE_WINDOW_SECONDS = 60.0
 # Every route accepts every method so an unsupported one gets our JSON 405, not Starlette's.
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -55,7 +54,8 @@ def build_routes(operations: Sequence[Operation], deps: ApiDeps) -> list[BaseRou
 def _endpoint(methods: dict[str, Operation], deps: ApiDeps) -> Any:
     async def endpoint(request: Request) -> Response:
         try:
-            op = methods.get(request.method)
+            # HEAD is answered like GET (servers drop the body), as Starlette does.
+            op = methods.get("GET" if request.method == "HEAD" else request.method)
             if op is None:
                 allowed = ", ".join(sorted(methods))
                 raise MethodNotAllowed(f"{request.method} is not supported here; use {allowed}")
@@ -78,14 +78,7 @@ async def _serve(op: Operation, request: Request, deps: ApiDeps) -> Response:
         authenticate, deps.database, request.headers.get("authorization")
     )
     limit = deps.settings.api_rate_limit_per_minute
-    decision = await run_in_threadpool(
-        deps.rate_limiter.hit,
-        f"api:key:{principal.key_id}",
-        limit=limit,
-        window_seconds=RATE_WINDOW_SECONDS,
-    )
-    if not decision.allowed:
-        raise RateLimited(decision.retry_after_seconds)
+    decision = await run_in_threadpool(enforce_rate_limit, deps.rate_limiter, principal, limit)
     raw = await _read_body(request, deps.settings.api_max_body_bytes) if op.body else b""
     source_ip = request.client.host if request.client else ""
     reply = await run_in_threadpool(

@@ -88,3 +88,9 @@ def test_bad_authorization_headers(api: ApiHarness) -> None:
         response = api.client.get("/api/v1/projects", headers={"Authorization": value})
         assert response.status_code == 401, value
         assert "codemonkey keys create" in response.json()["error"]["message"]
+
+
+def test_head_is_answered_like_get(api: ApiHarness) -> None:
+    headers = api.auth(api.key(Role.VIEWER))
+    assert api.client.head("/api/v1/projects", headers=headers).status_code == 200
+    assert api.client.head("/api/v1/projects").status_code == 401

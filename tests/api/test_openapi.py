@@ -14,8 +14,10 @@ from storage.sql.database import Database
 from tests.api.support import ApiHarness, InMemorySearch, RecordingQueue
 
 
-def test_document_is_valid_openapi_and_lists_exactly_the_served_routes(api: ApiHarness) -> None:
-    response = api.client.get("/openapi.json")
+def test_document_is_valid_openapi_and_lists_exactly_the_served_routes(
+    sqlite_api: ApiHarness,
+) -> None:
+    response = sqlite_api.client.get("/openapi.json")
     assert response.status_code == 200
     document: dict[str, Any] = response.json()
     validate(document)
@@ -40,25 +42,25 @@ def test_document_is_valid_openapi_and_lists_exactly_the_served_routes(api: ApiH
     }
 
 
-def test_documented_routes_answer_as_documented(api: ApiHarness) -> None:
+def test_documented_routes_answer_as_documented(sqlite_api: ApiHarness) -> None:
     """Each documented path exists: an unauthenticated call gets 401, never a routing 404."""
-    document = api.client.get("/openapi.json").json()
+    document = sqlite_api.client.get("/openapi.json").json()
     for path, item in document["paths"].items():
         concrete = path.replace("{project_id}", "1").replace("{task_id}", "1")
         concrete = concrete.replace("{conversation_id}", "1").replace("{key_id}", "1")
         concrete = concrete.replace("{role}", "reviewer")
         for method in item:
-            response = api.client.request(method.upper(), concrete)
+            response = sqlite_api.client.request(method.upper(), concrete)
             assert response.status_code == 401, (method, concrete)
             assert response.json()["error"]["code"] == "unauthenticated"
 
 
-def test_extra_paths_hook_adds_chat_routes(database: Database) -> None:
+def test_extra_paths_hook_adds_chat_routes(sqlite_database: Database) -> None:
     deps = ApiDeps(
-        database=database,
+        database=sqlite_database,
         settings=Settings(),
         rate_limiter=InProcessRateLimiter(),
-        queue=RecordingQueue(database),
+        queue=RecordingQueue(sqlite_database),
         search=InMemorySearch(),
     )
     extra = {
@@ -72,8 +74,8 @@ def test_extra_paths_hook_adds_chat_routes(database: Database) -> None:
     assert document["paths"]["/v1/models"]["get"]["operationId"] == "models.list"
 
 
-def test_docs_page_lists_every_operation_without_external_assets(api: ApiHarness) -> None:
-    response = api.client.get("/docs")
+def test_docs_page_lists_every_operation_without_external_assets(sqlite_api: ApiHarness) -> None:
+    response = sqlite_api.client.get("/docs")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
