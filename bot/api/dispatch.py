@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -51,7 +51,9 @@ def build_routes(operations: Sequence[Operation], deps: ApiDeps) -> list[BaseRou
     ]
 
 
-def _endpoint(methods: dict[str, Operation], deps: ApiDeps) -> Any:
+def _endpoint(
+    methods: dict[str, Operation], deps: ApiDeps
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         try:
             # HEAD is answered like GET (servers drop the body), as Starlette does.
@@ -92,11 +94,27 @@ async def _serve(op: Operation, request: Request, deps: ApiDeps) -> Response:
         source_ip,
     )
     if reply.enqueue:
-        await run_in_threadpool(deps.queue.enqueue, reply.enqueue)
+        await _enqueue(deps, reply.enqueue)
     headers = {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(decision.remaining)}
     if reply.body is None:
         return Response(status_code=op.status, headers=headers)
     return JSONResponse(reply.body.model_dump(mode="json"), status_code=op.status, headers=headers)
+
+
+async def _enqueue(deps: ApiDeps, task_ids: tuple[int, ...]) -> None:
+    """Hand committed task ids to the queue.
+
+    The change is already committed and SQL is the source of truth: queued rows whose ids
+    never reached the queue are recovered from SQL, so a queue outage must not turn a
+    successful request into an error.
+    """
+    try:
+        await run_in_threadpool(deps.queue.enqueue, task_ids)
+    except Exception:
+        logger.exception(
+            "could not enqueue tasks %s; they stay queued in SQL and will be recovered",
+            list(task_ids),
+        )
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:

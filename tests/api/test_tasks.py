@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.api import ApiDeps, build_api_routes
+from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.types import Role
+from bot.settings import Settings
+from storage.sql.database import Database
 from storage.sql.models import AuditEntry, Project, Task
-from tests.api.support import ApiHarness
+from tests.api.support import ApiHarness, make_harness
 
 
 def _project(api: ApiHarness, name: str = "octo/a") -> int:
@@ -158,3 +166,30 @@ def test_list_filters_and_paginates(api: ApiHarness) -> None:
     assert {t["project_id"] for t in only_b} == {b}
     hidden = api.client.get("/api/v1/tasks?project=octo/a", headers=viewer_b)
     assert hidden.status_code == 404
+
+
+class DownQueue:
+    def enqueue(self, task_ids: Iterable[int]) -> None:
+        raise ConnectionError("queue unreachable")
+
+    def depth(self) -> int:
+        raise ConnectionError("queue unreachable")
+
+
+def test_retry_survives_a_queue_outage(database: Database) -> None:
+    api = make_harness(database)
+    deps = ApiDeps(
+        database=database,
+        settings=Settings(),
+        rate_limiter=InProcessRateLimiter(),
+        queue=DownQueue(),
+        search=api.search,
+    )
+    client = TestClient(Starlette(routes=build_api_routes(deps)))
+    project = _project(api)
+    task_id = _task(api, project, state="failed", attempts=2)
+    headers = api.auth(api.key(Role.ADMIN))
+    response = client.post(f"/api/v1/tasks/{task_id}/retry", headers=headers)
+    # SQL holds the truth: the task is queued and will be picked up by recovery.
+    assert response.status_code == 200
+    assert _load(api, task_id).state == "queued"
