@@ -8,12 +8,12 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api import ApiDeps, build_api_routes
+from bot.api.app import build_api_routes
 from bot.api.auth import authenticate, resolve_chat_project, split_model_project
 from bot.api.errors import NotFound, Unauthenticated, ValidationFailed
 from bot.api.keys import create_key
 from bot.api.ratelimit import InProcessRateLimiter
-from bot.api.types import Role
+from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
 from storage.sql.database import Database
 from storage.sql.models import AuditEntry, Project

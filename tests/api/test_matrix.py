@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.api import api_operations
+from bot.api.app import api_operations
 from bot.api.keys import revoke_key
 from bot.api.types import Role
 from storage.sql.database import Database

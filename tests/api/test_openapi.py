@@ -6,9 +6,10 @@ from openapi_spec_validator import validate
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api import ApiDeps, api_operations, build_api_routes
+from bot.api.app import api_operations, build_api_routes
 from bot.api.openapi import openapi_path
 from bot.api.ratelimit import InProcessRateLimiter
+from bot.api.types import ApiDeps
 from bot.settings import Settings
 from storage.sql.database import Database
 from tests.api.support import ApiHarness, InMemorySearch, RecordingQueue

@@ -9,9 +9,9 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api import ApiDeps, build_api_routes
+from bot.api.app import build_api_routes
 from bot.api.ratelimit import InProcessRateLimiter
-from bot.api.types import Role
+from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
 from storage.sql.database import Database
 from storage.sql.models import AuditEntry, Project, Task
