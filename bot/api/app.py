@@ -35,11 +35,20 @@ def api_operations() -> list[Operation]:
 
 
 def build_api_routes(
-    deps: ApiDeps, *, extra_openapi_paths: Mapping[str, Mapping[str, Any]] | None = None
+    deps: ApiDeps,
+    *,
+    extra_openapi_paths: Mapping[str, Mapping[str, Any]] | None = None,
+    extra_openapi_schemas: Mapping[str, Any] | None = None,
 ) -> list[BaseRoute]:
-    """`/api/v1/...`, `GET /openapi.json` and `GET /docs`, ready to add to the app's routes."""
+    """`/api/v1/...`, `GET /openapi.json` and `GET /docs`, ready to add to the app's routes.
+
+    `extra_openapi_paths`/`extra_openapi_schemas` put other routes (such as `/v1`) into the
+    same document; their schemas are referenced as `#/components/schemas/<name>`.
+    """
     operations = api_operations()
-    document = build_openapi(operations, extra_paths=extra_openapi_paths)
+    document = build_openapi(
+        operations, extra_paths=extra_openapi_paths, extra_schemas=extra_openapi_schemas
+    )
     page = render_docs(document)
 
     async def openapi_json(request: Request) -> JSONResponse:

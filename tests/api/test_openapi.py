@@ -64,15 +64,19 @@ def test_extra_paths_hook_adds_chat_routes(sqlite_database: Database) -> None:
         queue=RecordingQueue(sqlite_database),
         search=InMemorySearch(),
     )
-    extra = {
-        "/v1/models": {
-            "get": {"operationId": "models.list", "responses": {"200": {"description": "ok"}}}
-        }
+    ok = {
+        "description": "ok",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ModelList"}}},
     }
-    client = TestClient(Starlette(routes=build_api_routes(deps, extra_openapi_paths=extra)))
+    extra = {"/v1/models": {"get": {"operationId": "models.list", "responses": {"200": ok}}}}
+    schemas = {"ModelList": {"type": "object", "properties": {"data": {"type": "array"}}}}
+    routes = build_api_routes(deps, extra_openapi_paths=extra, extra_openapi_schemas=schemas)
+    client = TestClient(Starlette(routes=routes))
     document = client.get("/openapi.json").json()
     validate(document)
     assert document["paths"]["/v1/models"]["get"]["operationId"] == "models.list"
+    assert "ModelList" in document["components"]["schemas"]
+    assert "/v1/models" in client.get("/docs").text
 
 
 def test_docs_page_lists_every_operation_without_external_assets(sqlite_api: ApiHarness) -> None:
