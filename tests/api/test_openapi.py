@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from openapi_spec_validator import validate
@@ -88,3 +89,25 @@ def test_docs_page_lists_every_operation_without_external_assets(sqlite_api: Api
         assert openapi_path(op.path) in page
     assert "ProjectCreate" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def test_every_reference_resolves(sqlite_api: ApiHarness) -> None:
+    document = sqlite_api.client.get("/openapi.json").json()
+    refs = set(_refs(document))
+    assert "#/components/schemas/TaskPage" in refs
+    schemas = document["components"]["schemas"]
+    missing = {r for r in refs if r.rsplit("/", 1)[-1] not in schemas}
+    assert missing == set()
+    assert all(r.startswith("#/components/schemas/") for r in refs)
