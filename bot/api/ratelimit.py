@@ -12,13 +12,13 @@ from collections import deque
 from collections.abc import Callable
 
 from bot.api.errors import RateLimited
-from bot.api.types import Principal, RateDecision, RateLimiter
+from bot.api.types import Principal, RateDecision, RateLimiter, RateOutcome
 
 # Limits are configured per minute (`api_rate_limit_per_minute`).
 WINDOW_SECONDS = 60.0
 
 
-def enforce_rate_limit(limiter: RateLimiter, principal: Principal, per_minute: int) -> RateDecision:
+def enforce_rate_limit(limiter: RateLimiter, principal: Principal, per_minute: int) -> RateOutcome:
     """Count one request for the caller's key; raises `RateLimited` (429) when over the limit.
 
     Shared by `/api/v1` and the OpenAI-compatible `/v1` routes, so a key has one budget.

@@ -59,6 +59,19 @@ class Principal:
         return self.role if project_id == self.project_id else None
 
 
+class RateOutcome(Protocol):
+    """What a limiter answers; any object with these read-only fields fits (e.g. storage.kv's)."""
+
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def remaining(self) -> int: ...
+
+    @property
+    def retry_after_seconds(self) -> float: ...
+
+
 @dataclass(frozen=True)
 class RateDecision:
     allowed: bool
@@ -69,7 +82,7 @@ class RateDecision:
 class RateLimiter(Protocol):
     """Counts hits per key in a window; `storage.kv` provides Redis and in-process versions."""
 
-    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateDecision: ...
+    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateOutcome: ...
 
 
 class ContextSearch(Protocol):

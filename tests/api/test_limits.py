@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from bot.api.app import build_api_routes
+from bot.api.keys import create_key
 from bot.api.ratelimit import InProcessRateLimiter
-from bot.api.types import Role
+from bot.api.types import ApiDeps, Role
+from bot.settings import Settings
 from storage.sql.database import Database
 from storage.sql.models import AuditEntry, Project
-from tests.api.support import make_harness
+from tests.api.support import InMemorySearch, RecordingQueue, make_harness
 
 
 class FakeClock:
@@ -121,3 +128,39 @@ def test_chunked_body_without_length_is_counted(database: Database) -> None:
     assert response.status_code == 413
     with database.session() as session:
         assert session.query(Project).count() == 0
+
+
+@dataclass(frozen=True)
+class OtherDecision:
+    """A limiter's own result type: the API needs only the three fields."""
+
+    allowed: bool
+    remaining: int
+    retry_after_seconds: float
+
+
+class RefusingLimiter:
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, int, float]] = []
+
+    def hit(self, key: str, *, limit: int, window_seconds: float) -> OtherDecision:
+        self.keys.append((key, limit, window_seconds))
+        return OtherDecision(allowed=False, remaining=0, retry_after_seconds=2.2)
+
+
+def test_any_limiter_matching_the_protocol_plugs_in(database: Database) -> None:
+    limiter = RefusingLimiter()
+    deps = ApiDeps(
+        database=database,
+        settings=Settings(api_rate_limit_per_minute=7),
+        rate_limiter=limiter,
+        queue=RecordingQueue(database),
+        search=InMemorySearch(),
+    )
+    client = TestClient(Starlette(routes=build_api_routes(deps)))
+    with database.session() as session:
+        new = create_key(session, name="k", role=Role.VIEWER, project_id=None)
+    response = client.get("/api/v1/projects", headers={"Authorization": f"Bearer {new.secret}"})
+    assert response.status_code == 429
+    assert response.headers["retry-after"] == "3"  # rounded up, never early
+    assert limiter.keys == [(f"api:key:{new.record.id}", 7, 60.0)]
