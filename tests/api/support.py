@@ -77,6 +77,7 @@ class ApiHarness:
     client: TestClient
     queue: RecordingQueue
     search: InMemorySearch
+    deps: ApiDeps
 
     def key(self, role: Role, project_id: int | None = None, name: str = "k") -> str:
         with self.database.session() as session:
@@ -99,4 +100,4 @@ def make_harness(database: Database, **settings: Any) -> ApiHarness:
         search=search,
     )
     app = Starlette(routes=build_api_routes(deps))
-    return ApiHarness(database, TestClient(app), queue, search)
+    return ApiHarness(database, TestClient(app), queue, search, deps)

@@ -6,11 +6,16 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.api.app import build_api_routes
+from bot.api.auth import authenticate
+from bot.api.errors import Conflict
+from bot.api.operations import Call
 from bot.api.ratelimit import InProcessRateLimiter
+from bot.api.routes.tasks import cancel_task
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
 from storage.sql.database import Database
@@ -193,3 +198,22 @@ def test_retry_survives_a_queue_outage(database: Database) -> None:
     # SQL holds the truth: the task is queued and will be picked up by recovery.
     assert response.status_code == 200
     assert _load(api, task_id).state == "queued"
+
+
+def test_cancel_loses_a_race_with_a_worker_cleanly(api: ApiHarness) -> None:
+    """A worker claims the task between our read and our write: 409, and no lost update."""
+    project = _project(api)
+    task_id = _task(api, project)
+    principal = authenticate(api.database, f"Bearer {api.key(Role.ADMIN)}")
+    with pytest.raises(Conflict), api.database.session() as session:
+        stale = session.get(Task, task_id)
+        assert stale is not None and stale.state == "queued"
+        with api.database.session() as worker:
+            claimed = worker.get(Task, task_id)
+            assert claimed is not None
+            claimed.state = "running"
+            claimed.lease_owner = "worker-1"
+        call = Call(session, principal, api.deps, {"task_id": task_id}, None, None, task=stale)
+        cancel_task(call)
+    stored = _load(api, task_id)
+    assert (stored.state, stored.lease_owner, stored.finished_at) == ("running", "worker-1", None)
