@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,6 +76,16 @@ def test_revoked_key_stops_working_and_last_used_is_recorded(api: ApiHarness) ->
     with api.database.session() as session:
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert actions == ["keys.create", "keys.revoke"]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """`main()` configures the root logger for the process; undo it for the next tests."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _database_url(database: Database) -> str:
