@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "serve",
     "config",
     "migrate",
+    "keys",
 )
 
 
