@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.api.keys import create_key, list_keys, revoke_key
 from bot.api.types import Role
+from bot.database import open_database
 from bot.settings import Settings
 from storage.sql.database import Database
-from storage.sql.models import Base, Project
+from storage.sql.models import Project
 
 
 def register(subparsers: Any) -> None:
@@ -34,20 +34,8 @@ def register(subparsers: Any) -> None:
     revoke.set_defaults(handler=run_revoke)
 
 
-def create_missing_tables_until_migrations_land(database: Database) -> None:
-    """Create absent tables so the command works on a fresh database.
-
-    Temporary: once the database migrates itself on open, this goes away.
-    """
-    if database.is_sqlite and database.url.database:
-        Path(database.url.database).parent.mkdir(parents=True, exist_ok=True)
-    Base.metadata.create_all(database.engine)
-
-
 def _open(settings: Settings) -> Database:
-    database = Database(settings.effective_database_url)
-    create_missing_tables_until_migrations_land(database)
-    return database
+    return open_database(settings)
 
 
 def run_create(settings: Settings, args: argparse.Namespace) -> int:
