@@ -15,6 +15,8 @@ from bot.settings import SettingsError, load_settings
 COMMAND_MODULES = (
     "serve",
     "config",
+    "deliveries",
+    "action",
 )
 
 
