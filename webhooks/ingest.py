@@ -169,15 +169,18 @@ def _create_tasks(
     all_ids: list[int] = []
     new_ids: list[int] = []
     cancelled: list[int] = []
+    # All cancellations first, so one intent never cancels a sibling created just before it.
+    targets = {(i.group_key, i.supersedes) for i in routing.intents if i.supersedes and i.group_key}
+    for group_key, kinds in sorted(targets):
+        assert group_key is not None
+        cancelled += cancel_group(
+            session,
+            group_key,
+            kinds=kinds,
+            reason=f"superseded by delivery {delivery.delivery_id}",
+        )
     for intent in routing.intents:
         project_id = project.id if project else _project_id(session, intent)
-        if intent.supersedes and intent.group_key:
-            cancelled += cancel_group(
-                session,
-                intent.group_key,
-                kinds=intent.supersedes,
-                reason=f"superseded by delivery {delivery.delivery_id}",
-            )
         pending = _pending_same(session, intent)
         if pending is not None:
             all_ids.append(pending)
