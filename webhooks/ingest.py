@@ -171,12 +171,12 @@ def _create_tasks(
     cancelled: list[int] = []
     # All cancellations first, so one intent never cancels a sibling created just before it.
     targets = {(i.group_key, i.supersedes) for i in routing.intents if i.supersedes and i.group_key}
-    for group_key, kinds in sorted(targets):
+    for group_key, superseded in sorted(targets):
         assert group_key is not None
         cancelled += cancel_group(
             session,
             group_key,
-            kinds=kinds,
+            kinds=superseded,
             reason=f"superseded by delivery {delivery.delivery_id}",
         )
     for intent in routing.intents:
@@ -189,8 +189,8 @@ def _create_tasks(
         all_ids.append(task.id)
         if created:
             new_ids.append(task.id)
-    kinds = ", ".join(sorted({i.kind for i in routing.intents}))
-    parts = [p for p in (registered, f"tasks: {kinds}" if kinds else "", *routing.notes) if p]
+    names = ", ".join(sorted({i.kind for i in routing.intents}))
+    parts = [p for p in (registered, f"tasks: {names}" if names else "", *routing.notes) if p]
     if cancelled:
         parts.append(f"cancelled superseded tasks {cancelled}")
     return IngestResult(
