@@ -3,52 +3,32 @@ in the architecture). No I/O here; the caller passes the repository's config."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from webhooks import intents as k
-from webhooks.commands import Mention, SlashCommand, parse_comment
 from webhooks.events import (
     CheckRunEvent,
-    Comment,
     Event,
     InstallationEvent,
     InstallationRepositoriesEvent,
     IssueCommentEvent,
     IssuesEvent,
-    PullRequest,
     PullRequestEvent,
     PullRequestReviewCommentEvent,
     PullRequestReviewEvent,
     PushEvent,
-    ReviewComment,
 )
 from webhooks.intents import InstallationChange, Intent, RepoChange, Routing
-from webhooks.repo_config import RepoConfig
+from webhooks.route_comments import issue_comment, review, review_comment
+from webhooks.route_context import RoutingContext, base_payload, repo_name
 from webhooks.sanitize import sanitize
+
+__all__ = ["RoutingContext", "route"]
 
 PR_TRIGGER_ACTIONS = ("opened", "synchronize", "reopened", "ready_for_review")
 FAILED_CONCLUSIONS = ("failure", "timed_out")
 # GitHub lists at most 20 commits in a push payload; beyond that the list is incomplete.
 PUSH_COMMITS_LISTED = 20
-
-
-@dataclass(frozen=True)
-class RoutingContext:
-    delivery_id: str
-    app_slug: str
-    config: RepoConfig
-    branch_prefix: str = "codemonkey/"
-    # Logins whose events are the bot's own (the App's `<slug>[bot]`; in Action mode also
-    # `github-actions[bot]`).
-    extra_bot_logins: frozenset[str] = frozenset()
-
-    @property
-    def bot_logins(self) -> frozenset[str]:
-        return frozenset({f"{self.app_slug}[bot]".lower(), *self.extra_bot_logins})
-
-    def is_bot(self, login: str) -> bool:
-        return login.lower() in self.bot_logins
 
 
 def route(name: str, event: Event, ctx: RoutingContext) -> Routing:
@@ -58,13 +38,13 @@ def route(name: str, event: Event, ctx: RoutingContext) -> Routing:
     if isinstance(event, IssuesEvent):
         return _issues(event, ctx)
     if isinstance(event, IssueCommentEvent):
-        return _issue_comment(event, ctx)
+        return issue_comment(event, ctx)
     if isinstance(event, PullRequestEvent):
         return _pull_request(event, ctx)
     if isinstance(event, PullRequestReviewEvent):
-        return _review(event, ctx)
+        return review(event, ctx)
     if isinstance(event, PullRequestReviewCommentEvent):
-        return _review_comment(event, ctx)
+        return review_comment(event, ctx)
     if isinstance(event, CheckRunEvent):
         return _check_run(event, ctx)
     if isinstance(event, PushEvent):
@@ -74,24 +54,6 @@ def route(name: str, event: Event, ctx: RoutingContext) -> Routing:
     if isinstance(event, InstallationRepositoriesEvent):
         return _installation_repositories(event)
     return Routing.ignore(f"event {name!r} is not handled")
-
-
-def _base(event: Event, ctx: RoutingContext) -> dict[str, Any]:
-    sender = event.sender
-    return {
-        "repo": event.repository.full_name if event.repository else None,
-        "installation_id": event.installation.id if event.installation else None,
-        "delivery_id": ctx.delivery_id,
-        "action": event.action,
-        "author": sender.login if sender else None,
-        "author_type": sender.type if sender else None,
-        "author_association": "NONE",
-    }
-
-
-def _repo(event: Event) -> str:
-    assert event.repository is not None, "routed events carry a repository"
-    return event.repository.full_name
 
 
 def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
@@ -109,9 +71,9 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
             return Routing.ignore("issue assigned to someone other than the bot")
     else:
         return Routing.ignore(f"issues.{action} is not a trigger")
-    repo = _repo(event)
+    repo = repo_name(event)
     payload = {
-        **_base(event, ctx),
+        **base_payload(event, ctx),
         "event": "issues",
         "author_association": issue.author_association,
         "number": issue.number,
@@ -132,164 +94,6 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
     )
 
 
-def _comment_intent(
-    event: Event,
-    ctx: RoutingContext,
-    *,
-    event_name: str,
-    number: int,
-    is_pull_request: bool,
-    comment: Comment,
-    extra: dict[str, Any],
-) -> Routing:
-    body = sanitize(comment.body)
-    parsed = parse_comment(body, slug=ctx.app_slug, commands=ctx.config.commands)
-    if parsed is None:
-        return Routing.ignore(f"no @{ctx.app_slug} mention or slash command")
-    repo = _repo(event)
-    group = k.issue_group(repo, number, is_pull_request=is_pull_request)
-    payload: dict[str, Any] = {
-        **_base(event, ctx),
-        "event": event_name,
-        "author": comment.user.login,
-        "author_type": comment.user.type,
-        "author_association": comment.author_association,
-        "number": number,
-        "is_pull_request": is_pull_request,
-        "text": body,
-        **extra,
-    }
-    where = f"{repo}{'!' if is_pull_request else '#'}{number}"
-    if isinstance(parsed, SlashCommand):
-        kind = k.COMMAND_KINDS[parsed.name]
-        payload.update(command=parsed.name, args=parsed.args)
-        if kind in (k.COMMAND_STOP, k.COMMAND_STATUS):
-            payload["target_group"] = group
-        return Routing(
-            intents=(
-                Intent(
-                    kind=kind,
-                    key=f"command-{parsed.name}",
-                    title=f"/{parsed.name} on {where}",
-                    payload=payload,
-                    role=k.DEFAULT_ROLES[kind],
-                    # /stop and /status act on the group; they must not be cancelled with it.
-                    group_key=None if kind in (k.COMMAND_STOP, k.COMMAND_STATUS) else group,
-                ),
-            )
-        )
-    assert isinstance(parsed, Mention)
-    payload.update(role=parsed.role, request=parsed.request)
-    return Routing(
-        intents=(
-            Intent(
-                kind=k.MENTION_ANSWER,
-                key="mention",
-                title=f"Answer {comment.user.login} on {where}",
-                payload=payload,
-                role=parsed.role,
-                group_key=group,
-            ),
-        )
-    )
-
-
-def _issue_comment(event: IssueCommentEvent, ctx: RoutingContext) -> Routing:
-    if event.action != "created":
-        return Routing.ignore(f"issue_comment.{event.action} is not a trigger")
-    return _comment_intent(
-        event,
-        ctx,
-        event_name="issue_comment",
-        number=event.issue.number,
-        is_pull_request=event.issue.pull_request is not None,
-        comment=event.comment,
-        extra={"comment_id": event.comment.id},
-    )
-
-
-def _review_comment(event: PullRequestReviewCommentEvent, ctx: RoutingContext) -> Routing:
-    if event.action != "created":
-        return Routing.ignore(f"pull_request_review_comment.{event.action} is not a trigger")
-    comment: ReviewComment = event.comment
-    return _comment_intent(
-        event,
-        ctx,
-        event_name="pull_request_review_comment",
-        number=event.pull_request.number,
-        is_pull_request=True,
-        comment=comment,
-        extra={
-            "review_comment_id": comment.id,
-            "path": comment.path,
-            "line": comment.line,
-            "head_sha": event.pull_request.head.sha,
-            "head_ref": event.pull_request.head.ref,
-        },
-    )
-
-
-def _is_bot_pr(pr: PullRequest, ctx: RoutingContext) -> bool:
-    return ctx.is_bot(pr.user.login) or pr.head.ref.startswith(ctx.branch_prefix)
-
-
-def _review(event: PullRequestReviewEvent, ctx: RoutingContext) -> Routing:
-    if event.action != "submitted":
-        return Routing.ignore(f"pull_request_review.{event.action} is not a trigger")
-    review, pr = event.review, event.pull_request
-    found: list[Intent] = []
-    notes: list[str] = []
-    as_comment = Comment(
-        id=review.id,
-        body=review.body,
-        user=review.user,
-        author_association=review.author_association,
-    )
-    mention = _comment_intent(
-        event,
-        ctx,
-        event_name="pull_request_review",
-        number=pr.number,
-        is_pull_request=True,
-        comment=as_comment,
-        extra={"review_id": review.id, "head_sha": pr.head.sha, "head_ref": pr.head.ref},
-    )
-    found.extend(mention.intents)
-    if mention.ignored:
-        notes.append(mention.ignored)
-    if review.state.lower() == "changes_requested":
-        if _is_bot_pr(pr, ctx):
-            repo = _repo(event)
-            found.append(
-                Intent(
-                    kind=k.PR_FIX,
-                    key="fix",
-                    title=f"Address review on {repo}!{pr.number}",
-                    payload={
-                        **_base(event, ctx),
-                        "event": "pull_request_review",
-                        "author": review.user.login,
-                        "author_type": review.user.type,
-                        "author_association": review.author_association,
-                        "number": pr.number,
-                        "review_id": review.id,
-                        "head_sha": pr.head.sha,
-                        "head_ref": pr.head.ref,
-                        "text": sanitize(review.body),
-                    },
-                    role=k.DEFAULT_ROLES[k.PR_FIX],
-                    group_key=k.issue_group(repo, pr.number, is_pull_request=True),
-                )
-            )
-        else:
-            notes.append("changes requested on a pull request the bot did not open")
-    else:
-        notes.append(f"review state {review.state!r} needs no fix")
-    if not found:
-        return Routing.ignore("; ".join(notes))
-    return Routing(intents=tuple(found), notes=tuple(notes))
-
-
 def _pull_request(event: PullRequestEvent, ctx: RoutingContext) -> Routing:
     pr = event.pull_request
     if event.action not in PR_TRIGGER_ACTIONS:
@@ -301,10 +105,10 @@ def _pull_request(event: PullRequestEvent, ctx: RoutingContext) -> Routing:
     config = ctx.config
     if not config.auto_review and not config.auto_qa:
         return Routing.ignore("auto_review and auto_qa are off for this repository")
-    repo = _repo(event)
+    repo = repo_name(event)
     group = k.issue_group(repo, pr.number, is_pull_request=True)
     payload = {
-        **_base(event, ctx),
+        **base_payload(event, ctx),
         "event": "pull_request",
         "author": pr.user.login,
         "author_type": pr.user.type,
@@ -354,7 +158,7 @@ def _check_run(event: CheckRunEvent, ctx: RoutingContext) -> Routing:
         return Routing.ignore(f"check run is not on a bot branch ({ctx.branch_prefix}*)")
     if not run.pull_requests:
         return Routing.ignore("failed check run has no pull request to fix")
-    repo = _repo(event)
+    repo = repo_name(event)
     numbers = [pr.number for pr in run.pull_requests]
     return Routing(
         intents=(
@@ -363,7 +167,7 @@ def _check_run(event: CheckRunEvent, ctx: RoutingContext) -> Routing:
                 key="check-fix",
                 title=f"Fix failing check {run.name!r} on {repo}!{numbers[0]}",
                 payload={
-                    **_base(event, ctx),
+                    **base_payload(event, ctx),
                     "event": "check_run",
                     "number": numbers[0],
                     "numbers": numbers,
@@ -393,7 +197,7 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
         changed.update(commit.added, commit.modified)
         removed.update(commit.removed)
     full = len(event.commits) >= PUSH_COMMITS_LISTED or not event.before.strip("0")
-    repo = _repo(event)
+    repo = repo_name(event)
     return Routing(
         intents=(
             Intent(
@@ -401,7 +205,7 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
                 key="index",
                 title=f"Re-index {repo} at {event.after[:7]}",
                 payload={
-                    **_base(event, ctx),
+                    **base_payload(event, ctx),
                     "event": "push",
                     "full": full,
                     "before": event.before,

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,7 @@ from storage.sql.database import Database
 from storage.sql.models import SideEffect
 from webhooks import intents as k
 from webhooks.repo_config import TrustConfig
+from webhooks.types import RefusalLedger
 
 PERMISSION_RANK: dict[str, int] = {
     "none": 0,
@@ -63,12 +64,6 @@ class TrustDecision:
     # A reply to post in the thread; set only for the first refusal of this person.
     reply: str | None = None
     permission: str | None = None
-
-
-class RefusalLedger(Protocol):
-    def first_refusal(self, key: str) -> bool:
-        """Record a refusal; True only the first time `key` is recorded."""
-        ...
 
 
 class SqlRefusalLedger:
