@@ -21,7 +21,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
@@ -131,10 +131,18 @@ class LoadedConfig:
     ref: str
     found: bool
     error: str | None = None
+    # The file's own settings (valid ones only): what to store in `projects.config`, so
+    # ingress applies them without calling GitHub and later default changes still apply.
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_repo_config(text: str, *, defaults: RepoConfig, where: str = CONFIG_PATH) -> RepoConfig:
     """Validate the file's text over the defaults; raises RepoConfigError with a fix message."""
+    return _validated(read_overrides(text, where=where), defaults=defaults, where=where)
+
+
+def read_overrides(text: str, *, where: str = CONFIG_PATH) -> dict[str, Any]:
+    """The file's YAML mapping (not yet validated); RepoConfigError when it is not one."""
     if len(text.encode("utf-8")) > MAX_CONFIG_BYTES:
         raise RepoConfigError(f"`{where}` is larger than {MAX_CONFIG_BYTES} bytes; shorten it.")
     try:
@@ -144,9 +152,13 @@ def parse_repo_config(text: str, *, defaults: RepoConfig, where: str = CONFIG_PA
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise RepoConfigError(f"`{where}` is not valid YAML{at}: fix the syntax.") from None
     if data is None:
-        return defaults
+        return {}
     if not isinstance(data, dict):
         raise RepoConfigError(f"`{where}` must be a YAML mapping such as `auto_review: true`.")
+    return data
+
+
+def _validated(data: dict[str, Any], *, defaults: RepoConfig, where: str) -> RepoConfig:
     try:
         return defaults.merged(data)
     except ValidationError as exc:
@@ -173,12 +185,11 @@ def load_repo_config(
     text = host.read_file(repo, path, ref)
     if text is None:
         return LoadedConfig(config=defaults, ref=ref, found=False)
+    where = f"{path}` on `{ref}"
     try:
-        return LoadedConfig(
-            config=parse_repo_config(text, defaults=defaults, where=f"{path}` on `{ref}"),
-            ref=ref,
-            found=True,
-        )
+        overrides = read_overrides(text, where=where)
+        config = _validated(overrides, defaults=defaults, where=where)
+        return LoadedConfig(config=config, ref=ref, found=True, overrides=overrides)
     except RepoConfigError as exc:
         return LoadedConfig(config=defaults, ref=ref, found=True, error=str(exc))
 

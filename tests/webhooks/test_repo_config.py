@@ -79,6 +79,8 @@ def test_load_reads_the_default_branch_only() -> None:
     assert loaded.config.trigger_label == "from-trunk"
     assert loaded.config.trust.allowed_bots == ()
     assert loaded.ref == "trunk" and loaded.found and loaded.error is None
+    assert loaded.overrides == {"trigger_label": "from-trunk"}
+    assert stored_repo_config(loaded.overrides, defaults=DEFAULTS) == loaded.config
     assert host.reads == [(CONFIG_PATH, "trunk")]
 
 
@@ -91,7 +93,7 @@ def test_load_of_invalid_file_returns_defaults_and_a_message_to_post() -> None:
     host = InMemoryGitHost()
     host.files[(CONFIG_PATH, "main")] = "auto_review: sometimes\nbogus: 1"
     loaded = load_repo_config(host, REPO, defaults=DEFAULTS)
-    assert loaded.config == DEFAULTS
+    assert loaded.config == DEFAULTS and loaded.overrides == {}
     assert loaded.error is not None
     assert "`.github/codemonkey.yml` on `main` is invalid" in loaded.error
     assert "`bogus`: unknown setting" in loaded.error
