@@ -8,8 +8,12 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import func, select
+from starlette.applications import Starlette
 
+from bot.routes.webhooks import webhook_deps, webhook_route
+from bot.settings import Settings
 from storage.sql.database import Database
 from storage.sql.models import Task, WebhookDelivery
 from tests.webhooks.support import RecordingQueue, example, make_app, signed_headers
@@ -198,4 +202,29 @@ async def test_redelivery_creates_no_second_task(
     assert second.json()["task_ids"] == first.json()["task_ids"]
     assert count(database, Task) == 1
     assert count(database, WebhookDelivery) == 1
+    assert len(queue.ids) == 1
+
+
+async def test_deps_from_settings_apply_slug_label_and_limit(database: Database) -> None:
+    settings = Settings(
+        webhook_secret=SecretStr("It's a Secret to Everybody"),
+        github_app_slug="helper",
+        trigger_label="please-help",
+        webhook_max_body_bytes=200_000,
+    )
+    queue = RecordingQueue()
+    deps = webhook_deps(settings, database=database, queue=queue)
+    assert deps.max_body_bytes == 200_000
+    app = Starlette(routes=[webhook_route(deps)])
+    payload = example("issues", "labeled")
+    payload["label"]["name"] = "please-help"
+    body = json.dumps(payload).encode()
+    comment = mention_body("@codemonkey hello")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        labeled = await c.post(URL, content=body, headers=signed_headers(body, "issues"))
+        ignored = await c.post(
+            URL, content=comment, headers=signed_headers(comment, "issue_comment")
+        )
+    assert labeled.status_code == 202
+    assert ignored.json()["reason"] == "no @helper mention or slash command"
     assert len(queue.ids) == 1
