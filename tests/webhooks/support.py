@@ -235,7 +235,3 @@ class InMemoryGitHost:
 
     def git_token(self, repo: RepoRef) -> str:
         raise NotImplementedError
-
-
-def secret_of(value: str | None) -> SecretStr | None:
-    return SecretStr(value) if value is not None else None
