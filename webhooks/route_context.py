@@ -21,7 +21,8 @@ class RoutingContext:
 
     @property
     def bot_logins(self) -> frozenset[str]:
-        return frozenset({f"{self.app_slug}[bot]".lower(), *self.extra_bot_logins})
+        logins = (f"{self.app_slug}[bot]", *self.extra_bot_logins)
+        return frozenset(login.lower() for login in logins)
 
     def is_bot(self, login: str) -> bool:
         return login.lower() in self.bot_logins
