@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "config",
     "migrate",
     "keys",
+    "deliveries",
+    "action",
 )
 
 

@@ -128,6 +128,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     trigger_label: str = "codemonkey"
+    bot_comments_per_issue_per_hour: int = Field(default=10, ge=1)
 
     # HTTP API
     api_rate_limit_per_minute: int = Field(default=120, ge=1)
