@@ -17,8 +17,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.settings import Settings
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base, Task, TaskState
+from storage.sql.models import Task, TaskState
 from storage.sql.types import utcnow
 from webhooks.ingest import Delivery, IngestConfig, IngestResult, ingest_delivery
 from webhooks.repo_config import CONFIG_PATH, RepoConfig
@@ -128,9 +129,7 @@ def embedded_database(settings: Settings, environ: Mapping[str, str]) -> Databas
     base = Path(environ.get("RUNNER_TEMP") or settings.data_dir) / "codemonkey"
     base.mkdir(parents=True, exist_ok=True)
     database = Database(f"sqlite:///{base / 'codemonkey.db'}")
-    # A fresh, throwaway file per job: creating the tables directly is what a migration
-    # from empty would do.
-    Base.metadata.create_all(database.engine)
+    migrate.upgrade(database)
     return database
 
 

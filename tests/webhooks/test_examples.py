@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.sql.database import Database
 from storage.sql.models import Task, WebhookDelivery
-from tests.conftest import _postgres_database, _sqlite_database
+from tests.conftest import _sqlite_database, fresh_postgres_database
 from tests.webhooks.support import RecordingQueue, all_examples, make_app, signed_headers
 
 EXAMPLES = all_examples()
@@ -58,7 +58,7 @@ async def test_example_is_accepted_on_sqlite(
 
 
 async def test_every_example_is_accepted_on_postgresql() -> None:
-    for database in _postgres_database():
+    for database in fresh_postgres_database():
         for event, index, payload in EXAMPLES:
             await _deliver(database, event, index, payload)
 
