@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     embedding_provider: Literal["local", "openai", "ollama"] = "local"
     embedding_model_dir: Path | None = None
     embedding_model: str = "all-MiniLM-L6-v2"
+    # Vector size of a remote embedding model we do not know (e.g. a custom Ollama model).
+    embedding_dimension: int | None = Field(default=None, ge=1)
 
     # Models
     default_model: str = "anthropic:claude-sonnet-4-5"
