@@ -27,7 +27,7 @@ from storage.vectors.base import (
 
 # Embed and write in slices: bounds memory and stays under Chroma's max batch size.
 _BATCH = 256
-_NAME_SLUG_CHARS = 36
+_NAME_SLUG_CHARS = 30  # keeps the longest name (kind "conversations") at 58 <= 63
 
 
 def collection_name(project: str, kind: str) -> str:

@@ -241,11 +241,11 @@ class OllamaEmbedder(_HttpEmbedder):
 
 
 def ollama_base_url(host: str) -> str:
-    """OLLAMA_HOST may omit the scheme and port (`0.0.0.0`, `myhost:11434`), as Ollama allows."""
+    """Read OLLAMA_HOST the way Ollama does: without a scheme it is http and the port
+    defaults to 11434 (`0.0.0.0`, `gpu-box`); with a scheme the scheme's port applies."""
     host = host.strip().rstrip("/")
-    if "://" not in host:
-        host = f"http://{host}"
-    parts = urlsplit(host)
-    if parts.port is None:
-        host = f"{parts.scheme}://{parts.hostname}:11434{parts.path}"
-    return host
+    if "://" in host:
+        return host
+    parts = urlsplit(f"http://{host}")
+    netloc = parts.netloc if parts.port else f"{parts.netloc}:11434"
+    return f"http://{netloc}{parts.path}"
