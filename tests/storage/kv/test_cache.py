@@ -5,6 +5,7 @@ import time
 import pytest
 
 from storage.kv import KvBackends
+from storage.kv.memory import MemoryCache
 
 
 def test_missing_key_is_none(kv: KvBackends) -> None:
@@ -74,3 +75,14 @@ def test_non_positive_ttl_is_rejected(kv: KvBackends, ttl: float) -> None:
     with pytest.raises(ValueError, match="ttl_seconds must be greater than 0"):
         kv.cache.set("k", b"v", ttl_seconds=ttl)
     assert kv.cache.get("k") is None
+
+
+def test_expired_keys_do_not_pile_up_in_process() -> None:
+    cache = MemoryCache()
+    for i in range(300):
+        cache.set(f"gone-{i}", b"v", ttl_seconds=0.05)
+    time.sleep(0.1)
+    for i in range(300):
+        cache.set(f"kept-{i}", b"v")
+    assert len(cache._items) < 400  # the 300 expired keys were swept during the writes
+    assert cache.get("kept-0") == b"v"

@@ -145,9 +145,14 @@ def test_embedded_store_persists(
     assert (tmp_path / "data" / "chroma.sqlite3").is_file()
 
 
-def test_large_upsert_is_batched(store: ChromaVectorStore, project: str) -> None:
+def test_large_upsert_is_batched(backend: str | None, tmp_path: Path, project: str) -> None:
+    store = build_vector_store(backend, tmp_path / "chroma", HashEmbedder())
     items = [VectorItem(f"chunk-{i}", f"line {i} of a long file", {"i": i}) for i in range(600)]
-    store.upsert(project, "code", items)
-    assert store.count(project, "code") == 600
-    (hit,) = store.query(project, "code", "line 599 of a long file", n=1, where={"i": 599})
-    assert hit.id == "chunk-599"
+    try:
+        store.upsert(project, "code", items)
+        assert store.count(project, "code") == 600
+        (hit,) = store.query(project, "code", "line 599 of a long file", n=1)
+        assert (hit.id, hit.metadata) == ("chunk-599", {"i": 599})
+        assert hit.distance == pytest.approx(0, abs=1e-6)
+    finally:
+        store.drop(project, "code")
