@@ -14,6 +14,7 @@ from storage.vectors import (
     OllamaEmbedder,
     OpenAIEmbedder,
     VectorError,
+    VectorStore,
     VectorStoreUnavailableError,
     build_embedder,
     build_vector_store,
@@ -53,7 +54,8 @@ def test_collection_names_are_unique_and_readable() -> None:
 
 
 def test_store_ping_and_check(backend: str | None, tmp_path: Path) -> None:
-    store = build_vector_store(backend, tmp_path / "chroma", HashEmbedder())
+    store: VectorStore = build_vector_store(backend, tmp_path / "chroma", HashEmbedder())
+    assert isinstance(store, ChromaVectorStore)
     store.ping()
     result = check_vector_store(store)
     assert result.ok

@@ -129,3 +129,10 @@ def test_damaged_model_file_is_reported(tmp_path: Path) -> None:
 def test_bad_batch_size() -> None:
     with pytest.raises(ValueError, match="batch_size"):
         LocalMiniLMEmbedder(batch_size=0)
+
+
+def test_mixed_lengths_keep_their_order(embedder: LocalMiniLMEmbedder) -> None:
+    texts = ["word " * 150, "short one", "a medium sized sentence about caching", "x"]
+    together = embedder.embed(texts)
+    alone = [embedder.embed([text])[0] for text in texts]
+    assert all(_dot(a, b) > 0.9999 for a, b in zip(together, alone, strict=True))
