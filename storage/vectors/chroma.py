@@ -153,9 +153,13 @@ class ChromaVectorStore:
         client = self._get_client()
         with self._mutex:
             self._collections.pop(name, None)
+        from chromadb.errors import NotFoundError
+
         with self._errors():
-            if name in {c.name for c in client.list_collections()}:
+            try:
                 client.delete_collection(name)
+            except NotFoundError:
+                return  # already gone: dropping is idempotent
 
     def count(self, project: str, kind: str) -> int:
         collection = self._collection(project, kind)

@@ -104,6 +104,8 @@ def test_kinds_and_projects_are_separate(store: ChromaVectorStore, project: str)
         assert store.count(other, "code") == 1
         store.drop(project, "code")
         assert store.count(project, "code") == 0
+        store.drop(project, "docs")  # never created: dropping is idempotent
+        store.drop(project, "docs")
         assert store.count(other, "code") == 1
     finally:
         store.drop(other, "code")
