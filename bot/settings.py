@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     chroma_url: str | None = None
+    # Prefix of every Redis key (cache, locks, rate counters): lets deployments share a Redis.
+    redis_key_prefix: str = Field(default="codemonkey:", min_length=1)
 
     # Queue
     queue_name: str = "codemonkey"
