@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     chroma_url: str | None = None
+    # Prefix of every Redis key (cache, locks, rate counters): lets deployments share a Redis.
+    redis_key_prefix: str = Field(default="codemonkey:", min_length=1)
 
     # Queue
     queue_name: str = "codemonkey"
@@ -92,6 +94,8 @@ class Settings(BaseSettings):
     embedding_provider: Literal["local", "openai", "ollama"] = "local"
     embedding_model_dir: Path | None = None
     embedding_model: str = "all-MiniLM-L6-v2"
+    # Vector size of a remote embedding model we do not know (e.g. a custom Ollama model).
+    embedding_dimension: int | None = Field(default=None, ge=1)
 
     # Models
     default_model: str = "anthropic:claude-sonnet-4-5"
