@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+import httpx2
 
 from agents.providers import errors
 from agents.providers._common import (
@@ -199,6 +200,9 @@ class AnthropicProvider:
             )
         if isinstance(exc, anthropic.APIError):
             return errors.ServerError(f"anthropic: {exc}", provider=self._id)
+        if isinstance(exc, httpx2.TransportError):
+            # The SDK does not wrap errors raised while a stream's body is being read.
+            return connection_error(self._id, base, str(exc) or type(exc).__name__)
         raise exc
 
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
