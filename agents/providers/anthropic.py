@@ -205,6 +205,12 @@ class AnthropicProvider:
             return connection_error(self._id, base, str(exc) or type(exc).__name__)
         raise exc
 
+    async def list_models(self) -> list[str]:
+        try:
+            return [model.id async for model in self._sdk().models.list()]
+        except Exception as exc:
+            raise self._translate(exc, "") from exc
+
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
         started = time.monotonic()
         try:

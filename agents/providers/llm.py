@@ -65,16 +65,19 @@ class LLM:
     ) -> ChatResponse:
         base = options or ChatOptions(model="")
         failures: list[tuple[str, errors.ProviderError]] = []
-        for model_id in self.registry.chain(role_or_model):
+        chain = self.registry.chain(role_or_model)
+        for position, model_id in enumerate(chain):
             try:
                 response = await self._chat_one(model_id, messages, base)
             except errors.ProviderError as error:
                 failures.append((str(model_id), error))
                 if not error.fallback:
                     raise
-                logger.warning(
-                    "model failed, trying the next in the chain", extra={"model": str(model_id)}
-                )
+                if position + 1 < len(chain):
+                    logger.warning(
+                        "model failed, trying the next in the chain",
+                        extra={"model": str(model_id), "next": str(chain[position + 1])},
+                    )
                 continue
             if has_invalid_arguments(response):
                 response = await self._repair(model_id, messages, base, response)

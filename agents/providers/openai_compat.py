@@ -210,6 +210,12 @@ class OpenAICompatProvider:
             base_url=self._config.effective_base_url,
         )
 
+    async def list_models(self) -> list[str]:
+        try:
+            return [model.id async for model in self._sdk().models.list()]
+        except Exception as exc:
+            raise self._translate(exc, "") from exc
+
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
         started = time.monotonic()
         try:
