@@ -74,8 +74,8 @@ def build_request(messages: list[ChatMessage], options: ChatOptions) -> dict[str
     if system:
         system[-1]["cache_control"] = EPHEMERAL
         body["system"] = system
-    if options.temperature is not None:
-        body["temperature"] = options.temperature
+    # No `temperature`: the Messages API of the SDK we target (2.x) has no sampling
+    # parameters, and sending one would be rejected.
     if options.stop:
         body["stop_sequences"] = list(options.stop)
     if options.tools:

@@ -255,6 +255,9 @@ async def event_stream(model: str, reply: Text | Tools | Cut | StreamError) -> A
     index = 0
     if isinstance(reply, Cut) and not reply.text:
         raise ConnectionCut("scripted disconnect")
+    if isinstance(reply, StreamError) and not reply.text:
+        yield _sse("error", {"error": {"type": reply.kind, "message": reply.message}})
+        return
     if full.text:
         yield _sse(
             "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
