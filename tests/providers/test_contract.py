@@ -17,7 +17,7 @@ from agents.providers.types import (
     ToolSpec,
 )
 from agents.providers.usage import MemoryUsageSink
-from tests.fakes.llm.script import Call, Cut, Fail, Text, Tools
+from tests.fakes.llm.script import Call, Cut, Fail, Hang, Text, Tools
 from tests.providers.conftest import Fake, fresh
 
 READ_FILE = ToolSpec(
@@ -207,4 +207,16 @@ async def test_unknown_model_says_how_to_fix_it(fake: Fake) -> None:
         await llm.chat(f"{fake.name}:no-such-model", QUESTION)
     hint = "ollama pull" if fake.name == "ollama" else "check the model name"
     assert hint in str(caught.value)
+    await llm.aclose()
+
+
+async def test_a_provider_that_does_not_answer_times_out(fake: Fake) -> None:
+    fake.script.push(Hang(2.0), Hang(2.0), Hang(2.0))
+    llm = fake.llm()
+    started = time.monotonic()
+    with pytest.raises(errors.ProviderTimeout) as caught:
+        await llm.chat(fake.model_id, QUESTION, ChatOptions(model="", timeout_seconds=0.2))
+    assert time.monotonic() - started < 1.9  # three attempts of 0.2 s, not one of 2 s
+    assert "llm_timeout_seconds" in str(caught.value)
+    assert len(fake.script.requests) == 3
     await llm.aclose()

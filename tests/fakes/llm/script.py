@@ -7,6 +7,7 @@ consume a reply, exactly like the real API would not have run the model.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import deque
 from collections.abc import AsyncIterator
@@ -80,7 +81,15 @@ class BodyError:
     message: str
 
 
-Reply = Text | Tools | Fail | Cut | StreamError | BodyError
+@dataclass(frozen=True)
+class Hang:
+    """Wait `seconds` before answering with `then` (for client timeouts)."""
+
+    seconds: float
+    then: Text = Text("too late")
+
+
+Reply = Text | Tools | Fail | Cut | StreamError | BodyError | Hang
 
 
 @dataclass(frozen=True)
@@ -103,10 +112,14 @@ class Script:
     def push(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    def next_reply(self) -> Reply:
+    async def next_reply(self) -> Text | Tools | Fail | Cut | StreamError | BodyError:
         if not self.replies:
             raise AssertionError("the fake's script is empty: push a reply for every call")
-        return self.replies.popleft()
+        reply = self.replies.popleft()
+        if isinstance(reply, Hang):
+            await asyncio.sleep(reply.seconds)
+            return reply.then
+        return reply
 
     def reset(self) -> None:
         self.replies.clear()
