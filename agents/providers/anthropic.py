@@ -135,6 +135,11 @@ def _usage(usage: Any) -> TokenUsage:
     )
 
 
+def _timeout(options: ChatOptions) -> float | anthropic.NotGiven:
+    """The per-call timeout, or the client's own (never `None`, which means no timeout)."""
+    return options.timeout_seconds if options.timeout_seconds else anthropic.NOT_GIVEN
+
+
 class AnthropicProvider:
     type: ProviderType = "cloud"
 
@@ -215,7 +220,7 @@ class AnthropicProvider:
         started = time.monotonic()
         try:
             message = await self._sdk().messages.create(
-                **build_request(messages, options), timeout=options.timeout_seconds or None
+                **build_request(messages, options), timeout=_timeout(options)
             )
         except Exception as exc:
             raise self._translate(exc, options.model) from exc
@@ -245,7 +250,7 @@ class AnthropicProvider:
             events = await self._sdk().messages.create(
                 **build_request(messages, options),
                 stream=True,
-                timeout=options.timeout_seconds or None,
+                timeout=_timeout(options),
             )
         except Exception as exc:
             raise self._translate(exc, options.model) from exc

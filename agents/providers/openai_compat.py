@@ -124,6 +124,11 @@ def _error_body(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _timeout(options: ChatOptions) -> float | openai.NotGiven:
+    """The per-call timeout, or the client's own (never `None`, which means no timeout)."""
+    return options.timeout_seconds if options.timeout_seconds else openai.NOT_GIVEN
+
+
 class OpenAICompatProvider:
     """`provider_id` is "openai" or "openrouter" (or any OpenAI-compatible service)."""
 
@@ -220,7 +225,7 @@ class OpenAICompatProvider:
         started = time.monotonic()
         try:
             completion = await self._sdk().chat.completions.create(
-                **self._body(messages, options), timeout=options.timeout_seconds or None
+                **self._body(messages, options), timeout=_timeout(options)
             )
         except Exception as exc:
             raise self._translate(exc, options.model) from exc
@@ -256,7 +261,7 @@ class OpenAICompatProvider:
                 **self._body(messages, options),
                 stream=True,
                 stream_options={"include_usage": True},
-                timeout=options.timeout_seconds or None,
+                timeout=_timeout(options),
             )
         except Exception as exc:
             raise self._translate(exc, options.model) from exc

@@ -220,3 +220,13 @@ async def test_a_provider_that_does_not_answer_times_out(fake: Fake) -> None:
     assert "llm_timeout_seconds" in str(caught.value)
     assert len(fake.script.requests) == 3
     await llm.aclose()
+
+
+async def test_the_configured_timeout_applies_without_a_per_call_one(fake: Fake) -> None:
+    fake.script.push(Hang(2.0))
+    provider = fake.provider(timeout_seconds=0.3)
+    started = time.monotonic()
+    with pytest.raises(errors.ProviderTimeout):
+        await provider.chat(QUESTION, ChatOptions(model=fake.model))
+    assert time.monotonic() - started < 1.5
+    await provider.aclose()  # type: ignore[attr-defined]
