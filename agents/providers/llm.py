@@ -106,7 +106,8 @@ class LLM:
         self, model_id: ModelId, options: ChatOptions, response: ChatResponse, started: float
     ) -> ChatResponse:
         price = find_price(model_id.provider, model_id.model, self.config.prices)
-        cost = cost_usd(response.usage, price)
+        # A cost the provider reported (OpenRouter does) is the real charge; else our table.
+        cost = response.cost_usd or cost_usd(response.usage, price)
         latency = int((time.monotonic() - started) * 1000)
         response = recover_text_tool_calls(response, options)
         response = dataclasses.replace(response, cost_usd=cost, latency_ms=latency)

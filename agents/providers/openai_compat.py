@@ -120,6 +120,13 @@ def _usage(usage: Any) -> TokenUsage:
     )
 
 
+def _reported_cost(usage: Any) -> float:
+    """OpenRouter reports what the call actually cost (`usage.cost`, in USD)."""
+    extra = getattr(usage, "model_extra", None) or {}
+    cost = extra.get("cost")
+    return float(cost) if isinstance(cost, int | float) else 0.0
+
+
 def _error_body(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
@@ -249,6 +256,7 @@ class OpenAICompatProvider:
             tool_calls=calls,
             finish_reason=_FINISH.get(choice.finish_reason or "", "stop"),
             usage=_usage(completion.usage),
+            cost_usd=_reported_cost(completion.usage),
             latency_ms=int((time.monotonic() - started) * 1000),
         )
 
@@ -269,6 +277,7 @@ class OpenAICompatProvider:
         tools: dict[int, list[str]] = {}
         finish = ""
         usage = TokenUsage()
+        cost = 0.0
         response_id = model = ""
         try:
             async for chunk in chunks:
@@ -276,6 +285,7 @@ class OpenAICompatProvider:
                 model = chunk.model or model
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage)
+                    cost = _reported_cost(chunk.usage)
                 for choice in chunk.choices:
                     delta = choice.delta
                     if delta.content:
@@ -317,6 +327,7 @@ class OpenAICompatProvider:
                 tool_calls=tuple(tool_call_from_json(i, n, raw) for i, n, raw in tools.values()),
                 finish_reason=_FINISH.get(finish, "stop"),
                 usage=usage,
+                cost_usd=cost,
                 latency_ms=int((time.monotonic() - started) * 1000),
             )
         )
