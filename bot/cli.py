@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "keys",
     "deliveries",
     "action",
+    "chat",
 )
 
 

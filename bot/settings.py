@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("OPENROUTER_BASE_URL")
     )
     ollama_host: str | None = Field(default=None, validation_alias=_env("OLLAMA_HOST"))
+    # OpenRouter attribution (`HTTP-Referer`, `X-Title` headers); the URL is sent only if set.
+    openrouter_app_url: str | None = None
+    openrouter_app_title: str = "CodeMonkey"
+    ollama_num_ctx: int | None = Field(default=None, ge=512)
+    ollama_keep_alive: str | None = None
 
     # GitHub
     github_api_url: str = "https://api.github.com"
