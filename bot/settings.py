@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     embedding_dimension: int | None = Field(default=None, ge=1)
 
     # Models
-    default_model: str = "anthropic:claude-sonnet-4-5"
+    default_model: str = "anthropic:claude-sonnet-4-6"
     role_models: dict[str, str] = Field(default_factory=dict)
     fallback_models: dict[str, list[str]] = Field(default_factory=dict)
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)

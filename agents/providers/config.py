@@ -88,7 +88,7 @@ class RetryConfig:
 @dataclass(frozen=True)
 class LLMConfig:
     providers: tuple[ProviderConfig, ...] = ()
-    default_model: str = "anthropic:claude-sonnet-4-5"
+    default_model: str = "anthropic:claude-sonnet-4-6"
     role_models: MappingProxyType[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # model id (or role name) -> the model ids to try next, in order
     fallback_models: MappingProxyType[str, tuple[str, ...]] = field(

@@ -15,6 +15,7 @@ from agents.providers.types import TokenUsage
 DEFAULT_PRICES: Mapping[str, ModelPrice] = {
     "claude-opus-4-1": ModelPrice(15.0, 75.0, cache_read=1.5, cache_write=18.75),
     "claude-opus-4": ModelPrice(15.0, 75.0, cache_read=1.5, cache_write=18.75),
+    "claude-sonnet-4-6": ModelPrice(3.0, 15.0, cache_read=0.3, cache_write=3.75),
     "claude-sonnet-4-5": ModelPrice(3.0, 15.0, cache_read=0.3, cache_write=3.75),
     "claude-sonnet-4": ModelPrice(3.0, 15.0, cache_read=0.3, cache_write=3.75),
     "claude-3-7-sonnet": ModelPrice(3.0, 15.0, cache_read=0.3, cache_write=3.75),

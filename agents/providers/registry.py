@@ -42,7 +42,7 @@ def parse_model_id(model_id: str, known: set[str] | None = None) -> ModelId:
     if not sep or not provider or not model:
         raise errors.ConfigurationError(
             f"model id {model_id!r} is not `provider:model`; write e.g. "
-            "`anthropic:claude-sonnet-4-5` or `ollama:qwen2.5-coder:7b`"
+            "`anthropic:claude-sonnet-4-6` or `ollama:qwen2.5-coder:7b`"
         )
     if provider not in names:
         raise errors.ConfigurationError(

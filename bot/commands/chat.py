@@ -20,7 +20,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--model",
-        help="PROVIDER:MODEL, e.g. anthropic:claude-sonnet-4-5 or ollama:qwen2.5-coder:7b "
+        help="PROVIDER:MODEL, e.g. anthropic:claude-sonnet-4-6 or ollama:qwen2.5-coder:7b "
         "(default: CODEMONKEY_DEFAULT_MODEL)",
     )
     parser.add_argument("--system", help="a system prompt")
