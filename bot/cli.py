@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "deliveries",
     "action",
     "chat",
+    "doctor",
 )
 
 

@@ -12,8 +12,8 @@ import pytest
 from agents.providers.config import LLMConfig, ProviderConfig
 from agents.providers.health import check_providers
 from bot.cli import main
+from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import Fail, Text
-from tests.providers.conftest import Fake, fresh
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {

@@ -17,8 +17,8 @@ from agents.providers.types import (
     ToolSpec,
 )
 from agents.providers.usage import MemoryUsageSink
+from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import Call, Cut, Fail, Hang, Text, Tools
-from tests.providers.conftest import Fake, fresh
 
 READ_FILE = ToolSpec(
     "read_file",

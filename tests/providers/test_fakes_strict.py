@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import Text
-from tests.providers.conftest import Fake, fresh
 
 ANTHROPIC_HEADERS = {"x-api-key": "test-key", "anthropic-version": "2023-06-01"}
 USER = {"role": "user", "content": "hi"}

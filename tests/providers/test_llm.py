@@ -32,9 +32,9 @@ from agents.providers.usage import MemoryUsageSink
 from storage.sql.database import Database
 from storage.sql.models import Usage
 from storage.usage import SqlUsageSink
+from tests.fakes.llm.fixtures import FAST_RETRY, Fake, fresh
 from tests.fakes.llm.script import Call, Text, Tools
 from tests.network_guard import NetworkAccessError
-from tests.providers.conftest import FAST_RETRY, Fake, fresh
 
 HI = [ChatMessage.user("hi")]
 TOOL = ToolSpec(

@@ -7,8 +7,8 @@ import pytest
 
 from agents.providers import errors
 from agents.providers.types import ChatMessage, ChatOptions, StreamEnd, ToolCall, ToolSpec
+from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import BodyError, Call, Fail, StreamError, Text, Tools
-from tests.providers.conftest import Fake, fresh
 
 SCHEMA = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
 TOOLS = (
