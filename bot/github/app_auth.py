@@ -199,8 +199,7 @@ class InstallationTokens:
             )
         if response.status_code >= 400:
             raise GitHubAuthError(
-                f"GitHub answered {response.status_code} while {doing}: "
-                f"{_message(response)}"
+                f"GitHub answered {response.status_code} while {doing}: {_message(response)}"
             )
 
 

@@ -41,8 +41,11 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"message": self.message, "documentation_url": DOCS,
-                                "status": str(self.status)}
+        body: dict[str, Any] = {
+            "message": self.message,
+            "documentation_url": DOCS,
+            "status": str(self.status),
+        }
         if self.errors is not None:
             body["errors"] = self.errors
         return body
@@ -52,8 +55,8 @@ def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
-def invalid(message: str = "Validation Failed", **error: Any) -> ApiError:
-    return ApiError(422, message, errors=[error] if error else [])
+def invalid(top: str = "Validation Failed", /, **error: Any) -> ApiError:
+    return ApiError(422, top, errors=[error] if error else [])
 
 
 @dataclass
@@ -135,19 +138,27 @@ def verify_app_jwt(fake: FakeGitHub, token: str) -> None:
             leeway=0,
         )
     except jwt.ExpiredSignatureError as exc:
-        raise ApiError(401, "'Expiration time' claim ('exp') must be a numeric value "
-                       "representing the future time at which the assertion expires") from exc
+        raise ApiError(
+            401,
+            "'Expiration time' claim ('exp') must be a numeric value "
+            "representing the future time at which the assertion expires",
+        ) from exc
     except jwt.PyJWTError as exc:
         raise ApiError(401, "A JSON web token could not be decoded") from exc
     now = time.time()
     if str(claims["iss"]) != str(fake.app.id):
         raise ApiError(401, "'Issuer' claim ('iss') must be an Integer")
-    if claims["exp"] > now + JWT_MAX_LIFETIME + CLOCK_LEEWAY or \
-            claims["exp"] - claims["iat"] > JWT_MAX_LIFETIME:
+    if (
+        claims["exp"] > now + JWT_MAX_LIFETIME + CLOCK_LEEWAY
+        or claims["exp"] - claims["iat"] > JWT_MAX_LIFETIME
+    ):
         raise ApiError(401, "'Expiration time' claim ('exp') is too far in the future")
     if claims["iat"] > now + CLOCK_LEEWAY:
-        raise ApiError(401, "'Issued at' claim ('iat') must be an Integer representing the time "
-                       "that the assertion was issued")
+        raise ApiError(
+            401,
+            "'Issued at' claim ('iat') must be an Integer representing the time "
+            "that the assertion was issued",
+        )
 
 
 def bearer(request: Request) -> tuple[str, str]:
@@ -208,20 +219,26 @@ def endpoint(fake: FakeGitHub, handler: Handler, auth: AuthKind) -> Callable[...
             return JSONResponse(reply.body, reply.status, headers=headers)
         except ApiError as err:
             status = err.status
-            return JSONResponse(err.body(), err.status, headers={**_rate_headers(fake),
-                                                                  **err.headers})
+            return JSONResponse(
+                err.body(), err.status, headers={**_rate_headers(fake), **err.headers}
+            )
         finally:
             with fake.lock:
-                fake.requests.append(RecordedRequest(
-                    request.method, request.url.path.removeprefix("/api/v3"),
-                    request.url.query, status, body, _auth_label(request),
-                ))
+                fake.requests.append(
+                    RecordedRequest(
+                        request.method,
+                        request.url.path.removeprefix("/api/v3"),
+                        request.url.query,
+                        status,
+                        body,
+                        _auth_label(request),
+                    )
+                )
 
     return run
 
 
-def _call(fake: FakeGitHub, request: Request, handler: Handler, auth: AuthKind,
-          body: Any) -> Reply:
+def _call(fake: FakeGitHub, request: Request, handler: Handler, auth: AuthKind, body: Any) -> Reply:
     with fake.lock:
         grant = authenticate(fake, request, auth)
         query = dict(request.query_params)

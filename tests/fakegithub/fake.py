@@ -59,9 +59,11 @@ def generate_private_key() -> tuple[str, str]:
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     ).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -208,7 +210,12 @@ class FakeGitHub:
             for name in labels:
                 self.create_label(full_name, name)
             issue = Issue(
-                self.next_id(), full_name, self.next_number_counter(full_name), title, body, user,
+                self.next_id(),
+                full_name,
+                self.next_number_counter(full_name),
+                title,
+                body,
+                user,
                 list(labels),
             )
             self.issues[(full_name, issue.number)] = issue
@@ -231,15 +238,30 @@ class FakeGitHub:
         return comment
 
     def create_pull(
-        self, full_name: str, head: str, base: str, title: str, body: str = "",
-        *, user: str = "octocat", draft: bool = False, emit: bool = False,
+        self,
+        full_name: str,
+        head: str,
+        base: str,
+        title: str,
+        body: str = "",
+        *,
+        user: str = "octocat",
+        draft: bool = False,
+        emit: bool = False,
     ) -> Pull:
         """Open a PR as `user` from an existing branch."""
         issue = self.create_issue(full_name, title, body, user=user)
         with self.lock:
             issue.is_pull = True
-            pr = Pull(issue.id, full_name, issue.number, head, base, draft,
-                      base64.b64encode(f"PR_{issue.id}".encode()).decode())
+            pr = Pull(
+                issue.id,
+                full_name,
+                issue.number,
+                head,
+                base,
+                draft,
+                base64.b64encode(f"PR_{issue.id}".encode()).decode(),
+            )
             self.pulls[(full_name, issue.number)] = pr
         if emit:
             self.emit("pull_request", "opened", full_name, user, pull=pr)
@@ -284,8 +306,10 @@ class FakeGitHub:
             headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(int(time.time()) + 1)}
             body = {"message": "API rate limit exceeded for installation ID 1."}
         elif status in (403, 429):
-            body = {"message": "You have exceeded a secondary rate limit. Please wait a few "
-                    "minutes before you try again."}
+            body = {
+                "message": "You have exceeded a secondary rate limit. Please wait a few "
+                "minutes before you try again."
+            }
         if retry_after is not None:
             headers["retry-after"] = str(retry_after)
         body["documentation_url"] = "https://docs.github.com/rest"
@@ -305,8 +329,9 @@ class FakeGitHub:
         self.webhook_target = target
         self.webhook_secret = secret
 
-    def emit(self, event: str, action: str | None, full_name: str, sender: str,
-             **objects: Any) -> WebhookDelivery | None:
+    def emit(
+        self, event: str, action: str | None, full_name: str, sender: str, **objects: Any
+    ) -> WebhookDelivery | None:
         """Build, sign and deliver one event; returns it (None when no target is set)."""
         from tests.fakegithub.payloads import build_payload
 
@@ -325,11 +350,17 @@ class FakeGitHub:
 
     # git inspection
 
-    def git(self, git_dir: Path, *args: str, env: Mapping[str, str] | None = None,
-            cwd: Path | None = None) -> str:
+    def git(
+        self,
+        git_dir: Path,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> str:
         full_env = {**os.environ, **GIT_ENV, "GIT_DIR": str(git_dir), **(env or {})}
-        done = subprocess.run(["git", *args], env=full_env, cwd=cwd, capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            ["git", *args], env=full_env, cwd=cwd, capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout
@@ -338,8 +369,10 @@ class FakeGitHub:
         """The commit a branch (or sha) points at, or None."""
         repo = self.repos[full_name]
         try:
-            return self.git(repo.path, "rev-parse", "--verify", "--quiet",
-                            f"{ref}^{{commit}}").strip() or None
+            return (
+                self.git(repo.path, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+                or None
+            )
         except RuntimeError:
             return None
 
@@ -347,19 +380,22 @@ class FakeGitHub:
         """(content, blob sha) of a file at a ref, or None."""
         repo = self.repos[full_name]
         try:
-            sha = self.git(repo.path, "rev-parse", "--verify", "--quiet",
-                           f"{ref}:{path}").strip()
+            sha = self.git(repo.path, "rev-parse", "--verify", "--quiet", f"{ref}:{path}").strip()
         except RuntimeError:
             return None
         if self.git(repo.path, "cat-file", "-t", sha).strip() != "blob":
             return None
-        done = subprocess.run(["git", "--git-dir", str(repo.path), "cat-file", "blob", sha],
-                              capture_output=True, check=True)
+        done = subprocess.run(
+            ["git", "--git-dir", str(repo.path), "cat-file", "blob", sha],
+            capture_output=True,
+            check=True,
+        )
         return done.stdout, sha
 
     def branches(self, full_name: str) -> list[str]:
-        out = self.git(self.repos[full_name].path, "for-each-ref", "--format=%(refname:short)",
-                       "refs/heads")
+        out = self.git(
+            self.repos[full_name].path, "for-each-ref", "--format=%(refname:short)", "refs/heads"
+        )
         return out.split()
 
     def close(self) -> None:

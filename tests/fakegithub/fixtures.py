@@ -61,6 +61,7 @@ def github_env(fake_github: FakeGitHub) -> GitHubEnv:
     inst = fake.install("acme", ["acme/widgets"])
     fake.set_permission("acme/widgets", "alice", "write")
     fake.set_permission("acme/widgets", "mallory", "read")
-    issue = fake.create_issue("acme/widgets", "Add a greeting", "Please add a greeting.",
-                              user="alice")
+    issue = fake.create_issue(
+        "acme/widgets", "Add a greeting", "Please add a greeting.", user="alice"
+    )
     return GitHubEnv(fake, repo, inst, issue)

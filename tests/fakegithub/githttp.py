@@ -73,8 +73,12 @@ def git_route(fake: FakeGitHub) -> Route:
             if request.headers.get("content-encoding"):
                 env["HTTP_CONTENT_ENCODING"] = request.headers["content-encoding"]
             done = await run_in_threadpool(
-                subprocess.run, ["git", "http-backend"], input=body, env=env,
-                capture_output=True, check=False,
+                subprocess.run,
+                ["git", "http-backend"],
+                input=body,
+                env=env,
+                capture_output=True,
+                check=False,
             )
             head, _, payload = done.stdout.partition(b"\r\n\r\n")
             headers: dict[str, str] = {}
@@ -87,9 +91,15 @@ def git_route(fake: FakeGitHub) -> Route:
             return Response(payload, status, headers=headers)
         finally:
             with fake.lock:
-                fake.requests.append(RecordedRequest(
-                    request.method, request.url.path, request.url.query, status, None,
-                    "basic" if _token(request) else "",
-                ))
+                fake.requests.append(
+                    RecordedRequest(
+                        request.method,
+                        request.url.path,
+                        request.url.query,
+                        status,
+                        None,
+                        "basic" if _token(request) else "",
+                    )
+                )
 
     return Route("/{owner}/{repo}.git/{rest:path}", handle, methods=["GET", "POST"])

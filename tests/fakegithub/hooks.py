@@ -32,8 +32,9 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def sign(event: str, payload: dict[str, Any], secret: str, delivery_id: str | None = None
-         ) -> WebhookDelivery:
+def sign(
+    event: str, payload: dict[str, Any], secret: str, delivery_id: str | None = None
+) -> WebhookDelivery:
     """A delivery with GitHub's headers; reuse `delivery_id` to simulate a redelivery."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     delivery_id = delivery_id or str(uuid.uuid4())
@@ -56,8 +57,9 @@ def deliver(delivery: WebhookDelivery, target: WebhookTarget, timeout: float = 1
         delivery.status = result if isinstance(result, int) else None
         return
     try:
-        response = httpx.post(target, content=delivery.body, headers=delivery.headers,
-                              timeout=timeout)
+        response = httpx.post(
+            target, content=delivery.body, headers=delivery.headers, timeout=timeout
+        )
     except httpx.HTTPError as exc:
         delivery.error = f"{type(exc).__name__}: {exc}"
         return

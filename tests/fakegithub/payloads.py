@@ -46,7 +46,10 @@ def build_payload(
     if inst is None:
         payload.pop("installation", None)
     else:
-        payload["installation"] = {"id": inst.id, "node_id": shapes.node_id("Installation", inst.id)}
+        payload["installation"] = {
+            "id": inst.id,
+            "node_id": shapes.node_id("Installation", inst.id),
+        }
     payload.pop("organization", None)
     if "issue" in objects:
         payload["issue"] = render.issue(objects["issue"])

@@ -27,11 +27,15 @@ class Renderer:
 
     def issue(self, issue: Issue) -> JSON:
         count = sum(
-            1 for c in self.fake.comments.values()
+            1
+            for c in self.fake.comments.values()
             if c.repo == issue.repo and c.number == issue.number
         )
         return shapes.issue(
-            self.urls, issue, self.fake.user(issue.user), self.labels(issue.repo, issue.labels),
+            self.urls,
+            issue,
+            self.fake.user(issue.user),
+            self.labels(issue.repo, issue.labels),
             count,
         )
 
@@ -45,7 +49,8 @@ class Renderer:
             1 for c in self.fake.comments.values() if c.repo == pr.repo and c.number == pr.number
         )
         review_comments = sum(
-            1 for c in self.fake.review_comments.values()
+            1
+            for c in self.fake.review_comments.values()
             if c.repo == pr.repo and c.number == pr.number
         )
         return shapes.pull_request(

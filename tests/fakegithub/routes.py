@@ -34,13 +34,28 @@ from tests.fakegithub.state import (
 if TYPE_CHECKING:
     from tests.fakegithub.fake import FakeGitHub
 
-ROLE_TO_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write",
-                      "triage": "read", "read": "read"}
-REVIEW_STATES = {"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED",
-                 "COMMENT": "COMMENTED"}
+ROLE_TO_PERMISSION = {
+    "admin": "admin",
+    "maintain": "write",
+    "write": "write",
+    "triage": "read",
+    "read": "read",
+}
+REVIEW_STATES = {
+    "APPROVE": "APPROVED",
+    "REQUEST_CHANGES": "CHANGES_REQUESTED",
+    "COMMENT": "COMMENTED",
+}
 CHECK_STATUSES = ("queued", "in_progress", "completed")
-CHECK_CONCLUSIONS = ("success", "failure", "neutral", "cancelled", "skipped", "timed_out",
-                     "action_required")
+CHECK_CONCLUSIONS = (
+    "success",
+    "failure",
+    "neutral",
+    "cancelled",
+    "skipped",
+    "timed_out",
+    "action_required",
+)
 LEVELS = ("notice", "warning", "failure")
 
 
@@ -54,8 +69,9 @@ def get_app(ctx: Ctx) -> Reply:
 
 def list_installations(ctx: Ctx) -> Reply:
     f = ctx.fake
-    items = [shapes.installation(f.urls, i, f.app, f.user(i.account))
-             for i in f.installations.values()]
+    items = [
+        shapes.installation(f.urls, i, f.app, f.user(i.account)) for i in f.installations.values()
+    ]
     return ctx.page(items, f"{f.urls.api}/app/installations")
 
 
@@ -74,13 +90,21 @@ def create_access_token(ctx: Ctx) -> Reply:
         raise not_found()
     token = f.issue_installation_token(installation_id)
     grant = f.tokens[token]
-    return Reply(201, {
-        "token": token,
-        "expires_at": iso(grant.expires_at),
-        "permissions": {"contents": "write", "issues": "write", "pull_requests": "write",
-                        "checks": "write", "metadata": "read"},
-        "repository_selection": "selected",
-    })
+    return Reply(
+        201,
+        {
+            "token": token,
+            "expires_at": iso(grant.expires_at),
+            "permissions": {
+                "contents": "write",
+                "issues": "write",
+                "pull_requests": "write",
+                "checks": "write",
+                "metadata": "read",
+            },
+            "repository_selection": "selected",
+        },
+    )
 
 
 def repo_installation(ctx: Ctx) -> Reply:
@@ -116,13 +140,17 @@ def collaborator_permission(ctx: Ctx) -> Reply:
     body = {
         "permission": permission,
         "role_name": role or permission,
-        "user": {**shapes.user(ctx.fake.urls, ctx.fake.user(login)),
-                 "permissions": {"admin": permission == "admin",
-                                 "maintain": role in ("admin", "maintain"),
-                                 "push": permission in ("admin", "write"),
-                                 "triage": permission != "none",
-                                 "pull": permission != "none"},
-                 "role_name": role or permission},
+        "user": {
+            **shapes.user(ctx.fake.urls, ctx.fake.user(login)),
+            "permissions": {
+                "admin": permission == "admin",
+                "maintain": role in ("admin", "maintain"),
+                "push": permission in ("admin", "write"),
+                "triage": permission != "none",
+                "pull": permission != "none",
+            },
+            "role_name": role or permission,
+        },
     }
     return Reply(200, body)
 
@@ -149,9 +177,20 @@ def get_contents(ctx: Ctx) -> Reply:
         api = f"{ctx.fake.urls.repo_api(repo.full_name)}/contents/{full}?ref={ref}"
         html = f"{ctx.fake.urls.web}/{repo.full_name}/{kind}/{ref}/{full}"
         git = f"{ctx.fake.urls.repo_api(repo.full_name)}/git/{kind}s/{sha}"
-        items.append({"type": "file" if kind == "blob" else "dir", "name": name, "path": full,
-                      "sha": sha, "size": 0, "url": api, "html_url": html, "git_url": git,
-                      "download_url": None, "_links": {"self": api, "git": git, "html": html}})
+        items.append(
+            {
+                "type": "file" if kind == "blob" else "dir",
+                "name": name,
+                "path": full,
+                "sha": sha,
+                "size": 0,
+                "url": api,
+                "html_url": html,
+                "git_url": git,
+                "download_url": None,
+                "_links": {"self": api, "git": git, "html": html},
+            }
+        )
     return Reply(200, items)
 
 
@@ -219,8 +258,11 @@ def update_issue(ctx: Ctx) -> Reply:
 
 def list_comments(ctx: Ctx) -> Reply:
     issue = _issue(ctx)
-    items = [ctx.render.comment(c) for c in ctx.fake.comments.values()
-             if c.repo == issue.repo and c.number == issue.number]
+    items = [
+        ctx.render.comment(c)
+        for c in ctx.fake.comments.values()
+        if c.repo == issue.repo and c.number == issue.number
+    ]
     return ctx.page(items, f"{ctx.fake.urls.repo_api(issue.repo)}/issues/{issue.number}/comments")
 
 
@@ -229,11 +271,12 @@ def create_comment(ctx: Ctx) -> Reply:
     body = ctx.field("body", str, required=True)
     comment = IssueComment(ctx.fake.next_id(), issue.repo, issue.number, body, ctx.actor)
     ctx.fake.comments[comment.id] = comment
-    return Reply(201, ctx.render.comment(comment),
-                 headers={"Location": f"{ctx.fake.urls.repo_api(issue.repo)}/issues/comments/"
-                          f"{comment.id}"},
-                 emits=[Emit("issue_comment", "created", issue.repo, ctx.actor,
-                             {"comment": comment})])
+    return Reply(
+        201,
+        ctx.render.comment(comment),
+        headers={"Location": f"{ctx.fake.urls.repo_api(issue.repo)}/issues/comments/{comment.id}"},
+        emits=[Emit("issue_comment", "created", issue.repo, ctx.actor, {"comment": comment})],
+    )
 
 
 def _comment(ctx: Ctx) -> IssueComment:
@@ -271,15 +314,19 @@ def create_reaction(ctx: Ctx) -> Reply:
 def list_reactions(ctx: Ctx) -> Reply:
     comment = _comment(ctx)
     items = [shapes.reaction(ctx.fake.urls, r, ctx.fake.user(r.user)) for r in comment.reactions]
-    return ctx.page(items, f"{ctx.fake.urls.repo_api(comment.repo)}/issues/comments/"
-                    f"{comment.id}/reactions")
+    return ctx.page(
+        items, f"{ctx.fake.urls.repo_api(comment.repo)}/issues/comments/{comment.id}/reactions"
+    )
 
 
 def add_labels(ctx: Ctx) -> Reply:
     issue = _issue(ctx)
     names = ctx.body.get("labels") if isinstance(ctx.body, dict) else ctx.body
-    if not isinstance(names, list) or not names or \
-            not all(isinstance(n, str) and n.strip() for n in names):
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(n, str) and n.strip() for n in names)
+    ):
         raise invalid("Invalid request.\n\nFor 'labels', a non-empty array of names is required.")
     for name in names:
         ctx.fake.create_label(issue.repo, name)
@@ -338,21 +385,45 @@ def create_pull(ctx: Ctx) -> Reply:
     if ctx.fake.head_sha(repo.full_name, f"refs/heads/{base}") is None:
         raise invalid(resource="PullRequest", field="base", code="invalid")
     for pr in ctx.fake.pulls.values():
-        if pr.repo == repo.full_name and pr.head == branch and \
-                ctx.fake.issues[(pr.repo, pr.number)].state == "open":
-            raise invalid(resource="PullRequest", code="custom",
-                          message=f"A pull request already exists for {repo.owner}:{branch}.")
+        if (
+            pr.repo == repo.full_name
+            and pr.head == branch
+            and ctx.fake.issues[(pr.repo, pr.number)].state == "open"
+        ):
+            raise invalid(
+                resource="PullRequest",
+                code="custom",
+                message=f"A pull request already exists for {repo.owner}:{branch}.",
+            )
     if ctx.fake.head_sha(repo.full_name, branch) == ctx.fake.head_sha(repo.full_name, base):
-        raise invalid(resource="PullRequest", code="custom",
-                      message=f"No commits between {base} and {branch}")
-    issue = Issue(ctx.fake.next_id(), repo.full_name, ctx.fake.next_number_counter(repo.full_name),
-                  title, body, ctx.actor, is_pull=True)
+        raise invalid(
+            resource="PullRequest", code="custom", message=f"No commits between {base} and {branch}"
+        )
+    issue = Issue(
+        ctx.fake.next_id(),
+        repo.full_name,
+        ctx.fake.next_number_counter(repo.full_name),
+        title,
+        body,
+        ctx.actor,
+        is_pull=True,
+    )
     ctx.fake.issues[(repo.full_name, issue.number)] = issue
-    pr = Pull(issue.id, repo.full_name, issue.number, branch, base, draft,
-              shapes.node_id("PullRequest", issue.id))
+    pr = Pull(
+        issue.id,
+        repo.full_name,
+        issue.number,
+        branch,
+        base,
+        draft,
+        shapes.node_id("PullRequest", issue.id),
+    )
     ctx.fake.pulls[(repo.full_name, pr.number)] = pr
-    return Reply(201, ctx.render.pull(pr),
-                 emits=[Emit("pull_request", "opened", repo.full_name, ctx.actor, {"pull": pr})])
+    return Reply(
+        201,
+        ctx.render.pull(pr),
+        emits=[Emit("pull_request", "opened", repo.full_name, ctx.actor, {"pull": pr})],
+    )
 
 
 def get_pull(ctx: Ctx) -> Reply:
@@ -398,18 +469,30 @@ def create_review(ctx: Ctx) -> Reply:
     if event is not None and event not in REVIEW_STATES:
         raise invalid(f"Invalid request.\n\nFor 'event', {event!r} is not a valid value.")
     if event in ("REQUEST_CHANGES", "COMMENT") and not body.strip():
-        raise invalid("Unprocessable Entity",
-                      message=f"Review Can not be empty when event is {event}")
+        raise invalid(
+            "Unprocessable Entity", message=f"Review Can not be empty when event is {event}"
+        )
     if event in ("APPROVE", "REQUEST_CHANGES") and issue.user == ctx.actor:
         verb = "approve" if event == "APPROVE" else "request changes on"
         raise invalid("Unprocessable Entity", message=f"Can not {verb} your own pull request")
     raw_comments = ctx.field("comments", list) or []
-    review = Review(ctx.fake.next_id(), pr.repo, pr.number, ctx.actor, body,
-                    REVIEW_STATES.get(event or "", "PENDING"), commit_id)
+    review = Review(
+        ctx.fake.next_id(),
+        pr.repo,
+        pr.number,
+        ctx.actor,
+        body,
+        REVIEW_STATES.get(event or "", "PENDING"),
+        commit_id,
+    )
     made: list[ReviewComment] = []
     for raw in raw_comments:
-        if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or \
-                not isinstance(raw.get("body"), str) or not isinstance(raw.get("line"), int):
+        if (
+            not isinstance(raw, dict)
+            or not isinstance(raw.get("path"), str)
+            or not isinstance(raw.get("body"), str)
+            or not isinstance(raw.get("line"), int)
+        ):
             raise invalid("Invalid request.\n\nEach comment needs path, body and line.")
         side = raw.get("side", "RIGHT")
         if side not in ("LEFT", "RIGHT"):
@@ -419,32 +502,54 @@ def create_review(ctx: Ctx) -> Reply:
             raise ApiError(422, "Unprocessable Entity", errors=["Path could not be resolved"])
         if not 1 <= raw["line"] <= lines:
             raise ApiError(422, "Unprocessable Entity", errors=["Line could not be resolved"])
-        made.append(ReviewComment(ctx.fake.next_id(), pr.repo, pr.number, review.id,
-                                  raw["path"], raw["line"], side, raw["body"], commit_id,
-                                  ctx.actor))
+        made.append(
+            ReviewComment(
+                ctx.fake.next_id(),
+                pr.repo,
+                pr.number,
+                review.id,
+                raw["path"],
+                raw["line"],
+                side,
+                raw["body"],
+                commit_id,
+                ctx.actor,
+            )
+        )
     ctx.fake.reviews[review.id] = review
     for comment in made:
         ctx.fake.review_comments[comment.id] = comment
     emits = []
     if review.state != "PENDING":
-        emits.append(Emit("pull_request_review", "submitted", pr.repo, ctx.actor,
-                          {"review": review}))
-        emits += [Emit("pull_request_review_comment", "created", pr.repo, ctx.actor,
-                       {"review_comment": c}) for c in made]
+        emits.append(
+            Emit("pull_request_review", "submitted", pr.repo, ctx.actor, {"review": review})
+        )
+        emits += [
+            Emit(
+                "pull_request_review_comment", "created", pr.repo, ctx.actor, {"review_comment": c}
+            )
+            for c in made
+        ]
     return Reply(200, ctx.render.review(review), emits=emits)
 
 
 def list_reviews(ctx: Ctx) -> Reply:
     pr = _pull(ctx)
-    items = [ctx.render.review(r) for r in ctx.fake.reviews.values()
-             if r.repo == pr.repo and r.number == pr.number]
+    items = [
+        ctx.render.review(r)
+        for r in ctx.fake.reviews.values()
+        if r.repo == pr.repo and r.number == pr.number
+    ]
     return ctx.page(items, f"{ctx.fake.urls.repo_api(pr.repo)}/pulls/{pr.number}/reviews")
 
 
 def list_review_comments(ctx: Ctx) -> Reply:
     pr = _pull(ctx)
-    items = [ctx.render.review_comment(c) for c in ctx.fake.review_comments.values()
-             if c.repo == pr.repo and c.number == pr.number]
+    items = [
+        ctx.render.review_comment(c)
+        for c in ctx.fake.review_comments.values()
+        if c.repo == pr.repo and c.number == pr.number
+    ]
     return ctx.page(items, f"{ctx.fake.urls.repo_api(pr.repo)}/pulls/{pr.number}/comments")
 
 
@@ -455,12 +560,33 @@ def reply_review_comment(ctx: Ctx) -> Reply:
         raise not_found()
     body = ctx.field("body", str, required=True)
     root = target.in_reply_to_id or target.id
-    reply = ReviewComment(ctx.fake.next_id(), pr.repo, pr.number, target.review_id, target.path,
-                          target.line, target.side, body, target.commit_id, ctx.actor, root)
+    reply = ReviewComment(
+        ctx.fake.next_id(),
+        pr.repo,
+        pr.number,
+        target.review_id,
+        target.path,
+        target.line,
+        target.side,
+        body,
+        target.commit_id,
+        ctx.actor,
+        root,
+    )
     ctx.fake.review_comments[reply.id] = reply
-    return Reply(201, ctx.render.review_comment(reply),
-                 emits=[Emit("pull_request_review_comment", "created", pr.repo, ctx.actor,
-                             {"review_comment": reply})])
+    return Reply(
+        201,
+        ctx.render.review_comment(reply),
+        emits=[
+            Emit(
+                "pull_request_review_comment",
+                "created",
+                pr.repo,
+                ctx.actor,
+                {"review_comment": reply},
+            )
+        ],
+    )
 
 
 # check runs
@@ -476,7 +602,7 @@ def _check_fields(ctx: Ctx, run: CheckRun) -> None:
     if conclusion is not None:
         status = "completed"  # documented: a conclusion completes the run
     if status == "completed" and conclusion is None and run.conclusion is None:
-        raise invalid("Invalid request.\n\n\"conclusion\" wasn't supplied.")
+        raise invalid('Invalid request.\n\n"conclusion" wasn\'t supplied.')
     if status is not None:
         run.status = status
     if conclusion is not None:
@@ -486,17 +612,21 @@ def _check_fields(ctx: Ctx, run: CheckRun) -> None:
     output = ctx.field("output", dict)
     if output is not None:
         if not isinstance(output.get("title"), str) or not isinstance(output.get("summary"), str):
-            raise invalid("Invalid request.\n\n\"title\" and \"summary\" are required in output.")
+            raise invalid('Invalid request.\n\n"title" and "summary" are required in output.')
         annotations = output.get("annotations") or []
         if not isinstance(annotations, list) or len(annotations) > 50:
             raise invalid("Invalid request.\n\nAt most 50 annotations per request.")
         for a in annotations:
-            if not isinstance(a, dict) or not all(isinstance(a.get(k), str)
-                                                  for k in ("path", "message")) \
-                    or not all(isinstance(a.get(k), int) for k in ("start_line", "end_line")) \
-                    or a.get("annotation_level") not in LEVELS:
-                raise invalid("Invalid request.\n\nAnnotations need path, start_line, end_line, "
-                              "annotation_level (notice|warning|failure) and message.")
+            if (
+                not isinstance(a, dict)
+                or not all(isinstance(a.get(k), str) for k in ("path", "message"))
+                or not all(isinstance(a.get(k), int) for k in ("start_line", "end_line"))
+                or a.get("annotation_level") not in LEVELS
+            ):
+                raise invalid(
+                    "Invalid request.\n\nAnnotations need path, start_line, end_line, "
+                    "annotation_level (notice|warning|failure) and message."
+                )
         run.output = {k: output.get(k) for k in ("title", "summary", "text")}
         run.annotations.extend(annotations)  # documented: annotations accumulate
 
@@ -508,14 +638,24 @@ def create_check_run(ctx: Ctx) -> Reply:
     if ctx.fake.head_sha(repo.full_name, head_sha) is None:
         raise invalid("No commit found for SHA: " + head_sha)
     app_id = ctx.fake.app.id if ctx.grant and ctx.grant.installation_id else None
-    run = CheckRun(ctx.fake.next_id(), repo.full_name, name, head_sha, "queued", None, app_id,
-                   external_id=ctx.field("external_id", str),
-                   details_url=ctx.field("details_url", str))
+    run = CheckRun(
+        ctx.fake.next_id(),
+        repo.full_name,
+        name,
+        head_sha,
+        "queued",
+        None,
+        app_id,
+        external_id=ctx.field("external_id", str),
+        details_url=ctx.field("details_url", str),
+    )
     _check_fields(ctx, run)
     ctx.fake.check_runs[run.id] = run
-    return Reply(201, ctx.render.check_run(run),
-                 emits=[Emit("check_run", "created", repo.full_name, ctx.actor,
-                             {"check_run": run})])
+    return Reply(
+        201,
+        ctx.render.check_run(run),
+        emits=[Emit("check_run", "created", repo.full_name, ctx.actor, {"check_run": run})],
+    )
 
 
 def _check_run(ctx: Ctx) -> CheckRun:
@@ -555,15 +695,34 @@ def graphql(ctx: Ctx) -> Reply:
     variables = ctx.body.get("variables") or {}
     mutations = {"markPullRequestReadyForReview": False, "convertPullRequestToDraft": True}
     if match is None or match.group(2) not in mutations:
-        return Reply(200, {"errors": [{"message": "The fake supports only "
-                                       "markPullRequestReadyForReview/convertPullRequestToDraft"}]})
+        return Reply(
+            200,
+            {
+                "errors": [
+                    {
+                        "message": "The fake supports only "
+                        "markPullRequestReadyForReview/convertPullRequestToDraft"
+                    }
+                ]
+            },
+        )
     name = match.group(2)
     node = (variables.get("input") or {}).get("pullRequestId")
     pr = next((p for p in ctx.fake.pulls.values() if p.node_id == node), None)
     if pr is None or ctx.grant is None or pr.repo not in ctx.grant.repos:
-        return Reply(200, {"data": {name: None}, "errors": [
-            {"type": "NOT_FOUND", "path": [name],
-             "message": f"Could not resolve to a node with the global id of '{node}'"}]})
+        return Reply(
+            200,
+            {
+                "data": {name: None},
+                "errors": [
+                    {
+                        "type": "NOT_FOUND",
+                        "path": [name],
+                        "message": f"Could not resolve to a node with the global id of '{node}'",
+                    }
+                ],
+            },
+        )
     was = pr.draft
     pr.draft = mutations[name]
     emits = []
@@ -582,23 +741,43 @@ def routes(fake: FakeGitHub) -> list[Route]:
         ("/app", "GET", get_app, "jwt"),
         ("/app/installations", "GET", list_installations, "jwt"),
         ("/app/installations/{installation_id:int}", "GET", get_installation, "jwt"),
-        ("/app/installations/{installation_id:int}/access_tokens", "POST",
-         create_access_token, "jwt"),
+        (
+            "/app/installations/{installation_id:int}/access_tokens",
+            "POST",
+            create_access_token,
+            "jwt",
+        ),
         ("/repos/{owner}/{repo}/installation", "GET", repo_installation, "jwt"),
         ("/repos/{owner}/{repo}", "GET", get_repo, "token"),
-        ("/repos/{owner}/{repo}/collaborators/{username}/permission", "GET",
-         collaborator_permission, "token"),
+        (
+            "/repos/{owner}/{repo}/collaborators/{username}/permission",
+            "GET",
+            collaborator_permission,
+            "token",
+        ),
         ("/repos/{owner}/{repo}/contents/", "GET", get_contents, "token"),
         ("/repos/{owner}/{repo}/contents/{path:path}", "GET", get_contents, "token"),
         ("/repos/{owner}/{repo}/git/ref/{ref:path}", "GET", get_ref, "token"),
         ("/repos/{owner}/{repo}/git/refs", "POST", create_ref, "token"),
         ("/repos/{owner}/{repo}/issues/comments/{comment_id:int}", "GET", get_comment, "token"),
-        ("/repos/{owner}/{repo}/issues/comments/{comment_id:int}", "PATCH", update_comment,
-         "token"),
-        ("/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions", "POST",
-         create_reaction, "token"),
-        ("/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions", "GET",
-         list_reactions, "token"),
+        (
+            "/repos/{owner}/{repo}/issues/comments/{comment_id:int}",
+            "PATCH",
+            update_comment,
+            "token",
+        ),
+        (
+            "/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions",
+            "POST",
+            create_reaction,
+            "token",
+        ),
+        (
+            "/repos/{owner}/{repo}/issues/comments/{comment_id:int}/reactions",
+            "GET",
+            list_reactions,
+            "token",
+        ),
         ("/repos/{owner}/{repo}/issues/{number:int}", "GET", get_issue, "token"),
         ("/repos/{owner}/{repo}/issues/{number:int}", "PATCH", update_issue, "token"),
         ("/repos/{owner}/{repo}/issues/{number:int}/comments", "GET", list_comments, "token"),
@@ -611,22 +790,29 @@ def routes(fake: FakeGitHub) -> list[Route]:
         ("/repos/{owner}/{repo}/pulls/{number:int}", "PATCH", update_pull, "token"),
         ("/repos/{owner}/{repo}/pulls/{number:int}/reviews", "POST", create_review, "token"),
         ("/repos/{owner}/{repo}/pulls/{number:int}/reviews", "GET", list_reviews, "token"),
-        ("/repos/{owner}/{repo}/pulls/{number:int}/comments", "GET", list_review_comments,
-         "token"),
-        ("/repos/{owner}/{repo}/pulls/{number:int}/comments/{comment_id:int}/replies", "POST",
-         reply_review_comment, "token"),
+        ("/repos/{owner}/{repo}/pulls/{number:int}/comments", "GET", list_review_comments, "token"),
+        (
+            "/repos/{owner}/{repo}/pulls/{number:int}/comments/{comment_id:int}/replies",
+            "POST",
+            reply_review_comment,
+            "token",
+        ),
         ("/repos/{owner}/{repo}/check-runs", "POST", create_check_run, "token"),
         ("/repos/{owner}/{repo}/check-runs/{check_run_id:int}", "GET", get_check_run, "token"),
-        ("/repos/{owner}/{repo}/check-runs/{check_run_id:int}", "PATCH", update_check_run,
-         "token"),
-        ("/repos/{owner}/{repo}/check-runs/{check_run_id:int}/annotations", "GET",
-         list_annotations, "token"),
+        ("/repos/{owner}/{repo}/check-runs/{check_run_id:int}", "PATCH", update_check_run, "token"),
+        (
+            "/repos/{owner}/{repo}/check-runs/{check_run_id:int}/annotations",
+            "GET",
+            list_annotations,
+            "token",
+        ),
     ]
-    out = [Route(path, endpoint(fake, handler, auth), methods=[method])
-           for path, method, handler, auth in table]
+    out = [
+        Route(path, endpoint(fake, handler, auth), methods=[method])
+        for path, method, handler, auth in table
+    ]
     return out
 
 
 def graphql_route(fake: FakeGitHub) -> Route:
     return Route("/api/graphql", endpoint(fake, graphql, "token"), methods=["POST"])
-

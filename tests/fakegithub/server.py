@@ -1,8 +1,8 @@
 """Runs a `FakeGitHub` over real HTTP on 127.0.0.1 (uvicorn in a background thread).
 
-    REST     http://127.0.0.1:PORT/api/v3/...   (the GitHub Enterprise layout)
-    GraphQL  http://127.0.0.1:PORT/api/graphql
-    git      http://127.0.0.1:PORT/{owner}/{repo}.git
+REST     http://127.0.0.1:PORT/api/v3/...   (the GitHub Enterprise layout)
+GraphQL  http://127.0.0.1:PORT/api/graphql
+git      http://127.0.0.1:PORT/{owner}/{repo}.git
 """
 
 from __future__ import annotations
@@ -25,8 +25,14 @@ from tests.fakegithub.shapes import Urls
 
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"message": "Not Found", "documentation_url": "https://docs.github.com/rest",
-                         "status": "404"}, 404)
+    return JSONResponse(
+        {
+            "message": "Not Found",
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "404",
+        },
+        404,
+    )
 
 
 def build_app(fake: FakeGitHub) -> Starlette:
@@ -59,11 +65,13 @@ class FakeGitHubServer:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         self.fake.urls = Urls(f"http://127.0.0.1:{port}")
-        config = uvicorn.Config(build_app(self.fake), log_level="warning", access_log=False,
-                                lifespan="off")
+        config = uvicorn.Config(
+            build_app(self.fake), log_level="warning", access_log=False, lifespan="off"
+        )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="fake-github", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="fake-github", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
@@ -83,7 +91,9 @@ class FakeGitHubServer:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()

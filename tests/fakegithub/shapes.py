@@ -337,8 +337,10 @@ def review(u: Urls, r: Review, author: User) -> JSON:
         "state": r.state,
         "html_url": f"{web}#pullrequestreview-{r.id}",
         "pull_request_url": f"{api}/pulls/{r.number}",
-        "_links": {"html": {"href": f"{web}#pullrequestreview-{r.id}"},
-                   "pull_request": {"href": f"{api}/pulls/{r.number}"}},
+        "_links": {
+            "html": {"href": f"{web}#pullrequestreview-{r.id}"},
+            "pull_request": {"href": f"{api}/pulls/{r.number}"},
+        },
         "submitted_at": iso(r.submitted_at),
         "commit_id": r.commit_id,
         "author_association": "NONE",
@@ -364,8 +366,11 @@ def review_comment(u: Urls, c: ReviewComment, author: User) -> JSON:
         "html_url": web,
         "pull_request_url": f"{api}/pulls/{c.number}",
         "author_association": "NONE",
-        "_links": {"self": {"href": f"{api}/pulls/comments/{c.id}"}, "html": {"href": web},
-                   "pull_request": {"href": f"{api}/pulls/{c.number}"}},
+        "_links": {
+            "self": {"href": f"{api}/pulls/comments/{c.id}"},
+            "html": {"href": web},
+            "pull_request": {"href": f"{api}/pulls/{c.number}"},
+        },
         "line": c.line,
         "original_line": c.line,
         "side": c.side,
@@ -389,8 +394,13 @@ def app_json(u: Urls, app: App, owner: User) -> JSON:
         "html_url": f"{u.web}/apps/{app.slug}",
         "created_at": iso(0),
         "updated_at": iso(0),
-        "permissions": {"contents": "write", "issues": "write", "pull_requests": "write",
-                        "checks": "write", "metadata": "read"},
+        "permissions": {
+            "contents": "write",
+            "issues": "write",
+            "pull_requests": "write",
+            "checks": "write",
+            "metadata": "read",
+        },
         "events": ["issues", "issue_comment", "pull_request"],
     }
 
@@ -463,8 +473,7 @@ def git_ref(u: Urls, repo: str, ref: str, sha: str) -> JSON:
         "ref": ref,
         "node_id": node_id("Ref", int(hashlib.sha1(ref.encode()).hexdigest()[:8], 16)),  # noqa: S324
         "url": f"{u.repo_api(repo)}/git/{ref}",
-        "object": {"type": "commit", "sha": sha,
-                   "url": f"{u.repo_api(repo)}/git/commits/{sha}"},
+        "object": {"type": "commit", "sha": sha, "url": f"{u.repo_api(repo)}/git/commits/{sha}"},
     }
 
 
@@ -480,8 +489,13 @@ def installation(u: Urls, inst: Installation, app: App, account: User) -> JSON:
         "app_slug": app.slug,
         "target_id": account.id,
         "target_type": "Organization" if account.type == "Organization" else "User",
-        "permissions": {"contents": "write", "issues": "write", "pull_requests": "write",
-                        "checks": "write", "metadata": "read"},
+        "permissions": {
+            "contents": "write",
+            "issues": "write",
+            "pull_requests": "write",
+            "checks": "write",
+            "metadata": "read",
+        },
         "events": ["issues", "issue_comment", "pull_request"],
         "created_at": iso(inst.created_at),
         "updated_at": iso(inst.created_at),
@@ -493,6 +507,11 @@ def installation(u: Urls, inst: Installation, app: App, account: User) -> JSON:
 
 def rate_limit(limit: int, remaining: int, reset: int) -> JSON:
     one = {"limit": limit, "used": limit - remaining, "remaining": remaining, "reset": reset}
-    return {"resources": {"core": one, "search": dict(one, limit=30, used=0, remaining=30),
-                          "graphql": one},
-            "rate": one}
+    return {
+        "resources": {
+            "core": one,
+            "search": dict(one, limit=30, used=0, remaining=30),
+            "graphql": one,
+        },
+        "rate": one,
+    }
