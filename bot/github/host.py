@@ -116,7 +116,7 @@ class GitHubHost:
     # helpers
 
     def _repo(self, repo: RepoRef) -> Repository:
-        return self._gh.get_repo(repo.full_name, lazy=True)
+        return self._gh.get_repo(repo.full_name)
 
     def _request(
         self, method: str, path: str, body: dict[str, Any] | None = None
@@ -129,7 +129,7 @@ class GitHubHost:
 
     def default_branch(self, repo: RepoRef) -> str:
         with _translated(f"reading {repo.full_name}"):
-            return str(self._gh.get_repo(repo.full_name, lazy=False).default_branch)
+            return str(self._gh.get_repo(repo.full_name).default_branch)
 
     def permission(self, repo: RepoRef, username: str) -> Permission:
         try:
@@ -232,7 +232,7 @@ class GitHubHost:
                 self._request("PATCH", f"/repos/{repo.full_name}/pulls/{number}", fields)
             if ready_for_review is None:
                 return
-            pr = self._gh.get_repo(repo.full_name, lazy=True).get_pull(number)
+            pr = self._gh.get_repo(repo.full_name).get_pull(number)
             if bool(pr.draft) == (not ready_for_review):
                 return
             # The REST API cannot change draft state; GitHub offers only these GraphQL mutations.
@@ -310,7 +310,7 @@ class GitHubHost:
 
     def clone_url(self, repo: RepoRef) -> str:
         with _translated(f"reading {repo.full_name}"):
-            return str(self._gh.get_repo(repo.full_name, lazy=False).clone_url)
+            return str(self._gh.get_repo(repo.full_name).clone_url)
 
     def git_token(self, repo: RepoRef) -> str:
         return self._token()
