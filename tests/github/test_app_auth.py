@@ -133,7 +133,9 @@ def test_wrong_app_id_and_unknown_installation(github_env: GitHubEnv) -> None:
         right.token(999_999)
 
 
-def test_installation_lookup_by_repository(tokens: InstallationTokens, github_env: GitHubEnv) -> None:
+def test_installation_lookup_by_repository(
+    tokens: InstallationTokens, github_env: GitHubEnv
+) -> None:
     assert tokens.installation_id_for_repo("acme", "widgets") == github_env.installation.id
     with pytest.raises(GitHubAuthError, match="not installed"):
         tokens.installation_id_for_repo("acme", "other")

@@ -26,7 +26,9 @@ def _new_branch(env: GitHubEnv, name: str) -> None:
     assert main is not None
     fake.git(fake.repos["acme/widgets"].path, "update-ref", f"refs/heads/{name}", main)
     fake.commit_files(
-        "acme/widgets", {"src/app.py": "def main() -> None:\n    print('hello')\n"}, "Greet",
+        "acme/widgets",
+        {"src/app.py": "def main() -> None:\n    print('hello')\n"},
+        "Greet",
         branch=name,
     )
 
@@ -51,9 +53,7 @@ def test_permission_levels(host: GitHubHost, github_env: GitHubEnv) -> None:
 
 
 def test_read_file(host: GitHubHost, github_env: GitHubEnv) -> None:
-    assert host.read_file(REPO, "src/app.py", "main") == (
-        "def main() -> None:\n    print('hi')\n"
-    )
+    assert host.read_file(REPO, "src/app.py", "main") == ("def main() -> None:\n    print('hi')\n")
     assert host.read_file(REPO, "missing.txt", "main") is None
     assert host.read_file(REPO, "src", "main") is None
     assert host.read_file(REPO, "README.md", "no-such-branch") is None
@@ -91,16 +91,27 @@ def test_issue_body_round_trip(host: GitHubHost, github_env: GitHubEnv) -> None:
 def test_pull_request_lifecycle(host: GitHubHost, github_env: GitHubEnv) -> None:
     _new_branch(github_env, "codemonkey/1-greeting")
     pr = host.open_pull_request(
-        REPO, head="codemonkey/1-greeting", base="main", title="Greeting", body="Closes #1",
+        REPO,
+        head="codemonkey/1-greeting",
+        base="main",
+        title="Greeting",
+        body="Closes #1",
         draft=True,
     )
     assert (pr.head, pr.base, pr.draft) == ("codemonkey/1-greeting", "main", True)
     again = host.open_pull_request(
-        REPO, head="codemonkey/1-greeting", base="main", title="Greeting", body="", draft=True,
+        REPO,
+        head="codemonkey/1-greeting",
+        base="main",
+        title="Greeting",
+        body="",
+        draft=True,
     )
     assert again == pr
-    assert sum(1 for r in github_env.fake.requests
-               if r.method == "POST" and r.path.endswith("/pulls")) == 2
+    assert (
+        sum(1 for r in github_env.fake.requests if r.method == "POST" and r.path.endswith("/pulls"))
+        == 2
+    )
     host.update_pull_request(REPO, pr.number, title="Add a greeting", body="Closes #1 fully")
     issue = github_env.fake.issues[("acme/widgets", pr.number)]
     assert (issue.title, issue.body) == ("Add a greeting", "Closes #1 fully")
@@ -109,8 +120,9 @@ def test_pull_request_lifecycle(host: GitHubHost, github_env: GitHubEnv) -> None
     host.update_pull_request(REPO, pr.number, ready_for_review=False)
     assert host.pull_request(REPO, pr.number).draft is True
     with pytest.raises(GitHostError, match="422"):
-        host.open_pull_request(REPO, head="no-such-branch", base="main", title="x", body="",
-                               draft=False)
+        host.open_pull_request(
+            REPO, head="no-such-branch", base="main", title="x", body="", draft=False
+        )
     with pytest.raises(GitHostNotFound):
         host.pull_request(REPO, 404)
 
@@ -121,7 +133,11 @@ def test_review_with_inline_comments_and_reply(host: GitHubHost, github_env: Git
     sha = github_env.fake.head_sha("acme/widgets", "feature")
     assert sha is not None
     review_id = host.create_review(
-        REPO, pr.number, commit_sha=sha, body="Two notes.", event="REQUEST_CHANGES",
+        REPO,
+        pr.number,
+        commit_sha=sha,
+        body="Two notes.",
+        event="REQUEST_CHANGES",
         comments=[
             ReviewComment("src/app.py", 2, "```suggestion\n    print('hello, world')\n```"),
             ReviewComment("src/app.py", 1, "Add a docstring."),
@@ -129,7 +145,10 @@ def test_review_with_inline_comments_and_reply(host: GitHubHost, github_env: Git
     )
     review = github_env.fake.reviews[review_id]
     assert (review.state, review.commit_id, review.user) == (
-        "CHANGES_REQUESTED", sha, "codemonkey[bot]")
+        "CHANGES_REQUESTED",
+        sha,
+        "codemonkey[bot]",
+    )
     inline = sorted(c.line for c in github_env.fake.review_comments.values())
     assert inline == [1, 2]
     first = next(iter(github_env.fake.review_comments.values()))
@@ -137,8 +156,14 @@ def test_review_with_inline_comments_and_reply(host: GitHubHost, github_env: Git
     stored = github_env.fake.review_comments[reply.id]
     assert stored.in_reply_to_id == first.id and stored.body == "Fixed in the next commit."
     with pytest.raises(GitHostError, match="Line could not be resolved"):
-        host.create_review(REPO, pr.number, commit_sha=sha, body="x", event="COMMENT",
-                           comments=[ReviewComment("src/app.py", 99, "out of range")])
+        host.create_review(
+            REPO,
+            pr.number,
+            commit_sha=sha,
+            body="x",
+            event="COMMENT",
+            comments=[ReviewComment("src/app.py", 99, "out of range")],
+        )
 
 
 def test_bot_cannot_approve_its_own_pull_request(host: GitHubHost, github_env: GitHubEnv) -> None:
@@ -147,35 +172,45 @@ def test_bot_cannot_approve_its_own_pull_request(host: GitHubHost, github_env: G
     sha = github_env.fake.head_sha("acme/widgets", "own")
     assert sha is not None
     with pytest.raises(GitHostError, match="Can not approve your own pull request"):
-        host.create_review(REPO, pr.number, commit_sha=sha, body="", event="APPROVE",
-                           comments=[])
-    assert host.create_review(REPO, pr.number, commit_sha=sha, body="Looks fine.",
-                              event="COMMENT", comments=[]) > 0
+        host.create_review(REPO, pr.number, commit_sha=sha, body="", event="APPROVE", comments=[])
+    assert (
+        host.create_review(
+            REPO, pr.number, commit_sha=sha, body="Looks fine.", event="COMMENT", comments=[]
+        )
+        > 0
+    )
 
 
 def test_check_runs_with_many_annotations(host: GitHubHost, github_env: GitHubEnv) -> None:
     sha = github_env.fake.head_sha("acme/widgets", "main")
     assert sha is not None
-    run_id = host.create_check_run(REPO, name="codemonkey/tests", head_sha=sha,
-                                   status="in_progress")
-    run = github_env.fake.check_runs[run_id]
-    assert (run.status, run.conclusion, run.app_id) == (
-        "in_progress", None, github_env.app_id)
-    notes = tuple(
-        Annotation("src/app.py", i, i, f"problem {i}", "warning") for i in range(1, 121)
+    run_id = host.create_check_run(
+        REPO, name="codemonkey/tests", head_sha=sha, status="in_progress"
     )
+    run = github_env.fake.check_runs[run_id]
+    assert (run.status, run.conclusion, run.app_id) == ("in_progress", None, github_env.app_id)
+    notes = tuple(Annotation("src/app.py", i, i, f"problem {i}", "warning") for i in range(1, 121))
     host.update_check_run(
-        REPO, run_id, status="completed", conclusion="failure",
+        REPO,
+        run_id,
+        status="completed",
+        conclusion="failure",
         output=CheckRunOutput("3 failed", "See annotations", "details", notes),
     )
     assert (run.status, run.conclusion) == ("completed", "failure")
     assert [a["message"] for a in run.annotations] == [f"problem {i}" for i in range(1, 121)]
-    patches = [r for r in github_env.fake.requests
-               if r.method == "PATCH" and "/check-runs/" in r.path]
+    patches = [
+        r for r in github_env.fake.requests if r.method == "PATCH" and "/check-runs/" in r.path
+    ]
     assert len(patches) == 3  # GitHub takes at most 50 annotations per request
-    done = host.create_check_run(REPO, name="lint", head_sha=sha, status="completed",
-                                 conclusion="success",
-                                 output=CheckRunOutput("ok", "clean"))
+    done = host.create_check_run(
+        REPO,
+        name="lint",
+        head_sha=sha,
+        status="completed",
+        conclusion="success",
+        output=CheckRunOutput("ok", "clean"),
+    )
     assert github_env.fake.check_runs[done].completed_at is not None
     with pytest.raises(GitHostError, match="422"):
         host.create_check_run(REPO, name="x", head_sha="0" * 40, status="queued")
