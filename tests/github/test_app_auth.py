@@ -14,7 +14,7 @@ from bot.github.app_auth import (
     load_private_key,
 )
 from bot.github.types import MemoryTokenCache
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from tests.fakegithub.fake import generate_private_key
 from tests.fakegithub.fixtures import GitHubEnv
 
@@ -64,7 +64,7 @@ def test_private_key_from_variable_or_file(tmp_path: Path) -> None:
 )
 def test_private_key_errors_say_how_to_fix(overrides: dict[str, str], fragment: str) -> None:
     with pytest.raises(GitHubAuthError, match=fragment):
-        load_private_key(Settings(**overrides))
+        load_private_key(load_settings(**overrides))
 
 
 def test_missing_app_id_is_reported() -> None:
