@@ -8,12 +8,10 @@ Action's `GITHUB_TOKEN`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Literal, cast, get_args
 
-from github import Auth, Github, GithubException, RateLimitExceededException
-from github.GithubException import RateLimitExceededExceedsMaxWait
+from github import Auth, Github
 from github.Repository import Repository
 
 from agents.githost import (
@@ -23,13 +21,13 @@ from agents.githost import (
     GitHostAuthError,
     GitHostError,
     GitHostNotFound,
-    GitHostRateLimited,
     Permission,
     PullRequestRef,
     RepoRef,
     ReviewComment,
 )
 from bot.github.app_auth import InstallationTokens
+from bot.github.errors import translated
 from bot.github.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -128,12 +126,12 @@ class GitHubHost:
     # GitHost
 
     def default_branch(self, repo: RepoRef) -> str:
-        with _translated(f"reading {repo.full_name}"):
+        with translated(f"reading {repo.full_name}"):
             return str(self._gh.get_repo(repo.full_name).default_branch)
 
     def permission(self, repo: RepoRef, username: str) -> Permission:
         try:
-            with _translated(f"reading {username}'s permission on {repo.full_name}"):
+            with translated(f"reading {username}'s permission on {repo.full_name}"):
                 data = self._request(
                     "GET", f"/repos/{repo.full_name}/collaborators/{username}/permission"
                 )
@@ -147,7 +145,7 @@ class GitHubHost:
 
     def read_file(self, repo: RepoRef, path: str, ref: str) -> str | None:
         try:
-            with _translated(f"reading {path}@{ref} in {repo.full_name}"):
+            with translated(f"reading {path}@{ref} in {repo.full_name}"):
                 content = self._repo(repo).get_contents(path, ref=ref)
                 if isinstance(content, list) or content.type != "file":
                     return None
@@ -161,18 +159,18 @@ class GitHubHost:
             return None
 
     def comment(self, repo: RepoRef, number: int, body: str) -> Comment:
-        with _translated(f"commenting on {repo.full_name}#{number}"):
+        with translated(f"commenting on {repo.full_name}#{number}"):
             made = self._repo(repo).get_issue(number).create_comment(body)
             return Comment(made.id, made.html_url)
 
     def update_comment(self, repo: RepoRef, comment_id: int, body: str) -> None:
-        with _translated(f"editing comment {comment_id} in {repo.full_name}"):
+        with translated(f"editing comment {comment_id} in {repo.full_name}"):
             self._request(
                 "PATCH", f"/repos/{repo.full_name}/issues/comments/{comment_id}", {"body": body}
             )
 
     def react(self, repo: RepoRef, comment_id: int, content: str) -> None:
-        with _translated(f"reacting to comment {comment_id} in {repo.full_name}"):
+        with translated(f"reacting to comment {comment_id} in {repo.full_name}"):
             self._request(
                 "POST",
                 f"/repos/{repo.full_name}/issues/comments/{comment_id}/reactions",
@@ -182,22 +180,22 @@ class GitHubHost:
     def reply_to_review_comment(
         self, repo: RepoRef, number: int, comment_id: int, body: str
     ) -> Comment:
-        with _translated(f"replying to review comment {comment_id} on {repo.full_name}#{number}"):
+        with translated(f"replying to review comment {comment_id} on {repo.full_name}#{number}"):
             made = self._repo(repo).get_pull(number).create_review_comment_reply(comment_id, body)
             return Comment(made.id, made.html_url)
 
     def add_labels(self, repo: RepoRef, number: int, labels: list[str]) -> None:
         if not labels:
             return
-        with _translated(f"labelling {repo.full_name}#{number}"):
+        with translated(f"labelling {repo.full_name}#{number}"):
             self._repo(repo).get_issue(number).add_to_labels(*labels)
 
     def issue_body(self, repo: RepoRef, number: int) -> str:
-        with _translated(f"reading {repo.full_name}#{number}"):
+        with translated(f"reading {repo.full_name}#{number}"):
             return str(self._repo(repo).get_issue(number).body or "")
 
     def update_issue_body(self, repo: RepoRef, number: int, body: str) -> None:
-        with _translated(f"editing {repo.full_name}#{number}"):
+        with translated(f"editing {repo.full_name}#{number}"):
             self._request("PATCH", f"/repos/{repo.full_name}/issues/{number}", {"body": body})
 
     def open_pull_request(
@@ -205,14 +203,14 @@ class GitHubHost:
     ) -> PullRequestRef:
         gh_repo = self._repo(repo)
         try:
-            with _translated(f"opening a pull request from {head} in {repo.full_name}"):
+            with translated(f"opening a pull request from {head} in {repo.full_name}"):
                 pr = gh_repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
                 return _pr_ref(pr)
         except GitHostError as exc:
             if exc.status != 422 or "already exists" not in str(exc):
                 raise
         # Creating first and looking up on conflict keeps two workers from opening two PRs.
-        with _translated(f"finding the open pull request for {head} in {repo.full_name}"):
+        with translated(f"finding the open pull request for {head} in {repo.full_name}"):
             for pr in gh_repo.get_pulls(state="open", head=f"{repo.owner}:{head}"):
                 return _pr_ref(pr)
         raise GitHostError(f"GitHub says a pull request for {head} exists but none is open")
@@ -226,7 +224,7 @@ class GitHubHost:
         body: str | None = None,
         ready_for_review: bool | None = None,
     ) -> None:
-        with _translated(f"updating {repo.full_name}#{number}"):
+        with translated(f"updating {repo.full_name}#{number}"):
             fields = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
             if fields:
                 self._request("PATCH", f"/repos/{repo.full_name}/pulls/{number}", fields)
@@ -242,7 +240,7 @@ class GitHubHost:
                 pr.convert_to_draft()
 
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestRef:
-        with _translated(f"reading {repo.full_name}#{number}"):
+        with translated(f"reading {repo.full_name}#{number}"):
             return _pr_ref(self._repo(repo).get_pull(number))
 
     def create_review(
@@ -263,7 +261,7 @@ class GitHubHost:
                 {"path": c.path, "line": c.line, "side": c.side, "body": c.body} for c in comments
             ],
         }
-        with _translated(f"reviewing {repo.full_name}#{number}"):
+        with translated(f"reviewing {repo.full_name}#{number}"):
             data = self._request("POST", f"/repos/{repo.full_name}/pulls/{number}/reviews", payload)
             return int(data["id"])
 
@@ -283,7 +281,7 @@ class GitHubHost:
             payload["conclusion"] = conclusion
         if output is not None:
             payload["output"] = _output_json(output, batches[0])
-        with _translated(f"creating check run {name!r} on {repo.full_name}"):
+        with translated(f"creating check run {name!r} on {repo.full_name}"):
             data = self._request("POST", f"/repos/{repo.full_name}/check-runs", payload)
             run_id = int(data["id"])
             self._more_annotations(repo, run_id, output, batches[1:])
@@ -304,12 +302,12 @@ class GitHubHost:
             payload["conclusion"] = conclusion
         if output is not None:
             payload["output"] = _output_json(output, batches[0])
-        with _translated(f"updating check run {check_run_id} on {repo.full_name}"):
+        with translated(f"updating check run {check_run_id} on {repo.full_name}"):
             self._request("PATCH", f"/repos/{repo.full_name}/check-runs/{check_run_id}", payload)
             self._more_annotations(repo, check_run_id, output, batches[1:])
 
     def clone_url(self, repo: RepoRef) -> str:
-        with _translated(f"reading {repo.full_name}"):
+        with translated(f"reading {repo.full_name}"):
             return str(self._gh.get_repo(repo.full_name).clone_url)
 
     def git_token(self, repo: RepoRef) -> str:
@@ -361,54 +359,3 @@ def _output_json(output: CheckRunOutput, annotations: list[dict[str, Any]]) -> d
     if annotations:
         data["annotations"] = annotations
     return data
-
-
-@contextmanager
-def _translated(doing: str) -> Iterator[None]:
-    """Turn PyGithub's exceptions into the `GitHostError` hierarchy, saying what to do."""
-    try:
-        yield
-    except RateLimitExceededExceedsMaxWait as exc:
-        raise GitHostRateLimited(
-            f"GitHub rate limit while {doing}: a retry needs {exc.wait or 0:.0f}s, more than "
-            "allowed; the task will be retried later",
-            wait_seconds=exc.wait or 0.0,
-            status=exc.status,
-        ) from exc
-    except RateLimitExceededException as exc:
-        raise GitHostRateLimited(
-            f"GitHub rate limit while {doing} persisted through retries; retry later",
-            wait_seconds=60.0,
-            status=exc.status,
-        ) from exc
-    except GithubException as exc:
-        message = _github_message(exc)
-        if exc.status == 401:
-            raise GitHostAuthError(
-                f"GitHub rejected the credentials while {doing} (401 {message}); check the App "
-                "id and private key, or the GITHUB_TOKEN",
-                status=401,
-            ) from exc
-        if exc.status == 403:
-            raise GitHostAuthError(
-                f"GitHub refused {doing} (403 {message}); grant the app the permission this "
-                "needs (contents, issues, pull_requests or checks: write)",
-                status=403,
-            ) from exc
-        if exc.status == 404:
-            raise GitHostNotFound(
-                f"not found while {doing} (404); check the name and that the app is installed "
-                "on the repository",
-                status=404,
-            ) from exc
-        raise GitHostError(
-            f"GitHub answered {exc.status} while {doing}: {message}", status=exc.status
-        ) from exc
-
-
-def _github_message(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    parts = [str(data.get("message", ""))]
-    for error in data.get("errors") or []:
-        parts.append(str(error.get("message", error)) if isinstance(error, dict) else str(error))
-    return "; ".join(p for p in parts if p)[:500]

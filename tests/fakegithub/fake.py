@@ -144,10 +144,20 @@ class FakeGitHub:
         return repo
 
     def commit_files(
-        self, full_name: str, files: Mapping[str, str], message: str, *, branch: str | None = None
+        self,
+        full_name: str,
+        files: Mapping[str, str],
+        message: str,
+        *,
+        branch: str | None = None,
+        emit_as: str | None = None,
     ) -> str:
-        """Commit `files` on `branch` (default branch by default) as someone else would push."""
+        """Commit `files` on `branch` (default branch by default) as if someone pushed it;
+        with `emit_as` (a login), send the `push`/`synchronize` events a push would."""
+        from tests.fakegithub.pushes import after_push, snapshot
+
         repo = self.repos[full_name]
+        before = snapshot(self, full_name) if emit_as else {}
         branch = branch or repo.default_branch
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
@@ -166,6 +176,9 @@ class FakeGitHub:
             args = ["commit-tree", tree, "-m", message] + (["-p", parent] if parent else [])
             sha = self.git(repo.path, *args).strip()
             self.git(repo.path, "update-ref", f"refs/heads/{branch}", sha)
+        if emit_as:
+            self.user(emit_as)
+            after_push(self, full_name, emit_as, before)
         return sha
 
     def install(self, account: str, repos: Iterable[str]) -> Installation:

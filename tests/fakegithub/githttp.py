@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from tests.fakegithub.pushes import after_push, snapshot
 from tests.fakegithub.state import RecordedRequest
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ def git_route(fake: FakeGitHub) -> Route:
             }
             if request.headers.get("content-encoding"):
                 env["HTTP_CONTENT_ENCODING"] = request.headers["content-encoding"]
+            pushing = rest == "git-receive-pack" and request.method == "POST"
+            before = await run_in_threadpool(snapshot, fake, full_name) if pushing else {}
             done = await run_in_threadpool(
                 subprocess.run,
                 ["git", "http-backend"],
@@ -88,6 +91,8 @@ def git_route(fake: FakeGitHub) -> Route:
                     status = int(value.strip().split()[0])
                 elif key:
                     headers[key] = value.strip()
+            if pushing and status == 200:
+                await run_in_threadpool(after_push, fake, full_name, grant.actor, before)
             return Response(payload, status, headers=headers)
         finally:
             with fake.lock:

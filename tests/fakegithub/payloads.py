@@ -34,7 +34,7 @@ def build_payload(
     fake: FakeGitHub, event: str, action: str | None, full_name: str, sender: str, **objects: Any
 ) -> dict[str, Any]:
     """Call with the fake's lock held. `objects`: issue, comment, pull, review, review_comment,
-    check_run, or push fields (ref, before, after)."""
+    check_run, or the push fields (ref, before, after, commits, ...)."""
     from tests.fakegithub.render import Renderer
 
     render = Renderer(fake)
@@ -72,7 +72,20 @@ def build_payload(
     run = objects.get("check_run")
     if isinstance(run, CheckRun):
         payload["check_run"] = render.check_run(run)
-    for key in ("ref", "before", "after"):
+    push_fields = (
+        "ref",
+        "before",
+        "after",
+        "created",
+        "deleted",
+        "forced",
+        "base_ref",
+        "compare",
+        "commits",
+        "head_commit",
+        "pusher",
+    )
+    for key in push_fields:
         if key in objects:
             payload[key] = objects[key]
     return payload

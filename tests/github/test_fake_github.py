@@ -201,3 +201,36 @@ def test_webhooks_post_to_a_url(
 def test_schema_check_is_not_vacuous() -> None:
     schema = json.loads((SCHEMAS / "issue-comment.schema.json").read_text())
     assert list(Draft7Validator(schema).iter_errors({"id": 1}))
+
+
+def test_git_push_emits_push_and_synchronize(github_env: GitHubEnv, tmp_path: Path) -> None:
+    from bot.github.git import Identity, add_worktree, clone, commit_all, push
+
+    fake = github_env.fake
+    fake.commit_files("acme/widgets", {"a.txt": "a\n"}, "a", branch="topic")
+    pr = fake.create_pull("acme/widgets", "topic", "main", "Topic", user="alice")
+    seen: list[WebhookDelivery] = []
+    fake.send_webhooks_to(seen.append, "s")
+    token = github_env.token()
+    repo_dir = tmp_path / "clone"
+    clone(f"{fake.urls.web}/acme/widgets.git", repo_dir, token)
+    work = add_worktree(repo_dir, "topic", "origin/main")
+    (work / "b.txt").write_text("b\n")
+    (work / "a.txt").write_text("changed\n")
+    sha = commit_all(work, "Add b", Identity("Bot", "bot@example.com"))
+    push(work, "topic", token)
+    assert [(d.event, d.payload.get("action")) for d in seen] == [
+        ("push", None),
+        ("pull_request", "synchronize"),
+    ]
+    event = seen[0].payload
+    assert (event["ref"], event["after"], event["created"]) == ("refs/heads/topic", sha, False)
+    assert event["commits"][0]["added"] == ["b.txt"]
+    assert event["commits"][0]["modified"] == ["a.txt"]
+    assert event["head_commit"]["message"] == "Add b"
+    assert seen[1].payload["number"] == pr.number and seen[1].payload["after"] == sha
+    assert seen[1].payload["pull_request"]["head"]["sha"] == sha
+
+    fake.commit_files("acme/widgets", {"docs/x.md": "x\n"}, "docs", emit_as="alice")
+    assert seen[-1].event == "push" and seen[-1].payload["ref"] == "refs/heads/main"
+    assert seen[-1].payload["sender"]["login"] == "alice"
