@@ -127,6 +127,13 @@ class InstallationTokens:
         self._margin = refresh_margin_seconds
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_settings(cls, settings: Settings, cache: TokenCache) -> InstallationTokens:
+        """Tokens for the app configured by CODEMONKEY_GITHUB_APP_ID and its private key."""
+        return cls(
+            AppCredentials.from_settings(settings), api_url=settings.github_api_url, cache=cache
+        )
+
     @property
     def app_id(self) -> int:
         return self._credentials.app_id

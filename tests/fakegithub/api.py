@@ -203,6 +203,12 @@ def endpoint(fake: FakeGitHub, handler: Handler, auth: AuthKind) -> Callable[...
                 body = json.loads(raw) if raw else {}
             except ValueError as exc:
                 raise ApiError(400, "Problems parsing JSON") from exc
+            if not request.headers.get("user-agent"):
+                raise ApiError(
+                    403,
+                    "Request forbidden by administrative rules. Please make "
+                    "sure your request has a User-Agent header",
+                )
             fault = fake.take_fault(request.url.path.removeprefix("/api/v3"))
             if fault is not None:
                 status = fault.status

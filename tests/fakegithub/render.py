@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.fakegithub import shapes
+from tests.fakegithub import shapes, shapes_prs
 from tests.fakegithub.state import CheckRun, Issue, IssueComment, Pull, Repo, Review, ReviewComment
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class Renderer:
             for c in self.fake.review_comments.values()
             if c.repo == pr.repo and c.number == pr.number
         )
-        return shapes.pull_request(
+        return shapes_prs.pull_request(
             self.urls,
             pr,
             issue,
@@ -68,13 +68,13 @@ class Renderer:
         )
 
     def review(self, review: Review) -> JSON:
-        return shapes.review(self.urls, review, self.fake.user(review.user))
+        return shapes_prs.review(self.urls, review, self.fake.user(review.user))
 
     def review_comment(self, comment: ReviewComment) -> JSON:
-        return shapes.review_comment(self.urls, comment, self.fake.user(comment.user))
+        return shapes_prs.review_comment(self.urls, comment, self.fake.user(comment.user))
 
     def check_run(self, run: CheckRun) -> JSON:
         app = None
         if run.app_id == self.fake.app.id:
             app = shapes.app_json(self.urls, self.fake.app, self.fake.user(self.fake.app.owner))
-        return shapes.check_run(self.urls, run, app)
+        return shapes_prs.check_run(self.urls, run, app)

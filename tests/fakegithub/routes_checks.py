@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.fakegithub import shapes
+from tests.fakegithub import shapes_prs
 from tests.fakegithub.api import (
     Ctx,
     Emit,
@@ -122,5 +122,5 @@ def update_check_run(ctx: Ctx) -> Reply:
 
 def list_annotations(ctx: Ctx) -> Reply:
     run = _check_run(ctx)
-    items = [shapes.annotation(ctx.fake.urls, run, a) for a in run.annotations]
+    items = [shapes_prs.annotation(ctx.fake.urls, run, a) for a in run.annotations]
     return ctx.page(items, f"{ctx.fake.urls.repo_api(run.repo)}/check-runs/{run.id}/annotations")

@@ -156,3 +156,13 @@ def test_memory_cache_expires_entries() -> None:
     assert cache.get("k") == b"v"
     time.sleep(0.08)
     assert cache.get("k") is None
+
+
+def test_tokens_from_settings(github_env: GitHubEnv) -> None:
+    settings = Settings(
+        github_api_url=github_env.api_url,
+        github_app_id=github_env.app_id,
+        github_private_key=github_env.private_key,
+    )
+    tokens = InstallationTokens.from_settings(settings, MemoryTokenCache())
+    assert tokens.token(github_env.installation.id) in github_env.fake.tokens

@@ -234,3 +234,12 @@ def test_git_push_emits_push_and_synchronize(github_env: GitHubEnv, tmp_path: Pa
     fake.commit_files("acme/widgets", {"docs/x.md": "x\n"}, "docs", emit_as="alice")
     assert seen[-1].event == "push" and seen[-1].payload["ref"] == "refs/heads/main"
     assert seen[-1].payload["sender"]["login"] == "alice"
+
+
+def test_requests_without_user_agent_are_refused(github_env: GitHubEnv) -> None:
+    response = httpx.get(
+        f"{github_env.api_url}/repos/acme/widgets",
+        headers={"Authorization": f"token {github_env.token()}", "User-Agent": ""},
+    )
+    assert response.status_code == 403
+    assert "User-Agent" in response.json()["message"]
