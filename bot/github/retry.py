@@ -20,6 +20,8 @@ from urllib3 import Retry
 from urllib3.connectionpool import ConnectionPool
 from urllib3.response import HTTPResponse
 
+from bot.settings import Settings
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -31,6 +33,10 @@ class RetryPolicy:
     seconds_between_requests: float | None = 0.25
     seconds_between_writes: float | None = 1.0
     """GitHub asks integrations to space out writes; tests against the fake set these to 0."""
+
+    @staticmethod
+    def from_settings(settings: Settings) -> RetryPolicy:
+        return RetryPolicy(max_wait_seconds=settings.github_max_wait_seconds)
 
     def build(self) -> GitHubRetry:
         return GitHubRetry(
