@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tests.fakegithub import shapes
-from tests.fakegithub.state import CheckRun, IssueComment, Pull, Review, ReviewComment
+from tests.fakegithub.state import CheckRun, IssueComment, Label, Pull, Review, ReviewComment
 
 if TYPE_CHECKING:
-    from tests.fakegithub.fake import FakeGitHub
+    from tests.fakegithub.core import FakeGitHubCore
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "fixtures" / "github" / "webhook-examples.json"
 
@@ -31,7 +31,12 @@ def example(event: str, action: str | None) -> dict[str, Any]:
 
 
 def build_payload(
-    fake: FakeGitHub, event: str, action: str | None, full_name: str, sender: str, **objects: Any
+    fake: FakeGitHubCore,
+    event: str,
+    action: str | None,
+    full_name: str,
+    sender: str,
+    **objects: Any,
 ) -> dict[str, Any]:
     """Call with the fake's lock held. `objects`: issue, comment, pull, review, review_comment,
     check_run, or the push fields (ref, before, after, commits, ...)."""
@@ -72,6 +77,13 @@ def build_payload(
     run = objects.get("check_run")
     if isinstance(run, CheckRun):
         payload["check_run"] = render.check_run(run)
+    label = objects.get("label")
+    if isinstance(label, Label):
+        payload["label"] = shapes.label(fake.urls, full_name, label)
+    else:
+        payload.pop("label", None)
+    if isinstance(objects.get("assignee"), str):
+        payload["assignee"] = shapes.user(fake.urls, fake.user(objects["assignee"]))
     push_fields = (
         "ref",
         "before",

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING, Any
 from tests.fakegithub.state import iso
 
 if TYPE_CHECKING:
-    from tests.fakegithub.fake import FakeGitHub
+    from tests.fakegithub.core import FakeGitHubCore
 
 ZERO = "0" * 40
 
 
-def snapshot(fake: FakeGitHub, full_name: str) -> dict[str, str]:
+def snapshot(fake: FakeGitHubCore, full_name: str) -> dict[str, str]:
     out = fake.git(fake.repos[full_name].path, "for-each-ref", "--format=%(refname) %(objectname)")
     return dict(line.split(" ", 1) for line in out.splitlines() if line)
 
 
-def _commits(fake: FakeGitHub, full_name: str, before: str, after: str) -> list[dict[str, Any]]:
+def _commits(fake: FakeGitHubCore, full_name: str, before: str, after: str) -> list[dict[str, Any]]:
     if after == ZERO:
         return []
     span = after if before == ZERO else f"{before}..{after}"
@@ -49,7 +49,7 @@ def _commits(fake: FakeGitHub, full_name: str, before: str, after: str) -> list[
     return commits
 
 
-def after_push(fake: FakeGitHub, full_name: str, actor: str, before: dict[str, str]) -> None:
+def after_push(fake: FakeGitHubCore, full_name: str, actor: str, before: dict[str, str]) -> None:
     """Emit events for every ref a push changed (call without holding the lock)."""
     after = snapshot(fake, full_name)
     for ref in sorted(set(before) | set(after)):

@@ -8,13 +8,13 @@ from tests.fakegithub import shapes, shapes_prs
 from tests.fakegithub.state import CheckRun, Issue, IssueComment, Pull, Repo, Review, ReviewComment
 
 if TYPE_CHECKING:
-    from tests.fakegithub.fake import FakeGitHub
+    from tests.fakegithub.core import FakeGitHubCore
 
 JSON = shapes.JSON
 
 
 class Renderer:
-    def __init__(self, fake: FakeGitHub) -> None:
+    def __init__(self, fake: FakeGitHubCore) -> None:
         self.fake = fake
         self.urls = fake.urls
 
@@ -37,6 +37,7 @@ class Renderer:
             self.fake.user(issue.user),
             self.labels(issue.repo, issue.labels),
             count,
+            [self.fake.user(a) for a in issue.assignees],
         )
 
     def comment(self, comment: IssueComment) -> JSON:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,7 +170,14 @@ def label(u: Urls, repo: str, lab: Label) -> JSON:
     }
 
 
-def issue(u: Urls, item: Issue, author: User, labels: list[JSON], comments: int) -> JSON:
+def issue(
+    u: Urls,
+    item: Issue,
+    author: User,
+    labels: list[JSON],
+    comments: int,
+    assignees: Sequence[User] = (),
+) -> JSON:
     api = u.repo_api(item.repo)
     data: JSON = {
         "id": item.id,
@@ -187,8 +195,8 @@ def issue(u: Urls, item: Issue, author: User, labels: list[JSON], comments: int)
         "body": item.body,
         "user": user(u, author),
         "labels": labels,
-        "assignee": None,
-        "assignees": [],
+        "assignee": user(u, assignees[0]) if assignees else None,
+        "assignees": [user(u, a) for a in assignees],
         "milestone": None,
         "locked": False,
         "active_lock_reason": None,

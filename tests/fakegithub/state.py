@@ -99,6 +99,7 @@ class Issue:
     user: str
     labels: list[str] = field(default_factory=list)
     state: str = "open"
+    assignees: list[str] = field(default_factory=list)
     created_at: float = field(default_factory=now)
     updated_at: float = field(default_factory=now)
     is_pull: bool = False
