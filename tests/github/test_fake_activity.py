@@ -92,3 +92,12 @@ def test_labeling_a_pull_request_is_a_pull_request_event(github_env: GitHubEnv) 
     fake.label_issue("acme/widgets", pr.number, "codemonkey")
     assert (seen[0].event, seen[0].payload["action"]) == ("pull_request", "labeled")
     assert seen[0].payload["label"]["name"] == "codemonkey"
+
+
+def test_a_failing_receiver_does_not_fail_the_api_call(github_env: GitHubEnv) -> None:
+    def broken(delivery: WebhookDelivery) -> int:
+        raise RuntimeError("receiver crashed")
+
+    github_env.fake.send_webhooks_to(broken, "secret")
+    github_env.fake.add_comment("acme/widgets", github_env.issue.number, "hi", user="alice")
+    assert github_env.fake.deliveries[-1].error == "RuntimeError: receiver crashed"
