@@ -149,10 +149,13 @@ class FakeGitHubCore:
         message: str,
         *,
         branch: str | None = None,
+        base: str | None = None,
         emit_as: str | None = None,
     ) -> str:
-        """Commit `files` on `branch` (default branch by default) as if someone pushed it;
-        with `emit_as` (a login), send the `push`/`synchronize` events a push would."""
+        """Commit `files` on `branch` (default branch by default) as if someone pushed it.
+
+        A new branch starts from `base` (default branch by default). With `emit_as` (a login),
+        send the `push`/`synchronize` events a push would."""
         from tests.fakegithub.pushes import after_push, snapshot
 
         repo = self.repos[full_name]
@@ -160,7 +163,9 @@ class FakeGitHubCore:
         branch = branch or repo.default_branch
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            parent = self.head_sha(full_name, branch)
+            parent = self.head_sha(full_name, f"refs/heads/{branch}") or self.head_sha(
+                full_name, base or repo.default_branch
+            )
             index = work / ".index"
             env = {"GIT_INDEX_FILE": str(index), "GIT_WORK_TREE": str(work / "tree")}
             (work / "tree").mkdir()
