@@ -153,7 +153,7 @@ class InstallationTokens:
                 if cached.expires_at - time.time() > self._margin:
                     return cached
             fresh = self._mint(installation_id)
-            ttl = fresh.expires_at - time.time() - self._margin
+            ttl = int(fresh.expires_at - time.time() - self._margin)
             if ttl > 0:
                 self._cache.set(key, fresh.to_bytes(), ttl)
             return fresh

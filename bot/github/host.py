@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Literal, cast, get_args
+from urllib.parse import quote
 
 from github import Auth, Github
 from github.Repository import Repository
@@ -119,8 +120,7 @@ class GitHubHost:
     def _request(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        url = f"/repos{path}" if not path.startswith("/repos/") else path
-        _, data = self._gh.requester.requestJsonAndCheck(method, url, input=body)
+        _, data = self._gh.requester.requestJsonAndCheck(method, path, input=body)
         return cast(dict[str, Any], data)
 
     # GitHost
@@ -133,7 +133,8 @@ class GitHubHost:
         try:
             with translated(f"reading {username}'s permission on {repo.full_name}"):
                 data = self._request(
-                    "GET", f"/repos/{repo.full_name}/collaborators/{username}/permission"
+                    "GET",
+                    f"/repos/{repo.full_name}/collaborators/{quote(username, safe='')}/permission",
                 )
         except GitHostNotFound:
             return "none"

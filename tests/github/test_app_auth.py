@@ -88,7 +88,7 @@ def test_installation_token_is_minted_and_cached(github_env: GitHubEnv) -> None:
 
 
 def test_token_is_refreshed_shortly_before_expiry(github_env: GitHubEnv) -> None:
-    github_env.fake.token_ttl_seconds = 2.0
+    github_env.fake.token_ttl_seconds = 3.0
     credentials = AppCredentials(github_env.app_id, github_env.private_key)
     tokens = InstallationTokens(
         credentials,

@@ -50,6 +50,7 @@ def test_permission_levels(host: GitHubHost, github_env: GitHubEnv) -> None:
     assert host.permission(REPO, "acme") == "admin"
     assert host.permission(REPO, "stranger") == "none"
     assert host.permission(REPO, "ghost-who-does-not-exist") == "none"
+    assert host.permission(REPO, "../../alice") == "none"
 
 
 def test_read_file(host: GitHubHost, github_env: GitHubEnv) -> None:
