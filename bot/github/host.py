@@ -8,7 +8,7 @@ Action's `GITHUB_TOKEN`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, cast, get_args
 from urllib.parse import quote
 
@@ -108,6 +108,15 @@ class GitHubHost:
             return token
 
         return cls(build_client(api_url, fixed, policy or RetryPolicy()), fixed)
+
+    @classmethod
+    def for_action(
+        cls, environ: Mapping[str, str], *, policy: RetryPolicy | None = None
+    ) -> GitHubHost:
+        """Inside a workflow: `GITHUB_TOKEN` and `GITHUB_API_URL` (set by the runner, and
+        pointing at the Enterprise server when there is one)."""
+        api_url = environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+        return cls.for_token(environ.get("GITHUB_TOKEN", ""), api_url=api_url, policy=policy)
 
     def __repr__(self) -> str:
         return "GitHubHost()"

@@ -236,3 +236,9 @@ def test_token_mode_for_actions(github_env: GitHubEnv) -> None:
         bad.default_branch(REPO)
     with pytest.raises(GitHostAuthError, match="GITHUB_TOKEN"):
         GitHubHost.for_token("", api_url=github_env.api_url)
+    from_env = GitHubHost.for_action(
+        {"GITHUB_TOKEN": token, "GITHUB_API_URL": github_env.api_url}, policy=FAST
+    )
+    assert from_env.default_branch(REPO) == "main"
+    with pytest.raises(GitHostAuthError, match="GITHUB_TOKEN"):
+        GitHubHost.for_action({"GITHUB_API_URL": github_env.api_url})
