@@ -19,7 +19,8 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-from bot.github.types import TokenCache
+from bot.github.cipher import CacheDecryptError, FernetTokenCipher
+from bot.github.types import TokenCache, TokenCipher
 from bot.settings import Settings
 
 JWT_BACKDATE_SECONDS = 60
@@ -118,6 +119,7 @@ class InstallationTokens:
         http: httpx.Client | None = None,
         refresh_margin_seconds: float = DEFAULT_REFRESH_MARGIN_SECONDS,
         timeout_seconds: float = 30.0,
+        cipher: TokenCipher | None = None,
     ) -> None:
         self._credentials = credentials
         self._api_url = api_url.rstrip("/")
@@ -125,13 +127,17 @@ class InstallationTokens:
         self._http = http
         self._timeout = timeout_seconds
         self._margin = refresh_margin_seconds
+        self._cipher = cipher
         self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings, cache: TokenCache) -> InstallationTokens:
         """Tokens for the app configured by CODEMONKEY_GITHUB_APP_ID and its private key."""
         return cls(
-            AppCredentials.from_settings(settings), api_url=settings.github_api_url, cache=cache
+            AppCredentials.from_settings(settings),
+            api_url=settings.github_api_url,
+            cache=cache,
+            cipher=FernetTokenCipher.from_settings(settings),
         )
 
     @property
@@ -147,16 +153,25 @@ class InstallationTokens:
     def installation_token(self, installation_id: int) -> InstallationToken:
         key = f"github:installation-token:{self.app_id}:{installation_id}"
         with self._lock:
-            raw = self._cache.get(key)
-            if raw is not None:
-                cached = InstallationToken.from_bytes(raw)
-                if cached.expires_at - time.time() > self._margin:
-                    return cached
+            cached = self._cached(key)
+            if cached is not None and cached.expires_at - time.time() > self._margin:
+                return cached
             fresh = self._mint(installation_id)
             ttl = int(fresh.expires_at - time.time() - self._margin)
             if ttl > 0:
-                self._cache.set(key, fresh.to_bytes(), ttl)
+                raw = fresh.to_bytes()
+                self._cache.set(key, self._cipher.encrypt(raw) if self._cipher else raw, ttl)
             return fresh
+
+    def _cached(self, key: str) -> InstallationToken | None:
+        raw = self._cache.get(key)
+        if raw is None:
+            return None
+        try:
+            return InstallationToken.from_bytes(self._cipher.decrypt(raw) if self._cipher else raw)
+        except (CacheDecryptError, ValueError, KeyError):
+            # Written under another secret key or format: mint a fresh token instead.
+            return None
 
     def installation_id_for_repo(self, owner: str, repo: str) -> int:
         """The installation that covers a repository (`GET /repos/{o}/{r}/installation`)."""

@@ -19,6 +19,14 @@ class TokenCache(Protocol):
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
 
 
+class TokenCipher(Protocol):
+    """Encrypts tokens before they reach a shared cache (secrets are encrypted at rest)."""
+
+    def encrypt(self, data: bytes) -> bytes: ...
+
+    def decrypt(self, data: bytes) -> bytes: ...
+
+
 class MemoryTokenCache:
     """An in-process `TokenCache` with expiry, for the embedded mode and tests."""
 

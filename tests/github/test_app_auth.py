@@ -166,3 +166,27 @@ def test_tokens_from_settings(github_env: GitHubEnv) -> None:
     )
     tokens = InstallationTokens.from_settings(settings, MemoryTokenCache())
     assert tokens.token(github_env.installation.id) in github_env.fake.tokens
+
+
+def test_cached_tokens_are_encrypted_with_the_secret_key(github_env: GitHubEnv) -> None:
+    cache = MemoryTokenCache()
+    settings = Settings(
+        github_api_url=github_env.api_url,
+        github_app_id=github_env.app_id,
+        github_private_key=github_env.private_key,
+        secret_key="s" * 32,
+    )
+    tokens = InstallationTokens.from_settings(settings, cache)
+    token = tokens.token(github_env.installation.id)
+    key = f"github:installation-token:{github_env.app_id}:{github_env.installation.id}"
+    stored = cache.get(key)
+    assert stored is not None and token.encode() not in stored
+    assert InstallationTokens.from_settings(settings, cache).token(github_env.installation.id) == (
+        token
+    )
+    # A different secret cannot read the entry and mints a fresh token instead of failing.
+    rotated = InstallationTokens.from_settings(
+        Settings(**{**settings.model_dump(), "secret_key": "t" * 32}), cache
+    )
+    assert rotated.token(github_env.installation.id) != token
+    assert _mints(github_env) == 2
