@@ -108,6 +108,8 @@ class Ctx:
             return None
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise invalid(f"Invalid request.\n\nFor '{name}', {value!r} is not a valid value.")
+        if required and isinstance(value, str) and not value.strip():
+            raise invalid("Validation Failed", resource="Body", field=name, code="missing_field")
         return value
 
     def page(self, items: list[Any], url: str) -> Reply:

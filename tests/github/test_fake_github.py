@@ -243,3 +243,26 @@ def test_requests_without_user_agent_are_refused(github_env: GitHubEnv) -> None:
     )
     assert response.status_code == 403
     assert "User-Agent" in response.json()["message"]
+
+
+def test_blank_required_fields_are_422(github_env: GitHubEnv) -> None:
+    api = httpx.Client(
+        base_url=f"{github_env.api_url}/repos/acme/widgets",
+        headers={"Authorization": f"token {github_env.token()}"},
+    )
+    assert api.post("/issues/1/comments", json={"body": "  "}).status_code == 422
+    assert api.post("/issues/1/comments", json={}).status_code == 422
+    assert api.post("/issues/1/comments", json={"body": 5}).status_code == 422
+    assert api.post("/issues/1/comments", content=b"{not json").status_code == 400
+    sha = github_env.fake.head_sha("acme/widgets", "main")
+    assert api.post("/check-runs", json={"name": "", "head_sha": sha}).status_code == 422
+    assert (
+        api.post("/check-runs", json={"name": "x", "head_sha": sha, "status": "done"}).status_code
+        == 422
+    )
+    assert (
+        api.post(
+            "/check-runs", json={"name": "x", "head_sha": sha, "status": "completed"}
+        ).status_code
+        == 422
+    )
