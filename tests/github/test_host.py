@@ -7,6 +7,7 @@ import pytest
 from agents.githost import (
     Annotation,
     CheckRunOutput,
+    GitHost,
     GitHostAuthError,
     GitHostError,
     GitHostNotFound,
@@ -31,6 +32,11 @@ def _new_branch(env: GitHubEnv, name: str) -> None:
         "Greet",
         branch=name,
     )
+
+
+def test_satisfies_the_githost_contract(host: GitHubHost) -> None:
+    contract: GitHost = host  # mypy checks every method signature against the protocol
+    assert contract.default_branch(REPO) == "main"
 
 
 def test_default_branch_and_clone_url(host: GitHubHost, github_env: GitHubEnv) -> None:
