@@ -9,7 +9,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -341,6 +340,3 @@ class FakeGitHubCore:
             self.repos[full_name].path, "for-each-ref", "--format=%(refname:short)", "refs/heads"
         )
         return out.split()
-
-    def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
