@@ -134,6 +134,7 @@ class Settings(BaseSettings):
     github_private_key: SecretStr | None = None
     github_private_key_path: Path | None = None
     github_app_slug: str = "codemonkey"
+    github_max_wait_seconds: float = Field(default=900.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     trigger_label: str = "codemonkey"
