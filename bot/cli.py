@@ -15,6 +15,7 @@ from bot.settings import SettingsError, load_settings
 COMMAND_MODULES = (
     "serve",
     "config",
+    "worker",
 )
 
 

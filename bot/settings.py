@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     task_lease_seconds: float = Field(default=30.0, gt=0)
     task_max_attempts: int = Field(default=3, ge=1)
     task_retry_base_seconds: float = Field(default=2.0, ge=0)
+    task_retry_max_seconds: float = Field(default=300.0, ge=0)
+    # A killed worker's task runs again within lease + reaper interval.
+    task_reaper_interval_seconds: float = Field(default=5.0, gt=0)
 
     # Embeddings
     embedding_provider: Literal["local", "openai", "ollama"] = "local"

@@ -1,14 +1,38 @@
-"""Creating tasks in SQL. The queue carries only task ids; this table is the truth."""
+"""Tasks in SQL: creation and every state transition. The queue carries only task ids.
+
+Transitions are single conditional `UPDATE ... WHERE <expected state>` statements, so they
+are atomic on SQLite (one writer at a time) and on PostgreSQL (READ COMMITTED re-checks the
+WHERE clause on the locked row after a concurrent writer commits): when two workers race
+for the same task, exactly one UPDATE matches the row and the other sees rowcount 0.
+"""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, and_, exists, false, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
-from storage.sql.models import Task, TaskDependency
+from storage.sql.database import Database
+from storage.sql.models import Task, TaskDependency, TaskState
+from storage.sql.types import utcnow
+
+_QUEUED = TaskState.QUEUED.value
+_RUNNING = TaskState.RUNNING.value
+_FINAL = (TaskState.SUCCEEDED.value, TaskState.FAILED.value, TaskState.CANCELLED.value)
+
+
+class TaskStoreError(Exception):
+    """A transition was asked of a task in a state that does not allow it."""
+
+
+class LeaseLostError(TaskStoreError):
+    """The worker no longer holds the task's lease (it expired and another worker took it,
+    or the task was finalised meanwhile); the worker must drop its result."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +49,28 @@ class NewTask:
     paths: tuple[str, ...] = ()
     depends_on: tuple[int, ...] = ()
     max_attempts: int = 3
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    state: str | None = None
+    kind: str | None = None
+    group_key: str | None = None
+    project_id: int | None = None
+    parent_id: int | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: base * 2**(attempt-1), scaled by 0.5..1.5, capped."""
+
+    base_seconds: float = 2.0
+    max_seconds: float = 300.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        raw = self.base_seconds * (2 ** max(attempt - 1, 0))
+        return float(min(raw, self.max_seconds) * rng.uniform(0.5, 1.5))
 
 
 def create_task(session: Session, new: NewTask) -> tuple[Task, bool]:
@@ -54,3 +100,289 @@ def create_task(session: Session, new: NewTask) -> tuple[Task, bool]:
     for dependency in new.depends_on:
         session.add(TaskDependency(task_id=task.id, depends_on_id=dependency))
     return task, True
+
+
+def _rowcount(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def _deps_succeeded() -> Any:
+    """SQL condition: every task this task depends on has succeeded."""
+    dep_task = aliased(Task)
+    return ~exists(
+        select(TaskDependency.task_id)
+        .join(dep_task, dep_task.id == TaskDependency.depends_on_id)
+        .where(TaskDependency.task_id == Task.id, dep_task.state != TaskState.SUCCEEDED.value)
+    )
+
+
+def _ready(now: datetime) -> Any:
+    return and_(
+        Task.state == _QUEUED,
+        Task.cancel_requested == false(),
+        or_(Task.run_after.is_(None), Task.run_after <= now),
+        _deps_succeeded(),
+    )
+
+
+def _held_by(task_id: int, worker_id: str) -> Any:
+    return and_(Task.id == task_id, Task.state == _RUNNING, Task.lease_owner == worker_id)
+
+
+# `TaskStore.list` shadows the builtin inside the class body; these names keep hints clear.
+TaskIds = list[int]
+Tasks = list[Task]
+
+
+class TaskStore:
+    """Atomic task transitions. Safe to share between threads; holds no connection itself."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._db = database
+        self._retry = retry or RetryPolicy()
+        self._rng = rng or random.Random()
+
+    def create(self, new: NewTask) -> tuple[Task, bool]:
+        """Create a task in its own transaction; enqueue its id after this returns."""
+        with self._db.session() as session:
+            return create_task(session, new)
+
+    def get(self, task_id: int) -> Task | None:
+        with self._db.session() as session:
+            return session.get(Task, task_id)
+
+    def list(self, filters: TaskFilter | None = None) -> Tasks:
+        f = filters or TaskFilter()
+        query = select(Task).order_by(Task.id).limit(f.limit)
+        for column, value in (
+            (Task.state, f.state),
+            (Task.kind, f.kind),
+            (Task.group_key, f.group_key),
+            (Task.project_id, f.project_id),
+            (Task.parent_id, f.parent_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    def claim(self, task_id: int, worker_id: str, lease_seconds: float) -> Task | None:
+        """Take the lease on a runnable task and count an attempt; None if not runnable now.
+
+        Runnable: queued with dependencies succeeded and `run_after` passed, or running with
+        an expired lease (its worker died). Duplicate queue entries for one id end here.
+        """
+        now = utcnow()
+        expired = and_(Task.state == _RUNNING, Task.lease_expires_at < now)
+        stmt = (
+            update(Task)
+            .where(
+                Task.id == task_id,
+                Task.cancel_requested == false(),
+                Task.attempts < Task.max_attempts,
+                or_(_ready(now), expired),
+            )
+            .values(
+                state=_RUNNING,
+                attempts=Task.attempts + 1,
+                lease_owner=worker_id,
+                lease_expires_at=now + timedelta(seconds=lease_seconds),
+                started_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        with self._db.session() as session:
+            if _rowcount(session.execute(stmt)) != 1:
+                return None
+            return session.get(Task, task_id, populate_existing=True)
+
+    def renew(self, task_id: int, worker_id: str, lease_seconds: float) -> bool:
+        """Extend the lease; False means it was lost and the worker must stop."""
+        now = utcnow()
+        stmt = (
+            update(Task)
+            .where(_held_by(task_id, worker_id))
+            .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        with self._db.session() as session:
+            return _rowcount(session.execute(stmt)) == 1
+
+    def complete(self, task_id: int, worker_id: str, result: dict[str, Any]) -> TaskIds:
+        """Mark succeeded; returns the dependents that became ready (enqueue them)."""
+        now = utcnow()
+        stmt = (
+            update(Task)
+            .where(_held_by(task_id, worker_id))
+            .values(
+                state=TaskState.SUCCEEDED.value,
+                result=result,
+                error=None,
+                lease_owner=None,
+                lease_expires_at=None,
+                finished_at=now,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        with self._db.session() as session:
+            if _rowcount(session.execute(stmt)) != 1:
+                raise LeaseLostError(f"task {task_id}: lease not held by {worker_id}")
+            dependents = select(TaskDependency.task_id).where(
+                TaskDependency.depends_on_id == task_id
+            )
+            ready = select(Task.id).where(Task.id.in_(dependents), _ready(now))
+            return list(session.scalars(ready))
+
+    def fail(self, task_id: int, worker_id: str, error: str, *, retry: bool) -> TaskState:
+        """Record a failed attempt and return the task's new state.
+
+        QUEUED: retried after a backoff (`run_after`; the reaper enqueues it when due).
+        FAILED: no retry asked or attempts exhausted; queued dependents are cancelled.
+        CANCELLED: a cancel was requested while it ran; dependents are cancelled too.
+        """
+        now = utcnow()
+        with self._db.session() as session:
+            task = session.scalar(
+                select(Task).where(_held_by(task_id, worker_id)).with_for_update()
+            )
+            if task is None:
+                raise LeaseLostError(f"task {task_id}: lease not held by {worker_id}")
+            task.error = error
+            task.lease_owner = None
+            task.lease_expires_at = None
+            task.updated_at = now
+            if task.cancel_requested:
+                state = TaskState.CANCELLED
+            elif retry and task.attempts < task.max_attempts:
+                state = TaskState.QUEUED
+                delay = self._retry.delay(task.attempts, self._rng)
+                task.run_after = now + timedelta(seconds=delay)
+            else:
+                state = TaskState.FAILED
+            task.state = state.value
+            if state.is_final:
+                task.finished_at = now
+                session.flush()
+                _cancel_dependents(session, [task_id], now)
+            return state
+
+    def cancel(self, task_id: int) -> TaskState | None:
+        """Queued -> cancelled now; running -> cancel requested (the handler stops).
+
+        Returns the state afterwards (RUNNING means the request was recorded), or None when
+        there is no such task.
+        """
+        with self._db.session() as session:
+            states = _cancel(session, select(Task.id).where(Task.id == task_id))
+            return states.get(task_id)
+
+    def cancel_group(self, group_key: str) -> dict[int, TaskState]:
+        """Cancel every unfinished task of a group; returns the affected tasks' new states."""
+        with self._db.session() as session:
+            query = select(Task.id).where(Task.group_key == group_key, Task.state.not_in(_FINAL))
+            return _cancel(session, query)
+
+    def is_cancel_requested(self, task_id: int) -> bool:
+        with self._db.session() as session:
+            value = session.scalar(select(Task.cancel_requested).where(Task.id == task_id))
+            return bool(value)
+
+    def expired_leases(self, now: datetime | None = None) -> TaskIds:
+        """Running tasks whose worker stopped renewing and that may run again."""
+        moment = now or utcnow()
+        query = select(Task.id).where(
+            Task.state == _RUNNING,
+            Task.lease_expires_at < moment,
+            Task.cancel_requested == false(),
+            Task.attempts < Task.max_attempts,
+        )
+        with self._db.session() as session:
+            return list(session.scalars(query.order_by(Task.id)))
+
+    def ready_tasks(self, now: datetime | None = None, limit: int = 1000) -> TaskIds:
+        """Queued tasks that can start now (dependencies done, backoff over)."""
+        query = select(Task.id).where(_ready(now or utcnow())).order_by(Task.id).limit(limit)
+        with self._db.session() as session:
+            return list(session.scalars(query))
+
+    def finalize_abandoned(self, now: datetime | None = None) -> dict[int, TaskState]:
+        """Close tasks whose worker died and that must not run again.
+
+        An expired lease with a cancel request becomes CANCELLED; one that already used its
+        last attempt becomes FAILED (the worker died on every try).
+        """
+        moment = now or utcnow()
+        out: dict[int, TaskState] = {}
+        with self._db.session() as session:
+            abandoned = session.scalars(
+                select(Task)
+                .where(Task.state == _RUNNING, Task.lease_expires_at < moment)
+                .where(or_(Task.cancel_requested, Task.attempts >= Task.max_attempts))
+                .with_for_update(skip_locked=True)
+            ).all()
+            for task in abandoned:
+                state = TaskState.CANCELLED if task.cancel_requested else TaskState.FAILED
+                task.state = state.value
+                task.error = task.error or (
+                    "cancelled while its worker was gone"
+                    if task.cancel_requested
+                    else f"worker lost (lease expired) on attempt {task.attempts} of "
+                    f"{task.max_attempts}; the handler may be crashing its process"
+                )
+                task.lease_owner = None
+                task.lease_expires_at = None
+                task.finished_at = moment
+                out[task.id] = state
+            session.flush()
+            _cancel_dependents(session, list(out), moment)
+        return out
+
+    def count_unfinished(self) -> int:
+        with self._db.session() as session:
+            return len(session.scalars(select(Task.id).where(Task.state.not_in(_FINAL))).all())
+
+
+def _cancel(session: Session, ids_query: Any) -> dict[int, TaskState]:
+    now = utcnow()
+    out: dict[int, TaskState] = {}
+    tasks = session.scalars(select(Task).where(Task.id.in_(ids_query)).with_for_update()).all()
+    for task in tasks:
+        if task.state == _QUEUED:
+            task.state = TaskState.CANCELLED.value
+            task.finished_at = now
+            task.error = task.error or "cancelled before it ran"
+        elif task.state == _RUNNING:
+            task.cancel_requested = True
+        task.updated_at = now
+        out[task.id] = TaskState(task.state)
+    session.flush()
+    _cancel_dependents(session, [i for i, s in out.items() if s is TaskState.CANCELLED], now)
+    return out
+
+
+def _cancel_dependents(session: Session, finished_ids: Sequence[int], now: datetime) -> None:
+    """A task that will never succeed blocks its dependents forever; cancel them (transitively)."""
+    frontier = list(finished_ids)
+    while frontier:
+        dependents = select(TaskDependency.task_id).where(
+            TaskDependency.depends_on_id.in_(frontier)
+        )
+        blocked = session.scalars(
+            select(Task).where(Task.id.in_(dependents), Task.state == _QUEUED)
+        ).all()
+        for task in blocked:
+            task.state = TaskState.CANCELLED.value
+            task.error = "a task it depends on failed or was cancelled"
+            task.finished_at = now
+            task.updated_at = now
+        session.flush()
+        frontier = [task.id for task in blocked]
