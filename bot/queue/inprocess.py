@@ -46,6 +46,10 @@ class InProcessQueue:
         self._drain = True
         self._threads: list[threading.Thread] = []
 
+    @property
+    def store(self) -> TaskStore:
+        return self._store
+
     # TaskQueue
 
     def enqueue(self, task_ids: Iterable[int]) -> None:
