@@ -68,8 +68,9 @@ def make_probe(data_dir: Path) -> Any:
     """A probe records each attempt, performs one keyed side effect, and may block.
 
     Payload: `name` (safe file name), `block_on_attempt` (int, default 0 = never),
-    `block_seconds` (default 600). Files: `<name>.attempt-<n>` per attempt started and
-    `<name>.effects`, one line per time the side effect really ran.
+    `block_seconds` (default 600). Files: `<name>.effects`, one line per time the side
+    effect really ran, and `<name>.attempt-<n>`, written by attempt n once past its
+    side effect (before it blocks).
     """
     root = data_dir / "diagnostics"
 
@@ -78,7 +79,6 @@ def make_probe(data_dir: Path) -> Any:
         if not _SAFE_NAME.match(name):
             raise PermanentTaskError(f"probe name must match {_SAFE_NAME.pattern}, got {name!r}")
         root.mkdir(parents=True, exist_ok=True)
-        (root / f"{name}.attempt-{ctx.task.attempt}").write_text("started\n", encoding="utf-8")
 
         def effect() -> dict[str, Any]:
             with (root / f"{name}.effects").open("a", encoding="utf-8") as out:
@@ -86,6 +86,8 @@ def make_probe(data_dir: Path) -> Any:
             return {"attempt": ctx.task.attempt}
 
         recorded = ctx.once(f"probe:{name}:{ctx.task.id}", effect)
+        # Written after the side effect, so an observer knows the effect is done.
+        (root / f"{name}.attempt-{ctx.task.attempt}").write_text("effect done\n", encoding="utf-8")
         if ctx.task.attempt == int(ctx.task.payload.get("block_on_attempt", 0)):
             _sleep(ctx, _seconds(ctx, "block_seconds", 600.0))
         return {"effect": recorded, "attempt": ctx.task.attempt}
