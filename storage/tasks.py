@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, exists, false, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import CursorResult, and_, false, or_, select
+from sqlalchemy.orm import Session
 
 from storage.sql.database import Database
 from storage.sql.models import Task, TaskDependency, TaskState
 from storage.sql.types import utcnow
+from storage.task_sql import FINAL, QUEUED, RUNNING, ready_condition, statements
 
-_QUEUED = TaskState.QUEUED.value
-_RUNNING = TaskState.RUNNING.value
-_FINAL = (TaskState.SUCCEEDED.value, TaskState.FAILED.value, TaskState.CANCELLED.value)
+_QUEUED = QUEUED
+_RUNNING = RUNNING
+_FINAL = FINAL
 
 
 class TaskStoreError(Exception):
@@ -107,23 +108,8 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _deps_succeeded() -> Any:
-    """SQL condition: every task this task depends on has succeeded."""
-    dep_task = aliased(Task)
-    return ~exists(
-        select(TaskDependency.task_id)
-        .join(dep_task, dep_task.id == TaskDependency.depends_on_id)
-        .where(TaskDependency.task_id == Task.id, dep_task.state != TaskState.SUCCEEDED.value)
-    )
-
-
 def _ready(now: datetime) -> Any:
-    return and_(
-        Task.state == _QUEUED,
-        Task.cancel_requested == false(),
-        or_(Task.run_after.is_(None), Task.run_after <= now),
-        _deps_succeeded(),
-    )
+    return ready_condition(now)
 
 
 def _held_by(task_id: int, worker_id: str) -> Any:
@@ -180,67 +166,38 @@ class TaskStore:
         an expired lease (its worker died). Duplicate queue entries for one id end here.
         """
         now = utcnow()
-        expired = and_(Task.state == _RUNNING, Task.lease_expires_at < now)
-        stmt = (
-            update(Task)
-            .where(
-                Task.id == task_id,
-                Task.cancel_requested == false(),
-                Task.attempts < Task.max_attempts,
-                or_(_ready(now), expired),
-            )
-            .values(
-                state=_RUNNING,
-                attempts=Task.attempts + 1,
-                lease_owner=worker_id,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                started_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            "p_id": task_id,
+            "p_worker": worker_id,
+            "p_now": now,
+            "p_until": now + timedelta(seconds=lease_seconds),
+        }
         with self._db.session() as session:
-            if _rowcount(session.execute(stmt)) != 1:
+            if _rowcount(session.connection().execute(statements().claim, params)) != 1:
                 return None
             return session.get(Task, task_id, populate_existing=True)
 
     def renew(self, task_id: int, worker_id: str, lease_seconds: float) -> bool:
         """Extend the lease; False means it was lost and the worker must stop."""
         now = utcnow()
-        stmt = (
-            update(Task)
-            .where(_held_by(task_id, worker_id))
-            .values(lease_expires_at=now + timedelta(seconds=lease_seconds), updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            "p_id": task_id,
+            "p_worker": worker_id,
+            "p_now": now,
+            "p_until": now + timedelta(seconds=lease_seconds),
+        }
         with self._db.session() as session:
-            return _rowcount(session.execute(stmt)) == 1
+            return _rowcount(session.connection().execute(statements().renew, params)) == 1
 
     def complete(self, task_id: int, worker_id: str, result: dict[str, Any]) -> TaskIds:
         """Mark succeeded; returns the dependents that became ready (enqueue them)."""
-        now = utcnow()
-        stmt = (
-            update(Task)
-            .where(_held_by(task_id, worker_id))
-            .values(
-                state=TaskState.SUCCEEDED.value,
-                result=result,
-                error=None,
-                lease_owner=None,
-                lease_expires_at=None,
-                finished_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
+        sql = statements()
+        params = {"p_id": task_id, "p_worker": worker_id, "p_now": utcnow(), "p_result": result}
         with self._db.session() as session:
-            if _rowcount(session.execute(stmt)) != 1:
+            connection = session.connection()
+            if _rowcount(connection.execute(sql.complete, params)) != 1:
                 raise LeaseLostError(f"task {task_id}: lease not held by {worker_id}")
-            dependents = select(TaskDependency.task_id).where(
-                TaskDependency.depends_on_id == task_id
-            )
-            ready = select(Task.id).where(Task.id.in_(dependents), _ready(now))
-            return list(session.scalars(ready))
+            return list(connection.scalars(sql.ready_dependents, params))
 
     def fail(self, task_id: int, worker_id: str, error: str, *, retry: bool) -> TaskState:
         """Record a failed attempt and return the task's new state.

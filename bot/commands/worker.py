@@ -67,6 +67,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         reaper.stop()
         unbind_runner()
+        runner.close()
         database.dispose()
         redis.close()
     return 0

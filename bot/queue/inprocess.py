@@ -93,6 +93,7 @@ class InProcessQueue:
         for thread in self._threads:
             thread.join()
         self._threads = []
+        self._runner.close()
 
     def run_until_idle(self, timeout: float) -> bool:
         """Wait until no id waits, no handler runs and SQL holds no unfinished task,

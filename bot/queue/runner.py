@@ -6,8 +6,10 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bot.logs import log_context
@@ -26,6 +28,7 @@ from storage.tasks import LeaseLostError, TaskStore
 log = logging.getLogger("codemonkey.queue.runner")
 
 MAX_ERROR_CHARS = 8000
+CANCEL_POLL_SECONDS = 0.25
 
 
 def default_worker_id(suffix: str = "") -> str:
@@ -41,35 +44,73 @@ class RunOutcome:
     lease_lost: bool = False
 
 
-class _Heartbeat:
-    """Renews the lease every lease/3 so a live worker keeps its task; stops on loss."""
+class _LeaseKeeper:
+    """One thread per runner renews the leases of every task running in this process, every
+    lease/3. (A thread per task would cost a thread start per task; with noop tasks that
+    was the biggest overhead.) A lease that cannot be renewed is marked lost so the handler
+    sees `is_cancelled()` and the result is dropped."""
 
-    def __init__(self, renew: Callable[[], bool], interval: float) -> None:
+    def __init__(self, renew: Callable[[int, str], bool], interval: float) -> None:
         self._renew = renew
         self._interval = interval
+        self._held: dict[tuple[int, str], threading.Event] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self.lost = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="lease-heartbeat", daemon=True)
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
+    @contextmanager
+    def hold(self, task_id: int, worker_id: str) -> Iterator[threading.Event]:
+        lost = threading.Event()
+        with self._lock:
+            self._held[(task_id, worker_id)] = lost
+            if self._thread is None:
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._loop, name="lease-keeper", daemon=True)
+                self._thread.start()
+        try:
+            yield lost
+        finally:
+            with self._lock:
+                self._held.pop((task_id, worker_id), None)
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
         self._stop.set()
-        self._thread.join()
+        if thread is not None:
+            thread.join()
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                held = self._renew()
-            except Exception:
-                # A database blip: keep trying until the lease is really gone.
-                log.warning("lease renewal failed; retrying", exc_info=True)
-                continue
-            if not held:
-                self.lost.set()
-                return
+            with self._lock:
+                held = list(self._held.items())
+            for (task_id, worker_id), lost in held:
+                try:
+                    if not self._renew(task_id, worker_id):
+                        lost.set()
+                except Exception:
+                    # A database blip: keep trying until the lease is really gone.
+                    log.warning("renewing the lease of task %s failed", task_id, exc_info=True)
+
+
+class _CancelCheck:
+    """`is_cancelled()` for handlers: a lost lease answers at once; the cancel flag is read
+    from SQL at most every CANCEL_POLL_SECONDS, so handlers may call it in tight loops."""
+
+    def __init__(self, read_flag: Callable[[], bool], lost: threading.Event) -> None:
+        self._read_flag = read_flag
+        self._lost = lost
+        self._checked_at = -CANCEL_POLL_SECONDS
+        self._cancelled = False
+
+    def __call__(self) -> bool:
+        if self._lost.is_set():
+            return True
+        now = time.monotonic()
+        if not self._cancelled and now - self._checked_at >= CANCEL_POLL_SECONDS:
+            self._checked_at = now
+            self._cancelled = self._read_flag()
+        return self._cancelled
 
 
 class TaskRunner:
@@ -89,6 +130,14 @@ class TaskRunner:
         self._side_effects = side_effects
         self._queue = queue
         self._lease = lease_seconds
+        self._leases = _LeaseKeeper(
+            lambda task_id, worker_id: store.renew(task_id, worker_id, lease_seconds),
+            lease_seconds / 3,
+        )
+
+    def close(self) -> None:
+        """Stop the lease-renewal thread (after the last task of this process finished)."""
+        self._leases.close()
 
     def run(self, task_id: int, worker_id: str) -> RunOutcome:
         task = self._store.claim(task_id, worker_id, self._lease)
@@ -111,27 +160,22 @@ class TaskRunner:
             )
             state = self._store.fail(task.id, worker_id, error, retry=False)
             return RunOutcome(task.id, state)
-        heartbeat = _Heartbeat(
-            lambda: self._store.renew(task.id, worker_id, self._lease), self._lease / 3
-        )
-        ctx = TaskContext(
-            task=TaskInfo(
-                id=task.id,
-                kind=task.kind,
-                payload=dict(task.payload),
-                attempt=task.attempts,
-                max_attempts=task.max_attempts,
-                project_id=task.project_id,
-                group_key=task.group_key,
-            ),
-            side_effects=self._side_effects,
-            is_cancelled=lambda: (
-                heartbeat.lost.is_set() or self._store.is_cancel_requested(task.id)
-            ),
-            logger=logging.getLogger(f"codemonkey.task.{task.kind}"),
-        )
         log.info("task started")
-        with heartbeat:
+        with self._leases.hold(task.id, worker_id) as lost:
+            ctx = TaskContext(
+                task=TaskInfo(
+                    id=task.id,
+                    kind=task.kind,
+                    payload=dict(task.payload),
+                    attempt=task.attempts,
+                    max_attempts=task.max_attempts,
+                    project_id=task.project_id,
+                    group_key=task.group_key,
+                ),
+                side_effects=self._side_effects,
+                is_cancelled=_CancelCheck(lambda: self._store.is_cancel_requested(task.id), lost),
+                logger=logging.getLogger(f"codemonkey.task.{task.kind}"),
+            )
             try:
                 result = handler(ctx)
             except PermanentTaskError as exc:
@@ -141,7 +185,7 @@ class TaskRunner:
             except Exception as exc:
                 detail = "".join(traceback.format_exception(exc))[-MAX_ERROR_CHARS:]
                 return self._fail(task.id, worker_id, detail, retry=True)
-        if heartbeat.lost.is_set():
+        if lost.is_set():
             raise LeaseLostError(f"task {task.id}: lease lost while the handler ran")
         ready = self._store.complete(task.id, worker_id, result or {})
         log.info("task succeeded", extra={"fields": {"ready_dependents": ready}})

@@ -116,6 +116,7 @@ class RQHarness:
         finally:
             self.reaper.stop()
             unbind_runner()
+            self.runner.close()
             self.rq.rq_queue.delete(delete_jobs=True)
             markers = list(self.redis.scan_iter(f"codemonkey:rq:{self.rq.name}:*"))
             if markers:
