@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, false, or_, select
+from sqlalchemy import CursorResult, and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.sql.database import Database
@@ -206,31 +206,52 @@ class TaskStore:
         FAILED: no retry asked or attempts exhausted; queued dependents are cancelled.
         CANCELLED: a cancel was requested while it ran; dependents are cancelled too.
         """
-        now = utcnow()
-        with self._db.session() as session:
-            task = session.scalar(
-                select(Task).where(_held_by(task_id, worker_id)).with_for_update()
-            )
-            if task is None:
-                raise LeaseLostError(f"task {task_id}: lease not held by {worker_id}")
-            task.error = error
-            task.lease_owner = None
-            task.lease_expires_at = None
-            task.updated_at = now
-            if task.cancel_requested:
-                state = TaskState.CANCELLED
-            elif retry and task.attempts < task.max_attempts:
-                state = TaskState.QUEUED
-                delay = self._retry.delay(task.attempts, self._rng)
-                task.run_after = now + timedelta(seconds=delay)
-            else:
-                state = TaskState.FAILED
-            task.state = state.value
-            if state.is_final:
-                task.finished_at = now
-                session.flush()
-                _cancel_dependents(session, [task_id], now)
-            return state
+        for _ in range(5):
+            now = utcnow()
+            with self._db.session() as session:
+                seen = session.execute(
+                    select(Task.attempts, Task.max_attempts, Task.cancel_requested).where(
+                        _held_by(task_id, worker_id)
+                    )
+                ).one_or_none()
+                if seen is None:
+                    raise LeaseLostError(f"task {task_id}: lease not held by {worker_id}")
+                attempts, max_attempts, cancel_requested = seen
+                values: dict[str, Any] = {
+                    "error": error,
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                    "updated_at": now,
+                }
+                if cancel_requested:
+                    state = TaskState.CANCELLED
+                elif retry and attempts < max_attempts:
+                    state = TaskState.QUEUED
+                    delay = self._retry.delay(attempts, self._rng)
+                    values["run_after"] = now + timedelta(seconds=delay)
+                else:
+                    state = TaskState.FAILED
+                values["state"] = state.value
+                if state.is_final:
+                    values["finished_at"] = now
+                # Guarded on what was read: a cancel request landing in between must not
+                # be overwritten by a retry (a queued task with a cancel flag never runs).
+                stmt = (
+                    update(Task)
+                    .where(
+                        _held_by(task_id, worker_id),
+                        Task.attempts == attempts,
+                        Task.cancel_requested == cancel_requested,
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(session.execute(stmt)) != 1:
+                    continue
+                if state.is_final:
+                    _cancel_dependents(session, [task_id], now)
+                return state
+        raise LeaseLostError(f"task {task_id}: changed under {worker_id} on every try")
 
     def cancel(self, task_id: int) -> TaskState | None:
         """Queued -> cancelled now; running -> cancel requested (the handler stops).
@@ -265,9 +286,22 @@ class TaskStore:
         with self._db.session() as session:
             return list(session.scalars(query.order_by(Task.id)))
 
-    def ready_tasks(self, now: datetime | None = None, limit: int = 1000) -> TaskIds:
-        """Queued tasks that can start now (dependencies done, backoff over)."""
-        query = select(Task.id).where(_ready(now or utcnow())).order_by(Task.id).limit(limit)
+    def ready_tasks(
+        self, now: datetime | None = None, limit: int = 1000, *, quiet_seconds: float = 0.0
+    ) -> TaskIds:
+        """Queued tasks that can start now (dependencies done, backoff over).
+
+        `quiet_seconds` skips tasks changed more recently than that: their creator (or the
+        worker that finished their last dependency) is enqueueing them right now, and the
+        reaper need not offer them a second time.
+        """
+        moment = now or utcnow()
+        query = (
+            select(Task.id)
+            .where(_ready(moment), Task.updated_at <= moment - timedelta(seconds=quiet_seconds))
+            .order_by(Task.id)
+            .limit(limit)
+        )
         with self._db.session() as session:
             return list(session.scalars(query))
 
@@ -305,23 +339,43 @@ class TaskStore:
 
     def count_unfinished(self) -> int:
         with self._db.session() as session:
-            return len(session.scalars(select(Task.id).where(Task.state.not_in(_FINAL))).all())
+            query = select(func.count()).select_from(Task).where(Task.state.not_in(_FINAL))
+            return int(session.scalar(query) or 0)
 
 
 def _cancel(session: Session, ids_query: Any) -> dict[int, TaskState]:
+    """Conditional UPDATEs, in an order that leaves no gap: queued ones are cancelled, then
+    running ones flagged, then queued ones again (a task that went from running back to
+    queued for a retry in between). A task claimed between the first two is caught by the
+    flag; one retried after the flag sees it in `fail` and ends cancelled."""
     now = utcnow()
-    out: dict[int, TaskState] = {}
-    tasks = session.scalars(select(Task).where(Task.id.in_(ids_query)).with_for_update()).all()
-    for task in tasks:
-        if task.state == _QUEUED:
-            task.state = TaskState.CANCELLED.value
-            task.finished_at = now
-            task.error = task.error or "cancelled before it ran"
-        elif task.state == _RUNNING:
-            task.cancel_requested = True
-        task.updated_at = now
-        out[task.id] = TaskState(task.state)
-    session.flush()
+    ids = list(session.scalars(ids_query))
+    if not ids:
+        return {}
+
+    def cancel_queued() -> None:
+        session.execute(
+            update(Task)
+            .where(Task.id.in_(ids), Task.state == _QUEUED)
+            .values(
+                state=TaskState.CANCELLED.value,
+                finished_at=now,
+                updated_at=now,
+                error=func.coalesce(Task.error, "cancelled before it ran"),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    cancel_queued()
+    session.execute(
+        update(Task)
+        .where(Task.id.in_(ids), Task.state == _RUNNING)
+        .values(cancel_requested=True, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    cancel_queued()
+    rows = session.execute(select(Task.id, Task.state).where(Task.id.in_(ids))).all()
+    out = {task_id: TaskState(state) for task_id, state in rows}
     _cancel_dependents(session, [i for i, s in out.items() if s is TaskState.CANCELLED], now)
     return out
 

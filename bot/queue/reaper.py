@@ -39,7 +39,7 @@ class Reaper:
     def reap_once(self) -> ReapReport:
         finalized = self._store.finalize_abandoned()
         expired = self._store.expired_leases()
-        ready = self._store.ready_tasks()
+        ready = self._store.ready_tasks(quiet_seconds=self.interval)
         ids = tuple(dict.fromkeys([*expired, *ready]))
         if ids:
             self._queue.enqueue(ids)

@@ -70,7 +70,7 @@ def wait_done(store: TaskStore, timeout: float = 600) -> None:
     while store.count_unfinished():
         if time.monotonic() > deadline:
             raise TimeoutError("tasks did not finish; are the workers running?")
-        time.sleep(0.01)
+        time.sleep(0.05)
 
 
 def bench_inprocess(db_kind: str, n: int, threads: int, workdir: Path) -> float:

@@ -115,6 +115,7 @@ def test_dependencies_gate_claims_and_failure_cascades(store: TaskStore) -> None
     second = _new(store, depends_on=(first,))
     third = _new(store, depends_on=(second,))
     assert store.ready_tasks() == [first]
+    assert store.ready_tasks(quiet_seconds=60) == [], "just created: its creator enqueues it"
     assert store.claim(second, "w", 30) is None
     assert store.claim(first, "w", 30) is not None
     assert store.complete(first, "w", {}) == [second]
