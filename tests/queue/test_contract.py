@@ -164,3 +164,10 @@ def test_heartbeat_keeps_a_long_task_from_being_stolen(harness: Harness) -> None
     harness.queue.enqueue([task_id])
     assert harness.run_until_idle(IDLE_TIMEOUT)
     assert _state(harness, task_id) == (TaskState.SUCCEEDED, 1, None)
+
+
+def test_tasks_never_enqueued_are_found_by_the_reaper(harness: Harness) -> None:
+    """The id was lost between the SQL commit and the enqueue (crash, Redis failover)."""
+    ids = [_create(harness, builtin.NOOP) for _ in range(3)]
+    assert harness.run_until_idle(IDLE_TIMEOUT)
+    assert [_state(harness, i)[:2] for i in ids] == [(TaskState.SUCCEEDED, 1)] * 3
