@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, false, func, or_, select, update
+from sqlalchemy import CursorResult, and_, false, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.sql.database import Database
 from storage.sql.models import Task, TaskDependency, TaskState
 from storage.sql.types import utcnow
 from storage.task_sql import FINAL, QUEUED, RUNNING, ready_condition, statements
-
-_QUEUED = QUEUED
-_RUNNING = RUNNING
-_FINAL = FINAL
 
 
 class TaskStoreError(Exception):
@@ -108,12 +104,8 @@ def _rowcount(result: Any) -> int:
     return int(result.rowcount)
 
 
-def _ready(now: datetime) -> Any:
-    return ready_condition(now)
-
-
 def _held_by(task_id: int, worker_id: str) -> Any:
-    return and_(Task.id == task_id, Task.state == _RUNNING, Task.lease_owner == worker_id)
+    return and_(Task.id == task_id, Task.state == RUNNING, Task.lease_owner == worker_id)
 
 
 # `TaskStore.list` shadows the builtin inside the class body; these names keep hints clear.
@@ -266,7 +258,7 @@ class TaskStore:
     def cancel_group(self, group_key: str) -> dict[int, TaskState]:
         """Cancel every unfinished task of a group; returns the affected tasks' new states."""
         with self._db.session() as session:
-            query = select(Task.id).where(Task.group_key == group_key, Task.state.not_in(_FINAL))
+            query = select(Task.id).where(Task.group_key == group_key, Task.state.not_in(FINAL))
             return _cancel(session, query)
 
     def is_cancel_requested(self, task_id: int) -> bool:
@@ -278,7 +270,7 @@ class TaskStore:
         """Running tasks whose worker stopped renewing and that may run again."""
         moment = now or utcnow()
         query = select(Task.id).where(
-            Task.state == _RUNNING,
+            Task.state == RUNNING,
             Task.lease_expires_at < moment,
             Task.cancel_requested == false(),
             Task.attempts < Task.max_attempts,
@@ -298,7 +290,10 @@ class TaskStore:
         moment = now or utcnow()
         query = (
             select(Task.id)
-            .where(_ready(moment), Task.updated_at <= moment - timedelta(seconds=quiet_seconds))
+            .where(
+                ready_condition(moment),
+                Task.updated_at <= moment - timedelta(seconds=quiet_seconds),
+            )
             .order_by(Task.id)
             .limit(limit)
         )
@@ -312,34 +307,46 @@ class TaskStore:
         last attempt becomes FAILED (the worker died on every try).
         """
         moment = now or utcnow()
+        expired = and_(Task.state == RUNNING, Task.lease_expires_at < moment)
+        outcomes = (
+            (TaskState.CANCELLED, Task.cancel_requested, "cancelled while its worker was gone"),
+            (
+                TaskState.FAILED,
+                and_(~Task.cancel_requested, Task.attempts >= Task.max_attempts),
+                "worker lost (lease expired) on its last attempt; if this repeats, the "
+                "handler is likely crashing or hanging its worker process",
+            ),
+        )
         out: dict[int, TaskState] = {}
         with self._db.session() as session:
-            abandoned = session.scalars(
-                select(Task)
-                .where(Task.state == _RUNNING, Task.lease_expires_at < moment)
-                .where(or_(Task.cancel_requested, Task.attempts >= Task.max_attempts))
-                .with_for_update(skip_locked=True)
-            ).all()
-            for task in abandoned:
-                state = TaskState.CANCELLED if task.cancel_requested else TaskState.FAILED
-                task.state = state.value
-                task.error = task.error or (
-                    "cancelled while its worker was gone"
-                    if task.cancel_requested
-                    else f"worker lost (lease expired) on attempt {task.attempts} of "
-                    f"{task.max_attempts}; the handler may be crashing its process"
+            for state, condition, message in outcomes:
+                ids = list(session.scalars(select(Task.id).where(expired, condition)))
+                if not ids:
+                    continue
+                # Re-checked in the UPDATE: a stalled owner may have renewed meanwhile.
+                session.execute(
+                    update(Task)
+                    .where(Task.id.in_(ids), expired, condition)
+                    .values(
+                        state=state.value,
+                        error=func.coalesce(Task.error, message),
+                        lease_owner=None,
+                        lease_expires_at=None,
+                        finished_at=moment,
+                        updated_at=moment,
+                    )
+                    .execution_options(synchronize_session=False)
                 )
-                task.lease_owner = None
-                task.lease_expires_at = None
-                task.finished_at = moment
-                out[task.id] = state
-            session.flush()
+                done = select(Task.id).where(
+                    Task.id.in_(ids), Task.state == state.value, Task.finished_at == moment
+                )
+                out.update({task_id: state for task_id in session.scalars(done)})
             _cancel_dependents(session, list(out), moment)
         return out
 
     def count_unfinished(self) -> int:
         with self._db.session() as session:
-            query = select(func.count()).select_from(Task).where(Task.state.not_in(_FINAL))
+            query = select(func.count()).select_from(Task).where(Task.state.not_in(FINAL))
             return int(session.scalar(query) or 0)
 
 
@@ -356,7 +363,7 @@ def _cancel(session: Session, ids_query: Any) -> dict[int, TaskState]:
     def cancel_queued() -> None:
         session.execute(
             update(Task)
-            .where(Task.id.in_(ids), Task.state == _QUEUED)
+            .where(Task.id.in_(ids), Task.state == QUEUED)
             .values(
                 state=TaskState.CANCELLED.value,
                 finished_at=now,
@@ -369,7 +376,7 @@ def _cancel(session: Session, ids_query: Any) -> dict[int, TaskState]:
     cancel_queued()
     session.execute(
         update(Task)
-        .where(Task.id.in_(ids), Task.state == _RUNNING)
+        .where(Task.id.in_(ids), Task.state == RUNNING)
         .values(cancel_requested=True, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -388,7 +395,7 @@ def _cancel_dependents(session: Session, finished_ids: Sequence[int], now: datet
             TaskDependency.depends_on_id.in_(frontier)
         )
         blocked = session.scalars(
-            select(Task).where(Task.id.in_(dependents), Task.state == _QUEUED)
+            select(Task).where(Task.id.in_(dependents), Task.state == QUEUED)
         ).all()
         for task in blocked:
             task.state = TaskState.CANCELLED.value
