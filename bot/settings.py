@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     task_lease_seconds: float = Field(default=30.0, gt=0)
     task_max_attempts: int = Field(default=3, ge=1)
     task_retry_base_seconds: float = Field(default=2.0, ge=0)
+    task_retry_max_seconds: float = Field(default=300.0, ge=0)
+    # A killed worker's task runs again within lease + reaper interval.
+    task_reaper_interval_seconds: float = Field(default=5.0, gt=0)
 
     # Agent tools: paths agents may not change, and limits for the commands they run.
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
