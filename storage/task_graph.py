@@ -161,3 +161,16 @@ def cancel_group(session: Session, group_key: str) -> list[int]:
 
 def cancel_requested(session: Session, task_id: int) -> bool:
     return bool(session.scalar(select(Task.cancel_requested).where(Task.id == task_id)))
+
+
+def add_dependencies(session: Session, task_id: int, depends_on: list[int]) -> None:
+    """Make `task_id` also wait for `depends_on` (e.g. work a lead delegated mid-way)."""
+    existing = set(dependencies(session, task_id))
+    for dep in depends_on:
+        if dep != task_id and dep not in existing:
+            session.add(TaskDependency(task_id=task_id, depends_on_id=dep))
+
+
+def children(session: Session, parent_id: int) -> list[TaskSnapshot]:
+    tasks = session.scalars(select(Task).where(Task.parent_id == parent_id).order_by(Task.id))
+    return [snapshot(session, t) for t in tasks.all()]
