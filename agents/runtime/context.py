@@ -70,7 +70,8 @@ def _describe(dropped: list[list[ChatMessage]]) -> str:
 
 
 def _cut(message: ChatMessage, keep_tokens: int) -> ChatMessage:
-    keep_chars = max(keep_tokens * 4 - len(CUT_MARKER) - 8, 64)
+    # Room for the marker (with its number) and the per-message overhead.
+    keep_chars = max((keep_tokens - MESSAGE_OVERHEAD) * 4 - len(CUT_MARKER) - 16, 64)
     text = message.content
     if len(text) <= keep_chars:
         return message
@@ -106,7 +107,7 @@ def fit_window(pinned: list[ChatMessage], history: list[ChatMessage], *, max_tok
         excess = total_tokens(messages) - max_tokens
         target = max(message_tokens(largest) - excess, 64)
         shortened = _cut(largest, target)
-        if shortened is largest:
+        if len(shortened.content) >= len(largest.content):
             break
         messages[index] = shortened
         cut += 1
