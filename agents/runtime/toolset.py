@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, Tool, ToolOutcome
+from agents.runtime.ports import CallContext, Tool, ToolError, ToolOutcome
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -90,4 +90,7 @@ class ToolSet:
         problem = check_arguments(tool.spec, args)
         if problem is not None:
             return ToolOutcome(False, problem)
-        return tool.run(ctx, args)
+        try:
+            return tool.run(ctx, args)
+        except ToolError as exc:
+            return ToolOutcome(False, str(exc))
