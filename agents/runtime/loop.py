@@ -9,6 +9,7 @@ that is safe (read-only, or keyed so the side effect happens once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -85,7 +86,7 @@ class AgentLoop:
         steps: AgentStepStore,
         config: LoopConfig | None = None,
         search: SearchFn | None = None,
-        is_cancelled: Any = None,
+        is_cancelled: Callable[[], bool] | None = None,
         on_event: EventSink | None = None,
     ) -> None:
         self._model = model

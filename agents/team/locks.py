@@ -6,6 +6,7 @@ implementation of the same `LockManager` protocol serves many workers.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -14,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from agents.team.ports import Lease, LockManager
+
+logger = logging.getLogger(__name__)
 
 
 class PathsBusyError(Exception):
@@ -82,7 +85,11 @@ def hold_paths(
     lease_seconds: float,
     wait_seconds: float,
 ) -> Iterator[Lease | None]:
-    """Hold the path locks for the block; raise PathsBusyError if they stay taken."""
+    """Hold the path locks for the block; raise PathsBusyError if they stay taken.
+
+    A background thread extends the lease every third of `lease_seconds`, so a long agent
+    run keeps its paths while a crashed worker's paths free up when the lease runs out.
+    """
     if not paths:
         yield None
         return
@@ -93,7 +100,22 @@ def hold_paths(
             f"paths {sorted(paths)} are being edited by another task; this task will be "
             "retried when they are free"
         )
+    stop = threading.Event()
+    current = [lease]
+
+    def heartbeat() -> None:
+        while not stop.wait(lease_seconds / 3):
+            extended = locks.extend(current[0], lease_seconds=lease_seconds)
+            if extended is None:
+                logger.warning("lost the lock on %s; another task may edit them", names)
+                return
+            current[0] = extended
+
+    beat = threading.Thread(target=heartbeat, name="path-lock-heartbeat", daemon=True)
+    beat.start()
     try:
         yield lease
     finally:
-        locks.release(lease)
+        stop.set()
+        beat.join()
+        locks.release(current[0])

@@ -96,3 +96,17 @@ def test_busy_paths_raise_after_waiting() -> None:
     assert "being edited by another task" in str(error.value)
     with hold_paths(locks, "repo", [], lease_seconds=30, wait_seconds=0) as lease:
         assert lease is None
+
+
+def test_held_paths_outlive_their_lease_while_the_holder_works() -> None:
+    locks = InProcessLockManager()
+    with hold_paths(locks, "repo", ["a.py"], lease_seconds=0.3, wait_seconds=0):
+        time.sleep(0.7)  # more than two leases: the heartbeat kept extending it
+        assert (
+            locks.acquire_many(path_lock_names("repo", ["a.py"]), lease_seconds=1, wait_seconds=0)
+            is None
+        )
+    assert (
+        locks.acquire_many(path_lock_names("repo", ["a.py"]), lease_seconds=1, wait_seconds=0)
+        is not None
+    )
