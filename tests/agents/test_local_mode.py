@@ -1,13 +1,28 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import update
+
+from agents.githost import RepoRef
 from agents.providers.types import ChatMessage, ChatOptions
 from agents.roles import load_roles
 from agents.runtime import BudgetLimits, LoopConfig
+from agents.team.agent import AgentDeps
+from agents.team.deps import TeamDeps
+from agents.team.flows import start_issue
+from agents.team.gitworkspace import GitWorktrees
+from agents.team.handlers import handlers
 from agents.team.local import LocalOptions, run_local
+from agents.team.localhost import LocalHost
+from agents.team.locks import InProcessLockManager
+from agents.team.scheduler import DagScheduler
+from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database
+from storage.sql.models import Task
 from tests.agents.helpers import git, init_repo
 from tests.agents.scripted import Reply, ScriptedModel, call
 
@@ -187,3 +202,72 @@ def test_local_run_reports_an_exhausted_budget(database: Database, tmp_path: Pat
     stopped = [r for r in result.records if r.action == "comment"]
     assert len(stopped) == 1 and "step budget" in stopped[0].text
     assert git(repo, "branch", "--list", result.branch).strip() == result.branch
+
+
+class WorkerDiedError(BaseException):
+    """Stands for the worker process dying in the middle of a GitHub call."""
+
+
+class HostThatDiesOnce(LocalHost):
+    def __init__(self) -> None:
+        super().__init__(issue_body="The app should be able to say bye.", default_branch="main")
+        self.died = False
+
+    def create_review(self, repo: RepoRef, number: int, **kwargs: Any) -> int:
+        if not self.died:
+            self.died = True
+            raise WorkerDiedError
+        return super().create_review(repo, number, **kwargs)
+
+
+def test_crashed_finalize_resumes_without_repeating_side_effects_or_model_calls(
+    database: Database, tmp_path: Path
+) -> None:
+    repo = init_repo(tmp_path / "repo")
+    model = ScriptedModel(team_script)
+    host = HostThatDiesOnce()
+    worktrees = GitWorktrees(repo, tmp_path / "worktrees")
+    deps = TeamDeps(
+        agents=AgentDeps(database, lambda role: (model, "scripted-1")),
+        host=host,
+        roles=load_roles(),
+        workspaces=worktrees,
+        push=lambda ws: None,
+        locks=InProcessLockManager(),
+        review_rounds=1,
+    )
+    start_issue(
+        database,
+        repo=RepoRef("octo", "hello"),
+        number=5,
+        title="Say goodbye",
+        body="The app should be able to say bye.",
+        base="main",
+    )
+    group = "octo/hello#5"
+    scheduler = DagScheduler(database, handlers(deps), parallelism=2)
+    first = {t.kind: t for t in scheduler.run_group(group)}
+    assert first["finalize"].state == "failed" and host.died
+    # The queue retries the task: back to queued, same row, same recorded steps.
+    with database.session() as session:
+        session.execute(update(Task).where(Task.id == first["finalize"].id).values(state="queued"))
+    final = scheduler.run_group(group)
+    worktrees.close()
+
+    assert {t.state for t in final} == {"succeeded"}
+    actions = [r.action for r in host.records]
+    assert actions.count("pull_request") == 1 and actions.count("check_run") == 1
+    assert [r.details["event"] for r in host.records if r.action == "review"] == [
+        "REQUEST_CHANGES",
+        "APPROVE",
+    ]
+    comments = [r.text for r in host.records if r.action == "comment"]
+    assert sum(c.startswith("### Plan") for c in comments) == 1
+    assert sum(c.startswith("### Summary") for c in comments) == 1
+    # Every model request produced exactly one recorded response: none was asked twice.
+    store = AgentStepStore(database)
+    asked = Counter(options.task_id for _, options in model.requests)
+    for task_id, count in asked.items():
+        assert task_id is not None
+        assert count == sum(1 for s in store.steps(task_id) if s.kind == "response")
+    assert git(repo, "show", "codemonkey/5-say-goodbye:app.py").startswith("def bye() -> str:")
