@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,6 +43,10 @@ class Role:
     def may_delegate_to(self, other: Role) -> bool:
         """PM delegates to anyone else; leads to executors; executors to nobody."""
         return TIERS.index(other.tier) > TIERS.index(self.tier)
+
+    def model_ref(self, default: str, role_models: Mapping[str, str] | None = None) -> str:
+        """`provider:model`: the role's own, else the settings' per-role map, else default."""
+        return self.model or (role_models or {}).get(self.name) or default
 
     def allows(self, tool: str) -> bool:
         return tool in self.tools or tool in self.github_actions

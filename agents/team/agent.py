@@ -84,10 +84,11 @@ class ModelAnswerer:
     def __init__(self, models: ModelResolver) -> None:
         self._models = models
 
-    def __call__(self, role: Role, question: str) -> str:
+    def __call__(self, role: Role, question: str, task_id: int) -> str:
         model, name = self._models(role)
         messages = [ChatMessage.system(role.system_prompt), ChatMessage.user(question)]
-        options = ChatOptions(model=name, max_tokens=1024, role=role.name)
+        # Billed to the asking task in `usage` (not counted in the loop's step budget).
+        options = ChatOptions(model=name, max_tokens=1024, role=role.name, task_id=task_id)
         # Tools run inside the asking agent's event loop; answer on a separate loop.
         with ThreadPoolExecutor(max_workers=1) as pool:
             response = pool.submit(asyncio.run, model.chat(messages, options)).result()

@@ -24,6 +24,7 @@ from agents.team.gitworkspace import branch_name
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
 from agents.team.tools import TeamScope, TeamTools
+from storage.conversations import get_or_create_conversation, list_messages
 from storage.side_effects import SideEffectStore
 from storage.sql.database import Database
 from storage.sql.models import TaskState
@@ -112,7 +113,7 @@ def run_task_agent(
         tools=agent_tools(deps, task, role, issue, ws),
         group_key=issue.group_key,
         project_id=task.project_id,
-        context=(issue.fenced(), *context),
+        context=(issue.fenced(), *team_conversation(deps, issue), *context),
     )
     if not result.ok:
         comment_once(
@@ -161,6 +162,19 @@ def _link_delegated_work(deps: TeamDeps, task: TaskSnapshot) -> None:
         for other in group_tasks(session, task.group_key or ""):
             if other.kind == "finalize" and other.state == TaskState.QUEUED.value:
                 add_dependencies(session, other.id, delegated)
+
+
+def team_conversation(deps: TeamDeps, issue: IssueRef, limit: int = 12) -> tuple[str, ...]:
+    """The latest questions and answers exchanged by the team on this issue."""
+    with deps.db.session() as session:
+        conversation = get_or_create_conversation(
+            session, kind="team", external_ref=issue.group_key
+        )
+        messages = list_messages(session, conversation, limit=limit)
+    if not messages:
+        return ()
+    lines = [f"{m['author']}: {m['content']}" for m in messages]
+    return ("What the team said about this issue so far:\n" + "\n".join(lines),)
 
 
 def dependency_notes(deps: TeamDeps, task: TaskSnapshot) -> tuple[str, ...]:

@@ -21,8 +21,8 @@ from storage.sql.database import Database
 from storage.sql.models import Task
 from storage.tasks import NewTask, create_task
 
-# (role asked, question) -> answer. Runs the other role's model; must not raise for "no answer".
-Answerer = Callable[[Role, str], str]
+# (role asked, question, asking task id) -> answer, from one model call as that role.
+Answerer = Callable[[Role, str, int], str]
 
 KIND_FOR_ROLE = {"architect": "design"}
 DEFAULT_KIND = "implement"
@@ -136,7 +136,7 @@ class TeamTools:
                 )
         if answered is not None:
             return ToolOutcome(True, answered["content"], communicated=True)
-        answer = self._answerer(target, args["question"])
+        answer = self._answerer(target, args["question"], ctx.task_id)
         with self._db.session() as session:
             add_message(
                 session,

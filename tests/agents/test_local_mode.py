@@ -83,8 +83,12 @@ def team_script(messages: list[ChatMessage], options: ChatOptions) -> Reply:
         return call("finish", summary="Documented bye().")
     if role == "backend_developer":
         if turn == 0:
+            return call("ask", role="architect", question="Should bye() take a name?")
+        if turn == 1:
             return call("write_file", path="app.py", content="def bye():\n    return 'bye'\n")
         return call("finish", summary="Added bye().")
+    if role == "architect" and not options.tools:
+        return Reply(content="No, keep it without arguments.")
     if role == "frontend_developer":
         if turn == 0:
             return call("write_file", path="web/index.html", content="<p>bye</p>\n")
@@ -160,6 +164,12 @@ def test_local_run_ends_with_a_branch_holding_the_edits(database: Database, tmp_
     assert docs.depends_on == (backend.id,)
     assert docs.started_at is not None and backend.finished_at is not None
     assert docs.started_at >= backend.finished_at
+
+    # The docs task saw the earlier exchange between the developer and the architect.
+    docs_brief = next(
+        m[1].content for m, o in model.requests if "Document farewell" in m[1].content
+    )
+    assert "architect: No, keep it without arguments." in docs_brief
 
     actions = [r.action for r in result.records]
     assert actions.count("pull_request") == 1
@@ -266,7 +276,8 @@ def test_crashed_finalize_resumes_without_repeating_side_effects_or_model_calls(
     assert sum(c.startswith("### Summary") for c in comments) == 1
     # Every model request produced exactly one recorded response: none was asked twice.
     store = AgentStepStore(database)
-    asked = Counter(options.task_id for _, options in model.requests)
+    # (Requests without tools are `ask` answers, which are not agent steps.)
+    asked = Counter(options.task_id for _, options in model.requests if options.tools)
     for task_id, count in asked.items():
         assert task_id is not None
         assert count == sum(1 for s in store.steps(task_id) if s.kind == "response")

@@ -114,3 +114,10 @@ def test_parse_role_rejects_invalid_files(data: Any, message: str) -> None:
     with pytest.raises(RoleError) as error:
         parse_role(data, "docs.yml")
     assert message in str(error.value) and "docs.yml" in str(error.value)
+
+
+def test_model_ref_prefers_the_role_then_settings_then_default() -> None:
+    roles = apply_overrides(load_roles(), {"qa": {"model": "ollama:qwen3"}})
+    assert roles["qa"].model_ref("anthropic:x", {"qa": "openai:y"}) == "ollama:qwen3"
+    assert roles["devops"].model_ref("anthropic:x", {"devops": "openai:y"}) == "openai:y"
+    assert roles["devops"].model_ref("anthropic:x") == "anthropic:x"

@@ -35,7 +35,7 @@ def _team(
     task_id = make_task(db, kind="plan", role=role)
     asked: list[tuple[str, str]] = []
 
-    def answer(target: Role, question: str) -> str:
+    def answer(target: Role, question: str, task_id: int) -> str:
         asked.append((target.name, question))
         return (answers or ["use Postgres"])[len(asked) - 1]
 
