@@ -7,7 +7,7 @@ absolute paths, symlinks out) is refused.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from agents.providers.types import ToolSpec
@@ -59,7 +59,7 @@ class WorkspaceFiles:
         return ToolOutcome(True, "\n".join(names[:500]) or "(empty)")
 
     def write(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
-        path = args["path"]
+        path = PurePosixPath(args["path"]).as_posix()
         target = self._resolve(path)
         self._check_writable(path)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +67,7 @@ class WorkspaceFiles:
         return ToolOutcome(True, f"wrote {path}", changed_paths=(path,))
 
     def replace(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
-        path = args["path"]
+        path = PurePosixPath(args["path"]).as_posix()
         target = self._resolve(path)
         self._check_writable(path)
         if not target.is_file():
