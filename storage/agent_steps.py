@@ -81,12 +81,18 @@ class AgentStepStore:
             ).all()
         return spend_of(list(payloads))
 
-    def group_spend(self, group_key: str) -> StepSpend:
-        """Spend of every task in a group (all the work on one issue or pull request)."""
+    def group_spend(self, group_key: str, *, exclude_task_id: int | None = None) -> StepSpend:
+        """Spend of every task in a group (all the work on one issue or pull request).
+
+        A running task excludes itself and adds the spend it keeps in memory.
+        """
+        query = (
+            select(AgentState.payload)
+            .join(Task, Task.id == AgentState.task_id)
+            .where(Task.group_key == group_key, AgentState.kind == RESPONSE_KIND)
+        )
+        if exclude_task_id is not None:
+            query = query.where(AgentState.task_id != exclude_task_id)
         with self._db.session() as session:
-            payloads = session.scalars(
-                select(AgentState.payload)
-                .join(Task, Task.id == AgentState.task_id)
-                .where(Task.group_key == group_key, AgentState.kind == RESPONSE_KIND)
-            ).all()
+            payloads = session.scalars(query).all()
         return spend_of(list(payloads))

@@ -86,14 +86,13 @@ def fit_window(pinned: list[ChatMessage], history: list[ChatMessage], *, max_tok
     turns = _turns(history)
     dropped: list[list[ChatMessage]] = []
     note_cost = MESSAGE_OVERHEAD + 120
-
-    def size() -> int:
-        extra = note_cost if dropped else 0
-        return total_tokens(pinned) + sum(total_tokens(t) for t in turns) + extra
+    sizes = [total_tokens(t) for t in turns]
+    size = total_tokens(pinned) + sum(sizes)
 
     # Keep at least the latest turn: the model must see the result of its last action.
-    while size() > max_tokens and len(turns) > 1:
+    while size + (note_cost if dropped else 0) > max_tokens and len(turns) > 1:
         dropped.append(turns.pop(0))
+        size -= sizes.pop(0)
     kept = [m for t in turns for m in t]
     head = list(pinned)
     if dropped:

@@ -121,8 +121,8 @@ class AgentLoop:
                 return self._end(run, state, "cancelled", "Stopped: the task was cancelled.")
             issue = None
             if run.group_key is not None:
-                group = self._store.group_spend(run.group_key)
-                issue = Spend(group.model_calls, group.tokens, group.cost_usd)
+                others = self._store.group_spend(run.group_key, exclude_task_id=run.task_id)
+                issue = Spend(others.model_calls, others.tokens, others.cost_usd) + state.spend
             reason = over_budget(self._config.limits, state.spend, issue)
             if reason is not None:
                 return self._end(run, state, "budget_exhausted", reason)

@@ -16,8 +16,11 @@ import asyncio
 import statistics
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
 
 from agents.roles import load_roles
 from agents.runtime import AgentLoop, AgentRun, LoopConfig
@@ -113,10 +116,30 @@ def bench(db: Database, label: str, root: Path, steps: int) -> None:
         )
 
 
+def _bench_postgres(url: str, root: Path, steps: int) -> None:
+    """Run in a scratch schema of its own, dropped afterwards."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in url else "?"
+    pg = Database(f"{url}{separator}options=-csearch_path%3D{schema}")
+    try:
+        bench(pg, "postgresql", root, steps)
+    finally:
+        pg.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--postgres", help="also run on this PostgreSQL URL (a scratch database)")
+    parser.add_argument(
+        "--postgres",
+        help="also run on this PostgreSQL URL, e.g. postgresql+psycopg://postgres@127.0.0.1/test",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -124,10 +147,7 @@ def main() -> None:
         bench(db, "sqlite", root / "ws", args.steps)
         db.dispose()
         if args.postgres:
-            pg = Database(args.postgres)
-            bench(pg, "postgresql", root / "ws-pg", args.steps)
-            Base.metadata.drop_all(pg.engine)
-            pg.dispose()
+            _bench_postgres(args.postgres, root / "ws-pg", args.steps)
 
 
 if __name__ == "__main__":
