@@ -22,6 +22,10 @@ class FlowError(Exception):
     """A flow cannot go on; the message is what the user is told on the issue."""
 
 
+class TaskCancelledError(FlowError):
+    """The task was cancelled (`/stop`); it ends as cancelled, not failed, and is not retried."""
+
+
 @dataclass(frozen=True)
 class TeamDeps:
     agents: AgentDeps

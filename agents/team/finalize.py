@@ -11,7 +11,7 @@ from typing import Any
 from agents.githost import CheckRunOutput
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
-from agents.team.deps import FlowError, IssueRef, TeamDeps
+from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.flows import comment_once, run_task_agent, sync_checklist
 from agents.team.github_tools import keyed
 from agents.team.ports import Workspace
@@ -66,8 +66,9 @@ def _run_sub(
     try:
         result = run_task_agent(deps, sub, role, issue, ws, context=(context,))
     except FlowError as exc:
+        state = TaskState.CANCELLED if isinstance(exc, TaskCancelledError) else TaskState.FAILED
         with deps.db.session() as session:
-            mark_finished(session, sub.id, TaskState.FAILED, error=str(exc))
+            mark_finished(session, sub.id, state, error=str(exc))
         raise
     with deps.db.session() as session:
         mark_finished(session, sub.id, TaskState.SUCCEEDED, result={"summary": result.summary})

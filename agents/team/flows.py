@@ -17,7 +17,7 @@ from agents.runtime.loop import RunResult
 from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
-from agents.team.deps import FlowError, IssueRef, TeamDeps
+from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.files import WorkspaceFiles
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.gitworkspace import branch_name
@@ -115,6 +115,8 @@ def run_task_agent(
         project_id=task.project_id,
         context=(issue.fenced(), *team_conversation(deps, issue), *context),
     )
+    if result.status == "cancelled":
+        raise TaskCancelledError(f"task #{task.id} was cancelled with /stop")
     if not result.ok:
         comment_once(
             deps,

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from agents.team.deps import TaskCancelledError
 from storage.sql.database import Database
 from storage.sql.models import TaskState
 from storage.task_graph import (
@@ -88,6 +89,8 @@ class DagScheduler:
         with self._db.session() as session:
             if error is None:
                 mark_finished(session, task.id, TaskState.SUCCEEDED, result=future.result())
+            elif isinstance(error, TaskCancelledError):
+                mark_finished(session, task.id, TaskState.CANCELLED, error=str(error))
             else:
                 logger.warning("task %s (%s) failed: %s", task.id, task.kind, error)
                 mark_finished(session, task.id, TaskState.FAILED, error=str(error))
