@@ -2,9 +2,9 @@
 
 from agents.team.agent import AgentDeps, ModelAnswerer, run_role
 from agents.team.commands import issue_status, stop_issue
-from agents.team.deps import FlowError, IssueRef, TeamDeps, WorkspaceTools
+from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps, WorkspaceTools
 from agents.team.flows import start_issue
-from agents.team.handlers import handlers
+from agents.team.handlers import handlers, queue_handlers
 from agents.team.local import LocalOptions, LocalResult, run_local
 from agents.team.localhost import HostRecord, LocalHost
 from agents.team.locks import InProcessLockManager, PathsBusyError, hold_paths, path_lock_names
@@ -27,6 +27,7 @@ __all__ = [
     "ModelResolver",
     "PathsBusyError",
     "Pusher",
+    "TaskCancelledError",
     "TaskHandler",
     "TeamDeps",
     "Workspace",
@@ -35,6 +36,7 @@ __all__ = [
     "hold_paths",
     "issue_status",
     "path_lock_names",
+    "queue_handlers",
     "run_local",
     "run_role",
     "start_issue",

@@ -12,7 +12,7 @@ from agents.team.commands import stop_issue
 from agents.team.deps import TeamDeps
 from agents.team.flows import handle_implement, start_issue
 from agents.team.gitworkspace import GitWorktrees
-from agents.team.handlers import handlers
+from agents.team.handlers import handlers, queue_handlers
 from agents.team.localhost import LocalHost
 from agents.team.locks import InProcessLockManager, PathsBusyError, hold_paths
 from agents.team.scheduler import DagScheduler
@@ -125,3 +125,24 @@ def test_busy_paths_make_the_task_wait_not_overwrite(database: Database, tmp_pat
     assert model.requests == []
     with database.session() as session:
         assert [t.state for t in group_tasks(session, GROUP)] == ["queued", "queued"]
+
+
+def test_queue_handlers_load_the_task_from_sql(database: Database, tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    model = ScriptedModel([Reply(content="Nothing to do: the app already says bye.")])
+    host = LocalHost(issue_body="bye", default_branch="main")
+    deps, worktrees = _deps(database, repo, tmp_path, model, host)
+    plan = _start(database)
+
+    class Context:
+        task_id = plan
+
+    result = queue_handlers(deps)["plan"](Context())
+    worktrees.close()
+    assert result == {
+        "summary": "Nothing to do: the app already says bye.",
+        "tasks": [],
+        "finalize": None,
+    }
+    assert host.records[0].text.startswith("### Plan\n\nNothing to do")
+    assert set(queue_handlers(deps)) == {"plan", "design", "implement", "finalize"}
