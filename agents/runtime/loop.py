@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolCall
 from agents.roles.types import Role
@@ -104,7 +104,7 @@ class AgentLoop:
         state = rebuild(self._store.steps(run.task_id), monitor)
         if state.ended is not None:
             status, summary = state.ended
-            return self._result(state, status, summary)  # type: ignore[arg-type]
+            return self._result(state, cast(RunStatus, status), summary)
         if state.finished_summary is not None:
             return self._end(run, state, "finished", state.finished_summary)
         if state.stop_reason is not None:
