@@ -110,6 +110,15 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=4, ge=0)
     gateway_mode: bool = False
 
+    # Agents: budgets are checked before every model call (per task and per issue).
+    agent_max_steps: int = Field(default=40, ge=1)
+    agent_max_task_tokens: int = Field(default=500_000, ge=1)
+    agent_max_task_usd: float = Field(default=2.0, gt=0)
+    agent_max_issue_tokens: int = Field(default=3_000_000, ge=1)
+    agent_max_issue_usd: float = Field(default=10.0, gt=0)
+    agent_context_tokens: int = Field(default=100_000, ge=1000)
+    agent_review_rounds: int = Field(default=2, ge=0, le=10)
+
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("ANTHROPIC_API_KEY")
     )

@@ -59,3 +59,21 @@ class SideEffects:
                 raise
             return winner
         return dict(result)
+
+    def record(
+        self, key: str, result: dict[str, Any], *, task_id: int | None = None
+    ) -> dict[str, Any]:
+        """Record a result performed by the caller; if the key exists, return what is stored.
+
+        For callers that must act between the lookup and the record themselves (e.g. an
+        async action); `once` is the simpler form.
+        """
+        try:
+            with self._db.session() as session:
+                session.add(SideEffect(key=key, task_id=task_id, result=dict(result)))
+        except IntegrityError:
+            existing = self.recorded(key)
+            if existing is None:
+                raise
+            return existing
+        return dict(result)
