@@ -47,6 +47,7 @@ class Services:
     llm: LLM
     metrics: Metrics
     queue: InProcessQueue | RQTaskQueue
+    handlers: HandlerRegistry
     redis: Redis[bytes] | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -128,6 +129,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
         llm=llm,
         metrics=Metrics(),
         queue=queue,
+        handlers=handlers,
         redis=redis,
     )
     register_handlers(services, handlers)

@@ -8,15 +8,14 @@ import os
 import sys
 from typing import Any
 
-from redis import Redis
 from rq import SimpleWorker, Worker
 
 from bot.queue.reaper import Reaper
-from bot.queue.registry_factory import build_handlers
+from bot.queue.registry_factory import register_handlers
 from bot.queue.rq_backend import bind_runner, unbind_runner
 from bot.queue.wiring import build_rq_queue, build_runner, build_store
+from bot.services import build_services
 from bot.settings import Settings
-from storage.sql.database import Database
 
 log = logging.getLogger("codemonkey.worker")
 
@@ -45,14 +44,16 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    database = Database(settings.effective_database_url)
-    redis = Redis.from_url(settings.redis_url)
+    services = build_services(settings, register_handlers)
+    assert services.redis is not None  # redis_url is set
+    redis = services.redis
     queue = build_rq_queue(settings, redis, args.queue)
-    store = build_store(settings, database)
-    runner = build_runner(settings, database, store, build_handlers(settings), queue)
+    store = build_store(settings, services.database)
+    runner = build_runner(settings, services.database, store, services.handlers, queue)
     if args.fork:
         # Pooled connections must not be shared with a forked work-horse.
-        os.register_at_fork(after_in_child=lambda: database.engine.dispose(close=False))
+        engine = services.database.engine
+        os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     worker_class = Worker if args.fork else SimpleWorker
     worker = worker_class([queue.rq_queue], connection=redis)
     reaper = Reaper(store, queue, interval_seconds=settings.task_reaper_interval_seconds)
@@ -68,6 +69,5 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         reaper.stop()
         unbind_runner()
         runner.close()
-        database.dispose()
-        redis.close()
+        services.close()
     return 0

@@ -30,8 +30,8 @@ from agents.team.files import WorkspaceFiles
 from agents.team.scheduler import DagScheduler
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base
 from storage.task_graph import TaskSnapshot
 from storage.tasks import NewTask, create_task
 from tests.agents.scripted import Reply, ScriptedModel, call
@@ -102,7 +102,7 @@ def parallel_wall_time(db: Database, root: Path, parallelism: int) -> float:
 
 
 def bench(db: Database, label: str, root: Path, steps: int) -> None:
-    Base.metadata.create_all(db.engine)
+    migrate.upgrade(db)
     mean, median = overhead_per_step(db, root, steps)
     print(
         f"[{label}] orchestration overhead per agent step ({steps} steps x 5 runs): "

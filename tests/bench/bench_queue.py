@@ -30,8 +30,8 @@ from bot.queue.registry_factory import build_handlers
 from bot.queue.rq_backend import RQTaskQueue
 from bot.queue.wiring import build_inprocess_queue
 from bot.settings import load_settings
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base
 from storage.tasks import NewTask, TaskStore
 from tests.conftest import POSTGRES_URL, REDIS_URL
 
@@ -42,7 +42,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def fresh_database(kind: str, workdir: Path) -> Iterator[Database]:
     if kind == "sqlite":
         db = Database(f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}")
-        Base.metadata.create_all(db.engine)
+        migrate.upgrade(db)
         yield db
         db.dispose()
         return
@@ -52,7 +52,7 @@ def fresh_database(kind: str, workdir: Path) -> Iterator[Database]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     db = Database(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
     try:
-        Base.metadata.create_all(db.engine)
+        migrate.upgrade(db)
         yield db
     finally:
         db.dispose()

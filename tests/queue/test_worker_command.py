@@ -14,8 +14,9 @@ from redis import Redis
 from bot.cli import main
 from bot.queue import builtin_handlers as builtin
 from bot.queue.rq_backend import RQTaskQueue, run_task_job
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base, TaskState
+from storage.sql.models import TaskState
 from storage.tasks import NewTask, TaskStore
 from tests.conftest import REDIS_URL
 
@@ -39,7 +40,7 @@ def test_job_function_outside_a_worker_says_how_to_run_it() -> None:
 
 def test_burst_worker_runs_tasks_on_sqlite(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'worker.db'}")
-    Base.metadata.create_all(database.engine)
+    migrate.upgrade(database)
     store = TaskStore(database)
     ids = [store.create(NewTask(kind=builtin.NOOP))[0].id for _ in range(5)]
     name = f"burst-{uuid.uuid4().hex[:12]}"
