@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=120.0, gt=0)
     llm_max_retries: int = Field(default=4, ge=0)
     gateway_mode: bool = False
+    # Provider models `/v1/models` lists in gateway mode, besides the configured ones.
+    gateway_models: list[str] = Field(default_factory=list)
 
     # Agents: budgets are checked before every model call (per task and per issue).
     agent_max_steps: int = Field(default=40, ge=1)
