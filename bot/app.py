@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from agents.roles import load_roles
 from bot.api.app import build_api_routes
 from bot.api.types import ApiDeps
+from bot.observability import RequestContextMiddleware
 from bot.routes.health import health_routes
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.services import Services
@@ -53,7 +55,12 @@ def build_routes(services: Services) -> list[BaseRoute]:
     )
     return [
         *health_routes(services.checks(), services.metrics),
-        webhook_route(webhook_deps(settings, database=services.database, queue=services.queue)),
+        webhook_route(
+            webhook_deps(settings, database=services.database, queue=services.queue),
+            observe=lambda event, outcome: services.metrics.webhooks.labels(
+                event=event, outcome=outcome
+            ).inc(),
+        ),
         *v1_routes(
             _catalog(services),
             key_authenticator(
@@ -79,4 +86,8 @@ def create_app(services: Services) -> Starlette:
             services.close()
             await services.llm.aclose()
 
-    return Starlette(routes=build_routes(services), lifespan=lifespan)
+    return Starlette(
+        routes=build_routes(services),
+        middleware=[Middleware(RequestContextMiddleware, metrics=services.metrics)],
+        lifespan=lifespan,
+    )

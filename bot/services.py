@@ -22,6 +22,7 @@ from bot.database import open_database
 from bot.health import Check
 from bot.llm_config import llm_config
 from bot.metrics import Metrics
+from bot.observability import MeteredUsageSink, timed_handlers
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
 from bot.queue.rq_backend import RQTaskQueue
@@ -111,7 +112,9 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
         else None
     )
     config = llm_config(settings, secrets)
-    llm = LLM(config, registry=ProviderRegistry(config), usage=SqlUsageSink(database))
+    metrics = Metrics()
+    usage = MeteredUsageSink(SqlUsageSink(database), metrics)
+    llm = LLM(config, registry=ProviderRegistry(config), usage=usage)
     handlers = HandlerRegistry()
     redis: Redis[bytes] | None = None
     queue: InProcessQueue | RQTaskQueue
@@ -127,12 +130,13 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
         embedder=embedder,
         vectors=vectors,
         llm=llm,
-        metrics=Metrics(),
+        metrics=metrics,
         queue=queue,
         handlers=handlers,
         redis=redis,
     )
     register_handlers(services, handlers)
+    timed_handlers(handlers, metrics)
     services.metrics.track_queue_depth(queue.depth)
     services._closers.extend([database.dispose, kv.close])
     if redis is not None:

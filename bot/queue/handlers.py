@@ -62,8 +62,8 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
 
-    def register(self, kind: str, handler: Handler) -> None:
-        if kind in self._handlers:
+    def register(self, kind: str, handler: Handler, *, replace: bool = False) -> None:
+        if kind in self._handlers and not replace:
             raise ValueError(f"a handler for task kind {kind!r} is already registered")
         self._handlers[kind] = handler
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,8 +84,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def webhook_route(deps: WebhookDeps, *, path: str = WEBHOOK_PATH) -> Route:
+# Told of every delivery: (event, outcome); rejected requests report "rejected-<status>".
+Observer = Callable[[str, str], None]
+
+
+def webhook_route(
+    deps: WebhookDeps, *, path: str = WEBHOOK_PATH, observe: Observer | None = None
+) -> Route:
     """The Starlette route for GitHub deliveries, bound to explicit dependencies."""
+
+    async def endpoint(request: Request) -> JSONResponse:
+        response = await receive(request)
+        if observe is not None:
+            event = request.headers.get("x-github-event", "")
+            event = event if _EVENT_NAME.match(event) else "invalid"
+            outcome = response.headers.get("x-codemonkey-outcome")
+            observe(event, outcome or f"rejected-{response.status_code}")
+        return response
 
     async def receive(request: Request) -> JSONResponse:
         secret = deps.secret.get_secret_value().encode() if deps.secret else b""
@@ -128,7 +144,7 @@ def webhook_route(deps: WebhookDeps, *, path: str = WEBHOOK_PATH) -> Route:
             )
         return _response(delivery_id, result)
 
-    return Route(path, receive, methods=["POST"])
+    return Route(path, endpoint, methods=["POST"])
 
 
 async def _enqueue(queue: TaskQueue, result: IngestResult) -> None:
@@ -152,4 +168,6 @@ def _response(delivery_id: str, result: IngestResult) -> JSONResponse:
     }
     if result.outcome is Outcome.PING:
         body["message"] = "pong"
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(
+        body, status_code=status, headers={"x-codemonkey-outcome": result.outcome.value}
+    )

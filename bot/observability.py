@@ -1,0 +1,100 @@
+"""Hooks that feed the Prometheus metrics and the log context from the running service."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agents.providers.usage import UsageSink
+from bot.logs import log_context
+from bot.metrics import Metrics
+from bot.queue.handlers import Handler, HandlerRegistry, TaskContext
+
+
+class MeteredUsageSink:
+    """Records each model call in SQL (the inner sink) and in the metrics."""
+
+    def __init__(self, inner: UsageSink, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    def record(self, **call: Any) -> None:
+        provider, model = call["provider"], call["model"]
+        self._metrics.llm_latency.labels(provider, model).observe(call["latency_ms"] / 1000)
+        for direction in ("input", "output", "cache_read", "cache_write"):
+            count = call[f"{direction}_tokens"]
+            if count:
+                self._metrics.llm_tokens.labels(provider, model, direction).inc(count)
+        if call["cost_usd"]:
+            self._metrics.llm_cost.labels(provider, model).inc(call["cost_usd"])
+        if not call["ok"]:
+            self._metrics.errors.labels("llm", provider).inc()
+        self._inner.record(**call)
+
+
+def timed_handlers(registry: HandlerRegistry, metrics: Metrics) -> None:
+    """Wrap every registered handler so its duration and outcome land in the metrics."""
+    for kind in registry.kinds():
+        handler = registry.get(kind)
+        assert handler is not None
+        registry.register(kind, _timed(kind, handler, metrics), replace=True)
+
+
+def _timed(kind: str, handler: Handler, metrics: Metrics) -> Handler:
+    def run(ctx: TaskContext) -> dict[str, Any] | None:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            result = handler(ctx)
+            outcome = "succeeded"
+            return result
+        finally:
+            metrics.task_duration.labels(kind, outcome).observe(time.perf_counter() - started)
+            if outcome == "failed":
+                metrics.errors.labels("task", kind).inc()
+
+    return run
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (X-Request-Id, echoed back) carried on each log line, and
+    counts requests by route and status class."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        with log_context(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                route = _route_label(scope.get("path", ""))
+                self.metrics.http_requests.labels(route, f"{status // 100}xx").inc()
+
+
+def _route_label(path: str) -> str:
+    """A bounded label: the path's first three segments, ids replaced."""
+    parts = [p for p in path.split("/") if p][:3]
+    return "/" + "/".join("{id}" if p.isdigit() else p for p in parts)
