@@ -48,17 +48,8 @@ class SideEffects:
         previous = self.recorded(key)
         if previous is not None:
             return previous
-        result = action()
-        try:
-            with self._db.session() as session:
-                session.add(SideEffect(key=key, task_id=task_id, result=dict(result)))
-        except IntegrityError:
-            # Another run recorded the key meanwhile; its record is the one everybody sees.
-            winner = self.recorded(key)
-            if winner is None:
-                raise
-            return winner
-        return dict(result)
+        # If another run recorded the key meanwhile, its record is the one everybody sees.
+        return self.record(key, action(), task_id=task_id)
 
     def record(
         self, key: str, result: dict[str, Any], *, task_id: int | None = None

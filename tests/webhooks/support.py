@@ -1,18 +1,15 @@
-"""Shared test helpers: GitHub's example payloads, signing, a recording queue, an in-memory
-git host double for policy tests, and a real uvicorn server in a thread."""
+"""Shared test helpers: GitHub's example payloads, signing, a recording queue
+and an in-memory git host double for policy tests."""
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
@@ -104,26 +101,6 @@ def make_app(
         max_body_bytes=max_body_bytes,
     )
     return Starlette(routes=[webhook_route(deps)])
-
-
-@contextmanager
-def serve(app: Starlette) -> Iterator[str]:
-    """Run `app` on a real uvicorn server on a free loopback port; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 class InMemoryGitHost:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from storage.sql.database import Database
 from storage.sql.models import Task, WebhookDelivery
-from tests.webhooks.support import RecordingQueue, example, make_app, serve, signed_headers
+from tests.fakes.llm.server import serve
+from tests.webhooks.support import RecordingQueue, example, make_app, signed_headers
 
 
 async def test_twenty_concurrent_copies_make_one_row_and_one_task(database: Database) -> None:
