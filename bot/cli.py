@@ -16,6 +16,11 @@ COMMAND_MODULES = (
     "serve",
     "config",
     "migrate",
+    "keys",
+    "deliveries",
+    "action",
+    "chat",
+    "doctor",
 )
 
 

@@ -2,46 +2,45 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
+from storage.checks import CheckResult
+
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Check:
-    """A named probe; `probe()` raises when the backend is not usable."""
+    """A named probe returning a CheckResult (`detail` holds the fix when not ok)."""
 
     name: str
-    probe: Callable[[], object]
-    fix: str
+    run: Callable[[], CheckResult]
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    name: str
-    ok: bool
-    detail: str
-    fix: str
+class TimedResult:
+    result: CheckResult
     elapsed_ms: float
 
 
-def run_check(check: Check) -> CheckResult:
+def run_check(check: Check) -> TimedResult:
     started = time.perf_counter()
     try:
-        outcome = check.probe()
-    except Exception as exc:  # every failure is reported, with its fix
-        elapsed = (time.perf_counter() - started) * 1000
-        return CheckResult(check.name, False, f"{type(exc).__name__}: {exc}", check.fix, elapsed)
-    elapsed = (time.perf_counter() - started) * 1000
-    detail = outcome if isinstance(outcome, str) else "ok"
-    return CheckResult(check.name, True, detail, "", elapsed)
+        result = check.run()
+    except Exception as exc:  # a probe that crashes is reported as failing, never hidden
+        log.exception("check %s crashed", check.name)
+        result = CheckResult(check.name, False, f"{type(exc).__name__}: {exc}")
+    return TimedResult(result, (time.perf_counter() - started) * 1000)
 
 
-def run_checks(checks: Sequence[Check]) -> list[CheckResult]:
+def run_checks(checks: Sequence[Check]) -> list[TimedResult]:
     return [run_check(check) for check in checks]
 
 
-async def run_checks_async(checks: Sequence[Check]) -> list[CheckResult]:
+async def run_checks_async(checks: Sequence[Check]) -> list[TimedResult]:
     return await run_in_threadpool(run_checks, checks)

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     chroma_url: str | None = None
+    # Prefix of every Redis key (cache, locks, rate counters): lets deployments share a Redis.
+    redis_key_prefix: str = Field(default="codemonkey:", min_length=1)
 
     # Queue
     queue_name: str = "codemonkey"
@@ -92,9 +94,11 @@ class Settings(BaseSettings):
     embedding_provider: Literal["local", "openai", "ollama"] = "local"
     embedding_model_dir: Path | None = None
     embedding_model: str = "all-MiniLM-L6-v2"
+    # Vector size of a remote embedding model we do not know (e.g. a custom Ollama model).
+    embedding_dimension: int | None = Field(default=None, ge=1)
 
     # Models
-    default_model: str = "anthropic:claude-sonnet-4-5"
+    default_model: str = "anthropic:claude-sonnet-4-6"
     role_models: dict[str, str] = Field(default_factory=dict)
     fallback_models: dict[str, list[str]] = Field(default_factory=dict)
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
@@ -118,6 +122,11 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("OPENROUTER_BASE_URL")
     )
     ollama_host: str | None = Field(default=None, validation_alias=_env("OLLAMA_HOST"))
+    # OpenRouter attribution (`HTTP-Referer`, `X-Title` headers); the URL is sent only if set.
+    openrouter_app_url: str | None = None
+    openrouter_app_title: str = "CodeMonkey"
+    ollama_num_ctx: int | None = Field(default=None, ge=512)
+    ollama_keep_alive: str | None = None
 
     # GitHub
     github_api_url: str = "https://api.github.com"
@@ -128,6 +137,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     trigger_label: str = "codemonkey"
+    bot_comments_per_issue_per_hour: int = Field(default=10, ge=1)
 
     # HTTP API
     api_rate_limit_per_minute: int = Field(default=120, ge=1)

@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, text
 from storage.sql.database import Database
 from storage.sql.models import Base
 
+pytest_plugins = ["tests.network_guard", "tests.fakes.llm.fixtures"]
+
 POSTGRES_URL = os.environ.get(
     "CODEMONKEY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

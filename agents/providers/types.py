@@ -20,6 +20,10 @@ class ToolCall:
     id: str
     name: str
     arguments: dict[str, Any]
+    # Set when the model's arguments were not a JSON object: `arguments` is then empty,
+    # `raw_arguments` holds what the model wrote and `parse_error` why it was rejected.
+    raw_arguments: str | None = None
+    parse_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,17 @@ def health_routes(checks: Sequence[Check], metrics: Metrics) -> list[BaseRoute]:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        results = await run_checks_async(checks)
-        ready = all(result.ok for result in results)
+        timed = await run_checks_async(checks)
+        ready = all(t.result.ok for t in timed)
         body = {
             "status": "ready" if ready else "unavailable",
             "checks": {
-                r.name: {"ok": r.ok, "detail": r.detail, "ms": round(r.elapsed_ms, 1)}
-                | ({"fix": r.fix} if not r.ok else {})
-                for r in results
+                t.result.name: {
+                    "ok": t.result.ok,
+                    "detail": t.result.detail,
+                    "ms": round(t.elapsed_ms, 1),
+                }
+                for t in timed
             },
         }
         return JSONResponse(body, status_code=200 if ready else 503)

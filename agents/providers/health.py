@@ -1,0 +1,65 @@
+"""`check_providers`: for `codemonkey doctor` — is each provider configured, does it answer,
+which models does it list (`/v1/models`, OpenRouter's `/models`, Ollama's `/api/tags`)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+
+from agents.providers import errors
+from agents.providers.anthropic import AnthropicProvider
+from agents.providers.config import KEY_VARIABLES, PROVIDER_NAMES, LLMConfig
+from agents.providers.ollama import OllamaProvider
+from agents.providers.openai_compat import OpenAICompatProvider
+
+_CLASSES: dict[str, type[AnthropicProvider | OpenAICompatProvider | OllamaProvider]] = {
+    "anthropic": AnthropicProvider,
+    "openai": OpenAICompatProvider,
+    "openrouter": OpenAICompatProvider,
+    "ollama": OllamaProvider,
+}
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    name: str
+    configured: bool
+    reachable: bool
+    base_url: str
+    models: tuple[str, ...] = ()
+    # What went wrong and how to fix it; None when the provider answered.
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.configured and self.reachable
+
+
+async def check_provider(config: LLMConfig, name: str, timeout_seconds: float) -> ProviderStatus:
+    provider_config = dataclasses.replace(config.provider(name), timeout_seconds=timeout_seconds)
+    base_url = provider_config.effective_base_url
+    if not provider_config.configured:
+        return ProviderStatus(
+            name, False, False, base_url, error=f"not configured; set {KEY_VARIABLES[name]}"
+        )
+    provider = _CLASSES[name](provider_config)
+    try:
+        models = await provider.list_models()
+    except errors.ProviderError as error:
+        return ProviderStatus(name, True, False, base_url, error=str(error))
+    finally:
+        await provider.aclose()
+    return ProviderStatus(name, True, True, base_url, tuple(models))
+
+
+async def check_providers(
+    config: LLMConfig,
+    *,
+    names: tuple[str, ...] = PROVIDER_NAMES,
+    timeout_seconds: float = 10.0,
+) -> list[ProviderStatus]:
+    """Probe the providers concurrently; never raises for a provider that is down."""
+    return list(
+        await asyncio.gather(*(check_provider(config, name, timeout_seconds) for name in names))
+    )

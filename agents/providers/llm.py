@@ -1,0 +1,222 @@
+"""The `LLM` facade: what agents call. It applies the fallback chain, retries, the
+per-provider concurrency limit, tool-call repair, cost accounting and usage recording."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import AsyncIterator
+
+from agents.providers import errors
+from agents.providers.config import LLMConfig
+from agents.providers.pricing import cost_usd, find_price
+from agents.providers.registry import ModelId, ProviderRegistry
+from agents.providers.repair import (
+    has_invalid_arguments,
+    recover_text_tool_calls,
+    repair_messages,
+)
+from agents.providers.resilience import (
+    ConcurrencyLimits,
+    RetryPolicy,
+    Sleep,
+    call_with_retries,
+    stream_with_retries,
+)
+from agents.providers.types import (
+    ChatMessage,
+    ChatOptions,
+    ChatResponse,
+    StreamEnd,
+    StreamEvent,
+    TokenUsage,
+)
+from agents.providers.usage import UsageSink
+
+logger = logging.getLogger(__name__)
+
+
+class LLM:
+    def __init__(
+        self,
+        config: LLMConfig,
+        *,
+        registry: ProviderRegistry | None = None,
+        usage: UsageSink | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.registry = registry or ProviderRegistry(config)
+        self._usage = usage
+        self._policy = RetryPolicy(config.retry)
+        self._limits = ConcurrencyLimits(config.provider_concurrency)
+        self._sleep = sleep
+
+    async def aclose(self) -> None:
+        await self.registry.aclose()
+
+    async def chat(
+        self,
+        role_or_model: str,
+        messages: list[ChatMessage],
+        options: ChatOptions | None = None,
+    ) -> ChatResponse:
+        base = options or ChatOptions(model="")
+        failures: list[tuple[str, errors.ProviderError]] = []
+        chain = self.registry.chain(role_or_model)
+        for position, model_id in enumerate(chain):
+            try:
+                response = await self._chat_one(model_id, messages, base)
+            except errors.ProviderError as error:
+                failures.append((str(model_id), error))
+                if not error.fallback:
+                    raise
+                if position + 1 < len(chain):
+                    logger.warning(
+                        "model failed, trying the next in the chain",
+                        extra={"model": str(model_id), "next": str(chain[position + 1])},
+                    )
+                continue
+            if has_invalid_arguments(response):
+                response = await self._repair(model_id, messages, base, response)
+            return response
+        raise _chain_error(failures)
+
+    async def _chat_one(
+        self, model_id: ModelId, messages: list[ChatMessage], base: ChatOptions
+    ) -> ChatResponse:
+        provider = self.registry.get(model_id.provider)
+        options = dataclasses.replace(base, model=model_id.model)
+        started = time.monotonic()
+
+        async def attempt() -> ChatResponse:
+            async with self._limits.for_provider(model_id.provider):
+                return await provider.chat(messages, options)
+
+        try:
+            response = await call_with_retries(attempt, self._policy, sleep=self._sleep)
+        except errors.ProviderError:
+            await self._record(model_id, options, TokenUsage(), 0.0, started, ok=False)
+            raise
+        return await self._finish(model_id, options, response, started)
+
+    async def _finish(
+        self, model_id: ModelId, options: ChatOptions, response: ChatResponse, started: float
+    ) -> ChatResponse:
+        price = find_price(model_id.provider, model_id.model, self.config.prices)
+        # A cost the provider reported (OpenRouter does) is the real charge; else our table.
+        cost = response.cost_usd or cost_usd(response.usage, price)
+        latency = int((time.monotonic() - started) * 1000)
+        response = recover_text_tool_calls(response, options)
+        response = dataclasses.replace(response, cost_usd=cost, latency_ms=latency)
+        await self._record(model_id, options, response.usage, cost, started, ok=True)
+        return response
+
+    async def _repair(
+        self,
+        model_id: ModelId,
+        messages: list[ChatMessage],
+        base: ChatOptions,
+        response: ChatResponse,
+    ) -> ChatResponse:
+        """One round: show the model its invalid arguments and ask again."""
+        followup = repair_messages(messages, response)
+        try:
+            repaired = await self._chat_one(model_id, followup, base)
+        except errors.ProviderError as error:
+            logger.warning("tool-call repair round failed", extra={"error": str(error)})
+            return response
+        return dataclasses.replace(
+            repaired,
+            usage=repaired.usage + response.usage,
+            cost_usd=repaired.cost_usd + response.cost_usd,
+        )
+
+    async def stream(
+        self,
+        role_or_model: str,
+        messages: list[ChatMessage],
+        options: ChatOptions | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        base = options or ChatOptions(model="")
+        failures: list[tuple[str, errors.ProviderError]] = []
+        for model_id in self.registry.chain(role_or_model):
+            yielded = False
+            try:
+                async for event in self._stream_one(model_id, messages, base):
+                    if isinstance(event, StreamEnd) and has_invalid_arguments(event.response):
+                        event = StreamEnd(
+                            await self._repair(model_id, messages, base, event.response)
+                        )
+                    yielded = yielded or not isinstance(event, StreamEnd)
+                    yield event
+                return
+            except errors.ProviderError as error:
+                failures.append((str(model_id), error))
+                # Another model cannot continue an answer that was partly shown.
+                if yielded or not error.fallback:
+                    raise
+        raise _chain_error(failures)
+
+    async def _stream_one(
+        self, model_id: ModelId, messages: list[ChatMessage], base: ChatOptions
+    ) -> AsyncIterator[StreamEvent]:
+        provider = self.registry.get(model_id.provider)
+        options = dataclasses.replace(base, model=model_id.model)
+        started = time.monotonic()
+
+        async def limited() -> AsyncIterator[StreamEvent]:
+            async with self._limits.for_provider(model_id.provider):
+                async for event in provider.stream(messages, options):
+                    yield event
+
+        try:
+            async for event in stream_with_retries(limited, self._policy, sleep=self._sleep):
+                if isinstance(event, StreamEnd):
+                    event = StreamEnd(
+                        await self._finish(model_id, options, event.response, started)
+                    )
+                yield event
+        except errors.ProviderError:
+            await self._record(model_id, options, TokenUsage(), 0.0, started, ok=False)
+            raise
+
+    async def _record(
+        self,
+        model_id: ModelId,
+        options: ChatOptions,
+        usage: TokenUsage,
+        cost: float,
+        started: float,
+        *,
+        ok: bool,
+    ) -> None:
+        if self._usage is None:
+            return
+        try:
+            await asyncio.to_thread(
+                self._usage.record,
+                provider=model_id.provider,
+                model=model_id.model,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_read_tokens=usage.cache_read_tokens,
+                cache_write_tokens=usage.cache_write_tokens,
+                cost_usd=cost,
+                latency_ms=int((time.monotonic() - started) * 1000),
+                ok=ok,
+                task_id=options.task_id,
+                project_id=options.project_id,
+                role=options.role,
+            )
+        except Exception:
+            # Losing one usage row must not fail the model call that already succeeded.
+            logger.exception("could not record usage", extra={"model": str(model_id)})
+
+
+def _chain_error(failures: list[tuple[str, errors.ProviderError]]) -> errors.ProviderError:
+    if len(failures) == 1:
+        return failures[0][1]
+    return errors.AllModelsFailedError(failures)

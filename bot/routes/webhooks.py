@@ -1,0 +1,155 @@
+"""`POST /webhooks/github`: check the signature, record the delivery, queue its tasks, 202.
+
+Order matters: the body is read (bounded) and its HMAC checked before anything parses it;
+a delivery that fails the check leaves no trace in the database. Only GitHub's JSON content
+type is accepted: GitHub Apps always deliver JSON, and a repository webhook set to
+`application/x-www-form-urlencoded` gets a 415 telling its owner to switch it to JSON
+(one wire format, one parser, nothing form-decoded before routing).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import SecretStr
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from bot.logs import log_context
+from bot.queue.base import TaskQueue
+from bot.settings import Settings
+from storage.sql.database import Database
+from webhooks.ingest import Delivery, IngestConfig, IngestResult, Outcome, ingest_delivery
+from webhooks.repo_config import RepoConfig
+from webhooks.signature import verify_signature
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/github"
+_DELIVERY_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_EVENT_NAME = re.compile(r"^[a-z_]{1,64}$")
+
+
+@dataclass(frozen=True)
+class WebhookDeps:
+    database: Database
+    queue: TaskQueue
+    secret: SecretStr | None
+    ingest: IngestConfig
+    max_body_bytes: int = 25 * 1024 * 1024
+
+
+def webhook_deps(settings: Settings, *, database: Database, queue: TaskQueue) -> WebhookDeps:
+    """The route's dependencies from the service settings."""
+    return WebhookDeps(
+        database=database,
+        queue=queue,
+        secret=settings.webhook_secret,
+        ingest=IngestConfig(
+            app_slug=settings.github_app_slug,
+            defaults=RepoConfig.defaults(
+                trigger_label=settings.trigger_label, role_models=settings.role_models
+            ),
+        ),
+        max_body_bytes=settings.webhook_max_body_bytes,
+    )
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def webhook_route(deps: WebhookDeps, *, path: str = WEBHOOK_PATH) -> Route:
+    """The Starlette route for GitHub deliveries, bound to explicit dependencies."""
+
+    async def receive(request: Request) -> JSONResponse:
+        secret = deps.secret.get_secret_value().encode() if deps.secret else b""
+        if not secret:
+            return _error(
+                503,
+                "webhook secret not configured: set CODEMONKEY_WEBHOOK_SECRET to the secret "
+                "in your GitHub App's webhook settings and restart; unsigned deliveries are "
+                "never accepted",
+            )
+        try:
+            body = await _read_body(request, deps.max_body_bytes)
+        except _TooLarge:
+            return _error(413, f"body larger than {deps.max_body_bytes} bytes")
+        if not verify_signature(secret, body, request.headers.get("x-hub-signature-256")):
+            return _error(401, "missing or invalid X-Hub-Signature-256")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return _error(
+                415,
+                f"content type {content_type or 'missing'!r} is not supported: set the "
+                "webhook's content type to application/json",
+            )
+        event = request.headers.get("x-github-event", "")
+        delivery_id = request.headers.get("x-github-delivery", "")
+        if not _EVENT_NAME.match(event) or not _DELIVERY_ID.match(delivery_id):
+            return _error(400, "missing or malformed X-GitHub-Event / X-GitHub-Delivery header")
+        try:
+            payload: Any = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return _error(400, f"body is not valid JSON: {exc}")
+        if not isinstance(payload, dict):
+            return _error(400, "body must be a JSON object")
+        with log_context(delivery_id=delivery_id, event=event):
+            result = await run_in_threadpool(
+                ingest_delivery, deps.database, Delivery(delivery_id, event, payload), deps.ingest
+            )
+            await _enqueue(deps.queue, result)
+            log.info(
+                "webhook %s", result.outcome.value, extra={"fields": {"reason": result.reason}}
+            )
+        return _response(delivery_id, result)
+
+    return Route(path, receive, methods=["POST"])
+
+
+async def _enqueue(queue: TaskQueue, result: IngestResult) -> None:
+    if not result.new_task_ids:
+        return
+    try:
+        await run_in_threadpool(queue.enqueue, list(result.new_task_ids))
+    except Exception:
+        # The tasks are committed in SQL; the queue's recovery sweep re-delivers queued
+        # tasks whose ids were lost, so the delivery is still accepted.
+        log.exception("enqueue failed; tasks stay queued in SQL for recovery")
+
+
+def _response(delivery_id: str, result: IngestResult) -> JSONResponse:
+    status = 202 if result.outcome in (Outcome.QUEUED, Outcome.REGISTERED) else 200
+    body: dict[str, Any] = {
+        "delivery": delivery_id,
+        "outcome": result.outcome.value,
+        "reason": result.reason,
+        "task_ids": list(result.task_ids),
+    }
+    if result.outcome is Outcome.PING:
+        body["message"] = "pong"
+    return JSONResponse(body, status_code=status)

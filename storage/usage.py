@@ -1,0 +1,100 @@
+"""Recording model calls in the `usage` table, and summing them.
+
+Takes plain values so it can serve as the agents' `UsageSink` without importing agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from storage.sql.database import Database
+from storage.sql.models import Usage
+
+
+class SqlUsageSink:
+    """Writes one `usage` row per model call; each write is its own transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def record(
+        self,
+        *,
+        provider: str,
+        model: str,
+        input_tokens: int,
+        output_tokens: int,
+        cache_read_tokens: int,
+        cache_write_tokens: int,
+        cost_usd: float,
+        latency_ms: int,
+        ok: bool,
+        task_id: int | None,
+        project_id: int | None,
+        role: str | None,
+    ) -> None:
+        with self._database.session() as session:
+            session.add(
+                Usage(
+                    provider=provider,
+                    model=model,
+                    task_id=task_id,
+                    project_id=project_id,
+                    role=role,
+                    input_tokens=input_tokens,
+                    output_tokens=output_tokens,
+                    cache_read_tokens=cache_read_tokens,
+                    cache_write_tokens=cache_write_tokens,
+                    # Decimal from the string form, so 0.1 is stored as 0.1.
+                    cost_usd=Decimal(str(round(cost_usd, 6))),
+                    latency_ms=latency_ms,
+                    ok=ok,
+                )
+            )
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    calls: int
+    failed_calls: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost_usd: Decimal
+
+
+def usage_totals(
+    database: Database, *, task_id: int | None = None, project_id: int | None = None
+) -> UsageTotals:
+    """Sums over all calls, or those of one task or project."""
+    query = select(
+        func.count(Usage.id),
+        func.coalesce(func.sum(Usage.input_tokens), 0),
+        func.coalesce(func.sum(Usage.output_tokens), 0),
+        func.coalesce(func.sum(Usage.cache_read_tokens), 0),
+        func.coalesce(func.sum(Usage.cache_write_tokens), 0),
+        func.coalesce(func.sum(Usage.cost_usd), 0),
+    )
+    failed = select(func.count(Usage.id)).where(Usage.ok.is_(False))
+    if task_id is not None:
+        query = query.where(Usage.task_id == task_id)
+        failed = failed.where(Usage.task_id == task_id)
+    if project_id is not None:
+        query = query.where(Usage.project_id == project_id)
+        failed = failed.where(Usage.project_id == project_id)
+    with database.session() as session:
+        row = session.execute(query).one()
+        failed_calls = session.scalar(failed) or 0
+    return UsageTotals(
+        calls=int(row[0]),
+        failed_calls=int(failed_calls),
+        input_tokens=int(row[1]),
+        output_tokens=int(row[2]),
+        cache_read_tokens=int(row[3]),
+        cache_write_tokens=int(row[4]),
+        cost_usd=Decimal(row[5]).quantize(Decimal("0.000001")),
+    )

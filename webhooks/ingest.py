@@ -1,0 +1,279 @@
+"""Recording a delivery and turning it into tasks, in one transaction.
+
+Shared by the App's webhook route and by `codemonkey action`, so both route events the same
+way. Synchronous SQL only (callers on an event loop run it in a thread); nothing here calls
+GitHub or a model.
+
+Idempotency: the delivery row's unique `delivery_id` is the gate. The insert comes first in
+the transaction, so among concurrent copies of one delivery exactly one gets past it (the
+others wait for it on the unique index and then fail); task idempotency keys derived from
+the delivery id back this up if a task insert is ever retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.sql.database import Database
+from storage.sql.models import Installation, Project, Task, TaskState, WebhookDelivery
+from storage.tasks import NewTask, create_task
+from webhooks import intents as k
+from webhooks.events import Event, EventParseError, parse_envelope, parse_event
+from webhooks.intents import InstallationChange, Intent, Routing
+from webhooks.repo_config import RepoConfig, stored_repo_config
+from webhooks.routing import RoutingContext, route
+from webhooks.supersede import cancel_group
+
+log = logging.getLogger(__name__)
+
+# A still-pending task of these kinds in the same group absorbs a new one (GitHub sends
+# both `opened` and `labeled` for an issue created with the trigger label).
+COALESCED_KINDS = (k.ISSUE_TRIAGE,)
+
+
+class Outcome(StrEnum):
+    QUEUED = "queued"
+    IGNORED = "ignored"
+    DUPLICATE = "duplicate"
+    PING = "ping"
+    REGISTERED = "registered"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    delivery_id: str
+    event: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    app_slug: str
+    defaults: RepoConfig
+    branch_prefix: str = "codemonkey/"
+    extra_bot_logins: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Outcome
+    reason: str
+    # Every task the delivery maps to; `new_task_ids` are those to enqueue now.
+    task_ids: tuple[int, ...] = ()
+    new_task_ids: tuple[int, ...] = ()
+    cancelled_task_ids: tuple[int, ...] = field(default_factory=tuple)
+
+
+def ingest_delivery(database: Database, delivery: Delivery, config: IngestConfig) -> IngestResult:
+    """Record the delivery and create its tasks; commit before returning.
+
+    The caller enqueues `new_task_ids` after this returns (the rows are committed by then).
+    """
+    try:
+        with database.session() as session:
+            return _ingest(session, delivery, config)
+    except IntegrityError:
+        with database.session() as session:
+            existing = session.scalar(
+                select(WebhookDelivery).where(WebhookDelivery.delivery_id == delivery.delivery_id)
+            )
+        if existing is None:
+            raise
+        return IngestResult(
+            outcome=Outcome.DUPLICATE,
+            reason=f"delivery already received at {existing.received_at.isoformat()}",
+            task_ids=tuple(int(t) for t in existing.task_ids),
+        )
+
+
+def _ingest(session: Session, delivery: Delivery, config: IngestConfig) -> IngestResult:
+    envelope = parse_envelope(delivery.payload)
+    row = _record(session, delivery, envelope)
+    result = _route_and_create(session, delivery, config)
+    row.outcome = result.outcome.value
+    row.reason = result.reason
+    row.task_ids = list(result.task_ids)
+    return result
+
+
+def _clip(value: str | None, size: int) -> str | None:
+    return value[:size] if value is not None else None
+
+
+def _record(session: Session, delivery: Delivery, envelope: Event) -> WebhookDelivery:
+    row = WebhookDelivery(
+        delivery_id=delivery.delivery_id,
+        event=delivery.event[:64],
+        action=_clip(envelope.action, 64),
+        repository=_clip(envelope.repository.full_name if envelope.repository else None, 255),
+        sender=_clip(envelope.sender.login if envelope.sender else None, 255),
+        installation_id=envelope.installation.id if envelope.installation else None,
+        outcome="received",
+    )
+    session.add(row)
+    # Flushed first, before any read: the unique index is the dedup gate, and on SQLite a
+    # transaction that starts by writing waits for the lock instead of failing.
+    session.flush()
+    return row
+
+
+def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig) -> IngestResult:
+    if delivery.event == "ping":
+        return IngestResult(outcome=Outcome.PING, reason="ping")
+    try:
+        event = parse_event(delivery.event, delivery.payload)
+    except EventParseError as exc:
+        return IngestResult(outcome=Outcome.IGNORED, reason=str(exc))
+    if event is None:
+        return IngestResult(
+            outcome=Outcome.IGNORED, reason=f"event {delivery.event!r} is not handled"
+        )
+    project = None
+    if event.repository is not None:
+        project = session.scalar(select(Project).where(Project.name == event.repository.full_name))
+        if project is not None and not project.active:
+            return IngestResult(
+                outcome=Outcome.IGNORED, reason=f"project {project.name} is deactivated"
+            )
+    repo_config = stored_repo_config(project.config if project else None, defaults=config.defaults)
+    ctx = RoutingContext(
+        delivery_id=delivery.delivery_id,
+        app_slug=config.app_slug,
+        config=repo_config,
+        branch_prefix=config.branch_prefix,
+        extra_bot_logins=config.extra_bot_logins,
+    )
+    routing = route(delivery.event, event, ctx)
+    if routing.ignored is not None:
+        return IngestResult(outcome=Outcome.IGNORED, reason=routing.ignored)
+    registered = ""
+    if routing.installation is not None:
+        registered = _apply_installation(session, routing.installation)
+    return _create_tasks(session, delivery, routing, project, registered)
+
+
+def _create_tasks(
+    session: Session,
+    delivery: Delivery,
+    routing: Routing,
+    project: Project | None,
+    registered: str,
+) -> IngestResult:
+    all_ids: list[int] = []
+    new_ids: list[int] = []
+    cancelled: list[int] = []
+    # All cancellations first, so one intent never cancels a sibling created just before it.
+    targets = {(i.group_key, i.supersedes) for i in routing.intents if i.supersedes and i.group_key}
+    for group_key, superseded in sorted(targets):
+        assert group_key is not None
+        cancelled += cancel_group(
+            session,
+            group_key,
+            kinds=superseded,
+            reason=f"superseded by delivery {delivery.delivery_id}",
+        )
+    for intent in routing.intents:
+        project_id = project.id if project else _project_id(session, intent)
+        pending = _pending_same(session, intent)
+        if pending is not None:
+            all_ids.append(pending)
+            continue
+        task, created = create_task(session, _new_task(delivery, intent, project_id))
+        all_ids.append(task.id)
+        if created:
+            new_ids.append(task.id)
+    names = ", ".join(sorted({i.kind for i in routing.intents}))
+    parts = [p for p in (registered, f"tasks: {names}" if names else "", *routing.notes) if p]
+    if cancelled:
+        parts.append(f"cancelled superseded tasks {cancelled}")
+    return IngestResult(
+        outcome=Outcome.QUEUED if all_ids else Outcome.REGISTERED,
+        reason="; ".join(parts),
+        task_ids=tuple(all_ids),
+        new_task_ids=tuple(new_ids),
+        cancelled_task_ids=tuple(cancelled),
+    )
+
+
+def _new_task(delivery: Delivery, intent: Intent, project_id: int | None) -> NewTask:
+    return NewTask(
+        kind=intent.kind,
+        payload=dict(intent.payload),
+        project_id=project_id,
+        role=intent.role,
+        title=intent.title[:512],
+        group_key=intent.group_key,
+        idempotency_key=f"gh:{delivery.delivery_id}:{intent.key}"[:255],
+    )
+
+
+def _project_id(session: Session, intent: Intent) -> int | None:
+    repo = intent.payload.get("repo")
+    if not isinstance(repo, str):
+        return None
+    return session.scalar(select(Project.id).where(Project.name == repo))
+
+
+def _pending_same(session: Session, intent: Intent) -> int | None:
+    if intent.kind not in COALESCED_KINDS or intent.group_key is None:
+        return None
+    return session.scalar(
+        select(Task.id).where(
+            Task.group_key == intent.group_key,
+            Task.kind == intent.kind,
+            Task.state.in_([TaskState.QUEUED.value, TaskState.RUNNING.value]),
+        )
+    )
+
+
+def _apply_installation(session: Session, change: InstallationChange) -> str:
+    installation = session.get(Installation, change.installation_id)
+    projects = session.scalars(
+        select(Project).where(Project.installation_id == change.installation_id)
+    ).all()
+    if change.deleted:
+        for project in projects:
+            project.active = False
+        if installation is not None:
+            session.delete(installation)
+        return (
+            f"installation {change.installation_id} removed; {len(projects)} project(s) deactivated"
+        )
+    if installation is None:
+        installation = Installation(
+            id=change.installation_id,
+            account_login=change.account_login,
+            account_type=change.account_type,
+        )
+        session.add(installation)
+        session.flush()
+    elif change.account_login:
+        installation.account_login = change.account_login
+    if change.suspended is not None:
+        installation.suspended = change.suspended
+    added: list[str] = []
+    removed: list[str] = []
+    for repo in change.repos:
+        found = session.scalar(select(Project).where(Project.name == repo.full_name))
+        project = found or Project(name=repo.full_name, installation_id=change.installation_id)
+        if found is None:
+            session.add(project)
+        project.installation_id = change.installation_id
+        project.active = repo.active
+        (added if repo.active else removed).append(repo.full_name)
+    session.flush()
+    summary = [f"installation {change.installation_id}"]
+    if change.suspended is not None:
+        summary.append("suspended" if change.suspended else "unsuspended")
+    if added:
+        summary.append(f"registered {', '.join(added)}")
+    if removed:
+        summary.append(f"unregistered {', '.join(removed)}")
+    return " ".join(summary)

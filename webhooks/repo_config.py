@@ -1,0 +1,207 @@
+"""Per-repository settings from `.github/codemonkey.yml`, merged over the service defaults.
+
+The file is read from the repository's DEFAULT branch only: a pull request from someone
+without write access must not be able to change how the bot treats that same pull request
+(its budgets, trusted bots, protected paths) by editing the file on its head branch.
+
+Example:
+
+    trigger_label: ai-help
+    auto_review: false
+    commands: [plan, review, status]
+    roles:
+      reviewer: {model: "openai:gpt-4.1"}
+      frontend: {enabled: false}
+    budgets: {max_steps: 30, max_cost_usd: 2.5}
+    protected_paths: ["deploy/**"]
+    trust:
+      allowed_bots: ["dependabot[bot]"]
+      public_commands: [status]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agents.githost import GitHost, RepoRef
+from webhooks.commands import COMMANDS
+
+CONFIG_PATH = ".github/codemonkey.yml"
+MAX_CONFIG_BYTES = 64 * 1024
+# Always protected, whatever the file says: workflows run with the repository's secrets.
+ALWAYS_PROTECTED = (".github/workflows/**",)
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as `auto_reveiw` must not be silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleConfig(_Strict):
+    model: str | None = None
+    enabled: bool = True
+
+
+class Budgets(_Strict):
+    max_steps: int = Field(default=40, ge=1, le=1000)
+    max_tokens: int = Field(default=400_000, ge=1000)
+    max_cost_usd: float = Field(default=5.0, ge=0)
+
+
+class TrustConfig(_Strict):
+    min_permission: Literal["write", "maintain", "admin"] = "write"
+    allowed_bots: tuple[str, ...] = ()
+    # Commands anyone may run (they only read); everything else needs `min_permission`.
+    public_commands: tuple[str, ...] = ("status",)
+
+    @field_validator("public_commands")
+    @classmethod
+    def _known_public(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_commands(value)
+
+
+class RepoConfig(_Strict):
+    trigger_label: str = Field(default="codemonkey", min_length=1, max_length=50)
+    auto_review: bool = True
+    auto_qa: bool = True
+    commands: tuple[str, ...] = COMMANDS
+    roles: dict[str, RoleConfig] = Field(default_factory=dict)
+    budgets: Budgets = Field(default_factory=Budgets)
+    protected_paths: tuple[str, ...] = ALWAYS_PROTECTED
+    trust: TrustConfig = Field(default_factory=TrustConfig)
+
+    @field_validator("commands")
+    @classmethod
+    def _known_commands(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_commands(value)
+
+    @field_validator("protected_paths")
+    @classmethod
+    def _keep_workflows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*ALWAYS_PROTECTED, *value)))
+
+    @classmethod
+    def defaults(
+        cls, *, trigger_label: str = "codemonkey", role_models: dict[str, str] | None = None
+    ) -> RepoConfig:
+        """The service-wide defaults (from Settings) that a repository's file overrides."""
+        roles = {role: RoleConfig(model=model) for role, model in (role_models or {}).items()}
+        return cls(trigger_label=trigger_label, roles=roles)
+
+    def merged(self, overrides: dict[str, Any]) -> RepoConfig:
+        """These settings with `overrides` laid over them (mappings merge, lists replace)."""
+        return RepoConfig.model_validate(_deep_merge(self.model_dump(), overrides))
+
+    def model_for(self, role: str) -> str | None:
+        entry = self.roles.get(role)
+        return entry.model if entry else None
+
+    def role_enabled(self, role: str) -> bool:
+        entry = self.roles.get(role)
+        return entry.enabled if entry else True
+
+
+def _check_commands(value: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [c for c in value if c not in COMMANDS]
+    if unknown:
+        raise ValueError(f"unknown command(s) {unknown}; known: {list(COMMANDS)}")
+    return value
+
+
+def _deep_merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The effective config; `error` is a message to post back when the file was invalid
+    (the defaults apply until it is fixed)."""
+
+    config: RepoConfig
+    ref: str
+    found: bool
+    error: str | None = None
+    # The file's own settings (valid ones only): what to store in `projects.config`, so
+    # ingress applies them without calling GitHub and later default changes still apply.
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_repo_config(text: str, *, defaults: RepoConfig, where: str = CONFIG_PATH) -> RepoConfig:
+    """Validate the file's text over the defaults; raises RepoConfigError with a fix message."""
+    return _validated(read_overrides(text, where=where), defaults=defaults, where=where)
+
+
+def read_overrides(text: str, *, where: str = CONFIG_PATH) -> dict[str, Any]:
+    """The file's YAML mapping (not yet validated); RepoConfigError when it is not one."""
+    if len(text.encode("utf-8")) > MAX_CONFIG_BYTES:
+        raise RepoConfigError(f"`{where}` is larger than {MAX_CONFIG_BYTES} bytes; shorten it.")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise RepoConfigError(f"`{where}` is not valid YAML{at}: fix the syntax.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RepoConfigError(f"`{where}` must be a YAML mapping such as `auto_review: true`.")
+    return data
+
+
+def _validated(data: dict[str, Any], *, defaults: RepoConfig, where: str) -> RepoConfig:
+    try:
+        return defaults.merged(data)
+    except ValidationError as exc:
+        lines = [f"`{where}` is invalid:"]
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "(top level)"
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown setting (check the spelling)"
+            lines.append(f"- `{field}`: {message}")
+        lines.append("Fix the file on the default branch; until then the defaults apply.")
+        raise RepoConfigError("\n".join(lines)) from None
+
+
+class RepoConfigError(ValueError):
+    """The repository's config file is invalid; the message is written for its maintainers."""
+
+
+def load_repo_config(
+    host: GitHost, repo: RepoRef, *, defaults: RepoConfig, path: str = CONFIG_PATH
+) -> LoadedConfig:
+    """Read and validate the file on the default branch (never a pull request's head)."""
+    ref = host.default_branch(repo)
+    text = host.read_file(repo, path, ref)
+    if text is None:
+        return LoadedConfig(config=defaults, ref=ref, found=False)
+    where = f"{path}` on `{ref}"
+    try:
+        overrides = read_overrides(text, where=where)
+        config = _validated(overrides, defaults=defaults, where=where)
+        return LoadedConfig(config=config, ref=ref, found=True, overrides=overrides)
+    except RepoConfigError as exc:
+        return LoadedConfig(config=defaults, ref=ref, found=True, error=str(exc))
+
+
+def stored_repo_config(stored: dict[str, Any] | None, *, defaults: RepoConfig) -> RepoConfig:
+    """The config cached on the project row (refreshed by the index task); defaults if bad.
+
+    Used inside the webhook request, which must not call GitHub.
+    """
+    if not stored:
+        return defaults
+    try:
+        return defaults.merged(stored)
+    except ValidationError:
+        return defaults
