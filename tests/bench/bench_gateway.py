@@ -93,7 +93,10 @@ def warm_up(target: Target, args: argparse.Namespace) -> None:
     print(f"warming up {target.name}...", flush=True)
     check = asyncio.run(sequential(target, 1, args.warmup))
     if check.errors:
-        raise ServiceError(f"{target.name} does not answer correctly: {check.first_error}")
+        hint = ""
+        if check.first_error.startswith("HTTP 404"):
+            hint = " (the route is not served: is gateway mode wired on this branch?)"
+        raise ServiceError(f"{target.name} does not answer correctly: {check.first_error}{hint}")
     streamed = asyncio.run(sequential(target, 1, 0, stream=True))
     if args.stream_requests and streamed.errors:
         raise ServiceError(f"{target.name} does not stream correctly: {streamed.first_error}")
