@@ -17,6 +17,7 @@ import asyncio
 import os
 import platform
 import secrets
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -42,6 +43,7 @@ from tests.bench.gateway_proxies import (
 from tests.bench.gateway_services import ServiceError, start_upstream, stop
 
 DEFAULT_LITELLM_VENV = Path("/work/.bench-venvs/litellm")
+CODEMONKEY_NAME = "codemonkey gateway"
 
 
 @dataclass
@@ -136,8 +138,9 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print(
         f"POST /v1/chat/completions, non-streaming. Latency: {args.requests} sequential "
         f"requests after {args.warmup} warm-up. Throughput: {args.throughput_requests} "
-        f"requests at concurrency {args.concurrency} from {args.client_processes} client "
-        f"process(es). Added = minus the upstream called directly."
+        f"requests at concurrency {args.concurrency} from {args.client_processes} aiohttp "
+        f"client process(es), in {args.rounds} interleaved rounds. Added = minus the upstream "
+        "called directly."
     )
     print(
         f"{'target':<28} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
@@ -151,6 +154,13 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             f"{r.target.name:<28} {_ms(p50)} {_ms(p99)} {_added(p50, b50, r is base)} "
             f"{_added(p99, b99, r is base)} {r.rate.per_second:8.0f} {errors:7d}"
         )
+    by_name = {r.target.name: r for r in results}
+    litellm = next((r for name, r in by_name.items() if name.startswith("LiteLLM")), None)
+    ours = by_name.get(CODEMONKEY_NAME)
+    if litellm is not None and ours is not None:
+        theirs = percentile(litellm.latency.samples, 50) - b50
+        mine = percentile(ours.latency.samples, 50) - b50
+        print(f"CodeMonkey's added p50 is {mine / theirs:.0%} of LiteLLM's.")
     if args.stream_requests > 0:
         print()
         print(
@@ -182,6 +192,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace, work_dir: Path) -> int:
     problems: list[str] = []
+    load_before = os.getloadavg()[0]
     with ExitStack() as services:
         upstream_key = "sk-upstream-" + secrets.token_hex(12)
         upstream = start_upstream(work_dir, upstream_key, args.upstream_workers)
@@ -219,7 +230,8 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
         results = measure(answering, args) if targets[0] in answering else []
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
-        f"upstream: uvicorn, {args.upstream_workers} worker(s)"
+        f"upstream: uvicorn, {args.upstream_workers} worker(s); 1-minute load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (others' work skews figures)"
     )
     if results:
         report(results, args)
@@ -230,6 +242,8 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Turn SIGTERM into SystemExit so the services started here are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if args.work_dir is not None:
         args.work_dir.mkdir(parents=True, exist_ok=True)
         return run(args, args.work_dir.resolve())

@@ -79,24 +79,32 @@ def start(
             start_new_session=True,
         )
     running = Running(name, base_url, process, log_path)
+    try:
+        _wait_ready(running, ready_path, timeout)
+    except BaseException:
+        stop(running)
+        raise
+    return running
+
+
+def _wait_ready(running: Running, ready_path: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0) as client:
         while time.monotonic() < deadline:
-            if process.poll() is not None:
+            if running.process.poll() is not None:
                 raise ServiceError(
-                    f"{name} exited with code {process.returncode} while starting "
-                    f"({' '.join(argv)}). Its log ends with:\n{log_tail(log_path)}"
+                    f"{running.name} exited with code {running.process.returncode} while "
+                    f"starting. Its log ends with:\n{log_tail(running.log_path)}"
                 )
             try:
-                if client.get(base_url + ready_path).status_code == 200:
-                    return running
+                if client.get(running.base_url + ready_path).status_code == 200:
+                    return
             except httpx.TransportError:
                 pass
             time.sleep(0.2)
-    stop(running)
     raise ServiceError(
-        f"{name} did not answer GET {ready_path} with 200 within {timeout:.0f} s. "
-        f"Its log ends with:\n{log_tail(log_path)}"
+        f"{running.name} did not answer GET {ready_path} with 200 within {timeout:.0f} s. "
+        f"Its log ends with:\n{log_tail(running.log_path)}"
     )
 
 
