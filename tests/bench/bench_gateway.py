@@ -8,6 +8,21 @@ that upstream. Then, per target: p50/p99 latency of sequential requests (concurr
 requests per second at a fixed concurrency, and a streaming run (time to the first content
 chunk and to `[DONE]`). Prints the figures beside the upstream called directly, and stops
 everything it started.
+
+Setup of each target:
+- upstream: `tests/bench/fake_openai.py` under uvicorn (`--upstream-workers`, default 2).
+- LiteLLM: `litellm --config ... --num_workers 1`, model `bench` -> `openai/bench-model` at
+  the upstream, a master key (so both proxies authenticate every request), no database;
+  `LITELLM_LOCAL_MODEL_COST_MAP=True` (no cost-map download at start), `LITELLM_MODE=
+  PRODUCTION` (no `.env` loading), `LITELLM_LOG=ERROR`, telemetry off.
+- CodeMonkey: `python -m bot serve` with `CODEMONKEY_GATEWAY_MODE=true`, `OPENAI_BASE_URL`
+  at the upstream, a temporary data dir (embedded SQLite) and a key from
+  `codemonkey keys create`; model `openai/bench-model`; the per-key rate limit is raised.
+Services get only PATH/HOME/locale from the caller's environment.
+
+The load client is aiohttp (see `gateway_load.client`). On a small machine the client,
+the proxy and the upstream share the CPUs, so throughput figures are comparisons between
+targets on the same machine, not capacities.
 """
 
 from __future__ import annotations
