@@ -15,6 +15,30 @@ CheckConclusion = Literal[
 ]
 
 
+class GitHostError(Exception):
+    """A git-host call failed; the message says what to fix. `status` is the HTTP status."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitHostAuthError(GitHostError):
+    """The credentials were rejected or lack a permission the call needs (401/403)."""
+
+
+class GitHostNotFound(GitHostError):
+    """The repository, issue, pull request or comment does not exist or is not visible."""
+
+
+class GitHostRateLimited(GitHostError):
+    """A rate limit would need a longer wait than allowed; retry after `wait_seconds`."""
+
+    def __init__(self, message: str, *, wait_seconds: float, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.wait_seconds = wait_seconds
+
+
 @dataclass(frozen=True)
 class RepoRef:
     owner: str

@@ -2,15 +2,81 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute
+
+from agents.roles import load_roles
+from bot.api.app import build_api_routes
+from bot.api.types import ApiDeps
+from bot.routes.health import health_routes
+from bot.routes.webhooks import webhook_deps, webhook_route
+from bot.services import Services
+from bot.v1.auth import key_authenticator
+from bot.v1.catalog import Catalog, CatalogConfig
+from bot.v1.openapi import v1_openapi
+from bot.v1.provider_errors import map_provider_error
+from bot.v1.routes import v1_routes
 
 
-async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+def _catalog(services: Services) -> Catalog:
+    settings = services.settings
+    configured = [settings.default_model, *settings.role_models.values()]
+    configured += [m for chain in settings.fallback_models.values() for m in chain]
+    listed = tuple(dict.fromkeys([*configured, *settings.gateway_models]))
+    config = CatalogConfig(
+        default_model=settings.default_model,
+        role_models=dict(settings.role_models),
+        gateway_mode=settings.gateway_mode,
+        gateway_models=listed,
+    )
+    return Catalog(
+        services.llm,
+        services.database,
+        load_roles(),
+        config,
+        lambda project, query, n: services.search(project, "code", query, n),
+    )
 
 
-def create_app() -> Starlette:
-    return Starlette(routes=[Route("/healthz", healthz, methods=["GET"])])
+def build_routes(services: Services) -> list[BaseRoute]:
+    settings = services.settings
+    v1_paths, v1_schemas = v1_openapi()
+    api_deps = ApiDeps(
+        database=services.database,
+        settings=settings,
+        rate_limiter=services.kv.rates,
+        queue=services.queue,
+        search=services.search,
+    )
+    return [
+        *health_routes(services.checks(), services.metrics),
+        webhook_route(webhook_deps(settings, database=services.database, queue=services.queue)),
+        *v1_routes(
+            _catalog(services),
+            key_authenticator(
+                services.database, services.kv.rates, settings.api_rate_limit_per_minute
+            ),
+            map_provider_error,
+            max_body_bytes=settings.api_max_body_bytes,
+        ),
+        *build_api_routes(api_deps, extra_openapi_paths=v1_paths, extra_openapi_schemas=v1_schemas),
+    ]
+
+
+def create_app(services: Services) -> Starlette:
+    """The ASGI app over built services; it starts the in-process workers (embedded mode)
+    when it starts, and stops them when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        services.start()
+        try:
+            yield
+        finally:
+            services.close()
+            await services.llm.aclose()
+
+    return Starlette(routes=build_routes(services), lifespan=lifespan)

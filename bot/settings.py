@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     task_lease_seconds: float = Field(default=30.0, gt=0)
     task_max_attempts: int = Field(default=3, ge=1)
     task_retry_base_seconds: float = Field(default=2.0, ge=0)
+    task_retry_max_seconds: float = Field(default=300.0, ge=0)
+    # A killed worker's task runs again within lease + reaper interval.
+    task_reaper_interval_seconds: float = Field(default=5.0, gt=0)
 
     # Agent tools: paths agents may not change, and limits for the commands they run.
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
@@ -106,6 +109,17 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=120.0, gt=0)
     llm_max_retries: int = Field(default=4, ge=0)
     gateway_mode: bool = False
+    # Provider models `/v1/models` lists in gateway mode, besides the configured ones.
+    gateway_models: list[str] = Field(default_factory=list)
+
+    # Agents: budgets are checked before every model call (per task and per issue).
+    agent_max_steps: int = Field(default=40, ge=1)
+    agent_max_task_tokens: int = Field(default=500_000, ge=1)
+    agent_max_task_usd: float = Field(default=2.0, gt=0)
+    agent_max_issue_tokens: int = Field(default=3_000_000, ge=1)
+    agent_max_issue_usd: float = Field(default=10.0, gt=0)
+    agent_context_tokens: int = Field(default=100_000, ge=1000)
+    agent_review_rounds: int = Field(default=2, ge=0, le=10)
 
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=_env("ANTHROPIC_API_KEY")
@@ -134,6 +148,7 @@ class Settings(BaseSettings):
     github_private_key: SecretStr | None = None
     github_private_key_path: Path | None = None
     github_app_slug: str = "codemonkey"
+    github_max_wait_seconds: float = Field(default=900.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     trigger_label: str = "codemonkey"

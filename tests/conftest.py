@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base
 
 pytest_plugins = ["tests.network_guard", "tests.fakes.llm.fixtures"]
 
@@ -23,7 +23,7 @@ REDIS_URL = os.environ.get("CODEMONKEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/
 
 def _sqlite_database(tmp_path: Path) -> Iterator[Database]:
     db = Database(f"sqlite:///{tmp_path / 'test.db'}")
-    Base.metadata.create_all(db.engine)
+    migrate.upgrade(db)
     yield db
     db.dispose()
 
@@ -38,7 +38,7 @@ def fresh_postgres_database(*, create_tables: bool = True) -> Iterator[Database]
     db = Database(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}")
     try:
         if create_tables:
-            Base.metadata.create_all(db.engine)
+            migrate.upgrade(db)
         yield db
     finally:
         db.dispose()

@@ -1,14 +1,22 @@
-"""`codemonkey serve`: the webhook receiver and the HTTP APIs."""
+"""`codemonkey serve`: the webhook receiver and the HTTP APIs (and, in embedded mode, the
+workers, in this process)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
 from typing import Any
 
 import uvicorn
 
 from bot.app import create_app
+from bot.database import DatabaseNotReadyError
+from bot.queue.registry_factory import register_handlers
+from bot.services import build_services
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -21,12 +29,13 @@ def register(subparsers: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    app = create_app()
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,
-        access_log=False,
-    )
+    try:
+        services = build_services(settings, register_handlers)
+    except DatabaseNotReadyError as exc:
+        print(f"codemonkey serve: {exc}", file=sys.stderr)
+        return 2
+    host, port = args.host or settings.host, args.port or settings.port
+    mode = "embedded" if services.embedded_queue is not None else "rq"
+    log.info("serving", extra={"fields": {"host": host, "port": port, "queue": mode}})
+    uvicorn.run(create_app(services), host=host, port=port, log_config=None, access_log=False)
     return 0

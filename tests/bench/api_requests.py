@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from bot.api.types import Role
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base, Conversation, Project, Task
+from storage.sql.models import Conversation, Project, Task
 from tests.api.support import make_harness
 
 
@@ -66,7 +67,7 @@ def main() -> None:
 
 
 def _run(database: Database, requests: int) -> None:
-    Base.metadata.create_all(database.engine)
+    migrate.upgrade(database)
     with database.session() as session:
         project = Project(name="bench/app")
         session.add(project)

@@ -38,8 +38,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.routes.webhooks import WebhookDeps, webhook_route
+from storage.sql import migrate
 from storage.sql.database import Database
-from storage.sql.models import Base
 from tests.conftest import POSTGRES_URL, REDIS_URL
 from webhooks.ingest import IngestConfig
 from webhooks.repo_config import RepoConfig
@@ -201,7 +201,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         database = Database(sqlite_url)
-        Base.metadata.create_all(database.engine)
+        migrate.upgrade(database)
         database.dispose()
         results["sqlite"] = _run("sqlite", sqlite_url, "", args.requests, args.concurrency)
 
@@ -213,7 +213,7 @@ def main() -> None:
     pg_url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     try:
         database = Database(pg_url)
-        Base.metadata.create_all(database.engine)
+        migrate.upgrade(database)
         database.dispose()
         results["postgres+rq"] = _run(
             "postgres+rq", pg_url, queue_name, args.requests, args.concurrency

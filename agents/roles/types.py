@@ -1,0 +1,52 @@
+"""A role is data: who the agent is, what it may do, which model it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Tier = Literal["pm", "lead", "executor"]
+TIERS: tuple[Tier, ...] = ("pm", "lead", "executor")
+
+# What a role may do on GitHub; each maps to one keyed GitHub tool.
+GITHUB_ACTIONS = frozenset(
+    {
+        "comment",
+        "react",
+        "open_pull_request",
+        "update_pull_request",
+        "review",
+        "check_run",
+        "update_checklist",
+    }
+)
+
+
+class RoleError(ValueError):
+    """A role file or a repository's role override is invalid; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    title: str
+    tier: Tier
+    system_prompt: str
+    tools: tuple[str, ...]
+    github_actions: tuple[str, ...]
+    # None means the settings' default model (or `role_models[name]`).
+    model: str | None = None
+    # Whether the role writes code: a writer of a change never reviews it.
+    writes_code: bool = False
+
+    def may_delegate_to(self, other: Role) -> bool:
+        """PM delegates to anyone else; leads to executors; executors to nobody."""
+        return TIERS.index(other.tier) > TIERS.index(self.tier)
+
+    def model_ref(self, default: str, role_models: Mapping[str, str] | None = None) -> str:
+        """`provider:model`: the role's own, else the settings' per-role map, else default."""
+        return self.model or (role_models or {}).get(self.name) or default
+
+    def allows(self, tool: str) -> bool:
+        return tool in self.tools or tool in self.github_actions

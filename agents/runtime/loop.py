@@ -1,0 +1,249 @@
+"""The agent runtime: one tool-calling loop over any `ModelClient`.
+
+Every step is persisted before the next starts (`start`, `request`, `response`,
+`tool_call`, `tool_result`, `end`). Running a task that already has steps resumes it: the
+conversation is rebuilt from the records, recorded model responses are never requested
+again, and a tool call recorded without its result is repeated only when the tool says
+that is safe (read-only, or keyed so the side effect happens once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolCall
+from agents.roles.types import Role
+from agents.runtime.budget import BudgetLimits, Spend, over_budget
+from agents.runtime.context import fit_window
+from agents.runtime.ports import (
+    AgentEvent,
+    CallContext,
+    EventSink,
+    ModelClient,
+    SearchFn,
+    ToolBox,
+    ToolError,
+    ToolOutcome,
+)
+from agents.runtime.progress import ProgressMonitor
+from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
+from storage.agent_steps import AgentStepStore
+
+RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled"]
+
+INTERRUPTED = (
+    "This call was interrupted by a restart and may or may not have taken effect. It was "
+    "not repeated because repeating it is not safe; check the current state before retrying."
+)
+
+
+@dataclass(frozen=True)
+class AgentRun:
+    task_id: int
+    role: Role
+    task: str
+    # The provider's own model name (no `provider:` prefix).
+    model: str
+    group_key: str | None = None
+    project_id: int | None = None
+    # Extra context blocks: the relevant conversation, a design note, review comments.
+    context: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    limits: BudgetLimits = field(default_factory=BudgetLimits)
+    context_tokens: int = 100_000
+    max_output_tokens: int = 4096
+    repeat_limit: int = 3
+    idle_limit: int = 12
+    search_results: int = 5
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: RunStatus
+    summary: str
+    steps: int
+    spend: Spend
+    changed_paths: tuple[str, ...]
+    # Model calls made by this invocation (a resumed run does not repeat recorded ones).
+    model_calls_made: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "finished"
+
+
+class AgentLoop:
+    def __init__(
+        self,
+        *,
+        model: ModelClient,
+        tools: ToolBox,
+        steps: AgentStepStore,
+        config: LoopConfig | None = None,
+        search: SearchFn | None = None,
+        is_cancelled: Callable[[], bool] | None = None,
+        on_event: EventSink | None = None,
+    ) -> None:
+        self._model = model
+        self._tools = tools
+        self._store = steps
+        self._config = config or LoopConfig()
+        self._search = search
+        self._is_cancelled = is_cancelled
+        self._on_event = on_event
+
+    async def run(self, run: AgentRun) -> RunResult:
+        monitor = ProgressMonitor(
+            repeat_limit=self._config.repeat_limit, idle_limit=self._config.idle_limit
+        )
+        state = rebuild(self._store.steps(run.task_id), monitor)
+        if state.ended is not None:
+            status, summary = state.ended
+            return self._result(state, cast(RunStatus, status), summary)
+        if state.finished_summary is not None:
+            return self._end(run, state, "finished", state.finished_summary)
+        if state.stop_reason is not None:
+            return self._end(run, state, "no_progress", state.stop_reason)
+        if not state.pinned:
+            self._start(run, state)
+        while True:
+            if state.unanswered:
+                stop = self._answer(run, state, monitor)
+                if stop is not None:
+                    return self._end(run, state, *stop)
+                continue
+            if self._is_cancelled is not None and self._is_cancelled():
+                return self._end(run, state, "cancelled", "Stopped: the task was cancelled.")
+            issue = None
+            if run.group_key is not None:
+                others = self._store.group_spend(run.group_key, exclude_task_id=run.task_id)
+                issue = Spend(others.model_calls, others.tokens, others.cost_usd) + state.spend
+            reason = over_budget(self._config.limits, state.spend, issue)
+            if reason is not None:
+                return self._end(run, state, "budget_exhausted", reason)
+            response = await self._call_model(run, state)
+            if not response.tool_calls:
+                return self._end(run, state, "finished", response.content.strip() or "Done.")
+
+    def _start(self, run: AgentRun, state: RunState) -> None:
+        task = run.task
+        if run.context:
+            task += "\n\n" + "\n\n".join(run.context)
+        if self._search is not None:
+            snippets = self._search(run.task, self._config.search_results)
+            if snippets:
+                blocks = [f"{s.path}:\n```\n{s.text}\n```" for s in snippets]
+                task += "\n\nCode that may be relevant:\n\n" + "\n\n".join(blocks)
+        payload = {"system": run.role.system_prompt, "task": task, "role": run.role.name}
+        self._append(run, state, "start", payload)
+        state.pinned = [ChatMessage.system(payload["system"]), ChatMessage.user(task)]
+
+    async def _call_model(self, run: AgentRun, state: RunState) -> ChatResponse:
+        fitted = fit_window(state.pinned, state.history, max_tokens=self._config.context_tokens)
+        specs = tuple(self._tools.specs())
+        self._append(
+            run,
+            state,
+            "request",
+            {
+                "model": run.model,
+                "messages": len(fitted.messages),
+                "estimated_tokens": fitted.tokens,
+                "dropped_messages": fitted.dropped_messages,
+                "cut_messages": fitted.cut_messages,
+                "tools": [s.name for s in specs],
+            },
+        )
+        options = ChatOptions(
+            model=run.model,
+            max_tokens=self._config.max_output_tokens,
+            tools=specs,
+            task_id=run.task_id,
+            project_id=run.project_id,
+            role=run.role.name,
+        )
+        response = await self._model.chat(fitted.messages, options)
+        payload = response_payload(response)
+        self._append(run, state, "response", payload)
+        state.apply_response(payload)
+        state.calls_made += 1
+        self._emit(run, "model", response.content or ", ".join(c.name for c in response.tool_calls))
+        return response
+
+    def _answer(
+        self, run: AgentRun, state: RunState, monitor: ProgressMonitor
+    ) -> tuple[RunStatus, str] | None:
+        while state.unanswered:
+            call = state.unanswered[0]
+            outcome = self._execute(run, state, call)
+            payload = {"id": call.id, "name": call.name, **_outcome_payload(outcome)}
+            self._append(run, state, "tool_result", payload)
+            reason = state.apply_result(payload, monitor)
+            self._emit(run, "result", f"{call.name}: {'ok' if outcome.ok else 'error'}")
+            if outcome.finished:
+                return "finished", outcome.output
+            if reason is not None:
+                return "no_progress", reason
+        return None
+
+    def _execute(self, run: AgentRun, state: RunState, call: ToolCall) -> ToolOutcome:
+        started = state.started.get(call.id)
+        if started is None:
+            step = state.next_step
+            key = f"task:{run.task_id}:step:{step}:{call.name}"
+            self._append(run, state, "tool_call", call_payload(call, key))
+            state.started[call.id] = (step, key)
+        else:
+            step, key = started
+            if not self._tools.replay_safe(call.name):
+                return ToolOutcome(False, INTERRUPTED)
+        self._emit(run, "tool", f"{call.name} {_short(call.arguments)}")
+        ctx = CallContext(task_id=run.task_id, step=step, role=run.role.name, idempotency_key=key)
+        try:
+            return self._tools.call(call.name, dict(call.arguments), ctx)
+        except ToolError as exc:
+            return ToolOutcome(False, str(exc))
+
+    def _append(self, run: AgentRun, state: RunState, kind: str, payload: dict[str, Any]) -> None:
+        self._store.append(run.task_id, state.next_step, kind, payload)
+        state.next_step += 1
+
+    def _end(self, run: AgentRun, state: RunState, status: RunStatus, summary: str) -> RunResult:
+        self._append(run, state, "end", {"status": status, "summary": summary})
+        self._emit(run, "end", f"{status}: {summary}")
+        return self._result(state, status, summary)
+
+    def _result(self, state: RunState, status: RunStatus, summary: str) -> RunResult:
+        return RunResult(
+            status=status,
+            summary=summary,
+            steps=state.next_step,
+            spend=state.spend,
+            changed_paths=tuple(sorted(state.changed)),
+            model_calls_made=state.calls_made,
+        )
+
+    def _emit(self, run: AgentRun, kind: str, text: str) -> None:
+        if self._on_event is not None:
+            self._on_event(AgentEvent(run.task_id, run.role.name, kind, text[:300]))
+
+
+def _outcome_payload(outcome: ToolOutcome) -> dict[str, Any]:
+    return {
+        "ok": outcome.ok,
+        "output": outcome.output,
+        "changed_paths": list(outcome.changed_paths),
+        "finished": outcome.finished,
+        "communicated": outcome.communicated,
+        "data": dict(outcome.data),
+    }
+
+
+def _short(arguments: dict[str, Any]) -> str:
+    path = arguments.get("path")
+    return str(path) if isinstance(path, str) else ""

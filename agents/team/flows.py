@@ -1,0 +1,264 @@
+"""The issue flows as task handlers `(task) -> result`, bound to `TeamDeps` by `handlers()`.
+
+issue -> `plan` (PM delegates tasks: the DAG; plan comment with checklist) -> `design`
+(architect's note, when planned) and `implement` (developers, under path locks, commits
+on `codemonkey/<issue>-<slug>`) -> `finalize` (draft PR, QA check run, review and bounded
+fix rounds, ready for review, PM summary with cost). Every GitHub side effect is keyed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from agents.githost import RepoRef
+from agents.roles.types import Role
+from agents.runtime.loop import RunResult
+from agents.runtime.ports import Tool
+from agents.team import checklist
+from agents.team.agent import ModelAnswerer, run_role
+from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
+from agents.team.files import WorkspaceFiles
+from agents.team.github_tools import GitHubScope, GitHubTools, keyed
+from agents.team.gitworkspace import branch_name
+from agents.team.locks import hold_paths
+from agents.team.ports import Workspace
+from agents.team.tools import TeamScope, TeamTools
+from storage.conversations import get_or_create_conversation, list_messages
+from storage.side_effects import SideEffects
+from storage.sql.database import Database
+from storage.sql.models import TaskState
+from storage.task_graph import TaskSnapshot, add_dependencies, children, group_tasks, load_task
+from storage.tasks import NewTask, create_task
+
+WORK_KINDS = ("design", "implement")
+
+
+def start_issue(
+    db: Database,
+    *,
+    repo: RepoRef,
+    number: int,
+    title: str,
+    body: str,
+    base: str,
+    project_id: int | None = None,
+    planner: str = "project_manager",
+) -> int:
+    """Create the issue's plan task (once per issue); the caller enqueues the returned id."""
+    issue = IssueRef(repo, number, title, body, branch_name(number, title), base)
+    with db.session() as session:
+        task, _ = create_task(
+            session,
+            NewTask(
+                kind="plan",
+                role=planner,
+                title=f"Plan #{number}: {title}"[:512],
+                payload=issue.payload(),
+                project_id=project_id,
+                group_key=issue.group_key,
+                idempotency_key=f"{issue.group_key}:plan",
+            ),
+        )
+        return task.id
+
+
+def pull_request_number(deps: TeamDeps, issue: IssueRef) -> int | None:
+    opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr")
+    return None if opened is None else int(opened["number"])
+
+
+def agent_tools(
+    deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
+) -> list[Tool]:
+    if deps.workspace_tools is not None:
+        files = deps.workspace_tools(role, ws, task.paths)
+    else:
+        writable = frozenset(task.paths) if task.paths else None
+        files = list(WorkspaceFiles(ws.root, writable=writable).tools())
+    scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
+    team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
+    github = GitHubTools(
+        deps.host,
+        GitHubScope(
+            issue.repo,
+            issue.number,
+            issue.branch,
+            issue.base,
+            partial(pull_request_number, deps, issue),
+            ws.head_sha,
+        ),
+        SideEffects(deps.db),
+    )
+    return [*files, *team.tools(), *github.tools()]
+
+
+def run_task_agent(
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    role: Role,
+    issue: IssueRef,
+    ws: Workspace,
+    *,
+    context: tuple[str, ...] = (),
+) -> RunResult:
+    brief = f"Task #{task.id}: {task.title}\n\n{task.payload.get('description', '')}".strip()
+    if task.paths:
+        brief += "\n\nPaths this task edits: " + ", ".join(task.paths)
+    result = run_role(
+        deps.agents,
+        task_id=task.id,
+        role=role,
+        task=brief,
+        tools=agent_tools(deps, task, role, issue, ws),
+        group_key=issue.group_key,
+        project_id=task.project_id,
+        context=(issue.fenced(), *team_conversation(deps, issue), *context),
+    )
+    if result.status == "cancelled":
+        raise TaskCancelledError(f"task #{task.id} was cancelled with /stop")
+    if not result.ok:
+        comment_once(
+            deps,
+            issue,
+            f"task:{task.id}:stopped",
+            task.id,
+            f"Task #{task.id} ({role.title}) stopped. {result.summary}",
+        )
+        raise FlowError(result.summary)
+    return result
+
+
+def comment_once(deps: TeamDeps, issue: IssueRef, key: str, task_id: int, body: str) -> None:
+    def perform() -> dict[str, Any]:
+        comment = deps.host.comment(issue.repo, issue.number, body)
+        return {"id": comment.id, "url": comment.url}
+
+    keyed(SideEffects(deps.db), key, task_id, perform)
+
+
+def sync_checklist(deps: TeamDeps, issue: IssueRef) -> None:
+    """Rewrite the issue's checklist from the tasks' states (a no-op when unchanged)."""
+    with deps.db.session() as session:
+        tasks = [t for t in group_tasks(session, issue.group_key) if t.kind in WORK_KINDS]
+    if not tasks:
+        return
+    items = [
+        checklist.ChecklistItem(
+            f"#{t.id} {t.title} ({t.role})", done=t.state == TaskState.SUCCEEDED.value
+        )
+        for t in tasks
+    ]
+    body = deps.host.issue_body(issue.repo, issue.number)
+    updated = checklist.merge(body, items)
+    if updated != body:
+        deps.host.update_issue_body(issue.repo, issue.number, updated)
+
+
+def _link_delegated_work(deps: TeamDeps, task: TaskSnapshot) -> None:
+    """Work a lead delegated while running must finish before the issue is finalised."""
+    with deps.db.session() as session:
+        delegated = [c.id for c in children(session, task.id)]
+        if not delegated:
+            return
+        for other in group_tasks(session, task.group_key or ""):
+            if other.kind == "finalize" and other.state == TaskState.QUEUED.value:
+                add_dependencies(session, other.id, delegated)
+
+
+def team_conversation(deps: TeamDeps, issue: IssueRef, limit: int = 12) -> tuple[str, ...]:
+    """The latest questions and answers exchanged by the team on this issue."""
+    with deps.db.session() as session:
+        conversation = get_or_create_conversation(
+            session, kind="team", external_ref=issue.group_key
+        )
+        messages = list_messages(session, conversation, limit=limit)
+    if not messages:
+        return ()
+    lines = [f"{m['author']}: {m['content']}" for m in messages]
+    return ("What the team said about this issue so far:\n" + "\n".join(lines),)
+
+
+def dependency_notes(deps: TeamDeps, task: TaskSnapshot) -> tuple[str, ...]:
+    notes = []
+    with deps.db.session() as session:
+        for dep_id in task.depends_on:
+            dep = load_task(session, dep_id)
+            summary = (dep.result or {}).get("summary", "")
+            notes.append(f"Earlier task #{dep.id} ({dep.role}, {dep.title}) finished:\n{summary}")
+    return tuple(notes)
+
+
+def handle_plan(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    issue = IssueRef.of(task)
+    role = deps.role(task.role)
+    ws = deps.workspaces(issue.branch, issue.base)
+    result = run_task_agent(deps, task, role, issue, ws)
+    with deps.db.session() as session:
+        planned = children(session, task.id)
+        finalize_id = None
+        if planned:
+            finalize, _ = create_task(
+                session,
+                NewTask(
+                    kind="finalize",
+                    role=role.name,
+                    title=f"Pull request, QA and review for #{issue.number}",
+                    payload=issue.payload(),
+                    project_id=task.project_id,
+                    parent_id=task.id,
+                    group_key=issue.group_key,
+                    idempotency_key=f"{issue.group_key}:finalize:{task.id}",
+                    depends_on=tuple(t.id for t in planned),
+                ),
+            )
+            finalize_id = finalize.id
+    lines = [f"- [ ] #{t.id} {t.title} ({t.role})" for t in planned]
+    body = f"### Plan\n\n{result.summary}"
+    if lines:
+        body += "\n\n" + "\n".join(lines)
+    comment_once(deps, issue, f"{issue.group_key}:plan-comment:{task.id}", task.id, body)
+    sync_checklist(deps, issue)
+    return {
+        "summary": result.summary,
+        "tasks": [t.id for t in planned],
+        "finalize": finalize_id,
+    }
+
+
+def handle_design(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    issue = IssueRef.of(task)
+    role = deps.role(task.role)
+    ws = deps.workspaces(issue.branch, issue.base)
+    result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
+    note = f"### Design note ({role.title})\n\n{result.summary}"
+    comment_once(deps, issue, f"task:{task.id}:design-note", task.id, note)
+    _link_delegated_work(deps, task)
+    sync_checklist(deps, issue)
+    return {"summary": result.summary, "role": role.name, "changed_paths": []}
+
+
+def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    issue = IssueRef.of(task)
+    role = deps.role(task.role)
+    ws = deps.workspaces(issue.branch, issue.base)
+    with hold_paths(
+        deps.locks,
+        issue.repo.full_name,
+        task.paths,
+        lease_seconds=deps.lock_lease_seconds,
+        wait_seconds=deps.lock_wait_seconds,
+    ):
+        result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
+        message = f"{task.title}\n\nTask #{task.id} ({role.name}) for #{issue.number}"
+        sha = ws.commit(message, result.changed_paths)
+    if sha is not None:
+        deps.push(ws)
+    _link_delegated_work(deps, task)
+    sync_checklist(deps, issue)
+    return {
+        "summary": result.summary,
+        "role": role.name,
+        "changed_paths": list(result.changed_paths),
+        "commit": sha,
+    }

@@ -1,0 +1,303 @@
+"""GitHub actions as agent tools over `GitHost`, each side effect keyed for idempotency.
+
+A call's key comes from the loop (`task:{id}:step:{n}:{tool}`); the result is stored in
+`side_effects` after the host call, and a repeated call with the same key returns the
+stored result without touching GitHub again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from agents.githost import (
+    Annotation,
+    CheckConclusion,
+    CheckRunOutput,
+    GitHost,
+    RepoRef,
+    ReviewComment,
+)
+from agents.providers.types import ToolSpec
+from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.runtime.toolset import FunctionTool, schema
+from agents.team import checklist
+from storage.side_effects import SideEffects
+
+REACTIONS = frozenset({"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"})
+EVENTS = ("COMMENT", "APPROVE", "REQUEST_CHANGES")
+CONCLUSIONS = ("success", "failure", "neutral")
+
+
+@dataclass(frozen=True)
+class GitHubScope:
+    repo: RepoRef
+    issue: int
+    branch: str
+    base: str
+    # The pull request of this work, once opened (reviews and updates go there).
+    pull_request: Callable[[], int | None]
+    head_sha: Callable[[], str]
+
+
+def keyed(
+    effects: SideEffects, key: str, task_id: int | None, perform: Callable[[], dict[str, Any]]
+) -> tuple[dict[str, Any], bool]:
+    """Perform once per key: (result, performed_now)."""
+    existing = effects.recorded(key)
+    if existing is not None:
+        return existing, False
+    return effects.record(key, perform(), task_id=task_id), True
+
+
+def suggestion_body(body: str, suggestion: str | None) -> str:
+    if suggestion is None:
+        return body
+    return f"{body}\n\n```suggestion\n{suggestion.rstrip(chr(10))}\n```"
+
+
+class GitHubTools:
+    def __init__(self, host: GitHost, scope: GitHubScope, effects: SideEffects) -> None:
+        self._host = host
+        self._scope = scope
+        self._effects = effects
+
+    def _pr(self) -> int:
+        number = self._scope.pull_request()
+        if number is None:
+            raise ToolError("there is no pull request yet; open one with open_pull_request first")
+        return number
+
+    def _once(self, ctx: CallContext, perform: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return keyed(self._effects, ctx.idempotency_key, ctx.task_id, perform)[0]
+
+    def comment(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        number = args.get("number", self._scope.issue)
+        result = self._once(
+            ctx,
+            lambda: _comment_result(self._host.comment(self._scope.repo, number, args["body"])),
+        )
+        return ToolOutcome(True, f"commented: {result['url']}", communicated=True, data=result)
+
+    def react(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        if args["content"] not in REACTIONS:
+            raise ToolError(f"reaction must be one of {sorted(REACTIONS)}")
+
+        def perform() -> dict[str, Any]:
+            self._host.react(self._scope.repo, args["comment_id"], args["content"])
+            return {"comment_id": args["comment_id"], "content": args["content"]}
+
+        self._once(ctx, perform)
+        return ToolOutcome(True, "reacted", communicated=True)
+
+    def open_pull_request(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        body = f"{args['body'].rstrip()}\n\nCloses #{self._scope.issue}"
+
+        def perform() -> dict[str, Any]:
+            pr = self._host.open_pull_request(
+                self._scope.repo,
+                head=self._scope.branch,
+                base=self._scope.base,
+                title=args["title"],
+                body=body,
+                draft=True,
+            )
+            return {"number": pr.number, "url": pr.url}
+
+        result = self._once(ctx, perform)
+        return ToolOutcome(True, f"draft PR #{result['number']}", communicated=True, data=result)
+
+    def update_pull_request(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        number = self._pr()
+
+        def perform() -> dict[str, Any]:
+            self._host.update_pull_request(
+                self._scope.repo,
+                number,
+                title=args.get("title"),
+                body=args.get("body"),
+                ready_for_review=args.get("ready_for_review"),
+            )
+            return {"number": number}
+
+        self._once(ctx, perform)
+        return ToolOutcome(True, f"updated PR #{number}", communicated=True)
+
+    def review(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        event = args["event"]
+        if event not in EVENTS:
+            raise ToolError(f"event must be one of {list(EVENTS)}")
+        comments = [_review_comment(c) for c in args.get("comments", [])]
+        number = self._pr()
+
+        def perform() -> dict[str, Any]:
+            review_id = self._host.create_review(
+                self._scope.repo,
+                number,
+                commit_sha=self._scope.head_sha(),
+                body=args["body"],
+                event=cast(Literal["COMMENT", "APPROVE", "REQUEST_CHANGES"], event),
+                comments=comments,
+            )
+            return {
+                "review_id": review_id,
+                "event": event,
+                "body": args["body"],
+                "comments": [{"path": c.path, "line": c.line, "body": c.body} for c in comments],
+            }
+
+        result = self._once(ctx, perform)
+        return ToolOutcome(True, f"review posted ({event})", communicated=True, data=result)
+
+    def check_run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        conclusion = args["conclusion"]
+        if conclusion not in CONCLUSIONS:
+            raise ToolError(f"conclusion must be one of {list(CONCLUSIONS)}")
+        output = CheckRunOutput(
+            title=args["title"],
+            summary=args["summary"],
+            annotations=tuple(_annotation(a) for a in args.get("annotations", [])),
+        )
+
+        def perform() -> dict[str, Any]:
+            run_id = self._host.create_check_run(
+                self._scope.repo,
+                name=args.get("name", "CodeMonkey QA"),
+                head_sha=self._scope.head_sha(),
+                status="completed",
+                conclusion=cast(CheckConclusion, conclusion),
+                output=output,
+            )
+            return {"check_run_id": run_id, "conclusion": conclusion}
+
+        result = self._once(ctx, perform)
+        return ToolOutcome(True, f"check run {conclusion}", communicated=True, data=result)
+
+    def update_checklist(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        items = [
+            checklist.ChecklistItem(str(i["text"]), bool(i.get("done", False)))
+            for i in args["items"]
+            if isinstance(i, dict) and "text" in i
+        ]
+        if not items:
+            raise ToolError("items must be a list of {text, done} objects")
+
+        def perform() -> dict[str, Any]:
+            body = self._host.issue_body(self._scope.repo, self._scope.issue)
+            self._host.update_issue_body(
+                self._scope.repo, self._scope.issue, checklist.merge(body, items)
+            )
+            return {"items": len(items)}
+
+        self._once(ctx, perform)
+        return ToolOutcome(True, "checklist updated", communicated=True)
+
+    def tools(self) -> list[FunctionTool]:
+        text: dict[str, Any] = {"type": "string"}
+        integer: dict[str, Any] = {"type": "integer"}
+        items: dict[str, Any] = {"type": "object"}
+        specs = [
+            (
+                "comment",
+                "Comment on the issue (or `number`).",
+                {"body": text, "number": integer},
+                ["body"],
+            ),
+            (
+                "react",
+                "React to a comment.",
+                {"comment_id": integer, "content": text},
+                ["comment_id", "content"],
+            ),
+            (
+                "open_pull_request",
+                "Open the draft pull request for this work.",
+                {"title": text, "body": text},
+                ["title", "body"],
+            ),
+            (
+                "update_pull_request",
+                "Update the pull request's title/body, or mark it ready for review.",
+                {"title": text, "body": text, "ready_for_review": {"type": "boolean"}},
+                [],
+            ),
+            (
+                "review",
+                "Review the pull request. comments: [{path, line, body, suggestion?}]; a "
+                "suggestion replaces the line.",
+                {
+                    "body": text,
+                    "event": {"type": "string", "enum": list(EVENTS)},
+                    "comments": {"type": "array", "items": items},
+                },
+                ["body", "event"],
+            ),
+            (
+                "check_run",
+                "Report checks. annotations: [{path, start_line, end_line?, message, level?}].",
+                {
+                    "name": text,
+                    "conclusion": {"type": "string", "enum": list(CONCLUSIONS)},
+                    "title": text,
+                    "summary": text,
+                    "annotations": {"type": "array", "items": items},
+                },
+                ["conclusion", "title", "summary"],
+            ),
+            (
+                "update_checklist",
+                "Replace the issue's task checklist. items: [{text, done}].",
+                {"items": {"type": "array", "items": items}},
+                ["items"],
+            ),
+        ]
+        handlers = {
+            "comment": self.comment,
+            "react": self.react,
+            "open_pull_request": self.open_pull_request,
+            "update_pull_request": self.update_pull_request,
+            "review": self.review,
+            "check_run": self.check_run,
+            "update_checklist": self.update_checklist,
+        }
+        return [
+            FunctionTool(ToolSpec(name, desc, schema(props, req)), handlers[name], replay_safe=True)
+            for name, desc, props, req in specs
+        ]
+
+
+def _comment_result(comment: Any) -> dict[str, Any]:
+    return {"id": comment.id, "url": comment.url}
+
+
+def _review_comment(raw: Any) -> ReviewComment:
+    if not isinstance(raw, dict) or not {"path", "line", "body"} <= set(raw):
+        raise ToolError("each review comment needs path, line and body")
+    if not isinstance(raw["line"], int) or raw["line"] < 1:
+        raise ToolError("a review comment's line must be a positive line number")
+    return ReviewComment(
+        path=str(raw["path"]),
+        line=raw["line"],
+        body=suggestion_body(str(raw["body"]), raw.get("suggestion")),
+    )
+
+
+def _annotation(raw: Any) -> Annotation:
+    if not isinstance(raw, dict) or not {"path", "start_line", "message"} <= set(raw):
+        raise ToolError("each annotation needs path, start_line and message")
+    level = raw.get("level", "failure")
+    if level not in ("notice", "warning", "failure"):
+        raise ToolError("annotation level must be notice, warning or failure")
+    start = raw["start_line"]
+    end = raw.get("end_line", start)
+    if not isinstance(start, int) or not isinstance(end, int) or not 1 <= start <= end:
+        raise ToolError("annotation lines must be positive integers with start_line <= end_line")
+    return Annotation(
+        path=str(raw["path"]),
+        start_line=start,
+        end_line=end,
+        message=str(raw["message"]),
+        level=level,
+        title=str(raw.get("title", "")),
+    )

@@ -1,0 +1,130 @@
+"""Local mode: the team works on a local git repository, no GitHub; the result is a branch.
+
+The request plays the issue, `LocalHost` records what would be posted, worktrees live in
+the data directory and are removed at the end (the branch stays), and the task DAG runs
+on the in-process scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents.githost import RepoRef
+from agents.roles.types import Role
+from agents.runtime.loop import LoopConfig
+from agents.runtime.ports import EventSink, SearchFn
+from agents.team.agent import AgentDeps
+from agents.team.deps import TeamDeps, WorkspaceTools
+from agents.team.flows import start_issue
+from agents.team.gitworkspace import GitError, GitWorktrees, run_git
+from agents.team.handlers import handlers
+from agents.team.localhost import HostRecord, LocalHost
+from agents.team.locks import InProcessLockManager
+from agents.team.ports import ModelResolver, Workspace
+from agents.team.scheduler import DagScheduler
+from storage.agent_steps import AgentStepStore
+from storage.sql.database import Database
+from storage.task_graph import TaskSnapshot, load_task
+
+
+@dataclass(frozen=True)
+class LocalResult:
+    branch: str
+    summary: str
+    tasks: list[TaskSnapshot]
+    records: list[HostRecord]
+    cost_usd: float
+    tokens: int
+    ok: bool
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    parallelism: int = 2
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    review_rounds: int = 1
+    workspace_tools: WorkspaceTools | None = None
+    search: SearchFn | None = None
+    on_event: EventSink | None = None
+    on_record: Callable[[HostRecord], None] | None = None
+
+
+def _next_number(repo: Path) -> int:
+    """Local 'issue' numbers continue after the highest `codemonkey/<n>-...` branch."""
+    branches = run_git(repo, "branch", "--list", "codemonkey/*", "--format=%(refname:short)")
+    numbers = [0]
+    for name in branches.split():
+        head = name.removeprefix("codemonkey/").split("-", 1)[0]
+        if head.isdigit():
+            numbers.append(int(head))
+    return max(numbers) + 1
+
+
+def run_local(
+    repo: Path,
+    request: str,
+    *,
+    db: Database,
+    models: ModelResolver,
+    roles: Mapping[str, Role],
+    data_dir: Path,
+    options: LocalOptions | None = None,
+) -> LocalResult:
+    """Plan, implement, test and review `request` on a new branch of the repository at `repo`."""
+    opts = options or LocalOptions()
+    repo = repo.resolve()
+    try:
+        base = run_git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    except GitError as exc:
+        raise GitError(
+            f"{repo} is not a git repository with a commit; run `git init` and commit first ({exc})"
+        ) from exc
+    title = request.strip().splitlines()[0][:80] if request.strip() else "work"
+    host = LocalHost(issue_body=request, default_branch=base, on_record=opts.on_record)
+    worktrees = GitWorktrees(repo, data_dir / "worktrees" / repo.name)
+
+    def push(ws: Workspace) -> None:
+        # The worktree's branch lives in the repository itself: nothing to push.
+        return None
+
+    deps = TeamDeps(
+        agents=AgentDeps(db, models, opts.loop, opts.search, opts.on_event),
+        host=host,
+        roles=roles,
+        workspaces=worktrees,
+        push=push,
+        locks=InProcessLockManager(),
+        workspace_tools=opts.workspace_tools,
+        review_rounds=opts.review_rounds,
+    )
+    number = _next_number(repo)
+    plan_id = start_issue(
+        db, repo=RepoRef("local", repo.name), number=number, title=title, body=request, base=base
+    )
+    with db.session() as session:
+        plan = load_task(session, plan_id)
+    group = plan.group_key or ""
+    try:
+        tasks = DagScheduler(db, handlers(deps), parallelism=opts.parallelism).run_group(group)
+    finally:
+        worktrees.close()
+    spend = AgentStepStore(db).group_spend(group)
+    failed = [t for t in tasks if t.state != "succeeded"]
+    final = next((t for t in reversed(tasks) if t.kind == "finalize" and t.result), None)
+    if final is not None and final.result is not None:
+        summary = str(final.result.get("summary", ""))
+    elif failed:
+        summary = "\n".join(f"Task #{t.id} ({t.role}) {t.state}: {t.error}" for t in failed)
+    else:
+        summary = str((tasks[0].result or {}).get("summary", "")) if tasks else ""
+    return LocalResult(
+        branch=str(plan.payload["branch"]),
+        summary=summary,
+        tasks=tasks,
+        records=list(host.records),
+        cost_usd=spend.cost_usd,
+        tokens=spend.tokens,
+        ok=not failed,
+    )

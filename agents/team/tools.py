@@ -1,0 +1,198 @@
+"""Team tools: `delegate` a task to another role, `ask` another role, `finish` the run.
+
+`delegate` creates a child task in SQL keyed by the call's idempotency key, so a resumed run
+that repeats the call gets the same task back. `ask` records the question and the answer in
+the conversation store; a repeat finds the recorded answer instead of asking again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from agents.providers.types import ToolSpec
+from agents.roles.types import Role
+from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.runtime.toolset import FunctionTool, schema
+from storage.conversations import add_message, find_message, get_or_create_conversation
+from storage.sql.database import Database
+from storage.sql.models import Task
+from storage.tasks import NewTask, create_task
+
+# (role asked, question, asking task id) -> answer, from one model call as that role.
+Answerer = Callable[[Role, str, int], str]
+
+KIND_FOR_ROLE = {"architect": "design"}
+DEFAULT_KIND = "implement"
+
+
+@dataclass(frozen=True)
+class TeamScope:
+    """Where the calling agent works: its task, issue group and what children inherit."""
+
+    task_id: int
+    role: Role
+    group_key: str | None = None
+    project_id: int | None = None
+    # Copied into every delegated task's payload (issue number, branch, repository).
+    inherited: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _clean_paths(raw: list[Any]) -> tuple[str, ...]:
+    paths = []
+    for item in raw:
+        if not isinstance(item, str) or not item.strip():
+            raise ToolError("`paths` must be a list of file paths relative to the repository root")
+        path = PurePosixPath(item.strip())
+        if path.is_absolute() or ".." in path.parts:
+            raise ToolError(f"path {item!r} must be relative and stay inside the repository")
+        paths.append(str(path))
+    return tuple(dict.fromkeys(paths))
+
+
+class TeamTools:
+    def __init__(
+        self,
+        db: Database,
+        scope: TeamScope,
+        *,
+        roles: Mapping[str, Role],
+        answerer: Answerer | None = None,
+    ) -> None:
+        self._db = db
+        self._scope = scope
+        self._roles = roles
+        self._answerer = answerer
+
+    def delegate(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        target = self._roles.get(args["role"])
+        if target is None:
+            raise ToolError(f"no role {args['role']!r}; choose from {sorted(self._roles)}")
+        if not self._scope.role.may_delegate_to(target):
+            raise ToolError(
+                f"a {self._scope.role.tier} ({self._scope.role.name}) cannot delegate to "
+                f"{target.name} ({target.tier}); do it yourself or ask your lead"
+            )
+        paths = _clean_paths(args.get("paths", []))
+        depends_on = tuple(args.get("depends_on", []))
+        with self._db.session() as session:
+            for dep in depends_on:
+                other = session.get(Task, dep) if isinstance(dep, int) else None
+                if other is None or other.group_key != self._scope.group_key:
+                    raise ToolError(
+                        f"depends_on: {dep!r} is not a task of this issue; use ids returned "
+                        "by earlier delegate calls"
+                    )
+            payload = {**self._scope.inherited, "description": args["description"]}
+            task, created = create_task(
+                session,
+                NewTask(
+                    kind=KIND_FOR_ROLE.get(target.name, DEFAULT_KIND),
+                    payload=payload,
+                    project_id=self._scope.project_id,
+                    parent_id=self._scope.task_id,
+                    role=target.name,
+                    title=args["title"][:512],
+                    group_key=self._scope.group_key,
+                    idempotency_key=ctx.idempotency_key,
+                    paths=paths,
+                    depends_on=depends_on,
+                ),
+            )
+            task_id = task.id
+        verb = "created" if created else "already created"
+        return ToolOutcome(
+            True,
+            f"{verb} task #{task_id} for {target.name}: {args['title']}",
+            communicated=True,
+            data={"task_id": task_id},
+        )
+
+    def ask(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        target = self._roles.get(args["role"])
+        if target is None:
+            raise ToolError(f"no role {args['role']!r}; choose from {sorted(self._roles)}")
+        if self._answerer is None:
+            raise ToolError("no other agent can be asked in this mode; decide yourself")
+        ref = self._scope.group_key or f"task-{self._scope.task_id}"
+        with self._db.session() as session:
+            conversation = get_or_create_conversation(
+                session, kind="team", external_ref=ref, project_id=self._scope.project_id
+            )
+            answered = find_message(session, conversation, key=f"{ctx.idempotency_key}:answer")
+            if (
+                answered is None
+                and find_message(session, conversation, key=ctx.idempotency_key) is None
+            ):
+                add_message(
+                    session,
+                    conversation,
+                    role="user",
+                    author=self._scope.role.name,
+                    content=args["question"],
+                    meta={"key": ctx.idempotency_key, "to": target.name, "task_id": ctx.task_id},
+                )
+        if answered is not None:
+            return ToolOutcome(True, answered["content"], communicated=True)
+        answer = self._answerer(target, args["question"], ctx.task_id)
+        with self._db.session() as session:
+            add_message(
+                session,
+                conversation,
+                role="assistant",
+                author=target.name,
+                content=answer,
+                meta={"key": f"{ctx.idempotency_key}:answer", "task_id": ctx.task_id},
+            )
+        return ToolOutcome(True, answer, communicated=True)
+
+    @staticmethod
+    def finish(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        summary = args["summary"].strip()
+        if not summary:
+            raise ToolError("`finish` needs a summary of what was done")
+        return ToolOutcome(True, summary, finished=True)
+
+    def tools(self) -> list[FunctionTool]:
+        text = {"type": "string"}
+        return [
+            FunctionTool(
+                ToolSpec(
+                    "delegate",
+                    "Create a task for another role. `paths`: files it will edit. "
+                    "`depends_on`: ids of tasks that must finish first.",
+                    schema(
+                        {
+                            "role": text,
+                            "title": text,
+                            "description": text,
+                            "paths": {"type": "array", "items": text},
+                            "depends_on": {"type": "array", "items": {"type": "integer"}},
+                        },
+                        ["role", "title", "description"],
+                    ),
+                ),
+                self.delegate,
+                replay_safe=True,
+            ),
+            FunctionTool(
+                ToolSpec(
+                    "ask",
+                    "Ask another role of the team a question and get its answer.",
+                    schema({"role": text, "question": text}, ["role", "question"]),
+                ),
+                self.ask,
+                replay_safe=True,
+            ),
+            FunctionTool(
+                ToolSpec(
+                    "finish",
+                    "End your work with a summary of what you did.",
+                    schema({"summary": text}, ["summary"]),
+                ),
+                self.finish,
+                replay_safe=True,
+            ),
+        ]

@@ -1,0 +1,1 @@
+"""GitHub App authentication, the REST client behind `GitHost`, and git over HTTPS."""

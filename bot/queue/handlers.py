@@ -1,0 +1,74 @@
+"""Task handlers: what a worker runs for each task kind, and what a handler may use."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from storage.side_effects import SideEffects
+
+
+class PermanentTaskError(Exception):
+    """Raised by a handler when retrying cannot help (bad payload, missing permission).
+
+    Any other exception counts as transient and the task is retried with backoff.
+    """
+
+
+class TaskCancelledError(Exception):
+    """Raised by a handler (via `TaskContext.raise_if_cancelled`) to stop a cancelled task."""
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    id: int
+    kind: str
+    payload: Mapping[str, Any]
+    attempt: int
+    max_attempts: int
+    project_id: int | None = None
+    group_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """Everything a handler gets. The runner sets `log_context(task_id=..., task_kind=...)`
+    around the call, so `logger` lines carry the task id without further effort."""
+
+    task: TaskInfo
+    side_effects: SideEffects
+    is_cancelled: Callable[[], bool]
+    logger: logging.Logger = field(default_factory=lambda: logging.getLogger("codemonkey.task"))
+
+    def raise_if_cancelled(self) -> None:
+        """Call at safe points (between steps) so `/stop` takes effect promptly."""
+        if self.is_cancelled():
+            raise TaskCancelledError(f"task {self.task.id} was cancelled")
+
+    def once(self, key: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Perform a side effect at most once per key across re-runs of this task."""
+        return self.side_effects.once(key, self.task.id, action)
+
+
+class Handler(Protocol):
+    def __call__(self, ctx: TaskContext) -> dict[str, Any] | None: ...
+
+
+class HandlerRegistry:
+    """Maps task kinds to handlers. Built once in a command's main and passed down."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, kind: str, handler: Handler) -> None:
+        if kind in self._handlers:
+            raise ValueError(f"a handler for task kind {kind!r} is already registered")
+        self._handlers[kind] = handler
+
+    def get(self, kind: str) -> Handler | None:
+        return self._handlers.get(kind)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._handlers)

@@ -1,0 +1,140 @@
+"""The service's dependencies, built once from the settings in `main()` and passed down.
+
+Embedded defaults (no servers): SQLite in the data dir, in-process cache/locks/rates, an
+in-process worker pool, embedded Chroma. Setting `CODEMONKEY_REDIS_URL` moves the queue to
+RQ (run `codemonkey worker`) and cache/locks/rates to Redis; `CODEMONKEY_DATABASE_URL` and
+`CODEMONKEY_CHROMA_URL` move SQL and vectors to their servers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+
+from agents.providers.llm import LLM
+from agents.providers.registry import ProviderRegistry
+from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
+from bot.database import open_database
+from bot.health import Check
+from bot.llm_config import llm_config
+from bot.metrics import Metrics
+from bot.queue.handlers import HandlerRegistry
+from bot.queue.inprocess import InProcessQueue
+from bot.queue.rq_backend import RQTaskQueue
+from bot.queue.wiring import build_inprocess_queue, build_rq_queue
+from bot.settings import Settings
+from storage.checks import CheckResult
+from storage.kv import KvBackends
+from storage.secrets import SecretStore
+from storage.sql.database import Database
+from storage.usage import SqlUsageSink
+from storage.vectors import ChromaVectorStore, Embedder
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    kv: KvBackends
+    embedder: Embedder
+    vectors: ChromaVectorStore
+    llm: LLM
+    metrics: Metrics
+    queue: InProcessQueue | RQTaskQueue
+    handlers: HandlerRegistry
+    redis: Redis[bytes] | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def embedded_queue(self) -> InProcessQueue | None:
+        return self.queue if isinstance(self.queue, InProcessQueue) else None
+
+    def start(self) -> None:
+        """Start the in-process workers (embedded mode); RQ workers run on their own."""
+        if self.embedded_queue is not None:
+            self.embedded_queue.start()
+
+    def close(self) -> None:
+        if self.embedded_queue is not None:
+            self.embedded_queue.stop(drain=False)
+        for closer in reversed(self._closers):
+            closer()
+
+    def checks(self) -> list[Check]:
+        checks = storage_checks(self.database, self.kv, self.vectors, None, self.settings)
+        if self.redis is not None:
+            checks.append(Check("queue", _redis_queue_check(self.redis, self.queue)))
+        return checks
+
+    def search(self, project: str, kind: str, query: str, n: int) -> Sequence[dict[str, Any]]:
+        """Semantic search over a project's indexed material (the API's context search)."""
+        return [
+            {"id": hit.id, "text": hit.text, "metadata": hit.metadata, "score": hit.score}
+            for hit in self.vectors.query(project, kind, query, n=n)
+        ]
+
+
+def _redis_queue_check(redis: Redis[bytes], queue: InProcessQueue | RQTaskQueue) -> Any:
+    def run() -> CheckResult:
+        try:
+            redis.ping()
+        except Exception as exc:
+            return CheckResult(
+                "queue",
+                False,
+                f"Redis does not answer ({type(exc).__name__}); check CODEMONKEY_REDIS_URL",
+            )
+        return CheckResult("queue", True, f"rq, {queue.depth()} waiting")
+
+    return run
+
+
+# Registers the task handlers (the flows) into the registry; called once the services exist,
+# because handlers use them (models, database, queue for delegated work).
+HandlerFactory = Callable[["Services", HandlerRegistry], None]
+
+
+def build_services(settings: Settings, register_handlers: HandlerFactory) -> Services:
+    database = open_database(settings)
+    kv = kv_from(settings)
+    embedder = embedder_from(settings)
+    vectors = vector_store_from(settings, embedder)
+    secrets = (
+        SecretStore(database, settings.secret_key.get_secret_value())
+        if settings.secret_key
+        else None
+    )
+    config = llm_config(settings, secrets)
+    llm = LLM(config, registry=ProviderRegistry(config), usage=SqlUsageSink(database))
+    handlers = HandlerRegistry()
+    redis: Redis[bytes] | None = None
+    queue: InProcessQueue | RQTaskQueue
+    if settings.redis_url is not None:
+        redis = Redis.from_url(settings.redis_url)
+        queue = build_rq_queue(settings, redis)
+    else:
+        queue = build_inprocess_queue(settings, database, handlers)
+    services = Services(
+        settings=settings,
+        database=database,
+        kv=kv,
+        embedder=embedder,
+        vectors=vectors,
+        llm=llm,
+        metrics=Metrics(),
+        queue=queue,
+        handlers=handlers,
+        redis=redis,
+    )
+    register_handlers(services, handlers)
+    services.metrics.track_queue_depth(queue.depth)
+    services._closers.extend([database.dispose, kv.close])
+    if redis is not None:
+        services._closers.append(redis.close)
+    return services

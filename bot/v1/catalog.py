@@ -1,0 +1,123 @@
+"""Which `model` names `/v1` answers to, and what each one talks to.
+
+- `codemonkey/<role>` (e.g. `codemonkey/architect`): that role agent;
+- `codemonkey/team`: the project manager, who leads the team;
+- `<provider>/<model>` in gateway mode (e.g. `openai/gpt-4.1`): passed straight through to
+  the provider, with our retries, fallbacks and usage accounting.
+
+A model name may end in `@owner/repo` to choose the project (or use the
+`X-CodeMonkey-Project` header).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from agents.providers.config import PROVIDER_NAMES
+from agents.providers.llm import LLM
+from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, StreamEvent
+from agents.roles.types import Role
+from bot.api.auth import resolve_chat_project
+from bot.api.errors import ApiError
+from bot.api.types import Principal
+from bot.v1.agent_chat import ChatScope, RoleChat, SearchFn
+from bot.v1.auth import to_openai_error
+from bot.v1.errors import model_not_found
+from bot.v1.routes import ChatTarget, ModelInfo
+from storage.sql.database import Database
+
+AGENT_PREFIX = "codemonkey/"
+TEAM_MODEL = "codemonkey/team"
+TEAM_ROLE = "project_manager"
+
+
+class GatewayChat:
+    """A provider model, passed through the LLM facade."""
+
+    def __init__(self, llm: LLM, model_id: str) -> None:
+        self._llm = llm
+        self._model_id = model_id
+
+    async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
+        return await self._llm.chat(self._model_id, messages, options)
+
+    def stream(
+        self, messages: list[ChatMessage], options: ChatOptions
+    ) -> AsyncIterator[StreamEvent]:
+        return self._llm.stream(self._model_id, messages, options)
+
+
+@dataclass(frozen=True)
+class CatalogConfig:
+    default_model: str
+    role_models: Mapping[str, str]
+    gateway_mode: bool
+    # Provider models to list in gateway mode (any `<provider>/<model>` is still accepted).
+    gateway_models: tuple[str, ...]
+
+
+class Catalog:
+    def __init__(
+        self,
+        llm: LLM,
+        database: Database,
+        roles: Mapping[str, Role],
+        config: CatalogConfig,
+        search: SearchFn | None,
+    ) -> None:
+        self._llm = llm
+        self._database = database
+        self._roles = roles
+        self._config = config
+        self._search = search
+
+    def list_models(self, caller: object) -> list[ModelInfo]:
+        models = [ModelInfo(f"{AGENT_PREFIX}{name}", "codemonkey") for name in sorted(self._roles)]
+        models.append(ModelInfo(TEAM_MODEL, "codemonkey"))
+        if self._config.gateway_mode:
+            for model_id in self._config.gateway_models:
+                provider, _, name = model_id.partition(":")
+                models.append(ModelInfo(f"{provider}/{name}", provider))
+        return models
+
+    async def resolve(self, model: str, project: str | None, caller: object) -> ChatTarget:
+        assert isinstance(caller, Principal)
+        project_id, project_name, base = await run_in_threadpool(
+            self._project, caller, project, model
+        )
+        if base.startswith(AGENT_PREFIX):
+            role_name = base.removeprefix(AGENT_PREFIX)
+            role_name = TEAM_ROLE if base == TEAM_MODEL else role_name
+            role = self._roles.get(role_name)
+            if role is None:
+                raise model_not_found(model)
+            model_id = role.model_ref(self._config.default_model, self._config.role_models)
+            scope = ChatScope(
+                role=role,
+                model_id=model_id,
+                project_id=project_id,
+                project_name=project_name,
+                conversation_ref=f"{role.name}:key-{caller.key_id}",
+                author=caller.actor,
+            )
+            backend = RoleChat(self._llm, self._database, self._search, scope)
+            return ChatTarget(backend, model, model_id.partition(":")[2])
+        provider, slash, name = base.partition("/")
+        if self._config.gateway_mode and slash and name and provider in PROVIDER_NAMES:
+            return ChatTarget(GatewayChat(self._llm, f"{provider}:{name}"), model, name)
+        raise model_not_found(model)
+
+    def _project(
+        self, caller: Principal, header: str | None, model: str
+    ) -> tuple[int | None, str | None, str]:
+        try:
+            with self._database.session() as session:
+                project, base = resolve_chat_project(session, caller, header=header, model=model)
+                if project is None:
+                    return None, None, base
+                return project.id, project.name, base
+        except ApiError as exc:
+            raise to_openai_error(exc) from None

@@ -1,0 +1,98 @@
+"""Persisted steps of agent runs (`agent_states`), handed out as plain dicts.
+
+A step is written in its own transaction before the next one starts, so a run that dies
+mid-way can be rebuilt from what is here. Spend (tokens, dollars, model calls) is derived
+from the recorded model responses, which keeps budgets correct across crashes and resumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from storage.sql.database import Database
+from storage.sql.models import AgentState, Task
+
+RESPONSE_KIND = "response"
+
+
+class StepConflictError(Exception):
+    """A step number was written twice: two runners work on the same task at once."""
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    task_id: int
+    step: int
+    kind: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepSpend:
+    model_calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+def spend_of(payloads: list[dict[str, Any]]) -> StepSpend:
+    """Sum the usage recorded in response payloads (`usage` and `cost_usd` keys)."""
+    calls, tokens, cost = 0, 0, 0.0
+    for payload in payloads:
+        usage = payload.get("usage") or {}
+        calls += 1
+        tokens += int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
+        cost += float(payload.get("cost_usd", 0.0))
+    return StepSpend(calls, tokens, cost)
+
+
+class AgentStepStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, task_id: int, step: int, kind: str, payload: dict[str, Any]) -> None:
+        """Persist one step; committed when this returns."""
+        try:
+            with self._db.session() as session:
+                session.add(AgentState(task_id=task_id, step=step, kind=kind, payload=payload))
+        except IntegrityError as exc:
+            raise StepConflictError(
+                f"task {task_id} already has a step {step}; another worker is running this "
+                "task, or its lease expired while it was still running (raise "
+                "CODEMONKEY_TASK_LEASE_SECONDS)"
+            ) from exc
+
+    def steps(self, task_id: int) -> list[StepRecord]:
+        with self._db.session() as session:
+            rows = session.scalars(
+                select(AgentState).where(AgentState.task_id == task_id).order_by(AgentState.step)
+            ).all()
+            return [StepRecord(r.task_id, r.step, r.kind, dict(r.payload)) for r in rows]
+
+    def task_spend(self, task_id: int) -> StepSpend:
+        with self._db.session() as session:
+            payloads = session.scalars(
+                select(AgentState.payload).where(
+                    AgentState.task_id == task_id, AgentState.kind == RESPONSE_KIND
+                )
+            ).all()
+        return spend_of(list(payloads))
+
+    def group_spend(self, group_key: str, *, exclude_task_id: int | None = None) -> StepSpend:
+        """Spend of every task in a group (all the work on one issue or pull request).
+
+        A running task excludes itself and adds the spend it keeps in memory.
+        """
+        query = (
+            select(AgentState.payload)
+            .join(Task, Task.id == AgentState.task_id)
+            .where(Task.group_key == group_key, AgentState.kind == RESPONSE_KIND)
+        )
+        if exclude_task_id is not None:
+            query = query.where(AgentState.task_id != exclude_task_id)
+        with self._db.session() as session:
+            payloads = session.scalars(query).all()
+        return spend_of(list(payloads))

@@ -1,0 +1,176 @@
+"""The task DAG in SQL: which tasks are ready, which are blocked, cancelling a group.
+
+Edges live in `task_dependencies` (`task_id` waits for `depends_on_id`). A task may only
+depend on tasks that already exist, so the graph cannot hold a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage.sql.models import Task, TaskDependency, TaskState
+from storage.sql.types import utcnow
+
+
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """A task row as plain data, safe to use after the session closed."""
+
+    id: int
+    kind: str
+    role: str | None
+    title: str
+    state: str
+    group_key: str | None
+    parent_id: int | None
+    project_id: int | None
+    paths: tuple[str, ...]
+    payload: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    cancel_requested: bool = False
+    depends_on: tuple[int, ...] = ()
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+def snapshot(session: Session, task: Task) -> TaskSnapshot:
+    return TaskSnapshot(
+        id=task.id,
+        kind=task.kind,
+        role=task.role,
+        title=task.title,
+        state=task.state,
+        group_key=task.group_key,
+        parent_id=task.parent_id,
+        project_id=task.project_id,
+        paths=tuple(str(p) for p in task.paths),
+        payload=dict(task.payload),
+        result=None if task.result is None else dict(task.result),
+        error=task.error,
+        cancel_requested=task.cancel_requested,
+        depends_on=tuple(dependencies(session, task.id)),
+        started_at=task.started_at,
+        finished_at=task.finished_at,
+    )
+
+
+def load_task(session: Session, task_id: int) -> TaskSnapshot:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise LookupError(f"task {task_id} does not exist; was it deleted with its project?")
+    return snapshot(session, task)
+
+
+def dependencies(session: Session, task_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(TaskDependency.depends_on_id)
+            .where(TaskDependency.task_id == task_id)
+            .order_by(TaskDependency.depends_on_id)
+        ).all()
+    )
+
+
+def blocking(session: Session, task_id: int) -> tuple[list[int], list[int]]:
+    """(dependencies not finished yet, dependencies that failed or were cancelled)."""
+    rows = session.execute(
+        select(Task.id, Task.state)
+        .join(TaskDependency, TaskDependency.depends_on_id == Task.id)
+        .where(TaskDependency.task_id == task_id)
+    ).all()
+    waiting = [r.id for r in rows if not TaskState(r.state).is_final]
+    broken = [r.id for r in rows if r.state in (TaskState.FAILED.value, TaskState.CANCELLED.value)]
+    return waiting, broken
+
+
+def group_tasks(session: Session, group_key: str) -> list[TaskSnapshot]:
+    tasks = session.scalars(select(Task).where(Task.group_key == group_key).order_by(Task.id))
+    return [snapshot(session, t) for t in tasks.all()]
+
+
+def ready_tasks(session: Session, group_key: str) -> list[TaskSnapshot]:
+    """Queued tasks of the group whose dependencies all succeeded, oldest first."""
+    out = []
+    for task in group_tasks(session, group_key):
+        if task.state != TaskState.QUEUED.value or task.cancel_requested:
+            continue
+        waiting, broken = blocking(session, task.id)
+        if not waiting and not broken:
+            out.append(task)
+    return out
+
+
+def mark_running(session: Session, task_id: int, *, owner: str) -> None:
+    session.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(
+            state=TaskState.RUNNING.value,
+            lease_owner=owner,
+            attempts=Task.attempts + 1,
+            started_at=utcnow(),
+        )
+    )
+
+
+def mark_finished(
+    session: Session,
+    task_id: int,
+    state: TaskState,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+) -> None:
+    session.execute(
+        update(Task)
+        .where(Task.id == task_id)
+        .values(
+            state=state.value,
+            result=result,
+            error=error,
+            lease_owner=None,
+            lease_expires_at=None,
+            finished_at=utcnow(),
+        )
+    )
+
+
+def cancel_group(session: Session, group_key: str) -> list[int]:
+    """Cancel every unfinished task of the group; running ones get `cancel_requested`.
+
+    Returns the ids touched. A running agent checks the flag before each model call.
+    """
+    touched = []
+    for task in session.scalars(select(Task).where(Task.group_key == group_key)).all():
+        if TaskState(task.state).is_final:
+            continue
+        task.cancel_requested = True
+        if task.state == TaskState.QUEUED.value:
+            task.state = TaskState.CANCELLED.value
+            task.error = "cancelled with /stop"
+            task.finished_at = utcnow()
+        touched.append(task.id)
+    return touched
+
+
+def cancel_requested(session: Session, task_id: int) -> bool:
+    return bool(session.scalar(select(Task.cancel_requested).where(Task.id == task_id)))
+
+
+def add_dependencies(session: Session, task_id: int, depends_on: list[int]) -> None:
+    """Make `task_id` also wait for `depends_on` (e.g. work a lead delegated mid-way)."""
+    existing = set(dependencies(session, task_id))
+    for dep in depends_on:
+        if dep != task_id and dep not in existing:
+            session.add(TaskDependency(task_id=task_id, depends_on_id=dep))
+
+
+def children(session: Session, parent_id: int) -> list[TaskSnapshot]:
+    tasks = session.scalars(select(Task).where(Task.parent_id == parent_id).order_by(Task.id))
+    return [snapshot(session, t) for t in tasks.all()]

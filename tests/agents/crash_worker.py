@@ -1,0 +1,72 @@
+"""A worker process that runs an agent until a tool blocks, so a test can kill it mid-run.
+
+Usage: python -m tests.agents.crash_worker DATABASE_URL TASK_ID WORKSPACE MARKER
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.githost import RepoRef
+from agents.providers.types import ToolSpec
+from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime.toolset import FunctionTool, ToolSet, schema
+from agents.team.files import WorkspaceFiles
+from agents.team.github_tools import GitHubScope, GitHubTools
+from agents.team.localhost import LocalHost
+from storage.agent_steps import AgentStepStore
+from storage.side_effects import SideEffects
+from storage.sql.database import Database
+from tests.agents.helpers import role
+from tests.agents.scripted import ScriptedModel, call
+
+SCRIPT = [
+    call("write_file", path="a.txt", content="one\n"),
+    call("comment", body="Working on it."),
+    call("checkpoint", label="x"),
+]
+
+
+def tools(
+    db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHost
+) -> list[FunctionTool]:
+    github = GitHubTools(
+        host,
+        GitHubScope(RepoRef("octo", "hello"), 1, "b", "main", lambda: None, lambda: "0" * 40),
+        SideEffects(db),
+    )
+    return [*WorkspaceFiles(workspace).tools(), *github.tools(), checkpoint]
+
+
+def checkpoint_tool(run: Any) -> FunctionTool:
+    return FunctionTool(
+        ToolSpec("checkpoint", "Wait at a checkpoint.", schema({"label": {"type": "string"}})),
+        run,
+        replay_safe=True,
+    )
+
+
+def main() -> None:
+    url, task_id, workspace, marker = sys.argv[1:5]
+    db = Database(url)
+
+    def block(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        Path(marker).write_text("reached", encoding="utf-8")
+        time.sleep(120)
+        return ToolOutcome(True, "never")
+
+    host = LocalHost(issue_body="", default_branch="main")
+    loop = AgentLoop(
+        model=ScriptedModel(list(SCRIPT)),
+        tools=ToolSet(tools(db, Path(workspace), checkpoint_tool(block), host)),
+        steps=AgentStepStore(db),
+    )
+    asyncio.run(loop.run(AgentRun(int(task_id), role(), "Do it.", "m1")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Shared builders for the agent tests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from agents.roles import Role, load_roles
+from storage.sql.database import Database
+from storage.tasks import NewTask, create_task
+
+
+def make_task(
+    db: Database,
+    *,
+    kind: str = "implement",
+    role: str = "backend_developer",
+    group_key: str | None = "octo/hello#1",
+    paths: tuple[str, ...] = (),
+    payload: dict[str, object] | None = None,
+) -> int:
+    with db.session() as session:
+        task, _ = create_task(
+            session,
+            NewTask(
+                kind=kind,
+                role=role,
+                group_key=group_key,
+                title=f"{kind} task",
+                paths=paths,
+                payload=dict(payload or {}),
+            ),
+        )
+        return task.id
+
+
+def role(name: str = "backend_developer") -> Role:
+    return load_roles()[name]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def init_repo(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "dev@example.com")
+    git(path, "config", "user.name", "Dev")
+    (path / "README.md").write_text("# demo\n", encoding="utf-8")
+    (path / "app.py").write_text("def greet():\n    return 'hi'\n", encoding="utf-8")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "initial")
+    return path

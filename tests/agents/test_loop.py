@@ -1,0 +1,221 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from agents.providers.types import ChatMessage
+from agents.runtime import AgentLoop, AgentRun, BudgetLimits, CallContext, LoopConfig, Snippet
+from agents.runtime.toolset import ToolSet
+from agents.team.files import WorkspaceFiles
+from agents.team.tools import TeamScope, TeamTools
+from storage.agent_steps import AgentStepStore
+from storage.sql.database import Database
+from tests.agents.helpers import make_task, role
+from tests.agents.scripted import Reply, ScriptedModel, call
+
+
+def _tools(db: Database, root: Path, task_id: int) -> ToolSet:
+    team = TeamTools(db, TeamScope(task_id, role()), roles={})
+    return ToolSet([*WorkspaceFiles(root).tools(), *team.tools()])
+
+
+def _run(task_id: int, task: str = "Add a farewell function.") -> AgentRun:
+    return AgentRun(task_id=task_id, role=role(), task=task, model="m1", group_key="octo/hello#1")
+
+
+async def test_round_trip_edits_persists_and_finishes(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    model = ScriptedModel(
+        [
+            call("write_file", path="bye.py", content="def bye():\n    return 'bye'\n"),
+            call("read_file", path="bye.py"),
+            call("finish", summary="Added bye()."),
+        ]
+    )
+    store = AgentStepStore(database)
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=store,
+        search=lambda query, limit: [Snippet("app.py", "def greet(): ...")],
+    )
+    result = await loop.run(_run(task_id))
+
+    assert result.status == "finished"
+    assert result.summary == "Added bye()."
+    assert result.changed_paths == ("bye.py",)
+    assert (tmp_path / "bye.py").read_text() == "def bye():\n    return 'bye'\n"
+    assert result.spend.model_calls == 3 and result.spend.tokens == 360
+    kinds = [s.kind for s in store.steps(task_id)]
+    assert kinds == ["start"] + ["request", "response", "tool_call", "tool_result"] * 3 + ["end"]
+    # The model saw the search result and the earlier tool results.
+    first_messages, options = model.requests[0]
+    assert "def greet(): ..." in first_messages[1].content
+    assert options.role == "backend_developer" and options.task_id == task_id
+    third_messages, _ = model.requests[2]
+    assert third_messages[-1] == ChatMessage.tool(
+        third_messages[-2].tool_calls[0].id, "def bye():\n    return 'bye'\n"
+    )
+    assert store.task_spend(task_id).model_calls == 3
+
+
+async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    loop = AgentLoop(
+        model=ScriptedModel([Reply(content="Nothing to change.")]),
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+    )
+    result = await loop.run(_run(task_id))
+    assert (result.status, result.summary, result.changed_paths) == (
+        "finished",
+        "Nothing to change.",
+        (),
+    )
+
+
+async def test_tool_errors_go_back_to_the_model(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    model = ScriptedModel(
+        [
+            call("read_file", path="../etc/passwd"),
+            call("write_file", path="x.py"),
+            call("finish", summary="gave up"),
+        ]
+    )
+    tools = _tools(database, tmp_path, task_id)
+    loop = AgentLoop(model=model, tools=tools, steps=AgentStepStore(database))
+    result = await loop.run(_run(task_id))
+    assert result.status == "finished" and result.changed_paths == ()
+    second, _ = model.requests[1]
+    assert second[-1].is_error and "outside the workspace" in second[-1].content
+    third, _ = model.requests[2]
+    assert third[-1].is_error and "needs the argument(s) ['content']" in third[-1].content
+    ctx = CallContext(task_id, 1, "backend_developer", "k")
+    unknown = tools.call("rm_rf", {}, ctx)
+    assert not unknown.ok and "no tool named `rm_rf`" in unknown.output
+
+
+async def test_step_budget_stops_before_the_model_call(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    (tmp_path / "a.py").write_text("a")
+    (tmp_path / "b.py").write_text("b")
+    model = ScriptedModel([call("read_file", path="a.py"), call("read_file", path="b.py")])
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(limits=BudgetLimits(max_steps=2)),
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "budget_exhausted"
+    assert "step budget (2 model calls)" in result.summary
+    assert "CODEMONKEY_AGENT_MAX_STEPS" in result.summary
+    assert len(model.requests) == 2
+
+
+async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_path: Path) -> None:
+    limits = BudgetLimits(max_issue_usd=0.05)
+    first = make_task(database)
+    expensive = ScriptedModel([Reply(content="done", cost_usd=0.06)])
+    store = AgentStepStore(database)
+    config = LoopConfig(limits=limits)
+    tools = _tools(database, tmp_path, first)
+    done = await AgentLoop(model=expensive, tools=tools, steps=store, config=config).run(
+        _run(first)
+    )
+    assert done.status == "finished"
+
+    second = make_task(database)
+    model = ScriptedModel([])
+    result = await AgentLoop(model=model, tools=tools, steps=store, config=config).run(_run(second))
+    assert result.status == "budget_exhausted"
+    assert "$0.06" in result.summary and "CODEMONKEY_AGENT_MAX_ISSUE_USD" in result.summary
+    assert model.requests == []
+    # Another issue is not affected.
+    other = make_task(database, group_key="octo/hello#2")
+    ok = await AgentLoop(
+        model=ScriptedModel([Reply(content="fine")]), tools=tools, steps=store, config=config
+    ).run(AgentRun(other, role(), "t", "m1", group_key="octo/hello#2"))
+    assert ok.status == "finished"
+
+
+async def test_token_budget_per_task(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    (tmp_path / "a.py").write_text("a")
+    model = ScriptedModel(
+        [
+            Reply(calls=(("write_file", {"path": "a.py", "content": "1"}),), input_tokens=900),
+            Reply(calls=(("write_file", {"path": "a.py", "content": "2"}),), input_tokens=900),
+        ]
+    )
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(limits=BudgetLimits(max_task_tokens=1500)),
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "budget_exhausted"
+    assert "1,840 tokens" in result.summary
+    assert result.changed_paths == ("a.py",)
+
+
+async def test_repeated_identical_call_is_detected(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    (tmp_path / "a.py").write_text("same")
+    model = ScriptedModel([call("read_file", path="a.py")] * 5)
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(repeat_limit=3),
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "no_progress"
+    assert "`read_file` with the same arguments and got the same result 3 times" in result.summary
+    assert len(model.requests) == 3
+
+
+async def test_turns_without_progress_are_detected(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    for name in "abcd":
+        (tmp_path / f"{name}.py").write_text(name)
+    model = ScriptedModel([call("read_file", path=f"{n}.py") for n in "abcd"])
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(idle_limit=3),
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "no_progress"
+    assert "3 steps in a row without changing a file" in result.summary
+    assert len(model.requests) == 3
+
+
+async def test_cancelled_task_stops_before_calling_the_model(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    model = ScriptedModel([])
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        is_cancelled=lambda: True,
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "cancelled" and model.requests == []
+
+
+async def test_finished_run_is_not_run_again(database: Database, tmp_path: Path) -> None:
+    task_id = make_task(database)
+    store = AgentStepStore(database)
+    tools = _tools(database, tmp_path, task_id)
+    first = await AgentLoop(
+        model=ScriptedModel([call("finish", summary="ok")]), tools=tools, steps=store
+    ).run(_run(task_id))
+    again_model = ScriptedModel([])
+    again = await AgentLoop(model=again_model, tools=tools, steps=store).run(_run(task_id))
+    assert again.summary == first.summary == "ok"
+    assert again.model_calls_made == 0 and again_model.requests == []

@@ -1,0 +1,81 @@
+"""Turns the fake's state objects into response bodies, resolving users, labels and shas."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.fakegithub import shapes, shapes_prs
+from tests.fakegithub.state import CheckRun, Issue, IssueComment, Pull, Repo, Review, ReviewComment
+
+if TYPE_CHECKING:
+    from tests.fakegithub.core import FakeGitHubCore
+
+JSON = shapes.JSON
+
+
+class Renderer:
+    def __init__(self, fake: FakeGitHubCore) -> None:
+        self.fake = fake
+        self.urls = fake.urls
+
+    def repo(self, repo: Repo, *, full: bool = True) -> JSON:
+        return shapes.repository(self.urls, repo, self.fake.user(repo.owner), full=full)
+
+    def labels(self, full_name: str, names: list[str]) -> list[JSON]:
+        labels = self.fake.repos[full_name].labels
+        return [shapes.label(self.urls, full_name, labels[n]) for n in names]
+
+    def issue(self, issue: Issue) -> JSON:
+        count = sum(
+            1
+            for c in self.fake.comments.values()
+            if c.repo == issue.repo and c.number == issue.number
+        )
+        return shapes.issue(
+            self.urls,
+            issue,
+            self.fake.user(issue.user),
+            self.labels(issue.repo, issue.labels),
+            count,
+            [self.fake.user(a) for a in issue.assignees],
+        )
+
+    def comment(self, comment: IssueComment) -> JSON:
+        return shapes.issue_comment(self.urls, comment, self.fake.user(comment.user))
+
+    def pull(self, pr: Pull) -> JSON:
+        issue = self.fake.issues[(pr.repo, pr.number)]
+        repo = self.fake.repos[pr.repo]
+        comments = sum(
+            1 for c in self.fake.comments.values() if c.repo == pr.repo and c.number == pr.number
+        )
+        review_comments = sum(
+            1
+            for c in self.fake.review_comments.values()
+            if c.repo == pr.repo and c.number == pr.number
+        )
+        return shapes_prs.pull_request(
+            self.urls,
+            pr,
+            issue,
+            author=self.fake.user(issue.user),
+            owner=self.fake.user(repo.owner),
+            repo_json=self.repo(repo, full=False),
+            head_sha=self.fake.head_sha(pr.repo, pr.head) or "0" * 40,
+            base_sha=self.fake.head_sha(pr.repo, pr.base) or "0" * 40,
+            labels=self.labels(pr.repo, issue.labels),
+            comments=comments,
+            review_comments=review_comments,
+        )
+
+    def review(self, review: Review) -> JSON:
+        return shapes_prs.review(self.urls, review, self.fake.user(review.user))
+
+    def review_comment(self, comment: ReviewComment) -> JSON:
+        return shapes_prs.review_comment(self.urls, comment, self.fake.user(comment.user))
+
+    def check_run(self, run: CheckRun) -> JSON:
+        app = None
+        if run.app_id == self.fake.app.id:
+            app = shapes.app_json(self.urls, self.fake.app, self.fake.user(self.fake.app.owner))
+        return shapes_prs.check_run(self.urls, run, app)
