@@ -1,0 +1,270 @@
+"""Added latency and throughput of `/v1/chat/completions` in gateway mode.
+
+Run from the repository root: python -m tests.bench.bench_gateway [--skip-litellm] [...]
+
+Starts, on free 127.0.0.1 ports, a fast fake OpenAI upstream, LiteLLM's proxy (from its own
+venv, created on first use) and `codemonkey serve` in gateway mode, both proxies pointed at
+that upstream. Then, per target: p50/p99 latency of sequential requests (concurrency 1),
+requests per second at a fixed concurrency, and a streaming run (time to the first content
+chunk and to `[DONE]`). Prints the figures beside the upstream called directly, and stops
+everything it started.
+
+Setup of each target:
+- upstream: `tests/bench/fake_openai.py` under uvicorn (`--upstream-workers`, default 2).
+- LiteLLM: `litellm --config ... --num_workers 1`, model `bench` -> `openai/bench-model` at
+  the upstream, a master key (so both proxies authenticate every request), no database;
+  `LITELLM_LOCAL_MODEL_COST_MAP=True` (no cost-map download at start), `LITELLM_MODE=
+  PRODUCTION` (no `.env` loading), `LITELLM_LOG=ERROR`, telemetry off.
+- CodeMonkey: `python -m bot serve` with `CODEMONKEY_GATEWAY_MODE=true`, `OPENAI_BASE_URL`
+  at the upstream, a temporary data dir (embedded SQLite) and a key from
+  `codemonkey keys create`; model `openai/bench-model`; the per-key rate limit is raised.
+Services get only PATH/HOME/locale from the caller's environment.
+
+The load client is aiohttp (see `gateway_load.client`). On a small machine the client,
+the proxy and the upstream share the CPUs, so throughput figures are comparisons between
+targets on the same machine, not capacities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import secrets
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.bench.gateway_load import (
+    Outcome,
+    Target,
+    Throughput,
+    percentile,
+    sequential,
+    throughput,
+)
+from tests.bench.gateway_proxies import (
+    LITELLM_MODEL,
+    UPSTREAM_MODEL,
+    ensure_litellm_venv,
+    start_codemonkey,
+    start_litellm,
+)
+from tests.bench.gateway_services import ServiceError, start_upstream, stop
+
+DEFAULT_LITELLM_VENV = Path("/work/.bench-venvs/litellm")
+CODEMONKEY_NAME = "codemonkey gateway"
+
+
+@dataclass
+class Result:
+    target: Target
+    latency: Outcome = field(default_factory=Outcome)
+    rate: Throughput = field(default_factory=lambda: Throughput(0, 0, "", 0.0))
+    stream: Outcome = field(default_factory=Outcome)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests")
+    parser.add_argument("--warmup", type=int, default=30, help="unrecorded requests first")
+    parser.add_argument("--throughput-requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="client processes sharing the throughput run (when one client is the limit)",
+    )
+    parser.add_argument("--stream-requests", type=int, default=200, help="0 skips streaming")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="each count is split into rounds that take the targets in turn, so that a "
+        "burst of load from elsewhere on the machine does not fall on one target only",
+    )
+    parser.add_argument("--upstream-workers", type=int, default=2)
+    parser.add_argument("--litellm-venv", type=Path, default=DEFAULT_LITELLM_VENV)
+    parser.add_argument("--skip-litellm", action="store_true")
+    parser.add_argument("--skip-codemonkey", action="store_true")
+    parser.add_argument("--work-dir", type=Path, help="keep configs and logs here")
+    args = parser.parse_args(argv)
+    for name in ("requests", "throughput_requests", "concurrency", "client_processes", "rounds"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    return args
+
+
+def _share(total: int, rounds: int, index: int) -> int:
+    return total // rounds + (index < total % rounds)
+
+
+def warm_up(target: Target, args: argparse.Namespace) -> None:
+    """Warm the target up; raise ServiceError when it does not answer correctly."""
+    print(f"warming up {target.name}...", flush=True)
+    check = asyncio.run(sequential(target, 1, args.warmup))
+    if check.errors:
+        hint = ""
+        if check.first_error.startswith("HTTP 404"):
+            hint = " (the route is not served: is gateway mode wired on this branch?)"
+        raise ServiceError(f"{target.name} does not answer correctly: {check.first_error}{hint}")
+    streamed = asyncio.run(sequential(target, 1, 0, stream=True))
+    if args.stream_requests and streamed.errors:
+        raise ServiceError(f"{target.name} does not stream correctly: {streamed.first_error}")
+
+
+def measure(targets: list[Target], args: argparse.Namespace) -> list[Result]:
+    results = [Result(target) for target in targets]
+    for index in range(args.rounds):
+        print(f"round {index + 1} of {args.rounds}...", flush=True)
+        # Rotate the order so no target always runs first (or last) in a round.
+        order = results[index % len(results) :] + results[: index % len(results)]
+        for r in order:
+            count = _share(args.requests, args.rounds, index)
+            r.latency.add(asyncio.run(sequential(r.target, count, min(5, args.warmup))))
+        for r in order:
+            count = _share(args.throughput_requests, args.rounds, index)
+            r.rate += throughput(r.target, count, args.concurrency, args.client_processes)
+        for r in order:
+            count = _share(args.stream_requests, args.rounds, index)
+            if count:
+                stream = sequential(r.target, count, min(5, args.warmup), stream=True)
+                r.stream.add(asyncio.run(stream))
+    return results
+
+
+def _ms(value: float) -> str:
+    return f"{value:8.2f}"
+
+
+def _added(value: float, base: float, first: bool) -> str:
+    return f"{'-':>8}" if first else f"{value - base:+8.2f}"
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    base = results[0]
+    print()
+    print(
+        f"POST /v1/chat/completions, non-streaming. Latency: {args.requests} sequential "
+        f"requests after {args.warmup} warm-up. Throughput: {args.throughput_requests} "
+        f"requests at concurrency {args.concurrency} from {args.client_processes} aiohttp "
+        f"client process(es), in {args.rounds} interleaved rounds. Added = minus the upstream "
+        "called directly."
+    )
+    print(
+        f"{'target':<28} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
+        f"{'req/s':>8} {'errors':>7}"
+    )
+    b50, b99 = percentile(base.latency.samples, 50), percentile(base.latency.samples, 99)
+    for r in results:
+        p50, p99 = percentile(r.latency.samples, 50), percentile(r.latency.samples, 99)
+        errors = r.latency.errors + r.rate.errors
+        print(
+            f"{r.target.name:<28} {_ms(p50)} {_ms(p99)} {_added(p50, b50, r is base)} "
+            f"{_added(p99, b99, r is base)} {r.rate.per_second:8.0f} {errors:7d}"
+        )
+    by_name = {r.target.name: r for r in results}
+    litellm = next((r for name, r in by_name.items() if name.startswith("LiteLLM")), None)
+    ours = by_name.get(CODEMONKEY_NAME)
+    if litellm is not None and ours is not None:
+        theirs = percentile(litellm.latency.samples, 50) - b50
+        mine = percentile(ours.latency.samples, 50) - b50
+        print(f"CodeMonkey's added p50 is {mine / theirs:.0%} of LiteLLM's.")
+    if args.stream_requests > 0:
+        print()
+        print(
+            f"Streaming (stream_options.include_usage): {args.stream_requests} sequential "
+            "requests; first = first content chunk, total = through data: [DONE]."
+        )
+        print(
+            f"{'target':<28} {'first p50':>9} {'first p99':>9} {'total p50':>9} "
+            f"{'total p99':>9} {'+total p50':>10} {'errors':>7}"
+        )
+        s50 = percentile(base.stream.samples, 50)
+        for r in results:
+            t50 = percentile(r.stream.samples, 50)
+            print(
+                f"{r.target.name:<28} {percentile(r.stream.firsts, 50):9.2f} "
+                f"{percentile(r.stream.firsts, 99):9.2f} {t50:9.2f} "
+                f"{percentile(r.stream.samples, 99):9.2f} "
+                f"{'-' if r is base else f'{t50 - s50:+.2f}':>10} {r.stream.errors:7d}"
+            )
+    for r in results:
+        for phase, error in (
+            ("latency", r.latency.first_error),
+            ("throughput", r.rate.first_error),
+            ("streaming", r.stream.first_error),
+        ):
+            if error:
+                print(f"first {phase} error from {r.target.name}: {error}")
+
+
+def run(args: argparse.Namespace, work_dir: Path) -> int:
+    problems: list[str] = []
+    load_before = os.getloadavg()[0]
+    with ExitStack() as services:
+        upstream_key = "sk-upstream-" + secrets.token_hex(12)
+        upstream = start_upstream(work_dir, upstream_key, args.upstream_workers)
+        services.callback(stop, upstream)
+        targets = [Target("upstream (direct)", upstream.base_url, upstream_key, UPSTREAM_MODEL)]
+        if not args.skip_litellm:
+            try:
+                version = ensure_litellm_venv(args.litellm_venv)
+                litellm, master_key = start_litellm(
+                    args.litellm_venv, work_dir, upstream.base_url, upstream_key
+                )
+                services.callback(stop, litellm)
+                name = f"LiteLLM {version}"
+                targets.append(Target(name, litellm.base_url, master_key, LITELLM_MODEL))
+            except ServiceError as exc:
+                problems.append(f"LiteLLM not measured: {exc}")
+        if not args.skip_codemonkey:
+            try:
+                codemonkey, key = start_codemonkey(work_dir, upstream.base_url, upstream_key)
+                services.callback(stop, codemonkey)
+                targets.append(
+                    Target(
+                        "codemonkey gateway", codemonkey.base_url, key, f"openai/{UPSTREAM_MODEL}"
+                    )
+                )
+            except ServiceError as exc:
+                problems.append(f"CodeMonkey not measured: {exc}")
+        answering = []
+        for target in targets:
+            try:
+                warm_up(target, args)
+                answering.append(target)
+            except (ServiceError, TimeoutError) as exc:
+                problems.append(f"{target.name} not measured: {exc}")
+        results = measure(answering, args) if targets[0] in answering else []
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
+        f"upstream: uvicorn, {args.upstream_workers} worker(s); 1-minute load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (others' work skews figures)"
+    )
+    if results:
+        report(results, args)
+    for problem in problems:
+        print(f"\n{problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Turn SIGTERM into SystemExit so the services started here are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    if args.work_dir is not None:
+        args.work_dir.mkdir(parents=True, exist_ok=True)
+        return run(args, args.work_dir.resolve())
+    with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
+        return run(args, Path(tmp))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
