@@ -16,7 +16,7 @@ from bot.observability import RequestContextMiddleware
 from bot.routes.health import health_routes
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.services import Services
-from bot.v1.auth import key_authenticator
+from bot.v1.auth import PrincipalCache, key_authenticator
 from bot.v1.catalog import Catalog, CatalogConfig
 from bot.v1.openapi import v1_openapi
 from bot.v1.provider_errors import map_provider_error
@@ -64,7 +64,10 @@ def build_routes(services: Services) -> list[BaseRoute]:
         *v1_routes(
             _catalog(services),
             key_authenticator(
-                services.database, services.kv.rates, settings.api_rate_limit_per_minute
+                services.database,
+                services.kv.rates,
+                settings.api_rate_limit_per_minute,
+                PrincipalCache(),
             ),
             map_provider_error,
             max_body_bytes=settings.api_max_body_bytes,

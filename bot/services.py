@@ -28,6 +28,7 @@ from bot.queue.inprocess import InProcessQueue
 from bot.queue.rq_backend import RQTaskQueue
 from bot.queue.wiring import build_inprocess_queue, build_rq_queue
 from bot.settings import Settings
+from bot.usage_writer import BackgroundUsageSink
 from storage.checks import CheckResult
 from storage.kv import KvBackends
 from storage.secrets import SecretStore
@@ -113,7 +114,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
     )
     config = llm_config(settings, secrets)
     metrics = Metrics()
-    usage = MeteredUsageSink(SqlUsageSink(database), metrics)
+    usage = BackgroundUsageSink(MeteredUsageSink(SqlUsageSink(database), metrics))
     llm = LLM(config, registry=ProviderRegistry(config), usage=usage)
     handlers = HandlerRegistry()
     redis: Redis[bytes] | None = None
@@ -138,7 +139,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
     register_handlers(services, handlers)
     timed_handlers(handlers, metrics)
     services.metrics.track_queue_depth(queue.depth)
-    services._closers.extend([database.dispose, kv.close])
+    services._closers.extend([database.dispose, kv.close, usage.close])
     if redis is not None:
         services._closers.append(redis.close)
     return services

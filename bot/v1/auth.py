@@ -6,6 +6,10 @@ body differs, because OpenAI clients parse `{"error": {"message", "type", ...}}`
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections.abc import Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
@@ -34,12 +38,48 @@ def to_openai_error(exc: ApiError) -> OpenAIError:
     return OpenAIError(status, str(exc), error_type=error_type, code=openai_code, headers=headers)
 
 
-def key_authenticator(database: Database, limiter: RateLimiter, per_minute: int) -> Authenticator:
+class PrincipalCache:
+    """Remembers recently seen keys for a few seconds, keyed by the header's hash.
+
+    A chat client sends many requests in a row; looking each key up in SQL would put a
+    database round trip on every one. A revoked key stops working within `ttl_seconds`.
+    """
+
+    def __init__(self, ttl_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic):
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, authorization: str) -> Principal | None:
+        entry = self._entries.get(_digest(authorization))
+        if entry is None or entry[1] < self._clock():
+            return None
+        return entry[0]
+
+    def put(self, authorization: str, principal: Principal) -> None:
+        if len(self._entries) > 10_000:  # bounded: drop everything rather than grow
+            self._entries.clear()
+        self._entries[_digest(authorization)] = (principal, self._clock() + self._ttl)
+
+
+def _digest(authorization: str) -> str:
+    return hashlib.sha256(authorization.encode()).hexdigest()
+
+
+def key_authenticator(
+    database: Database,
+    limiter: RateLimiter,
+    per_minute: int,
+    cache: PrincipalCache | None = None,
+) -> Authenticator:
     async def authenticate_request(request: Request) -> Principal:
+        header = request.headers.get("authorization") or ""
         try:
-            principal = await run_in_threadpool(
-                authenticate, database, request.headers.get("authorization")
-            )
+            principal = cache.get(header) if cache is not None and header else None
+            if principal is None:
+                principal = await run_in_threadpool(authenticate, database, header)
+                if cache is not None:
+                    cache.put(header, principal)
             enforce_rate_limit(limiter, principal, per_minute)
         except ApiError as exc:
             raise to_openai_error(exc) from None

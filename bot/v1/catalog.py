@@ -85,9 +85,13 @@ class Catalog:
 
     async def resolve(self, model: str, project: str | None, caller: object) -> ChatTarget:
         assert isinstance(caller, Principal)
-        project_id, project_name, base = await run_in_threadpool(
-            self._project, caller, project, model
-        )
+        if caller.project_id is None and not project and "@" not in model:
+            # A global key naming no project: nothing to look up.
+            project_id, project_name, base = None, None, model
+        else:
+            project_id, project_name, base = await run_in_threadpool(
+                self._project, caller, project, model
+            )
         if base.startswith(AGENT_PREFIX):
             role_name = base.removeprefix(AGENT_PREFIX)
             role_name = TEAM_ROLE if base == TEAM_MODEL else role_name

@@ -15,7 +15,7 @@ from bot.queue.registry_factory import register_handlers
 from bot.services import build_services
 from storage.sql.models import TaskState
 from storage.tasks import NewTask
-from tests.bot.v1_support import served_v1, v1_settings
+from tests.bot.v1_support import eventually, served_v1, v1_settings
 from webhooks.signature import sign
 
 SECRET = "webhook-secret-for-tests"
@@ -73,7 +73,12 @@ def test_webhooks_and_llm_calls_are_counted_and_requests_carry_ids(tmp_path: Pat
         app.client().chat.completions.create(
             model="codemonkey/qa", messages=[{"role": "user", "content": "hello"}]
         )
-        text = httpx.get(f"{app.url}/metrics").text
+
+        def metrics_with_llm_usage() -> str | None:
+            text = httpx.get(f"{app.url}/metrics").text
+            return text if "codemonkey_llm_tokens_total{" in text else None
+
+        text = eventually(metrics_with_llm_usage)
     assert _metric(text, "codemonkey_webhook_deliveries_total", event="ping", outcome="ping") == 1
     assert (
         _metric(text, "codemonkey_webhook_deliveries_total", outcome="rejected-401", event="ping")

@@ -227,3 +227,17 @@ def test_openapi_document_describes_v1_and_api_and_validates(app: V1App) -> None
     assert any(path.startswith("/api/v1/") for path in document["paths"])
     docs = httpx.get(f"{app.url}/docs")
     assert docs.status_code == 200 and "/v1/chat/completions" in docs.text
+
+
+def test_cached_keys_expire_so_revocation_takes_effect() -> None:
+    from bot.api.types import Principal, Role
+    from bot.v1.auth import PrincipalCache
+
+    now = [100.0]
+    cache = PrincipalCache(ttl_seconds=5, clock=lambda: now[0])
+    principal = Principal(key_id=1, name="k", role=Role.ADMIN, project_id=None)
+    cache.put("Bearer cm_x", principal)
+    assert cache.get("Bearer cm_x") == principal
+    assert cache.get("Bearer cm_y") is None
+    now[0] += 5.1
+    assert cache.get("Bearer cm_x") is None

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.sql.models import Usage
-from tests.bot.v1_support import V1App, served_v1, v1_settings
+from tests.bot.v1_support import V1App, eventually, served_v1, v1_settings
 from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import Call, Cut, Fail, Text, Tools
 
@@ -67,9 +67,13 @@ def test_passthrough_forwards_the_request_and_answer(gateway: V1App, upstream: F
         {"role": "user", "content": "ping"},
     ]
     assert sent["temperature"] == 0.2 and sent["stop"] == ["END"]
-    with gateway.services.database.session() as session:
-        usage = session.scalars(select(Usage)).one()
+    usage = eventually(lambda: _one_usage_row(gateway))
     assert (usage.provider, usage.model, usage.input_tokens) == ("openai", upstream.model, 11)
+
+
+def _one_usage_row(app: V1App) -> Usage | None:
+    with app.services.database.session() as session:
+        return session.scalars(select(Usage)).one_or_none()
 
 
 def test_passthrough_streams_and_tool_calls(gateway: V1App, upstream: Fake) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 
@@ -21,6 +22,7 @@ from storage.sql.models import Project
 from tests.fakes.llm.server import serve
 
 PROJECT = "acme/rockets"
+T = TypeVar("T")
 
 
 @dataclass
@@ -70,3 +72,13 @@ def served_v1(settings: Settings, replies: list[ScriptedReply]) -> Iterator[V1Ap
             yield V1App(url, services, admin.secret, member.secret, model)
     finally:
         services.close()
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 10.0) -> T:
+    """Poll until `probe` returns something (usage rows are written in the background)."""
+    deadline = time.monotonic() + timeout
+    while (value := probe()) is None:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing after {timeout} s")
+        time.sleep(0.02)
+    return value
