@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "action",
     "chat",
     "doctor",
+    "secrets",
     "worker",
 )
 
