@@ -50,7 +50,7 @@ class Services:
     metrics: Metrics
     queue: InProcessQueue | RQTaskQueue
     handlers: HandlerRegistry
-    redis: Redis[bytes] | None = None
+    redis: Redis | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -82,7 +82,7 @@ class Services:
         ]
 
 
-def _redis_queue_check(redis: Redis[bytes], queue: InProcessQueue | RQTaskQueue) -> Any:
+def _redis_queue_check(redis: Redis, queue: InProcessQueue | RQTaskQueue) -> Any:
     def run() -> CheckResult:
         try:
             redis.ping()
@@ -117,7 +117,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
     usage = BackgroundUsageSink(MeteredUsageSink(SqlUsageSink(database), metrics))
     llm = LLM(config, registry=ProviderRegistry(config), usage=usage)
     handlers = HandlerRegistry()
-    redis: Redis[bytes] | None = None
+    redis: Redis | None = None
     queue: InProcessQueue | RQTaskQueue
     if settings.redis_url is not None:
         redis = Redis.from_url(settings.redis_url)

@@ -50,7 +50,7 @@ def run_task_job(task_id: int) -> str | None:
 class RQTaskQueue:
     """A `TaskQueue` on Redis. Constructing it does no I/O."""
 
-    def __init__(self, redis: Redis[bytes], name: str) -> None:
+    def __init__(self, redis: Redis, name: str) -> None:
         self._redis = redis
         self.name = name
         # job_timeout -1: the lease, not RQ, decides when a task is dead; a long agent run
@@ -65,7 +65,11 @@ class RQTaskQueue:
         if not ids:
             return
         current = self._redis.mget([self._marker(i) for i in ids])
-        known = {i: m.decode() for i, m in zip(ids, current, strict=True) if m is not None}
+        known = {
+            i: m.decode() if isinstance(m, bytes) else str(m)
+            for i, m in zip(ids, current, strict=True)
+            if m is not None
+        }
         waiting: set[int] = set()
         if known:
             jobs = Job.fetch_many(list(known.values()), connection=self._redis)

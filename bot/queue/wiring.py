@@ -48,6 +48,6 @@ def build_inprocess_queue(
     )
 
 
-def build_rq_queue(settings: Settings, redis: Redis[bytes], name: str | None = None) -> RQTaskQueue:
+def build_rq_queue(settings: Settings, redis: Redis, name: str | None = None) -> RQTaskQueue:
     """The producer side (webhook receiver, API): enqueue ids for `codemonkey worker`."""
     return RQTaskQueue(redis, name or settings.queue_name)

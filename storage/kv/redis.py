@@ -90,7 +90,7 @@ def _millis(seconds: float) -> int:
 class RedisKv:
     """One Redis client and a key prefix, shared by the three services."""
 
-    def __init__(self, client: redis.Redis[bytes], prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = prefix
 
@@ -128,7 +128,9 @@ class RedisCache(Cache):
 
     def get(self, key: str) -> bytes | None:
         with self._kv.errors():
-            value: bytes | None = self._kv.client.get(self._kv.key("cache", key))
+            value = self._kv.client.get(self._kv.key("cache", key))
+        # The client is built without decode_responses, so values come back as bytes.
+        assert value is None or isinstance(value, bytes)
         return value
 
     def set(self, key: str, value: bytes, ttl_seconds: float | None = None) -> None:

@@ -90,7 +90,7 @@ def bench_inprocess(db_kind: str, n: int, threads: int, workdir: Path) -> float:
 
 def bench_rq(db_kind: str, n: int, processes: int, fork: bool, workdir: Path) -> float:
     name = f"bench-{uuid.uuid4().hex[:12]}"
-    redis: Redis[bytes] = Redis.from_url(REDIS_URL)
+    redis: Redis = Redis.from_url(REDIS_URL)
     queue = RQTaskQueue(redis, name)
     with fresh_database(db_kind, workdir) as db:
         env = {

@@ -15,8 +15,8 @@ from tests.queue.harness import Harness, InProcessHarness, RQHarness, queue_sett
 
 
 @pytest.fixture
-def redis() -> Iterator[Redis[bytes]]:
-    client: Redis[bytes] = Redis.from_url(REDIS_URL)
+def redis() -> Iterator[Redis]:
+    client: Redis = Redis.from_url(REDIS_URL)
     yield client
     client.close()
 
@@ -28,7 +28,7 @@ def store(database: Database) -> TaskStore:
 
 @pytest.fixture(params=["inprocess", "rq"])
 def harness(
-    request: pytest.FixtureRequest, database: Database, tmp_path: Path, redis: Redis[bytes]
+    request: pytest.FixtureRequest, database: Database, tmp_path: Path, redis: Redis
 ) -> Iterator[Harness]:
     settings = queue_settings(tmp_path / "data")
     if request.param == "inprocess":

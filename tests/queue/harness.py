@@ -70,7 +70,7 @@ class RQHarness:
     """Runs an RQ SimpleWorker in burst mode in this thread, the way rq's own tests do,
     with the reaper in the background as `codemonkey worker` runs it."""
 
-    def __init__(self, settings: Settings, database: Database, redis: Redis[bytes]) -> None:
+    def __init__(self, settings: Settings, database: Database, redis: Redis) -> None:
         self.settings = settings
         self.redis = redis
         self.rq = RQTaskQueue(redis, f"test-{uuid.uuid4().hex[:12]}")

@@ -44,7 +44,7 @@ def test_burst_worker_runs_tasks_on_sqlite(tmp_path: Path) -> None:
     store = TaskStore(database)
     ids = [store.create(NewTask(kind=builtin.NOOP))[0].id for _ in range(5)]
     name = f"burst-{uuid.uuid4().hex[:12]}"
-    redis: Redis[bytes] = Redis.from_url(REDIS_URL)
+    redis: Redis = Redis.from_url(REDIS_URL)
     queue = RQTaskQueue(redis, name)
     try:
         queue.enqueue(ids)

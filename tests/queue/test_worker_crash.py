@@ -81,7 +81,7 @@ def workers(postgres_database: Database, tmp_path: Path) -> Iterator[Workers]:
         yield pool
     finally:
         pool.stop_all()
-        redis: Redis[bytes] = Redis.from_url(REDIS_URL)
+        redis: Redis = Redis.from_url(REDIS_URL)
         RQTaskQueue(redis, pool.env["CODEMONKEY_QUEUE_NAME"]).rq_queue.delete(delete_jobs=True)
         redis.close()
 
@@ -115,7 +115,7 @@ def test_killed_worker_task_completes_on_another_worker(
         )
     )
     first = workers.start(*extra)
-    redis: Redis[bytes] = Redis.from_url(REDIS_URL)
+    redis: Redis = Redis.from_url(REDIS_URL)
     RQTaskQueue(redis, workers.env["CODEMONKEY_QUEUE_NAME"]).enqueue([task.id])
     redis.close()
     _wait_for((diagnostics / "crash.attempt-1").exists, 30, "the first attempt to start")

@@ -13,7 +13,7 @@ from tests.conftest import REDIS_URL
 
 
 def delete_prefixed(prefix: str) -> None:
-    client: redis.Redis[bytes] = redis.Redis.from_url(REDIS_URL)
+    client: redis.Redis = redis.Redis.from_url(REDIS_URL)
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=500))
         if keys:
