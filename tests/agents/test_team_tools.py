@@ -19,6 +19,7 @@ from storage.conversations import get_or_create_conversation, list_messages
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
 from storage.task_graph import group_tasks
+from storage.tasks import TaskStore
 from tests.agents.helpers import make_task
 
 GROUP = "octo/hello#1"
@@ -175,10 +176,7 @@ def test_reviewer_is_never_an_author() -> None:
 def test_stop_and_status(database: Database, tmp_path: Path) -> None:
     queued = make_task(database, group_key=GROUP)
     running = make_task(database, group_key=GROUP)
-    from storage.task_graph import mark_running
-
-    with database.session() as session:
-        mark_running(session, running, owner="w1")
+    assert TaskStore(database).claim(running, "w1", 60) is not None
     make_task(database, group_key="octo/hello#2")
     assert "Stopping 2 task(s)" in stop_issue(database, GROUP)
     with database.session() as session:

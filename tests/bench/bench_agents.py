@@ -34,7 +34,7 @@ from storage.sql.database import Database
 from storage.sql.models import Base
 from storage.task_graph import TaskSnapshot
 from storage.tasks import NewTask, create_task
-from tests.agents.scripted import Reply, ScriptedModel, call
+from agents.providers.scripted import ScriptedModel, call, reply
 
 ROLE = load_roles()["backend_developer"]
 
