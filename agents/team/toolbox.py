@@ -16,8 +16,13 @@ from typing import Any
 from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, ToolError, ToolOutcome
 from agents.tools.base import ToolContext, ToolRegistry
-from agents.tools.defaults import WRITE_TOOLS
+from agents.tools.base import ToolError as ToolsError
+from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
+from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
+
+
+REPLAY_SAFE = frozenset({*READ_ONLY_TOOLS, "write_file"})
 
 
 def _normal(path: str) -> str:
@@ -28,25 +33,31 @@ def written_paths(name: str, args: dict[str, Any]) -> list[str]:
     """The workspace paths a write tool's call would touch."""
     if name == "apply_patch":
         return sorted({_normal(n) for n in touched_paths(str(args.get("patch", "")))})
+    if name == "edit_file":
+        try:
+            return sorted({_normal(e.path) for e in collect_edits(args)})
+        except ToolsError:
+            return []  # the tool itself reports the malformed call
     path = args.get("path")
     return [_normal(path)] if isinstance(path, str) else []
 
 
 @dataclass(frozen=True)
 class WorkspaceTool:
-    """One `agents.tools` tool seen by the agent loop.
-
-    Replay-safe: reads and searches change nothing; writing the same content again, a
-    repeated search/replace or patch (which then no longer matches and is reported) and
-    a re-run command inside the sandbox do not repeat anything outside the workspace.
-    """
+    """One `agents.tools` tool seen by the agent loop."""
 
     registry: ToolRegistry
     context: ToolContext
     name: str
     # None: any path of the workspace (protected paths are refused by the tools anyway).
     writable: frozenset[str] | None = None
-    replay_safe: bool = True
+
+    @property
+    def replay_safe(self) -> bool:
+        """Reads change nothing and writing the same content twice is the same; an edit,
+        a patch or a command may not be (the replacement can contain the search text,
+        a command can append), so after a crash those are reported, not repeated."""
+        return self.name in REPLAY_SAFE
 
     @property
     def spec(self) -> ToolSpec:

@@ -130,7 +130,9 @@ def test_busy_paths_make_the_task_wait_not_overwrite(database: Database, tmp_pat
         assert [t.state for t in group_tasks(session, GROUP)] == ["queued", "queued"]
 
 
-def test_plan_without_work_posts_the_plan_and_creates_nothing(database: Database, tmp_path: Path) -> None:
+def test_plan_without_work_posts_the_plan_and_creates_nothing(
+    database: Database, tmp_path: Path
+) -> None:
     repo = init_repo(tmp_path / "repo")
     model = scripted(["Nothing to do: the app already says bye."])
     host = LocalHost(issue_body="bye", default_branch="main")

@@ -113,7 +113,7 @@ async def test_interrupted_unsafe_tool_is_not_repeated(database: Database, tmp_p
     task_id = make_task(database)
     (tmp_path / "a.py").write_text("x = 1\n")
     files = {t.spec.name: t for t in workspace_tools(tmp_path)}
-    edit = call("edit_file", path="a.py", search="x = 1", replace="x = 1\nx += 1")
+    edit = call("edit_file", edits=[{"path": "a.py", "old": "x = 1", "new": "x = 1\nx += 1"}])
     crashing = ToolSet([crash_after(files["edit_file"]), *_finish(database, task_id)])
     with pytest.raises(WorkerDiedError):
         await AgentLoop(model=scripted([edit]), tools=crashing, steps=AgentStepStore(database)).run(
