@@ -21,7 +21,6 @@ from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
 from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
 
-
 REPLAY_SAFE = frozenset({*READ_ONLY_TOOLS, "write_file"})
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from agents.providers.scripted import call, reply
-from agents.providers.types import ChatMessage
 from agents.runtime import AgentLoop, AgentRun, BudgetLimits, CallContext, LoopConfig, Snippet
 from agents.runtime.toolset import ToolSet
 from agents.team.tools import TeamScope, TeamTools
