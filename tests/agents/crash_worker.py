@@ -15,6 +15,7 @@ from agents.githost import RepoRef
 from agents.providers.scripted import call
 from agents.providers.types import ToolSpec
 from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime.ports import Tool
 from agents.runtime.toolset import FunctionTool, ToolSet, schema
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
@@ -30,9 +31,7 @@ SCRIPT = [
 ]
 
 
-def tools(
-    db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHost
-) -> list[FunctionTool]:
+def tools(db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHost) -> list[Tool]:
     github = GitHubTools(
         host,
         GitHubScope(RepoRef("octo", "hello"), 1, "b", "main", lambda: None, lambda: "0" * 40),

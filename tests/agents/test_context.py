@@ -73,7 +73,7 @@ async def test_long_run_stays_inside_the_window(database: Database, tmp_path: Pa
     )
     result = await loop.run(AgentRun(task_id, role(), "Read every file.", "m1"))
     assert result.status == "finished"
-    for messages in (r.messages for r in model.requests):
+    for messages in (list(r.messages) for r in model.requests):
         assert total_tokens(messages) <= limit
         assert messages[0].role == "system" and messages[1].content.startswith("Read every file.")
     last = model.requests[-1].messages

@@ -179,8 +179,8 @@ def test_local_run_ends_with_a_branch_holding_the_edits(database: Database, tmp_
     assert "```suggestion\ndef bye() -> str:\n```" in review.text
     check = next(r for r in result.records if r.action == "check_run")
     assert check.details["conclusion"] == "success"
-    plan = next(r for r in result.records if r.action == "comment")
-    assert plan.text.startswith("### Plan") and "- [ ] #" in plan.text
+    plan_comment = next(r for r in result.records if r.action == "comment")
+    assert plan_comment.text.startswith("### Plan") and "- [ ] #" in plan_comment.text
     ready = [r for r in result.records if r.action == "update_pull_request"]
     assert ready and ready[-1].details["ready"] is True
     assert "Cost: $" in result.summary and "ready for review" in result.summary

@@ -14,6 +14,7 @@ from agents.githost import RepoRef
 from agents.providers.scripted import ScriptedModel, call
 from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
 from agents.runtime.loop import INTERRUPTED
+from agents.runtime.ports import Tool
 from agents.runtime.toolset import FunctionTool, ToolSet
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
@@ -28,7 +29,7 @@ class WorkerDiedError(BaseException):
     """Stands for the process dying: nothing after it runs, no handler catches it."""
 
 
-def crash_after(tool: FunctionTool, times: int = 1) -> FunctionTool:
+def crash_after(tool: Tool, times: int = 1) -> FunctionTool:
     """The tool does its work, then the 'process dies' before the result is recorded."""
     remaining = [times]
 
