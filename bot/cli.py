@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "chat",
     "doctor",
     "worker",
+    "run",
 )
 
 

@@ -67,10 +67,12 @@ class IssueRef:
     branch: str
     base: str
     installation_id: int | None = None
+    # The task group when it is not the issue's own (a pull request's: `owner/repo!pr-N`).
+    group: str | None = None
 
     @property
     def group_key(self) -> str:
-        return f"{self.repo.full_name}#{self.number}"
+        return self.group or f"{self.repo.full_name}#{self.number}"
 
     def payload(self) -> dict[str, Any]:
         return {

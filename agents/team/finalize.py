@@ -154,7 +154,7 @@ def _authors(deps: TeamDeps, group: str) -> set[str]:
     }
 
 
-def _tool_data(deps: TeamDeps, task_id: int, tool: str) -> dict[str, Any] | None:
+def tool_data(deps: TeamDeps, task_id: int, tool: str) -> dict[str, Any] | None:
     """The data of the last successful call of `tool` in a task's run."""
     found = None
     for step in AgentStepStore(deps.db).steps(task_id):
@@ -177,7 +177,7 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         ws,
         context=(f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",),
     )
-    review = _tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
+    review = tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
     verdict = str(review["event"])
     if verdict == "REQUEST_CHANGES" and round_no < deps.review_rounds:
         work = _work(deps, issue.group_key)

@@ -24,7 +24,7 @@ from agents.team.ports import Workspace
 from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
 from agents.tools.base import ToolContext
-from agents.workspace import branch_name, commit_message
+from agents.workspace import BRANCH_PREFIX, branch_name, commit_message
 from storage.conversations import get_or_create_conversation, list_messages
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
@@ -65,7 +65,10 @@ def start_issue(
         return task.id
 
 
-def pull_request_number(deps: TeamDeps, issue: IssueRef) -> int | None:
+def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> int | None:
+    """The task's pull request: named in its payload, or the one the issue's flow opened."""
+    if task.payload.get("pull_request") is not None:
+        return int(task.payload["pull_request"])
     opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr")
     return None if opened is None else int(opened["number"])
 
@@ -89,8 +92,9 @@ def agent_tools(
             issue.number,
             issue.branch,
             issue.base,
-            partial(pull_request_number, deps, issue),
+            partial(pull_request_number, deps, issue, task),
             ws.head_sha,
+            own_pull_request=issue.branch.startswith(BRANCH_PREFIX),
         ),
         SideEffects(deps.db),
     )
