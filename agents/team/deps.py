@@ -43,6 +43,8 @@ class TeamDeps:
     runner: SandboxRunner = field(default_factory=SandboxRunner)
     test_command: str = DEFAULT_TEST_COMMAND
     review_rounds: int = 2
+    # GitHub refuses APPROVE/REQUEST_CHANGES by a pull request's own author (the bot).
+    host_refuses_self_review: bool = True
     lock_lease_seconds: float = 900.0
     lock_wait_seconds: float = 30.0
 

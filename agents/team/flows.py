@@ -94,7 +94,8 @@ def agent_tools(
             issue.base,
             partial(pull_request_number, deps, issue, task),
             ws.head_sha,
-            own_pull_request=issue.branch.startswith(BRANCH_PREFIX),
+            own_pull_request=deps.host_refuses_self_review
+            and issue.branch.startswith(BRANCH_PREFIX),
         ),
         SideEffects(deps.db),
     )

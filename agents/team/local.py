@@ -107,6 +107,8 @@ def run_local(
         sandbox=opts.sandbox,
         test_command=opts.test_command,
         review_rounds=opts.review_rounds,
+        # LocalHost records reviews; only GitHub forbids approving one's own PR.
+        host_refuses_self_review=False,
     )
     number = _next_number(repo)
     plan_id = start_issue(

@@ -39,6 +39,7 @@ def _deps(
         push=lambda ws: None,
         locks=MemoryLockManager(),
         tools=workspace_registry(),
+        host_refuses_self_review=False,
         lock_wait_seconds=0.05,
     )
     return deps, worktrees

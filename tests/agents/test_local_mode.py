@@ -241,6 +241,7 @@ def test_crashed_finalize_resumes_without_repeating_side_effects_or_model_calls(
         push=lambda ws: None,
         locks=MemoryLockManager(),
         tools=workspace_registry(),
+        host_refuses_self_review=False,
         review_rounds=1,
     )
     start_issue(
