@@ -166,6 +166,7 @@ def world(
     *,
     files: dict[str, str] | None = None,
     latency_seconds: float = 0.0,
+    start_queue: bool = True,
     **settings_extra: Any,
 ) -> Iterator[World]:
     fake.create_repo(REPO, files or SAMPLE_FILES)
@@ -205,12 +206,14 @@ def world(
         made = World(fake, installation.id, settings, database, model, services, queue, client)
         register_flows(services, registry, hosts=made.host)
         fake.send_webhooks_to(deliver_to(client), SECRET)
-        queue.start()
+        if start_queue:
+            queue.start()
         try:
             yield made
         finally:
             fake.send_webhooks_to(None, "")
-            queue.stop(drain=False)
+            if start_queue:
+                queue.stop(drain=False)
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
