@@ -6,13 +6,17 @@ queue and SQL, the flows registered by `register_flows`, and a scripted model be
 from __future__ import annotations
 
 import hashlib
+import signal
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from redis import Redis
+from rq import SimpleWorker
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -29,7 +33,9 @@ from bot.github.types import MemoryTokenCache
 from bot.metrics import Metrics
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
-from bot.queue.wiring import build_inprocess_queue
+from bot.queue.reaper import Reaper
+from bot.queue.rq_backend import RQTaskQueue, bind_runner, unbind_runner
+from bot.queue.wiring import build_inprocess_queue, build_runner, build_store
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.services import Services
 from bot.settings import Settings, load_settings
@@ -93,6 +99,54 @@ def flow_settings(data_dir: Path, api_url: str, fake: FakeGitHub, **extra: Any) 
     return load_settings(**values)
 
 
+class RQDriver:
+    """RQ on the real Redis: an RQ `SimpleWorker` in burst mode in this thread, and the
+    reaper, until SQL holds no unfinished task (as `tests/queue` drives RQ)."""
+
+    def __init__(
+        self, settings: Settings, database: Database, registry: HandlerRegistry, redis: Redis
+    ) -> None:
+        self.redis = redis
+        self.rq = RQTaskQueue(redis, f"flows-{uuid.uuid4().hex[:12]}")
+        self.store = build_store(settings, database)
+        self.runner = build_runner(settings, database, self.store, registry, self.rq)
+        self.reaper = Reaper(self.store, self.rq, interval_seconds=0.2)
+
+    def enqueue(self, task_ids: Iterable[int]) -> None:
+        self.rq.enqueue(task_ids)
+
+    def depth(self) -> int:
+        return self.rq.depth()
+
+    def run_until_idle(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
+                SimpleWorker([self.rq.rq_queue], connection=self.redis).work(
+                    burst=True, logging_level="WARNING"
+                )
+            finally:
+                for sig, handler in saved.items():
+                    signal.signal(sig, handler)
+            if self.rq.depth() == 0 and self.store.count_unfinished() == 0:
+                return True
+            self.reaper.reap_once()
+            time.sleep(0.05)
+        return False
+
+    def start(self) -> None:
+        bind_runner(self.runner)
+
+    def stop(self, drain: bool = False) -> None:
+        unbind_runner()
+        self.runner.close()
+        self.rq.rq_queue.delete(delete_jobs=True)
+        markers = list(self.redis.scan_iter(f"codemonkey:rq:{self.rq.name}:*"))
+        if markers:
+            self.redis.delete(*markers)
+
+
 @dataclass
 class World:
     fake: FakeGitHub
@@ -101,7 +155,7 @@ class World:
     database: Database
     model: ScriptedModel
     services: Services
-    queue: InProcessQueue
+    queue: InProcessQueue | RQDriver
     client: TestClient
     hosts_made: dict[int, GitHubHost] = field(default_factory=dict)
 
@@ -167,6 +221,7 @@ def world(
     files: dict[str, str] | None = None,
     latency_seconds: float = 0.0,
     start_queue: bool = True,
+    rq_redis: Redis | None = None,
     **settings_extra: Any,
 ) -> Iterator[World]:
     fake.create_repo(REPO, files or SAMPLE_FILES)
@@ -189,7 +244,11 @@ def world(
         usage=SqlUsageSink(database),
     )
     registry = HandlerRegistry()
-    queue = build_inprocess_queue(settings, database, registry)
+    queue: InProcessQueue | RQDriver = (
+        build_inprocess_queue(settings, database, registry)
+        if rq_redis is None
+        else RQDriver(settings, database, registry, rq_redis)
+    )
     embedder = HashEmbedder()
     services = Services(
         settings=settings,
@@ -199,7 +258,7 @@ def world(
         vectors=build_vector_store(None, tmp_path / "chroma", embedder),
         llm=llm,
         metrics=Metrics(),
-        queue=queue,
+        queue=queue if isinstance(queue, InProcessQueue) else queue.rq,
     )
     app = Starlette(routes=[webhook_route(webhook_deps(settings, database=database, queue=queue))])
     with TestClient(app) as client:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from redis import Redis
+
 from storage.sql.database import Database
+from tests.conftest import REDIS_URL
 from tests.fakegithub.fake import FakeGitHub
 from tests.flows.harness import REPO, world
 from tests.flows.scripts import BROKEN, FAREWELL, team
@@ -83,3 +86,21 @@ def test_a_test_broken_by_the_change_fails_the_check_with_annotations(
             for a in annotations
         ), annotations
         assert "FAILED" in runs[0].output["text"]
+
+
+def test_the_issue_flow_runs_on_rq_and_redis(
+    postgres_database: Database, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake = fake_github
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        with world(tmp_path, postgres_database, fake, team(), rq_redis=redis) as w:
+            number = _label_issue(fake)
+            w.run_until_idle()
+            assert {t.state for t in w.all_tasks()} == {"succeeded"}, w.describe()
+            assert w.file_at(BRANCH, "app.py") == FAREWELL
+            assert any(c.startswith("### Summary") for c in w.comments(number))
+            runs = [r for r in fake.check_runs.values() if r.name == "CodeMonkey QA"]
+            assert [r.conclusion for r in runs] == ["success"]
+    finally:
+        redis.close()
