@@ -77,3 +77,24 @@ def test_a_push_to_the_default_branch_indexes_the_repository(
         hits = w.services.vectors.query(REPO, "code", "greet", n=10)
         assert {h.metadata["path"] for h in hits} >= {"app.py", "docs/guide.md"}
         assert w.services.vectors.count(REPO, "code") >= 3
+
+
+def test_a_mention_is_answered_in_the_thread_by_the_addressed_role(
+    database: Database, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake = fake_github
+
+    def architect(messages: list[ChatMessage], options: ChatOptions) -> ScriptedReply:
+        assert options.role == "architect" and not options.tools
+        assert "should greet() take a title?" in messages[-1].content
+        return "Keep greet(name); add a separate formal_greet() if titles are needed."
+
+    with world(tmp_path, database, fake, architect) as w:
+        issue = fake.create_issue(REPO, "Titles", "Mr. and Ms.?", user="alice")
+        fake.add_comment(
+            REPO, issue.number, "@codemonkey architect should greet() take a title?", user="alice"
+        )
+        w.run_until_idle()
+        assert [t.kind for t in w.all_tasks()] == ["mention.answer"], w.describe()
+        assert w.comments(issue.number)[-1].startswith("Keep greet(name)")
+        assert len(w.model.requests) == 1
