@@ -75,6 +75,9 @@ def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext)
             row = Project(name=project, default_branch=branch)
             session.add(row)
             session.flush()
+        before = set(session.scalars(select(File.path).where(File.project_id == row.id)))
+        for gone in sorted(before - set(indexed)):
+            services.vectors.delete(project, "code", where={"path": gone})
         session.execute(delete(File).where(File.project_id == row.id))
         for path, (sha, language, size) in indexed.items():
             session.add(File(project_id=row.id, path=path, sha=sha, language=language, size=size))
