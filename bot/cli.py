@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "doctor",
     "secrets",
     "worker",
+    "run",
 )
 
 

@@ -1,5 +1,8 @@
-"""The task DAG in SQL: which tasks are ready, which are blocked, cancelling a group.
+"""Reading the task DAG as plain data, and adding edges to it.
 
+State transitions (claim, complete, fail, cancel, readiness) belong to `storage.tasks`
+`TaskStore`; this module only adds what the team flows need on top: snapshots usable
+after the session closed, a group's tasks, a task's children, and late dependencies.
 Edges live in `task_dependencies` (`task_id` waits for `depends_on_id`). A task may only
 depend on tasks that already exist, so the graph cannot hold a cycle.
 """
@@ -10,11 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.sql.models import Task, TaskDependency, TaskState
-from storage.sql.types import utcnow
+from storage.sql.models import Task, TaskDependency
 
 
 @dataclass(frozen=True)
@@ -77,90 +79,9 @@ def dependencies(session: Session, task_id: int) -> list[int]:
     )
 
 
-def blocking(session: Session, task_id: int) -> tuple[list[int], list[int]]:
-    """(dependencies not finished yet, dependencies that failed or were cancelled)."""
-    rows = session.execute(
-        select(Task.id, Task.state)
-        .join(TaskDependency, TaskDependency.depends_on_id == Task.id)
-        .where(TaskDependency.task_id == task_id)
-    ).all()
-    waiting = [r.id for r in rows if not TaskState(r.state).is_final]
-    broken = [r.id for r in rows if r.state in (TaskState.FAILED.value, TaskState.CANCELLED.value)]
-    return waiting, broken
-
-
 def group_tasks(session: Session, group_key: str) -> list[TaskSnapshot]:
     tasks = session.scalars(select(Task).where(Task.group_key == group_key).order_by(Task.id))
     return [snapshot(session, t) for t in tasks.all()]
-
-
-def ready_tasks(session: Session, group_key: str) -> list[TaskSnapshot]:
-    """Queued tasks of the group whose dependencies all succeeded, oldest first."""
-    out = []
-    for task in group_tasks(session, group_key):
-        if task.state != TaskState.QUEUED.value or task.cancel_requested:
-            continue
-        waiting, broken = blocking(session, task.id)
-        if not waiting and not broken:
-            out.append(task)
-    return out
-
-
-def mark_running(session: Session, task_id: int, *, owner: str) -> None:
-    session.execute(
-        update(Task)
-        .where(Task.id == task_id)
-        .values(
-            state=TaskState.RUNNING.value,
-            lease_owner=owner,
-            attempts=Task.attempts + 1,
-            started_at=utcnow(),
-        )
-    )
-
-
-def mark_finished(
-    session: Session,
-    task_id: int,
-    state: TaskState,
-    *,
-    result: dict[str, Any] | None = None,
-    error: str | None = None,
-) -> None:
-    session.execute(
-        update(Task)
-        .where(Task.id == task_id)
-        .values(
-            state=state.value,
-            result=result,
-            error=error,
-            lease_owner=None,
-            lease_expires_at=None,
-            finished_at=utcnow(),
-        )
-    )
-
-
-def cancel_group(session: Session, group_key: str) -> list[int]:
-    """Cancel every unfinished task of the group; running ones get `cancel_requested`.
-
-    Returns the ids touched. A running agent checks the flag before each model call.
-    """
-    touched = []
-    for task in session.scalars(select(Task).where(Task.group_key == group_key)).all():
-        if TaskState(task.state).is_final:
-            continue
-        task.cancel_requested = True
-        if task.state == TaskState.QUEUED.value:
-            task.state = TaskState.CANCELLED.value
-            task.error = "cancelled with /stop"
-            task.finished_at = utcnow()
-        touched.append(task.id)
-    return touched
-
-
-def cancel_requested(session: Session, task_id: int) -> bool:
-    return bool(session.scalar(select(Task.cancel_requested).where(Task.id == task_id)))
 
 
 def add_dependencies(session: Session, task_id: int, depends_on: list[int]) -> None:

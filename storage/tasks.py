@@ -245,6 +245,46 @@ class TaskStore:
                 return state
         raise LeaseLostError(f"task {task_id}: changed under {worker_id} on every try")
 
+    def defer(self, task_id: int, worker_id: str, seconds: float, reason: str) -> TaskState:
+        """Put a running task back in the queue to run after `seconds`, without counting
+        the attempt: it could not start (e.g. the paths it edits are busy), which is not a
+        failure. A cancel requested meanwhile ends it as cancelled instead."""
+        now = utcnow()
+        with self._db.session() as session:
+            cancelled = session.execute(
+                update(Task)
+                .where(_held_by(task_id, worker_id), Task.cancel_requested)
+                .values(
+                    state=TaskState.CANCELLED.value,
+                    error=reason,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    finished_at=now,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(cancelled) == 1:
+                _cancel_dependents(session, [task_id], now)
+                return TaskState.CANCELLED
+            deferred = session.execute(
+                update(Task)
+                .where(_held_by(task_id, worker_id), ~Task.cancel_requested)
+                .values(
+                    state=QUEUED,
+                    attempts=Task.attempts - 1,
+                    error=reason,
+                    run_after=now + timedelta(seconds=seconds),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if _rowcount(deferred) != 1:
+                raise LeaseLostError(f"task {task_id}: lease not held by {worker_id}")
+            return TaskState.QUEUED
+
     def cancel(self, task_id: int) -> TaskState | None:
         """Queued -> cancelled now; running -> cancel requested (the handler stops).
 

@@ -2,27 +2,25 @@
 
 from agents.team.agent import AgentDeps, ModelAnswerer, run_role
 from agents.team.commands import issue_status, stop_issue
-from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps, WorkspaceTools
+from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.flows import start_issue
-from agents.team.handlers import handlers, queue_handlers
+from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.local import LocalOptions, LocalResult, run_local
 from agents.team.localhost import HostRecord, LocalHost
-from agents.team.locks import InProcessLockManager, PathsBusyError, hold_paths, path_lock_names
-from agents.team.ports import Lease, LockManager, ModelResolver, Pusher, Workspace
+from agents.team.locks import PathsBusyError, hold_paths, path_lock_names
+from agents.team.ports import ModelResolver, Pusher, Workspace
 from agents.team.scheduler import DagScheduler, TaskHandler
 
 __all__ = [
+    "TEAM_KINDS",
     "AgentDeps",
     "DagScheduler",
     "FlowError",
     "HostRecord",
-    "InProcessLockManager",
     "IssueRef",
-    "Lease",
     "LocalHost",
     "LocalOptions",
     "LocalResult",
-    "LockManager",
     "ModelAnswerer",
     "ModelResolver",
     "PathsBusyError",
@@ -31,12 +29,10 @@ __all__ = [
     "TaskHandler",
     "TeamDeps",
     "Workspace",
-    "WorkspaceTools",
     "handlers",
     "hold_paths",
     "issue_status",
     "path_lock_names",
-    "queue_handlers",
     "run_local",
     "run_role",
     "start_issue",

@@ -16,7 +16,7 @@ from agents.runtime.toolset import ToolSet
 from agents.team.ports import ModelResolver
 from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database
-from storage.task_graph import cancel_requested
+from storage.tasks import TaskStore
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,7 @@ def run_role(
 
 
 def _cancelled(db: Database, task_id: int) -> bool:
-    with db.session() as session:
-        return cancel_requested(session, task_id)
+    return TaskStore(db).is_cancel_requested(task_id)
 
 
 def _run_sync(coroutine: Coroutine[Any, Any, RunResult]) -> RunResult:

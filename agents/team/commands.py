@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database
-from storage.task_graph import cancel_group, group_tasks
+from storage.task_graph import group_tasks
+from storage.tasks import TaskStore
 
 STATE_ICONS = {
     "queued": "⏳",
@@ -17,8 +18,7 @@ STATE_ICONS = {
 
 def stop_issue(db: Database, group_key: str) -> str:
     """Cancel the issue's unfinished tasks; running agents stop before their next model call."""
-    with db.session() as session:
-        touched = cancel_group(session, group_key)
+    touched = sorted(TaskStore(db).cancel_group(group_key))
     if not touched:
         return "Nothing to stop: no task of this issue is queued or running."
     ids = ", ".join(f"#{i}" for i in touched)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.githost import GitHost, RepoRef
 from agents.roles.types import Role
-from agents.runtime.ports import Tool
 from agents.team.agent import AgentDeps
-from agents.team.ports import LockManager, Pusher, Workspace, WorkspaceProvider
+from agents.team.ports import Pusher, WorkspaceProvider
+from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
+from agents.tools.sandbox import SandboxRunner
+from storage.kv.base import LockManager
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot
 
-# (role, workspace, declared paths) -> workspace tools (read/edit/search/run) for the agent.
-WorkspaceTools = Callable[[Role, Workspace, tuple[str, ...]], list[Tool]]
+# Run by the QA step in the sandbox; its exit code is the check run's conclusion.
+DEFAULT_TEST_COMMAND = "python3 -m unittest discover -v"
 
 
 class FlowError(Exception):
@@ -34,9 +36,15 @@ class TeamDeps:
     workspaces: WorkspaceProvider
     push: Pusher
     locks: LockManager
-    # None: the minimal file tools of `agents.team.files`.
-    workspace_tools: WorkspaceTools | None = None
+    # The workspace tools (`agents.tools.defaults.workspace_registry`).
+    tools: ToolRegistry
+    protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    runner: SandboxRunner = field(default_factory=SandboxRunner)
+    test_command: str = DEFAULT_TEST_COMMAND
     review_rounds: int = 2
+    # GitHub refuses APPROVE/REQUEST_CHANGES by a pull request's own author (the bot).
+    host_refuses_self_review: bool = True
     lock_lease_seconds: float = 900.0
     lock_wait_seconds: float = 30.0
 
@@ -60,10 +68,13 @@ class IssueRef:
     body: str
     branch: str
     base: str
+    installation_id: int | None = None
+    # The task group when it is not the issue's own (a pull request's: `owner/repo!pr-N`).
+    group: str | None = None
 
     @property
     def group_key(self) -> str:
-        return f"{self.repo.full_name}#{self.number}"
+        return self.group or f"{self.repo.full_name}#{self.number}"
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -73,6 +84,7 @@ class IssueRef:
             "issue_body": self.body,
             "branch": self.branch,
             "base": self.base,
+            "installation_id": self.installation_id,
         }
 
     @staticmethod
@@ -86,6 +98,7 @@ class IssueRef:
                 str(p["issue_body"]),
                 str(p["branch"]),
                 str(p["base"]),
+                None if p.get("installation_id") is None else int(p["installation_id"]),
             )
         except (KeyError, ValueError) as exc:
             raise FlowError(

@@ -1,24 +1,36 @@
 """Finishing an issue: draft PR, QA check run, review with bounded fix rounds, summary.
 
-QA, each review and each fix run as sub-tasks (rows in `tasks`, state running, owned by
-the finalize task), so their steps persist and a crashed finalize resumes inside them.
+Each step is its own queued task, created by the step before it with a dependency on it,
+so it becomes ready (and is enqueued by the runner) when that step succeeds:
+
+    finalize (push, draft PR) -> qa (QA agent, the tests in the sandbox, check run)
+      -> review 0 -> [fix 0 -> review 1 -> ...] -> the last review wraps up
+         (ready for review, PM summary with cost, checklist)
+
+Nothing is held `running` on behalf of another task, so the reaper's view of every row is
+true: a crashed step is re-claimed and resumes from its persisted agent steps.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from agents.githost import CheckRunOutput
+from agents.githost import CheckConclusion
 from agents.roles.types import Role
-from agents.runtime.loop import RunResult
-from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
-from agents.team.flows import comment_once, run_task_agent, sync_checklist
+from agents.team.deps import FlowError, IssueRef, TeamDeps
+from agents.team.flows import (
+    comment_once,
+    commit_task,
+    push_once,
+    run_task_agent,
+    sync_checklist,
+)
 from agents.team.github_tools import keyed
-from agents.team.ports import Workspace
+from agents.team.locks import hold_paths
+from agents.team.qa import run_tests
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
-from storage.sql.models import TaskState
-from storage.task_graph import TaskSnapshot, group_tasks, load_task, mark_finished, mark_running
+from storage.task_graph import TaskSnapshot, group_tasks
 from storage.tasks import NewTask, create_task
 
 REVIEWER_PREFERENCE = ("code_reviewer", "tech_lead")
@@ -36,66 +48,43 @@ def pick_reviewer(roles: dict[str, Role], authors: set[str]) -> Role:
     )
 
 
-def _sub_task(
-    deps: TeamDeps, parent: TaskSnapshot, kind: str, role: Role, title: str, key: str, **extra: Any
-) -> TaskSnapshot:
+def _next_step(
+    deps: TeamDeps, parent: TaskSnapshot, kind: str, role: str, title: str, **extra: Any
+) -> int:
+    """Create the step after `parent` (once), ready when `parent` succeeds."""
+    round_no = extra.get("round", 0)
     with deps.db.session() as session:
-        task, created = create_task(
+        task, _ = create_task(
             session,
             NewTask(
                 kind=kind,
-                role=role.name,
-                title=title,
+                role=role,
+                title=title[:512],
                 payload={**parent.payload, **extra},
                 project_id=parent.project_id,
                 parent_id=parent.id,
                 group_key=parent.group_key,
-                idempotency_key=key,
+                idempotency_key=f"{parent.group_key}:{kind}:{round_no}:{parent.id}",
                 paths=tuple(extra.get("paths", ())),
+                depends_on=(parent.id,),
             ),
         )
-        if created:
-            mark_running(session, task.id, owner=f"task-{parent.id}")
-        session.flush()
-        return load_task(session, task.id)
+        return task.id
 
 
-def _run_sub(
-    deps: TeamDeps, sub: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace, context: str
-) -> RunResult:
-    try:
-        result = run_task_agent(deps, sub, role, issue, ws, context=(context,))
-    except FlowError as exc:
-        state = TaskState.CANCELLED if isinstance(exc, TaskCancelledError) else TaskState.FAILED
-        with deps.db.session() as session:
-            mark_finished(session, sub.id, state, error=str(exc))
-        raise
+def _work(deps: TeamDeps, group: str) -> list[TaskSnapshot]:
     with deps.db.session() as session:
-        mark_finished(session, sub.id, TaskState.SUCCEEDED, result={"summary": result.summary})
-    return result
+        return [t for t in group_tasks(session, group) if t.kind == "implement"]
 
 
-def _tool_data(deps: TeamDeps, task_id: int, tool: str) -> dict[str, Any] | None:
-    """The data of the last successful call of `tool` in a task's run."""
-    found = None
-    for step in AgentStepStore(deps.db).steps(task_id):
-        if step.kind == "tool_result" and step.payload["name"] == tool and step.payload["ok"]:
-            found = dict(step.payload["data"])
-    return found
-
-
-def _commit(deps: TeamDeps, ws: Workspace, result: RunResult, message: str) -> None:
-    if ws.commit(message, result.changed_paths) is not None:
-        deps.push(ws)
+def _summaries(work: list[TaskSnapshot]) -> str:
+    return "\n".join(f"- {t.title} ({t.role})" for t in work)
 
 
 def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     ws = deps.workspaces(issue.branch, issue.base)
-    effects = SideEffects(deps.db)
     group = issue.group_key
-    with deps.db.session() as session:
-        work = [t for t in group_tasks(session, group) if t.kind == "implement"]
     if not ws.has_changes_since_base():
         comment_once(
             deps,
@@ -105,120 +94,170 @@ def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             "The team finished without changing any file; no pull request opened.",
         )
         return {"pull_request": None}
-    deps.push(ws)
-    summaries = "\n".join(f"- {t.title} ({t.role})" for t in work)
+    push_once(deps, ws, task.id)
+    summaries = _summaries(_work(deps, group))
     pr = keyed(
-        effects,
-        f"{group}:pr",
-        task.id,
-        lambda: _open_pr(deps, issue, summaries),
+        SideEffects(deps.db), f"{group}:pr", task.id, lambda: _open_pr(deps, issue, summaries)
     )[0]
-    authors = {t.role for t in work if t.role and (t.result or {}).get("changed_paths")}
+    qa = _next_step(deps, task, "qa", "qa", f"QA for #{issue.number}", pull_request=pr["number"])
+    return {"pull_request": pr["number"], "url": pr["url"], "next": qa}
 
-    qa_role = deps.role("qa")
-    qa = _sub_task(deps, task, "qa", qa_role, f"QA for #{issue.number}", f"{group}:qa:{task.id}")
-    qa_result = _run_sub(
-        deps, qa, qa_role, issue, ws, f"Pull request #{pr['number']}:\n{summaries}"
+
+def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    issue = IssueRef.of(task)
+    ws = deps.workspaces(issue.branch, issue.base)
+    role = deps.role(task.role)
+    number = int(task.payload["pull_request"])
+    summaries = _summaries(_work(deps, issue.group_key))
+    result = run_task_agent(
+        deps, task, role, issue, ws, context=(f"Pull request #{number}:\n{summaries}",)
     )
-    _commit(deps, ws, qa_result, f"Tests for #{issue.number}")
-    if qa_result.changed_paths:
-        authors.add(qa_role.name)
-    check = _tool_data(deps, qa.id, "check_run")
-    if check is None:
-        failed = qa_result.summary.upper().startswith("FAIL")
-        check = keyed(
-            effects,
-            f"{group}:check:{task.id}",
-            task.id,
-            lambda: {
-                "check_run_id": deps.host.create_check_run(
-                    issue.repo,
-                    name="CodeMonkey QA",
-                    head_sha=ws.head_sha(),
-                    status="completed",
-                    conclusion="failure" if failed else "success",
-                    output=CheckRunOutput("QA", qa_result.summary),
-                ),
-                "conclusion": "failure" if failed else "success",
-            },
-        )[0]
-
+    commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
+    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
+    conclusion: CheckConclusion = "success" if report.passed else "failure"
+    check = keyed(
+        SideEffects(deps.db),
+        f"{issue.group_key}:check:{task.id}",
+        task.id,
+        lambda: {
+            "check_run_id": deps.host.create_check_run(
+                issue.repo,
+                name="CodeMonkey QA",
+                head_sha=ws.head_sha(),
+                status="completed",
+                conclusion=conclusion,
+                output=report.check_output(),
+            ),
+            "conclusion": conclusion,
+        },
+    )[0]
+    authors = _authors(deps, issue.group_key) | ({role.name} if result.changed_paths else set())
     reviewer = pick_reviewer(dict(deps.roles), authors)
-    fixer = deps.role(
-        next((t.role for t in work if t.role in authors), None) or "backend_developer"
+    title = f"Review round 1 of #{number}"
+    review = _next_step(deps, task, "review", reviewer.name, title, round=0, qa=check["conclusion"])
+    return {
+        "summary": result.summary,
+        "qa": check["conclusion"],
+        "annotations": len(report.annotations),
+        "changed_paths": list(result.changed_paths),
+        "next": review,
+    }
+
+
+def _authors(deps: TeamDeps, group: str) -> set[str]:
+    with deps.db.session() as session:
+        tasks = group_tasks(session, group)
+    return {
+        t.role
+        for t in tasks
+        if t.role and t.kind in ("implement", "qa", "fix") and (t.result or {}).get("changed_paths")
+    }
+
+
+def tool_data(deps: TeamDeps, task_id: int, tool: str) -> dict[str, Any] | None:
+    """The data of the last successful call of `tool` in a task's run."""
+    found = None
+    for step in AgentStepStore(deps.db).steps(task_id):
+        if step.kind == "tool_result" and step.payload["name"] == tool and step.payload["ok"]:
+            found = dict(step.payload["data"])
+    return found
+
+
+def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    issue = IssueRef.of(task)
+    ws = deps.workspaces(issue.branch, issue.base)
+    number = int(task.payload["pull_request"])
+    round_no = int(task.payload.get("round", 0))
+    reviewer = deps.role(task.role)
+    run_task_agent(
+        deps,
+        task,
+        reviewer,
+        issue,
+        ws,
+        context=(f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",),
     )
-    all_paths = sorted({p for t in work for p in t.paths})
-    verdict, rounds = "COMMENT", 0
-    for round_no in range(deps.review_rounds + 1):
-        rounds = round_no + 1
-        review_task = _sub_task(
-            deps,
-            task,
-            "review",
-            reviewer,
-            f"Review round {rounds} of #{pr['number']}",
-            f"{group}:review:{round_no}:{task.id}",
-        )
-        _run_sub(
-            deps,
-            review_task,
-            reviewer,
-            issue,
-            ws,
-            f"Review pull request #{pr['number']} (branch {issue.branch} against {issue.base}).",
-        )
-        review = _tool_data(deps, review_task.id, "review") or {"event": "COMMENT", "body": ""}
-        verdict = review["event"]
-        if verdict != "REQUEST_CHANGES" or round_no == deps.review_rounds:
-            break
-        fix = _sub_task(
-            deps,
-            task,
-            "fix",
-            fixer,
-            f"Fix review round {rounds}",
-            f"{group}:fix:{round_no}:{task.id}",
-            paths=all_paths,
-        )
+    review = tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
+    verdict = str(review["event"])
+    if verdict == "REQUEST_CHANGES" and round_no < deps.review_rounds:
+        work = _work(deps, issue.group_key)
+        fixer = next((t.role for t in work if t.role in _authors(deps, issue.group_key)), None)
         comments = "\n".join(
             f"- {c['path']}:{c['line']}: {c['body']}" for c in review.get("comments", [])
         )
-        fix_result = _run_sub(
+        fix = _next_step(
             deps,
-            fix,
-            fixer,
-            issue,
-            ws,
-            f"The reviewer requested changes:\n{review['body']}\n{comments}",
+            task,
+            "fix",
+            fixer or "backend_developer",
+            f"Fix review round {round_no + 1}",
+            round=round_no,
+            paths=sorted({p for t in work for p in t.paths}),
+            description=f"The reviewer requested changes:\n{review['body']}\n{comments}",
         )
-        _commit(deps, ws, fix_result, f"Address review round {rounds} (#{issue.number})")
+        return {"verdict": verdict, "reviewer": reviewer.name, "next": fix}
+    return {
+        "verdict": verdict,
+        "reviewer": reviewer.name,
+        **_wrap_up(deps, task, issue, verdict, reviewer, round_no + 1),
+    }
 
+
+def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    issue = IssueRef.of(task)
+    ws = deps.workspaces(issue.branch, issue.base)
+    role = deps.role(task.role)
+    round_no = int(task.payload.get("round", 0))
+    with hold_paths(
+        deps.locks,
+        issue.repo.full_name,
+        task.paths,
+        lease_seconds=deps.lock_lease_seconds,
+        wait_seconds=deps.lock_wait_seconds,
+    ):
+        result = run_task_agent(deps, task, role, issue, ws)
+        title = f"Address review round {round_no + 1}"
+        sha = commit_task(deps, ws, task, issue, title, result.changed_paths)
+    reviewer = pick_reviewer(dict(deps.roles), _authors(deps, issue.group_key) | {role.name})
+    review = _next_step(
+        deps, task, "review", reviewer.name, f"Review round {round_no + 2}", round=round_no + 1
+    )
+    return {
+        "summary": result.summary,
+        "changed_paths": list(result.changed_paths),
+        "commit": sha,
+        "next": review,
+    }
+
+
+def _wrap_up(
+    deps: TeamDeps, task: TaskSnapshot, issue: IssueRef, verdict: str, reviewer: Role, rounds: int
+) -> dict[str, Any]:
+    group = issue.group_key
+    number = int(task.payload["pull_request"])
     approved = verdict != "REQUEST_CHANGES"
+    effects = SideEffects(deps.db)
     if approved:
-        keyed(
-            effects,
-            f"{group}:ready:{task.id}",
-            task.id,
-            lambda: _ready(deps, issue, int(pr["number"])),
-        )
+        keyed(effects, f"{group}:ready", task.id, lambda: _ready(deps, issue, number))
+    pr = effects.recorded(f"{group}:pr") or {"url": f"#{number}"}
     spend = AgentStepStore(deps.db).group_spend(group)
     status = (
         "ready for review"
         if approved
-        else (f"still a draft: changes were requested after {rounds} review rounds")
+        else f"still a draft: changes were requested after {rounds} review rounds"
     )
     summary = (
-        f"### Summary\n\nPull request {pr['url']} is {status}.\n\n{summaries}\n\n"
-        f"QA: {check['conclusion']}. Review: {verdict.lower().replace('_', ' ')} by "
-        f"{reviewer.title}.\n\nCost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, "
-        f"{spend.model_calls} model calls)."
+        f"### Summary\n\nPull request {pr['url']} is {status}.\n\n"
+        f"{_summaries(_work(deps, group))}\n\n"
+        f"QA: {task.payload.get('qa', 'not run')}. Review: "
+        f"{verdict.lower().replace('_', ' ')} by {reviewer.title}.\n\n"
+        f"Cost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, {spend.model_calls} model calls)."
     )
-    comment_once(deps, issue, f"{group}:summary:{task.id}", task.id, summary)
+    comment_once(deps, issue, f"{group}:summary", task.id, summary)
     sync_checklist(deps, issue)
     return {
-        "pull_request": pr["number"],
+        "pull_request": number,
         "approved": approved,
-        "qa": check["conclusion"],
         "review_rounds": rounds,
         "cost_usd": spend.cost_usd,
         "summary": summary,

@@ -18,12 +18,13 @@ from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
-from agents.team.files import WorkspaceFiles
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
-from agents.team.gitworkspace import branch_name
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
+from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
+from agents.tools.base import ToolContext
+from agents.workspace import BRANCH_PREFIX, branch_name, commit_message
 from storage.conversations import get_or_create_conversation, list_messages
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
@@ -44,9 +45,10 @@ def start_issue(
     base: str,
     project_id: int | None = None,
     planner: str = "project_manager",
+    installation_id: int | None = None,
 ) -> int:
     """Create the issue's plan task (once per issue); the caller enqueues the returned id."""
-    issue = IssueRef(repo, number, title, body, branch_name(number, title), base)
+    issue = IssueRef(repo, number, title, body, branch_name(number, title), base, installation_id)
     with db.session() as session:
         task, _ = create_task(
             session,
@@ -63,7 +65,10 @@ def start_issue(
         return task.id
 
 
-def pull_request_number(deps: TeamDeps, issue: IssueRef) -> int | None:
+def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> int | None:
+    """The task's pull request: named in its payload, or the one the issue's flow opened."""
+    if task.payload.get("pull_request") is not None:
+        return int(task.payload["pull_request"])
     opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr")
     return None if opened is None else int(opened["number"])
 
@@ -71,11 +76,13 @@ def pull_request_number(deps: TeamDeps, issue: IssueRef) -> int | None:
 def agent_tools(
     deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
 ) -> list[Tool]:
-    if deps.workspace_tools is not None:
-        files = deps.workspace_tools(role, ws, task.paths)
-    else:
-        writable = frozenset(task.paths) if task.paths else None
-        files = list(WorkspaceFiles(ws.root, writable=writable).tools())
+    context = ToolContext(
+        workspace=ws.root,
+        task_id=task.id,
+        protected_paths=deps.protected_paths,
+        sandbox=deps.sandbox,
+    )
+    files = workspace_toolbox(deps.tools, context, declared=task.paths)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
     team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
     github = GitHubTools(
@@ -85,8 +92,10 @@ def agent_tools(
             issue.number,
             issue.branch,
             issue.base,
-            partial(pull_request_number, deps, issue),
+            partial(pull_request_number, deps, issue, task),
             ws.head_sha,
+            own_pull_request=deps.host_refuses_self_review
+            and issue.branch.startswith(BRANCH_PREFIX),
         ),
         SideEffects(deps.db),
     )
@@ -127,6 +136,33 @@ def run_task_agent(
         )
         raise FlowError(result.summary)
     return result
+
+
+def push_once(deps: TeamDeps, ws: Workspace, task_id: int) -> None:
+    """Push the branch's head, once per commit: a resumed task does not push again."""
+    sha = ws.head_sha()
+    keyed(SideEffects(deps.db), f"push:{ws.branch}:{sha}", task_id, lambda: _push(deps, ws, sha))
+
+
+def _push(deps: TeamDeps, ws: Workspace, sha: str) -> dict[str, Any]:
+    deps.push(ws)
+    return {"branch": ws.branch, "sha": sha}
+
+
+def commit_task(
+    deps: TeamDeps,
+    ws: Workspace,
+    task: TaskSnapshot,
+    issue: IssueRef,
+    title: str,
+    paths: tuple[str, ...],
+) -> str | None:
+    """Commit the task's paths on the branch and push them; the new sha or None."""
+    body = f"Task #{task.id} ({task.role})."
+    sha = ws.commit(commit_message(issue.number, title, body), paths)
+    if sha is not None or ws.has_changes_since_base():
+        push_once(deps, ws, task.id)
+    return sha
 
 
 def comment_once(deps: TeamDeps, issue: IssueRef, key: str, task_id: int, body: str) -> None:
@@ -250,10 +286,7 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         wait_seconds=deps.lock_wait_seconds,
     ):
         result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
-        message = f"{task.title}\n\nTask #{task.id} ({role.name}) for #{issue.number}"
-        sha = ws.commit(message, result.changed_paths)
-    if sha is not None:
-        deps.push(ws)
+        sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
     _link_delegated_work(deps, task)
     sync_checklist(deps, issue)
     return {

@@ -39,6 +39,9 @@ class GitHubScope:
     # The pull request of this work, once opened (reviews and updates go there).
     pull_request: Callable[[], int | None]
     head_sha: Callable[[], str]
+    # The bot opened the pull request: GitHub refuses APPROVE and REQUEST_CHANGES on one's
+    # own pull request (422), so the verdict goes into a COMMENT review's body instead.
+    own_pull_request: bool = False
 
 
 def keyed(
@@ -131,13 +134,18 @@ class GitHubTools:
         comments = [_review_comment(c) for c in args.get("comments", [])]
         number = self._pr()
 
+        posted, body = event, args["body"]
+        if self._scope.own_pull_request and event != "COMMENT":
+            verdict = "approved" if event == "APPROVE" else "changes requested"
+            posted, body = "COMMENT", f"**Review verdict: {verdict}.**\n\n{body}"
+
         def perform() -> dict[str, Any]:
             review_id = self._host.create_review(
                 self._scope.repo,
                 number,
                 commit_sha=self._scope.head_sha(),
-                body=args["body"],
-                event=cast(Literal["COMMENT", "APPROVE", "REQUEST_CHANGES"], event),
+                body=body,
+                event=cast(Literal["COMMENT", "APPROVE", "REQUEST_CHANGES"], posted),
                 comments=comments,
             )
             return {

@@ -1,53 +1,54 @@
-"""Git worktrees as `Workspace`s: one per branch, shared by the tasks of an issue.
+"""Git worktrees as team `Workspace`s: one per branch, shared by the tasks of an issue.
 
-Tasks of one issue edit disjoint paths (path locks see to that) in the same worktree;
-commits are serialised per worktree and only include the committing task's paths.
+Built on `agents.workspace` (branch naming, worktree creation, hook-free commits). Tasks
+of one issue edit disjoint paths (the path locks see to that) in the same worktree, so a
+commit here includes only the committing task's paths, and refuses protected ones.
 """
 
 from __future__ import annotations
 
-import re
-import subprocess
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-COMMITTER = ("-c", "user.name=CodeMonkey", "-c", "user.email=codemonkey@localhost")
+from agents.tools.gitcli import GitError, git
+from agents.tools.paths import glob_match
+from agents.workspace import GitIdentity, WorkspaceError, create_worktree, remove_worktree
+from agents.workspace import TaskWorkspace as _TaskWorkspace
 
-
-class GitError(Exception):
-    """A git command failed; the message carries git's own explanation."""
+__all__ = ["GitError", "GitWorktree", "GitWorktrees", "WorkspaceError", "run_git"]
 
 
 def run_git(repo: Path, *args: str) -> str:
-    completed = subprocess.run(
-        ["git", "-C", str(repo), *COMMITTER, *args], capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        raise GitError(f"git {' '.join(args)} failed in {repo}: {completed.stderr.strip()}")
-    return completed.stdout
-
-
-def branch_name(issue: int | str, title: str) -> str:
-    """`codemonkey/<issue>-<slug>` with a short, ref-safe slug."""
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].rstrip("-") or "work"
-    return f"codemonkey/{issue}-{slug}"
+    return git(repo, *args, check=True).stdout
 
 
 class GitWorktree:
-    def __init__(self, root: Path, branch: str, base: str) -> None:
-        self._root = root
-        self._branch = branch
+    def __init__(
+        self,
+        workspace: _TaskWorkspace,
+        base: str,
+        *,
+        identity: GitIdentity | None = None,
+        protected_paths: tuple[str, ...] = (),
+    ) -> None:
+        self._ws = workspace
         self._base = base
+        self._identity = identity or GitIdentity()
+        self._protected = protected_paths
         self._lock = threading.Lock()
 
     @property
+    def task_workspace(self) -> _TaskWorkspace:
+        return self._ws
+
+    @property
     def root(self) -> Path:
-        return self._root
+        return self._ws.path
 
     @property
     def branch(self) -> str:
-        return self._branch
+        return self._ws.branch
 
     @property
     def base(self) -> str:
@@ -56,50 +57,88 @@ class GitWorktree:
     def commit(self, message: str, paths: Sequence[str]) -> str | None:
         if not paths:
             return None
+        blocked = [p for p in paths if any(glob_match(p, g) for g in self._protected)]
+        if blocked:
+            raise WorkspaceError(
+                f"refusing to commit protected paths {blocked}; a maintainer must change them"
+            )
+        root = self._ws.path
         with self._lock:
-            run_git(self._root, "add", "-A", "--", *paths)
-            staged = run_git(self._root, "diff", "--cached", "--name-only", "--", *paths)
-            if not staged.strip():
+            git(root, "add", "--all", "--", *paths, check=True)
+            staged = git(root, "diff", "--cached", "--name-only", "--", *paths, check=True)
+            if not staged.stdout.strip():
                 return None
-            run_git(self._root, "commit", "-q", "-m", message, "--", *paths)
+            who = self._identity
+            git(
+                root,
+                "-c",
+                f"user.name={who.name}",
+                "-c",
+                f"user.email={who.email}",
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "commit.gpgSign=false",
+                "commit",
+                "--quiet",
+                "--no-verify",
+                "--file",
+                "-",
+                "--",
+                *paths,
+                input_text=message,
+                check=True,
+            )
             return self.head_sha()
 
     def head_sha(self) -> str:
-        return run_git(self._root, "rev-parse", "HEAD").strip()
+        return run_git(self._ws.path, "rev-parse", "HEAD").strip()
 
     def has_changes_since_base(self) -> bool:
-        count = run_git(self._root, "rev-list", "--count", f"{self._base}..HEAD").strip()
-        return int(count) > 0
+        count = run_git(self._ws.path, "rev-list", "--count", f"{self._ws.base_sha}..HEAD")
+        return int(count.strip()) > 0
 
 
 class GitWorktrees:
-    """Creates (on first use) and removes the worktrees of a local repository."""
+    """Creates (on first use) and removes the worktrees of a local repository.
 
-    def __init__(self, repo: Path, directory: Path) -> None:
+    `base_prefix` turns a base branch name into the ref to start from ("origin/" for a
+    clone of the remote, "" for a local repository).
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        directory: Path,
+        *,
+        base_prefix: str = "",
+        protected_paths: tuple[str, ...] = (),
+    ) -> None:
         self._repo = repo
         self._directory = directory
+        self._prefix = base_prefix
+        self._protected = protected_paths
         self._open: dict[str, GitWorktree] = {}
         self._lock = threading.Lock()
+
+    @property
+    def repo(self) -> Path:
+        return self._repo
 
     def __call__(self, branch: str, base: str) -> GitWorktree:
         with self._lock:
             if branch in self._open:
                 return self._open[branch]
-            path = self._directory / branch.replace("/", "__")
-            if path.exists():
-                run_git(self._repo, "worktree", "remove", "--force", str(path))
-            self._directory.mkdir(parents=True, exist_ok=True)
-            exists = run_git(self._repo, "branch", "--list", branch).strip()
-            if exists:
-                run_git(self._repo, "worktree", "add", "-q", str(path), branch)
-            else:
-                run_git(self._repo, "worktree", "add", "-q", "-b", branch, str(path), base)
-            self._open[branch] = GitWorktree(path, branch, base)
-            return self._open[branch]
+            ws = create_worktree(
+                self._repo, self._directory, branch, base_ref=f"{self._prefix}{base}"
+            )
+            made = GitWorktree(ws, base, protected_paths=self._protected)
+            self._open[branch] = made
+            return made
 
     def close(self) -> None:
         """Remove the worktrees; their branches stay in the repository."""
         with self._lock:
             for worktree in self._open.values():
-                run_git(self._repo, "worktree", "remove", "--force", str(worktree.root))
+                remove_worktree(worktree.task_workspace)
             self._open.clear()

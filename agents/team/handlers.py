@@ -1,23 +1,16 @@
-"""Task kind -> handler: what the queue runner (or the local scheduler) registers."""
+"""Task kind -> handler: what the queue (via `bot.flows`) or the local scheduler runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import partial
-from typing import Any, Protocol
 
 from agents.team.deps import TeamDeps
-from agents.team.finalize import handle_finalize
+from agents.team.finalize import handle_finalize, handle_fix, handle_qa, handle_review
 from agents.team.flows import handle_design, handle_implement, handle_plan
 from agents.team.scheduler import TaskHandler
-from storage.task_graph import load_task
 
-
-class HasTaskId(Protocol):
-    """What the queue hands a handler (its `TaskContext`); only the id is needed here."""
-
-    @property
-    def task_id(self) -> int: ...
+# The kinds of the team's own tasks (the issue's DAG); ingress kinds are dotted.
+TEAM_KINDS = ("plan", "design", "implement", "finalize", "qa", "review", "fix")
 
 
 def handlers(deps: TeamDeps) -> dict[str, TaskHandler]:
@@ -26,22 +19,7 @@ def handlers(deps: TeamDeps) -> dict[str, TaskHandler]:
         "design": partial(handle_design, deps),
         "implement": partial(handle_implement, deps),
         "finalize": partial(handle_finalize, deps),
+        "qa": partial(handle_qa, deps),
+        "review": partial(handle_review, deps),
+        "fix": partial(handle_fix, deps),
     }
-
-
-def queue_handlers(deps: TeamDeps) -> dict[str, Callable[[HasTaskId], dict[str, Any] | None]]:
-    """The same handlers taking the queue's task context: the row is loaded fresh from SQL.
-
-    `PathsBusyError` means "retry later"; `TaskCancelledError` means "cancelled, do not retry".
-    """
-    by_kind = handlers(deps)
-
-    def bind(handler: TaskHandler) -> Callable[[HasTaskId], dict[str, Any] | None]:
-        def run(ctx: HasTaskId) -> dict[str, Any] | None:
-            with deps.db.session() as session:
-                task = load_task(session, ctx.task_id)
-            return handler(task)
-
-        return run
-
-    return {kind: bind(handler) for kind, handler in by_kind.items()}

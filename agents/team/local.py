@@ -16,15 +16,17 @@ from agents.roles.types import Role
 from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
-from agents.team.deps import TeamDeps, WorkspaceTools
+from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
 from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitError, GitWorktrees, run_git
 from agents.team.handlers import handlers
 from agents.team.localhost import HostRecord, LocalHost
-from agents.team.locks import InProcessLockManager
 from agents.team.ports import ModelResolver, Workspace
 from agents.team.scheduler import DagScheduler
+from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings
+from agents.tools.defaults import workspace_registry
 from storage.agent_steps import AgentStepStore
+from storage.kv.memory import MemoryLockManager
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot, load_task
 
@@ -45,7 +47,9 @@ class LocalOptions:
     parallelism: int = 2
     loop: LoopConfig = field(default_factory=LoopConfig)
     review_rounds: int = 1
-    workspace_tools: WorkspaceTools | None = None
+    protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
+    sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    test_command: str = DEFAULT_TEST_COMMAND
     search: SearchFn | None = None
     on_event: EventSink | None = None
     on_record: Callable[[HostRecord], None] | None = None
@@ -83,7 +87,9 @@ def run_local(
         ) from exc
     title = request.strip().splitlines()[0][:80] if request.strip() else "work"
     host = LocalHost(issue_body=request, default_branch=base, on_record=opts.on_record)
-    worktrees = GitWorktrees(repo, data_dir / "worktrees" / repo.name)
+    worktrees = GitWorktrees(
+        repo, data_dir / "worktrees" / repo.name, protected_paths=opts.protected_paths
+    )
 
     def push(ws: Workspace) -> None:
         # The worktree's branch lives in the repository itself: nothing to push.
@@ -95,9 +101,14 @@ def run_local(
         roles=roles,
         workspaces=worktrees,
         push=push,
-        locks=InProcessLockManager(),
-        workspace_tools=opts.workspace_tools,
+        locks=MemoryLockManager(),
+        tools=workspace_registry(),
+        protected_paths=opts.protected_paths,
+        sandbox=opts.sandbox,
+        test_command=opts.test_command,
         review_rounds=opts.review_rounds,
+        # LocalHost records reviews; only GitHub forbids approving one's own PR.
+        host_refuses_self_review=False,
     )
     number = _next_number(repo)
     plan_id = start_issue(
@@ -112,7 +123,10 @@ def run_local(
         worktrees.close()
     spend = AgentStepStore(db).group_spend(group)
     failed = [t for t in tasks if t.state != "succeeded"]
-    final = next((t for t in reversed(tasks) if t.kind == "finalize" and t.result), None)
+    final = next(
+        (t for t in reversed(tasks) if t.result and "summary" in t.result and t.kind == "review"),
+        None,
+    )
     if final is not None and final.result is not None:
         summary = str(final.result.get("summary", ""))
     elif failed:

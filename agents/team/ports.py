@@ -1,36 +1,16 @@
-"""What the team flows need from the outside: locks, git workspaces, push, models."""
+"""What the team flows need from the outside: git workspaces, push, models.
+
+Locks are `storage.kv.base.LockManager`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from agents.roles.types import Role
 from agents.runtime.ports import ModelClient
-
-
-@dataclass(frozen=True)
-class Lease:
-    names: tuple[str, ...]
-    token: str
-    expires_at: float
-
-
-class LockManager(Protocol):
-    """Named locks with leases (in-process, or Redis across machines).
-
-    `acquire_many` takes all names or none, waiting up to `wait_seconds`.
-    """
-
-    def acquire_many(
-        self, names: Sequence[str], *, lease_seconds: float, wait_seconds: float
-    ) -> Lease | None: ...
-
-    def release(self, lease: Lease) -> bool: ...
-
-    def extend(self, lease: Lease, *, lease_seconds: float) -> Lease | None: ...
 
 
 class Workspace(Protocol):

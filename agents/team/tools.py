@@ -85,6 +85,9 @@ class TeamTools:
                         f"depends_on: {dep!r} is not a task of this issue; use ids returned "
                         "by earlier delegate calls"
                     )
+            # Delegated work starts once the delegating task is done (and its edits are
+            # committed); finishing it is what makes the new task ready on the queue.
+            depends_on = (*depends_on, self._scope.task_id)
             payload = {**self._scope.inherited, "description": args["description"]}
             task, created = create_task(
                 session,

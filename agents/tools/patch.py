@@ -113,6 +113,14 @@ def _strip(name: str | None, level: int) -> str | None:
     return name.split("/", level)[level] if level else name
 
 
+def touched_paths(text: str) -> list[str]:
+    """The workspace paths a patch would create, change, rename or delete."""
+    files = parse_patch(text)
+    level = _strip_level(files)
+    names = {_strip(n, level) for f in files for n in (f.old, f.new)}
+    return sorted(n for n in names if n)
+
+
 def _failure_report(ctx: ToolContext, stderr: str, files: list[FilePatch], level: int) -> str:
     parts = [f"the patch does not apply; nothing was changed.\ngit apply said:\n{stderr.strip()}"]
     for match in _FAILED.finditer(stderr):

@@ -21,6 +21,15 @@ class TaskCancelledError(Exception):
     """Raised by a handler (via `TaskContext.raise_if_cancelled`) to stop a cancelled task."""
 
 
+class TaskDeferredError(Exception):
+    """Raised by a handler that cannot start yet (e.g. the files it edits are busy): the
+    task goes back to the queue for `retry_after_seconds`, and the attempt is not counted."""
+
+    def __init__(self, message: str, *, retry_after_seconds: float) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 @dataclass(frozen=True)
 class TaskInfo:
     id: int

@@ -19,6 +19,7 @@ from bot.queue.handlers import (
     PermanentTaskError,
     TaskCancelledError,
     TaskContext,
+    TaskDeferredError,
     TaskInfo,
 )
 from storage.side_effects import SideEffects
@@ -182,6 +183,10 @@ class TaskRunner:
                 return self._fail(task.id, worker_id, f"permanent: {exc}", retry=False)
             except TaskCancelledError as exc:
                 return self._fail(task.id, worker_id, str(exc), retry=False)
+            except TaskDeferredError as exc:
+                state = self._store.defer(task.id, worker_id, exc.retry_after_seconds, str(exc))
+                log.info("task deferred for %.1fs: %s", exc.retry_after_seconds, exc)
+                return RunOutcome(task.id, state)
             except Exception as exc:
                 detail = "".join(traceback.format_exception(exc))[-MAX_ERROR_CHARS:]
                 return self._fail(task.id, worker_id, detail, retry=True)

@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from agents.githost import RepoRef
+from agents.providers.scripted import call
 from agents.providers.types import ToolSpec
 from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime.ports import Tool
 from agents.runtime.toolset import FunctionTool, ToolSet, schema
-from agents.team.files import WorkspaceFiles
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
-from tests.agents.helpers import role
-from tests.agents.scripted import ScriptedModel, call
+from tests.agents.helpers import role, scripted, workspace_tools
 
 SCRIPT = [
     call("write_file", path="a.txt", content="one\n"),
@@ -31,15 +31,13 @@ SCRIPT = [
 ]
 
 
-def tools(
-    db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHost
-) -> list[FunctionTool]:
+def tools(db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHost) -> list[Tool]:
     github = GitHubTools(
         host,
         GitHubScope(RepoRef("octo", "hello"), 1, "b", "main", lambda: None, lambda: "0" * 40),
         SideEffects(db),
     )
-    return [*WorkspaceFiles(workspace).tools(), *github.tools(), checkpoint]
+    return [*workspace_tools(workspace), *github.tools(), checkpoint]
 
 
 def checkpoint_tool(run: Any) -> FunctionTool:
@@ -61,7 +59,7 @@ def main() -> None:
 
     host = LocalHost(issue_body="", default_branch="main")
     loop = AgentLoop(
-        model=ScriptedModel(list(SCRIPT)),
+        model=scripted(list(SCRIPT)),
         tools=ToolSet(tools(db, Path(workspace), checkpoint_tool(block), host)),
         steps=AgentStepStore(db),
     )

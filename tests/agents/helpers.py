@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
+from agents.providers.scripted import Responder, ScriptedModel, ScriptedReply
+from agents.providers.types import TokenUsage
 from agents.roles import Role, load_roles
+from agents.team.toolbox import WorkspaceTool, workspace_toolbox
+from agents.tools.base import ToolContext
+from agents.tools.defaults import workspace_registry
 from storage.sql.database import Database
 from storage.tasks import NewTask, create_task
 
@@ -54,3 +60,22 @@ def init_repo(path: Path) -> Path:
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", "initial")
     return path
+
+
+def scripted(
+    replies: Sequence[ScriptedReply] | Responder, *, latency_seconds: float = 0.0
+) -> ScriptedModel:
+    """The package's scripted model, strict about the conversation, with a per-call usage
+    (100 + 20 tokens, $0.001) that budget tests can count on."""
+    return ScriptedModel(
+        replies,
+        strict=True,
+        latency_seconds=latency_seconds,
+        usage=TokenUsage(input_tokens=100, output_tokens=20),
+        cost_usd=0.001,
+    )
+
+
+def workspace_tools(root: Path, declared: Sequence[str] = ()) -> list[WorkspaceTool]:
+    """The real workspace tools on `root`, as the agent loop sees them."""
+    return workspace_toolbox(workspace_registry(), ToolContext(workspace=root), declared=declared)

@@ -2,16 +2,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agents.providers.scripted import call
 from agents.providers.types import ChatMessage, ToolCall
 from agents.runtime import AgentLoop, AgentRun, LoopConfig
 from agents.runtime.context import fit_window, total_tokens
 from agents.runtime.toolset import ToolSet
-from agents.team.files import WorkspaceFiles
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database
-from tests.agents.helpers import make_task, role
-from tests.agents.scripted import ScriptedModel, call
+from tests.agents.helpers import make_task, role, scripted, workspace_tools
 
 
 def _turn(index: int, size: int) -> list[ChatMessage]:
@@ -58,10 +57,10 @@ async def test_long_run_stays_inside_the_window(database: Database, tmp_path: Pa
         (tmp_path / f"f{i}.py").write_text(f"# file {i}\n" + "y = 1\n" * 300)
     script = [call("read_file", path=f"f{i}.py") for i in range(12)]
     script.append(call("finish", summary="read them all"))
-    model = ScriptedModel(script)
+    model = scripted(script)
     tools = ToolSet(
         [
-            *WorkspaceFiles(tmp_path).tools(),
+            *workspace_tools(tmp_path),
             *TeamTools(database, TeamScope(task_id, role()), roles={}).tools(),
         ]
     )
@@ -74,10 +73,10 @@ async def test_long_run_stays_inside_the_window(database: Database, tmp_path: Pa
     )
     result = await loop.run(AgentRun(task_id, role(), "Read every file.", "m1"))
     assert result.status == "finished"
-    for messages, _ in model.requests:
+    for messages in (list(r.messages) for r in model.requests):
         assert total_tokens(messages) <= limit
         assert messages[0].role == "system" and messages[1].content.startswith("Read every file.")
-    last, _ = model.requests[-1]
+    last = model.requests[-1].messages
     assert "dropped to fit the context window" in last[2].content
     assert "# file 11" in last[-1].content
     requests = [s for s in AgentStepStore(database).steps(task_id) if s.kind == "request"]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from agents.githost import RepoRef
+from agents.providers.scripted import ScriptedModel, ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions
 from agents.roles import load_roles
 from agents.team.agent import AgentDeps
@@ -12,15 +13,16 @@ from agents.team.commands import stop_issue
 from agents.team.deps import TeamDeps
 from agents.team.flows import handle_implement, start_issue
 from agents.team.gitworkspace import GitWorktrees
-from agents.team.handlers import handlers, queue_handlers
+from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.localhost import LocalHost
-from agents.team.locks import InProcessLockManager, PathsBusyError, hold_paths
+from agents.team.locks import PathsBusyError, hold_paths
 from agents.team.scheduler import DagScheduler
+from agents.tools.defaults import workspace_registry
+from storage.kv.memory import MemoryLockManager
 from storage.sql.database import Database
 from storage.task_graph import group_tasks, load_task
 from storage.tasks import NewTask, create_task
-from tests.agents.helpers import git, init_repo
-from tests.agents.scripted import Reply, ScriptedModel, call
+from tests.agents.helpers import git, init_repo, scripted
 
 GROUP = "octo/hello#3"
 
@@ -35,7 +37,9 @@ def _deps(
         roles=load_roles(),
         workspaces=worktrees,
         push=lambda ws: None,
-        locks=InProcessLockManager(),
+        locks=MemoryLockManager(),
+        tools=workspace_registry(),
+        host_refuses_self_review=False,
         lock_wait_seconds=0.05,
     )
     return deps, worktrees
@@ -50,7 +54,7 @@ def _start(db: Database) -> int:
 def test_stop_cancels_running_and_waiting_work(database: Database, tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
 
-    def script(messages: list[ChatMessage], options: ChatOptions) -> Reply:
+    def script(messages: list[ChatMessage], options: ChatOptions) -> ScriptedReply:
         turn = sum(1 for m in messages if m.role == "assistant")
         if options.role == "project_manager":
             if turn == 0:
@@ -76,7 +80,7 @@ def test_stop_cancels_running_and_waiting_work(database: Database, tmp_path: Pat
         assert stop_issue(database, GROUP).startswith("Stopping")
         return call("write_file", path="app.py", content="def bye(): ...\n")
 
-    model = ScriptedModel(script)
+    model = scripted(script)
     host = LocalHost(issue_body="bye", default_branch="main")
     deps, worktrees = _deps(database, repo, tmp_path, model, host)
     _start(database)
@@ -90,7 +94,7 @@ def test_stop_cancels_running_and_waiting_work(database: Database, tmp_path: Pat
         "Test bye": "cancelled",
         "Pull request, QA and review for #3": "cancelled",
     }
-    developer_calls = [o for _, o in model.requests if o.role == "backend_developer"]
+    developer_calls = [r.options for r in model.requests if r.options.role == "backend_developer"]
     assert len(developer_calls) == 1  # no model call after /stop
     assert [r.action for r in host.records].count("pull_request") == 0
     # The edit made before the stop is not committed to the branch.
@@ -99,7 +103,7 @@ def test_stop_cancels_running_and_waiting_work(database: Database, tmp_path: Pat
 
 def test_busy_paths_make_the_task_wait_not_overwrite(database: Database, tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
-    model = ScriptedModel([])
+    model = scripted([])
     host = LocalHost(issue_body="bye", default_branch="main")
     deps, worktrees = _deps(database, repo, tmp_path, model, host)
     plan = _start(database)
@@ -127,17 +131,18 @@ def test_busy_paths_make_the_task_wait_not_overwrite(database: Database, tmp_pat
         assert [t.state for t in group_tasks(session, GROUP)] == ["queued", "queued"]
 
 
-def test_queue_handlers_load_the_task_from_sql(database: Database, tmp_path: Path) -> None:
+def test_plan_without_work_posts_the_plan_and_creates_nothing(
+    database: Database, tmp_path: Path
+) -> None:
     repo = init_repo(tmp_path / "repo")
-    model = ScriptedModel([Reply(content="Nothing to do: the app already says bye.")])
+    model = scripted(["Nothing to do: the app already says bye."])
     host = LocalHost(issue_body="bye", default_branch="main")
     deps, worktrees = _deps(database, repo, tmp_path, model, host)
     plan = _start(database)
 
-    class Context:
-        task_id = plan
-
-    result = queue_handlers(deps)["plan"](Context())
+    with database.session() as session:
+        snapshot = load_task(session, plan)
+    result = handlers(deps)["plan"](snapshot)
     worktrees.close()
     assert result == {
         "summary": "Nothing to do: the app already says bye.",
@@ -145,4 +150,4 @@ def test_queue_handlers_load_the_task_from_sql(database: Database, tmp_path: Pat
         "finalize": None,
     }
     assert host.records[0].text.startswith("### Plan\n\nNothing to do")
-    assert set(queue_handlers(deps)) == {"plan", "design", "implement", "finalize"}
+    assert set(handlers(deps)) == set(TEAM_KINDS)

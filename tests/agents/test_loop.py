@@ -2,20 +2,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.providers.types import ChatMessage
+from agents.providers.scripted import call, reply
 from agents.runtime import AgentLoop, AgentRun, BudgetLimits, CallContext, LoopConfig, Snippet
 from agents.runtime.toolset import ToolSet
-from agents.team.files import WorkspaceFiles
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database
-from tests.agents.helpers import make_task, role
-from tests.agents.scripted import Reply, ScriptedModel, call
+from tests.agents.helpers import make_task, role, scripted, workspace_tools
 
 
 def _tools(db: Database, root: Path, task_id: int) -> ToolSet:
     team = TeamTools(db, TeamScope(task_id, role()), roles={})
-    return ToolSet([*WorkspaceFiles(root).tools(), *team.tools()])
+    return ToolSet([*workspace_tools(root), *team.tools()])
 
 
 def _run(task_id: int, task: str = "Add a farewell function.") -> AgentRun:
@@ -24,7 +22,7 @@ def _run(task_id: int, task: str = "Add a farewell function.") -> AgentRun:
 
 async def test_round_trip_edits_persists_and_finishes(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
-    model = ScriptedModel(
+    model = scripted(
         [
             call("write_file", path="bye.py", content="def bye():\n    return 'bye'\n"),
             call("read_file", path="bye.py"),
@@ -48,20 +46,19 @@ async def test_round_trip_edits_persists_and_finishes(database: Database, tmp_pa
     kinds = [s.kind for s in store.steps(task_id)]
     assert kinds == ["start"] + ["request", "response", "tool_call", "tool_result"] * 3 + ["end"]
     # The model saw the search result and the earlier tool results.
-    first_messages, options = model.requests[0]
+    first_messages, options = model.requests[0].messages, model.requests[0].options
     assert "def greet(): ..." in first_messages[1].content
     assert options.role == "backend_developer" and options.task_id == task_id
-    third_messages, _ = model.requests[2]
-    assert third_messages[-1] == ChatMessage.tool(
-        third_messages[-2].tool_calls[0].id, "def bye():\n    return 'bye'\n"
-    )
+    third_messages = model.requests[2].messages
+    assert third_messages[-1].tool_call_id == third_messages[-2].tool_calls[0].id
+    assert third_messages[-1].content.startswith("1\tdef bye():\n2\t    return 'bye'")
     assert store.task_spend(task_id).model_calls == 3
 
 
 async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
     loop = AgentLoop(
-        model=ScriptedModel([Reply(content="Nothing to change.")]),
+        model=scripted(["Nothing to change."]),
         tools=_tools(database, tmp_path, task_id),
         steps=AgentStepStore(database),
     )
@@ -75,7 +72,7 @@ async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path
 
 async def test_tool_errors_go_back_to_the_model(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
-    model = ScriptedModel(
+    model = scripted(
         [
             call("read_file", path="../etc/passwd"),
             call("write_file", path="x.py"),
@@ -86,9 +83,9 @@ async def test_tool_errors_go_back_to_the_model(database: Database, tmp_path: Pa
     loop = AgentLoop(model=model, tools=tools, steps=AgentStepStore(database))
     result = await loop.run(_run(task_id))
     assert result.status == "finished" and result.changed_paths == ()
-    second, _ = model.requests[1]
-    assert second[-1].is_error and "outside the workspace" in second[-1].content
-    third, _ = model.requests[2]
+    second = model.requests[1].messages
+    assert second[-1].is_error and "must stay inside the repository" in second[-1].content
+    third = model.requests[2].messages
     assert third[-1].is_error and "needs the argument(s) ['content']" in third[-1].content
     ctx = CallContext(task_id, 1, "backend_developer", "k")
     unknown = tools.call("rm_rf", {}, ctx)
@@ -99,7 +96,7 @@ async def test_step_budget_stops_before_the_model_call(database: Database, tmp_p
     task_id = make_task(database)
     (tmp_path / "a.py").write_text("a")
     (tmp_path / "b.py").write_text("b")
-    model = ScriptedModel([call("read_file", path="a.py"), call("read_file", path="b.py")])
+    model = scripted([call("read_file", path="a.py"), call("read_file", path="b.py")])
     loop = AgentLoop(
         model=model,
         tools=_tools(database, tmp_path, task_id),
@@ -116,7 +113,7 @@ async def test_step_budget_stops_before_the_model_call(database: Database, tmp_p
 async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_path: Path) -> None:
     limits = BudgetLimits(max_issue_usd=0.05)
     first = make_task(database)
-    expensive = ScriptedModel([Reply(content="done", cost_usd=0.06)])
+    expensive = scripted([reply("done", cost_usd=0.06)])
     store = AgentStepStore(database)
     config = LoopConfig(limits=limits)
     tools = _tools(database, tmp_path, first)
@@ -126,26 +123,34 @@ async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_
     assert done.status == "finished"
 
     second = make_task(database)
-    model = ScriptedModel([])
+    model = scripted([])
     result = await AgentLoop(model=model, tools=tools, steps=store, config=config).run(_run(second))
     assert result.status == "budget_exhausted"
     assert "$0.06" in result.summary and "CODEMONKEY_AGENT_MAX_ISSUE_USD" in result.summary
     assert model.requests == []
     # Another issue is not affected.
     other = make_task(database, group_key="octo/hello#2")
-    ok = await AgentLoop(
-        model=ScriptedModel([Reply(content="fine")]), tools=tools, steps=store, config=config
-    ).run(AgentRun(other, role(), "t", "m1", group_key="octo/hello#2"))
+    ok = await AgentLoop(model=scripted(["fine"]), tools=tools, steps=store, config=config).run(
+        AgentRun(other, role(), "t", "m1", group_key="octo/hello#2")
+    )
     assert ok.status == "finished"
 
 
 async def test_token_budget_per_task(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
     (tmp_path / "a.py").write_text("a")
-    model = ScriptedModel(
+    model = scripted(
         [
-            Reply(calls=(("write_file", {"path": "a.py", "content": "1"}),), input_tokens=900),
-            Reply(calls=(("write_file", {"path": "a.py", "content": "2"}),), input_tokens=900),
+            reply(
+                calls=[call("write_file", path="a.py", content="1")],
+                input_tokens=900,
+                output_tokens=20,
+            ),
+            reply(
+                calls=[call("write_file", path="a.py", content="2")],
+                input_tokens=900,
+                output_tokens=20,
+            ),
         ]
     )
     loop = AgentLoop(
@@ -163,7 +168,7 @@ async def test_token_budget_per_task(database: Database, tmp_path: Path) -> None
 async def test_repeated_identical_call_is_detected(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
     (tmp_path / "a.py").write_text("same")
-    model = ScriptedModel([call("read_file", path="a.py")] * 5)
+    model = scripted([call("read_file", path="a.py")] * 5)
     loop = AgentLoop(
         model=model,
         tools=_tools(database, tmp_path, task_id),
@@ -180,7 +185,7 @@ async def test_turns_without_progress_are_detected(database: Database, tmp_path:
     task_id = make_task(database)
     for name in "abcd":
         (tmp_path / f"{name}.py").write_text(name)
-    model = ScriptedModel([call("read_file", path=f"{n}.py") for n in "abcd"])
+    model = scripted([call("read_file", path=f"{n}.py") for n in "abcd"])
     loop = AgentLoop(
         model=model,
         tools=_tools(database, tmp_path, task_id),
@@ -197,7 +202,7 @@ async def test_cancelled_task_stops_before_calling_the_model(
     database: Database, tmp_path: Path
 ) -> None:
     task_id = make_task(database)
-    model = ScriptedModel([])
+    model = scripted([])
     loop = AgentLoop(
         model=model,
         tools=_tools(database, tmp_path, task_id),
@@ -213,9 +218,9 @@ async def test_finished_run_is_not_run_again(database: Database, tmp_path: Path)
     store = AgentStepStore(database)
     tools = _tools(database, tmp_path, task_id)
     first = await AgentLoop(
-        model=ScriptedModel([call("finish", summary="ok")]), tools=tools, steps=store
+        model=scripted([call("finish", summary="ok")]), tools=tools, steps=store
     ).run(_run(task_id))
-    again_model = ScriptedModel([])
+    again_model = scripted([])
     again = await AgentLoop(model=again_model, tools=tools, steps=store).run(_run(task_id))
     assert again.summary == first.summary == "ok"
     assert again.model_calls_made == 0 and again_model.requests == []

@@ -11,25 +11,25 @@ from typing import Any
 import pytest
 
 from agents.githost import RepoRef
+from agents.providers.scripted import ScriptedModel, call
 from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
 from agents.runtime.loop import INTERRUPTED
+from agents.runtime.ports import Tool
 from agents.runtime.toolset import FunctionTool, ToolSet
-from agents.team.files import WorkspaceFiles
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
 from tests.agents import crash_worker
-from tests.agents.helpers import make_task, role
-from tests.agents.scripted import ScriptedModel, call
+from tests.agents.helpers import make_task, role, scripted, workspace_tools
 
 
 class WorkerDiedError(BaseException):
     """Stands for the process dying: nothing after it runs, no handler catches it."""
 
 
-def crash_after(tool: FunctionTool, times: int = 1) -> FunctionTool:
+def crash_after(tool: Tool, times: int = 1) -> FunctionTool:
     """The tool does its work, then the 'process dies' before the result is recorded."""
     remaining = [times]
 
@@ -57,7 +57,7 @@ async def test_crash_after_a_comment_resumes_without_repeating_it(
 ) -> None:
     task_id = make_task(database)
     host = LocalHost(issue_body="", default_branch="main")
-    files = WorkspaceFiles(tmp_path).tools()
+    files = workspace_tools(tmp_path)
     comment = next(t for t in _github(database, host).tools() if t.spec.name == "comment")
     finish_reply = call("finish", summary="done")
     script = [
@@ -65,7 +65,7 @@ async def test_crash_after_a_comment_resumes_without_repeating_it(
         call("comment", body="Tests are running."),
         finish_reply,
     ]
-    first_model = ScriptedModel(script[:2])
+    first_model = scripted(script[:2])
     crashing = ToolSet([*files, crash_after(comment)])
     with pytest.raises(WorkerDiedError):
         await AgentLoop(model=first_model, tools=crashing, steps=AgentStepStore(database)).run(
@@ -74,7 +74,7 @@ async def test_crash_after_a_comment_resumes_without_repeating_it(
     assert [r.action for r in host.records] == ["comment"]
 
     # A new worker: a fresh model that only has the replies not yet recorded.
-    resumed_model = ScriptedModel(script[2:])
+    resumed_model = scripted(script[2:])
     healthy = ToolSet([*files, comment, *_finish(database, task_id)])
     result = await AgentLoop(
         model=resumed_model, tools=healthy, steps=AgentStepStore(database)
@@ -86,7 +86,7 @@ async def test_crash_after_a_comment_resumes_without_repeating_it(
     assert result.model_calls_made == 1 and result.spend.model_calls == 3
     assert result.changed_paths == ("a.txt",)
     # The resumed model saw the whole conversation, including the replayed comment result.
-    messages, _ = resumed_model.requests[0]
+    messages = resumed_model.requests[0].messages
     assert [m.role for m in messages] == [
         "system",
         "user",
@@ -113,22 +113,22 @@ def _finish(db: Database, task_id: int) -> list[FunctionTool]:
 async def test_interrupted_unsafe_tool_is_not_repeated(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
     (tmp_path / "a.py").write_text("x = 1\n")
-    files = {t.spec.name: t for t in WorkspaceFiles(tmp_path).tools()}
-    edit = call("edit_file", path="a.py", search="x = 1", replace="x = 1\nx += 1")
+    files = {t.spec.name: t for t in workspace_tools(tmp_path)}
+    edit = call("edit_file", edits=[{"path": "a.py", "old": "x = 1", "new": "x = 1\nx += 1"}])
     crashing = ToolSet([crash_after(files["edit_file"]), *_finish(database, task_id)])
     with pytest.raises(WorkerDiedError):
-        await AgentLoop(
-            model=ScriptedModel([edit]), tools=crashing, steps=AgentStepStore(database)
-        ).run(_run(task_id))
+        await AgentLoop(model=scripted([edit]), tools=crashing, steps=AgentStepStore(database)).run(
+            _run(task_id)
+        )
 
-    resumed = ScriptedModel([call("finish", summary="checked")])
+    resumed = scripted([call("finish", summary="checked")])
     healthy = ToolSet([files["edit_file"], *_finish(database, task_id)])
     result = await AgentLoop(model=resumed, tools=healthy, steps=AgentStepStore(database)).run(
         _run(task_id)
     )
     assert result.status == "finished"
     assert (tmp_path / "a.py").read_text() == "x = 1\nx += 1\n"  # applied once
-    last = resumed.requests[0][0][-1]
+    last = resumed.requests[0].messages[-1]
     assert last.role == "tool" and last.is_error and last.content == INTERRUPTED
 
 
@@ -147,7 +147,7 @@ async def test_model_failure_mid_call_is_retried_once_on_resume(
             tools=ToolSet(_finish(database, task_id)),
             steps=AgentStepStore(database),
         ).run(_run(task_id))
-    model = ScriptedModel([call("finish", summary="ok")])
+    model = scripted([call("finish", summary="ok")])
     result = await AgentLoop(
         model=model, tools=ToolSet(_finish(database, task_id)), steps=AgentStepStore(database)
     ).run(_run(task_id))
@@ -189,7 +189,7 @@ async def test_killed_worker_process_resumes_from_its_last_step(
     host = LocalHost(issue_body="", default_branch="main")
     passed = crash_worker.checkpoint_tool(lambda ctx, args: ToolOutcome(True, "passed"))
     tools = crash_worker.tools(database, tmp_path, passed, host)
-    model = ScriptedModel([call("finish", summary="resumed")])
+    model = scripted([call("finish", summary="resumed")])
     loop = AgentLoop(
         model=model,
         tools=ToolSet([*_finish(database, task_id), *tools]),

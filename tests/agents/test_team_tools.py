@@ -19,6 +19,7 @@ from storage.conversations import get_or_create_conversation, list_messages
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
 from storage.task_graph import group_tasks
+from storage.tasks import TaskStore
 from tests.agents.helpers import make_task
 
 GROUP = "octo/hello#1"
@@ -67,7 +68,8 @@ def test_delegate_builds_the_dag_once_per_key(database: Database) -> None:
         tasks = {t.id: t for t in group_tasks(session, GROUP)}
     assert tasks[api].paths == ("api.py",) and tasks[api].parent_id == plan
     assert tasks[api].kind == "implement" and tasks[api].payload == {"issue": 1, "description": "d"}
-    assert tasks[second.data["task_id"]].depends_on == (api,)
+    # Delegated work also waits for its delegator (the plan) to finish.
+    assert tasks[second.data["task_id"]].depends_on == (plan, api)
     assert len(tasks) == 3
 
 
@@ -175,10 +177,7 @@ def test_reviewer_is_never_an_author() -> None:
 def test_stop_and_status(database: Database, tmp_path: Path) -> None:
     queued = make_task(database, group_key=GROUP)
     running = make_task(database, group_key=GROUP)
-    from storage.task_graph import mark_running
-
-    with database.session() as session:
-        mark_running(session, running, owner="w1")
+    assert TaskStore(database).claim(running, "w1", 60) is not None
     make_task(database, group_key="octo/hello#2")
     assert "Stopping 2 task(s)" in stop_issue(database, GROUP)
     with database.session() as session:
@@ -186,7 +185,7 @@ def test_stop_and_status(database: Database, tmp_path: Path) -> None:
     assert tasks[queued].state == "cancelled"
     assert tasks[running].state == "running" and tasks[running].cancel_requested
     status = issue_status(database, GROUP)
-    assert f"| #{queued} |" in status and "cancelled with /stop" in status
+    assert f"| #{queued} |" in status and "cancelled before it ran" in status
     assert "Spent so far: $0.00" in status
     assert issue_status(database, "octo/none#1").startswith("No CodeMonkey task")
     assert stop_issue(database, "octo/none#1").startswith("Nothing to stop")

@@ -4,7 +4,8 @@ Run: python -m tests.bench.bench_agents [--steps N] [--postgres URL]
 
 1. Overhead per agent step: a scripted model with no latency and a trivial tool, so the
    time measured is the loop itself (context fitting, budget checks, four persisted rows
-   per step: request, response, tool call, tool result).
+   per step: request, response, tool call, tool result) plus the real `write_file` tool
+   (schema validation, path confinement, protected paths, the write).
 2. Wall time of 8 independent tasks whose scripted model answers after 200 ms (two model
    calls per task), run by the DAG scheduler at parallelism 1, 2 and 4.
 """
@@ -22,21 +23,24 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from agents.providers.scripted import ScriptedModel, ScriptedReply, call
 from agents.roles import load_roles
 from agents.runtime import AgentLoop, AgentRun, LoopConfig
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.toolset import ToolSet
-from agents.team.files import WorkspaceFiles
 from agents.team.scheduler import DagScheduler
+from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
+from agents.tools.base import ToolContext
+from agents.tools.defaults import workspace_registry
 from storage.agent_steps import AgentStepStore
 from storage.sql import migrate
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot
 from storage.tasks import NewTask, create_task
-from tests.agents.scripted import Reply, ScriptedModel, call
 
 ROLE = load_roles()["backend_developer"]
+REGISTRY = workspace_registry()
 
 
 def _task(db: Database, group: str, title: str) -> int:
@@ -48,8 +52,11 @@ def _task(db: Database, group: str, title: str) -> int:
 
 
 def _tools(db: Database, root: Path, task_id: int) -> ToolSet:
+    """The real workspace tools (through the team's adapter) and the team tools."""
+    root.mkdir(parents=True, exist_ok=True)
     team = TeamTools(db, TeamScope(task_id, ROLE), roles={})
-    return ToolSet([*WorkspaceFiles(root).tools(), *team.tools()])
+    files = workspace_toolbox(REGISTRY, ToolContext(workspace=root, task_id=task_id))
+    return ToolSet([*files, *team.tools()])
 
 
 def overhead_per_step(db: Database, root: Path, steps: int) -> tuple[float, float]:
@@ -57,7 +64,7 @@ def overhead_per_step(db: Database, root: Path, steps: int) -> tuple[float, floa
     per_run = []
     for run_no in range(5):
         task_id = _task(db, f"bench#{run_no}", "overhead")
-        script: list[Reply] = [
+        script: list[ScriptedReply] = [
             call("write_file", path=f"r{run_no}/f{i}.txt", content=str(i)) for i in range(steps)
         ]
         script.append(call("finish", summary="done"))

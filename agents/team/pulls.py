@@ -1,0 +1,123 @@
+"""Work on an existing pull request: review it, run its tests, push a fix, answer a question.
+
+These run inside the task ingress created (`pr.review`, `pr.qa`, `pr.fix`, `check.fix`,
+`mention.answer`, `/review`, `/test`), on the pull request's head branch. The agent's
+steps are persisted under that task, so a crashed run resumes; every GitHub write is
+keyed, so it happens once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from agents.githost import CheckConclusion
+from agents.roles.types import Role
+from agents.team.agent import ModelAnswerer
+from agents.team.deps import IssueRef, TeamDeps
+from agents.team.finalize import tool_data
+from agents.team.flows import commit_task, run_task_agent
+from agents.team.github_tools import keyed
+from agents.team.qa import run_tests
+from storage.side_effects import SideEffects
+from storage.task_graph import TaskSnapshot
+
+
+def _on_pull(task: TaskSnapshot, pr: IssueRef, description: str) -> TaskSnapshot:
+    payload = {**task.payload, "pull_request": pr.number, "description": description}
+    return dataclasses.replace(task, payload=payload)
+
+
+def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) -> dict[str, Any]:
+    ws = deps.workspaces(pr.branch, pr.base)
+    brief = f"Review pull request #{pr.number} (branch {pr.branch} against {pr.base})."
+    result = run_task_agent(deps, _on_pull(task, pr, brief), role, pr, ws)
+    review = tool_data(deps, task.id, "review")
+    return {"summary": result.summary, "review": review}
+
+
+def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, Any]:
+    """Run the repository's tests on the head branch; report them as a check run."""
+    ws = deps.workspaces(pr.branch, pr.base)
+    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
+    conclusion: CheckConclusion = "success" if report.passed else "failure"
+    head = ws.head_sha()
+    check = keyed(
+        SideEffects(deps.db),
+        f"{pr.group_key}:check:{head}",
+        task.id,
+        lambda: {
+            "check_run_id": deps.host.create_check_run(
+                pr.repo,
+                name="CodeMonkey QA",
+                head_sha=head,
+                status="completed",
+                conclusion=conclusion,
+                output=report.check_output(),
+            ),
+            "conclusion": conclusion,
+        },
+    )[0]
+    return {"conclusion": check["conclusion"], "annotations": len(report.annotations)}
+
+
+def fix_pull(
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    pr: IssueRef,
+    role: Role,
+    request: str,
+    *,
+    review_comment_id: int | None = None,
+) -> dict[str, Any]:
+    """Change the head branch as asked, commit, push, and reply where it was asked."""
+    ws = deps.workspaces(pr.branch, pr.base)
+    result = run_task_agent(deps, _on_pull(task, pr, request), role, pr, ws)
+    sha = commit_task(deps, ws, task, pr, f"Address feedback on #{pr.number}", result.changed_paths)
+    text = result.summary if sha is None else f"Pushed {sha[:7]}: {result.summary}"
+    reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)
+    return {"commit": sha, "summary": result.summary, "reply": reply}
+
+
+def answer(
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    thread: IssueRef,
+    role: Role,
+    question: str,
+    *,
+    review_comment_id: int | None = None,
+) -> dict[str, Any]:
+    """The addressed role answers in the thread (one model call, recorded once)."""
+    effects = SideEffects(deps.db)
+    key = f"task:{task.id}:answer"
+    recorded = effects.recorded(key)
+    if recorded is None:
+        text = ModelAnswerer(deps.agents.models)(
+            role, f"{thread.fenced()}\n\nThe question for you:\n{question}", task.id
+        )
+        recorded = effects.record(key, {"text": text}, task_id=task.id)
+    reply = reply_once(
+        deps, task, thread, str(recorded["text"]), review_comment_id=review_comment_id
+    )
+    return {"answer": recorded["text"], "reply": reply}
+
+
+def reply_once(
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    thread: IssueRef,
+    body: str,
+    *,
+    review_comment_id: int | None = None,
+) -> dict[str, Any]:
+    def perform() -> dict[str, Any]:
+        if review_comment_id is not None:
+            made = deps.host.reply_to_review_comment(
+                thread.repo, thread.number, review_comment_id, body
+            )
+        else:
+            made = deps.host.comment(thread.repo, thread.number, body)
+        return {"id": made.id, "url": made.url}
+
+    return keyed(SideEffects(deps.db), f"task:{task.id}:reply", task.id, perform)[0]

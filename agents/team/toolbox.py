@@ -1,0 +1,82 @@
+"""The workspace tools of `agents.tools` as runtime tools: one adapter for all of them.
+
+`agents.tools` validates arguments, confines paths to the workspace, refuses protected
+paths and runs commands in the sandbox; the adapter adds what a team task needs on top:
+a task that declared the paths it edits may write only those (the path locks cover
+exactly them), and the runtime's replay rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from agents.providers.types import ToolSpec
+from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.tools.base import ToolContext, ToolRegistry
+from agents.tools.base import ToolError as ToolsError
+from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
+from agents.tools.edit import collect_edits
+from agents.tools.patch import touched_paths
+
+REPLAY_SAFE = frozenset({*READ_ONLY_TOOLS, "write_file"})
+
+
+def _normal(path: str) -> str:
+    return PurePosixPath(path.strip()).as_posix().removeprefix("./")
+
+
+def written_paths(name: str, args: dict[str, Any]) -> list[str]:
+    """The workspace paths a write tool's call would touch."""
+    if name == "apply_patch":
+        return sorted({_normal(n) for n in touched_paths(str(args.get("patch", "")))})
+    if name == "edit_file":
+        try:
+            return sorted({_normal(e.path) for e in collect_edits(args)})
+        except ToolsError:
+            return []  # the tool itself reports the malformed call
+    path = args.get("path")
+    return [_normal(path)] if isinstance(path, str) else []
+
+
+@dataclass(frozen=True)
+class WorkspaceTool:
+    """One `agents.tools` tool seen by the agent loop."""
+
+    registry: ToolRegistry
+    context: ToolContext
+    name: str
+    # None: any path of the workspace (protected paths are refused by the tools anyway).
+    writable: frozenset[str] | None = None
+
+    @property
+    def replay_safe(self) -> bool:
+        """Reads change nothing and writing the same content twice is the same; an edit,
+        a patch or a command may not be (the replacement can contain the search text,
+        a command can append), so after a crash those are reported, not repeated."""
+        return self.name in REPLAY_SAFE
+
+    @property
+    def spec(self) -> ToolSpec:
+        return self.registry.specs([self.name])[0]
+
+    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        if self.name in WRITE_TOOLS and self.writable is not None:
+            outside = [p for p in written_paths(self.name, args) if p not in self.writable]
+            if outside:
+                raise ToolError(
+                    f"{outside} are not among the paths this task declared "
+                    f"({sorted(self.writable)}); ask your lead to re-plan instead of editing them"
+                )
+        result = self.registry.call(self.context, self.name, args)
+        return ToolOutcome(result.ok, result.output, changed_paths=result.changed_paths)
+
+
+def workspace_toolbox(
+    registry: ToolRegistry, context: ToolContext, *, declared: Sequence[str] = ()
+) -> list[WorkspaceTool]:
+    """Every tool of the registry for one task's workspace; `declared` limits writes."""
+    writable = frozenset(_normal(p) for p in declared) if declared else None
+    return [WorkspaceTool(registry, context, name, writable) for name in registry.names()]

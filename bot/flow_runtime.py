@@ -1,0 +1,183 @@
+"""What a flow needs for one task on GitHub: the installation's host, the repository's
+config and roles, a clone with worktrees, token-safe push, and the team's dependencies.
+
+`FlowRuntime` is built once per process from the services; `hosts` (installation id ->
+GitHost) is the one injectable seam, so tests hand in hosts talking to the fake GitHub.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents.githost import GitHost, RepoRef
+from agents.providers.llm import LLM
+from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
+from agents.roles import Role, apply_overrides, load_roles
+from agents.runtime.budget import BudgetLimits
+from agents.runtime.loop import LoopConfig
+from agents.team.agent import AgentDeps
+from agents.team.deps import TeamDeps
+from agents.team.gitworkspace import GitWorktrees
+from agents.team.ports import ModelResolver, Workspace
+from agents.tools.defaults import workspace_registry
+from agents.tools.gitcli import git
+from bot.github import git as github_git
+from bot.settings import Settings
+from storage.kv.base import LockManager
+from storage.sql.database import Database
+from webhooks.repo_config import LoadedConfig, RepoConfig, load_repo_config
+
+HostFactory = Callable[[int | None], GitHost]
+
+# Ingress names roles as users type them; the agents' role files use these names.
+ROLE_NAMES = {
+    "pm": "project_manager",
+    "backend": "backend_developer",
+    "frontend": "frontend_developer",
+    "reviewer": "code_reviewer",
+    "qa": "qa",
+    "devops": "devops",
+    "architect": "architect",
+    "tech_lead": "tech_lead",
+}
+
+
+def agent_role_name(name: str | None, default: str) -> str:
+    return ROLE_NAMES.get(name or "", name or default)
+
+
+class LLMModel:
+    """A `ModelClient` that sends every call through the `LLM` facade with one model ref
+    (fallbacks, retries, usage and cost recording included)."""
+
+    def __init__(self, llm: LLM, ref: str) -> None:
+        self._llm = llm
+        self._ref = ref
+
+    async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
+        return await self._llm.chat(self._ref, messages, options)
+
+
+def llm_models(llm: LLM, settings: Settings) -> ModelResolver:
+    def resolve(role: Role) -> tuple[LLMModel, str]:
+        ref = role.model_ref(settings.default_model, settings.role_models)
+        return LLMModel(llm, ref), ref
+
+    return resolve
+
+
+class CloneWorkspaces:
+    """One clone per repository (under the data dir), a worktree per branch.
+
+    Before handing out a branch it fetches, so a branch another worker pushed (an earlier
+    attempt of this task, or an earlier task of the issue) is continued, not restarted.
+    """
+
+    def __init__(self, root: Path, host: GitHost, repo: RepoRef, protected: tuple[str, ...]):
+        self._dir = root / repo.owner / repo.name
+        self._host = host
+        self._repo = repo
+        self._lock = threading.Lock()
+        self._worktrees = GitWorktrees(
+            self._dir / "clone",
+            self._dir / "worktrees",
+            base_prefix="origin/",
+            protected_paths=protected,
+        )
+
+    def _sync(self) -> Path:
+        """The clone, made on first use and fetched on every later one (holds the lock)."""
+        clone = self._dir / "clone"
+        token = self._host.git_token(self._repo)
+        if not (clone / ".git").exists():
+            self._dir.mkdir(parents=True, exist_ok=True)
+            github_git.clone(self._host.clone_url(self._repo), clone, token)
+        else:
+            github_git.fetch(clone, token)
+        return clone
+
+    def snapshot(self, branch: str) -> Path:
+        """The clone checked out (detached) at the remote's `branch`, for reading."""
+        with self._lock:
+            clone = self._sync()
+            git(clone, "checkout", "--quiet", "--detach", f"origin/{branch}", check=True)
+            return clone
+
+    def __call__(self, branch: str, base: str) -> Workspace:
+        with self._lock:
+            clone = self._sync()
+            remote = f"refs/remotes/origin/{branch}"
+            local = f"refs/heads/{branch}"
+            has_remote = git(clone, "rev-parse", "--verify", "--quiet", remote).returncode == 0
+            has_local = git(clone, "rev-parse", "--verify", "--quiet", local).returncode == 0
+            if has_remote and not has_local:
+                git(clone, "branch", "--no-track", branch, f"origin/{branch}", check=True)
+        ws = self._worktrees(branch, base)
+        if has_remote:
+            # Another worker may have pushed since this worktree was made: catch up.
+            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}")
+        return ws
+
+
+@dataclass
+class FlowRuntime:
+    settings: Settings
+    database: Database
+    locks: LockManager
+    hosts: HostFactory
+    models: ModelResolver
+    workspace_root: Path
+    review_rounds: int = 2
+    _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def config(self, host: GitHost, repo: RepoRef) -> LoadedConfig:
+        defaults = RepoConfig.defaults(
+            trigger_label=self.settings.trigger_label, role_models=self.settings.role_models
+        )
+        return load_repo_config(host, repo, defaults=defaults)
+
+    def roles(self, config: RepoConfig) -> dict[str, Role]:
+        overrides = {
+            agent_role_name(name, name): {"model": entry.model}
+            for name, entry in config.roles.items()
+            if entry.model
+        }
+        return apply_overrides(load_roles(), overrides)
+
+    def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> CloneWorkspaces:
+        with self._lock:
+            made = self._workspaces.get(repo.full_name)
+            if made is None:
+                made = CloneWorkspaces(self.workspace_root, host, repo, config.protected_paths)
+                self._workspaces[repo.full_name] = made
+            return made
+
+    def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
+        host = self.hosts(installation_id)
+        config = self.config(host, repo).config
+        limits = BudgetLimits(
+            max_steps=config.budgets.max_steps,
+            max_task_tokens=min(config.budgets.max_tokens, self.settings.agent_max_task_tokens),
+            max_task_usd=min(config.budgets.max_cost_usd, self.settings.agent_max_task_usd),
+            max_issue_tokens=self.settings.agent_max_issue_tokens,
+            max_issue_usd=self.settings.agent_max_issue_usd,
+        )
+
+        def push(ws: Workspace) -> None:
+            github_git.push(ws.root, ws.branch, host.git_token(repo))
+
+        return TeamDeps(
+            agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
+            host=host,
+            roles=self.roles(config),
+            workspaces=self.workspaces(host, repo, config),
+            push=push,
+            locks=self.locks,
+            tools=workspace_registry(),
+            protected_paths=config.protected_paths,
+            review_rounds=self.review_rounds,
+        )

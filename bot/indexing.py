@@ -1,0 +1,84 @@
+"""`repo.index`: the default branch's text files into the vector store (kind "code",
+chunked by lines) and the `files` table, so agents find relevant code by meaning."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, select
+
+from agents.githost import RepoRef
+from agents.tools.gitcli import git
+from bot.queue.handlers import TaskContext
+from storage.sql.models import File, Project
+from storage.vectors.base import VectorItem
+
+if TYPE_CHECKING:
+    from bot.flow_runtime import FlowRuntime
+    from bot.services import Services
+
+CHUNK_LINES = 60
+MAX_FILE_BYTES = 200_000
+LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".md": "markdown"}
+
+
+def chunks(path: str, text: str) -> list[VectorItem]:
+    lines = text.splitlines()
+    items = []
+    for start in range(0, max(len(lines), 1), CHUNK_LINES):
+        body = "\n".join(lines[start : start + CHUNK_LINES])
+        if body.strip():
+            items.append(
+                VectorItem(
+                    id=f"{path}:{start + 1}",
+                    text=f"{path}\n{body}",
+                    metadata={"path": path, "start_line": start + 1},
+                )
+            )
+    return items
+
+
+def _text(file: Path) -> str | None:
+    data = file.read_bytes()
+    if len(data) > MAX_FILE_BYTES or b"\0" in data[:8192]:
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext) -> dict[str, Any]:
+    payload = ctx.task.payload
+    repo = RepoRef.parse(str(payload["repo"]))
+    installation = payload.get("installation_id")
+    host = runtime.hosts(None if installation is None else int(installation))
+    config = runtime.config(host, repo).config
+    branch = host.default_branch(repo)
+    root = runtime.workspaces(host, repo, config).snapshot(branch)
+    names = [n for n in git(root, "ls-files", "-z", check=True).stdout.split("\0") if n]
+    indexed: dict[str, tuple[str, str, int]] = {}
+    project = repo.full_name
+    for name in names:
+        ctx.raise_if_cancelled()
+        text = _text(root / name)
+        if text is None:
+            continue
+        services.vectors.delete(project, "code", where={"path": name})
+        items = chunks(name, text)
+        if items:
+            services.vectors.upsert(project, "code", items)
+        digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+        indexed[name] = (digest, LANGUAGES.get(Path(name).suffix, ""), len(text))
+    with runtime.database.session() as session:
+        row = session.scalar(select(Project).where(Project.name == project))
+        if row is None:
+            row = Project(name=project, default_branch=branch)
+            session.add(row)
+            session.flush()
+        before = set(session.scalars(select(File.path).where(File.project_id == row.id)))
+        for gone in sorted(before - set(indexed)):
+            services.vectors.delete(project, "code", where={"path": gone})
+        session.execute(delete(File).where(File.project_id == row.id))
+        for path, (sha, language, size) in indexed.items():
+            session.add(File(project_id=row.id, path=path, sha=sha, language=language, size=size))
+    return {"files": len(indexed), "branch": branch}

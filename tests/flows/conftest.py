@@ -1,0 +1,3 @@
+from tests.fakegithub.fixtures import fake_github
+
+__all__ = ["fake_github"]
