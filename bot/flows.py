@@ -12,6 +12,7 @@ whose tasks run on the same queue. Pull request work runs inside the ingress tas
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from agents.team.flows import start_issue
 from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
 from bot.flow_runtime import FlowRuntime, HostFactory, agent_role_name, llm_models
+from bot.github.app_auth import GitHubAuthError
 from bot.github.hosts import GitHubHosts
 from bot.indexing import index_repository
 from bot.queue.base import TaskQueue
@@ -237,14 +239,23 @@ def on_pull(flows: Flows, action: str, ctx: TaskContext) -> dict[str, Any]:
 
 
 def default_hosts(services: Services) -> HostFactory:
-    hosts = GitHubHosts.from_settings(services.settings, services.kv.cache)
+    """Hosts acting as the GitHub App. Built on first use, so a service without App
+    settings (e.g. chat only) starts, and a GitHub task then fails with the fix."""
+    built: list[GitHubHosts] = []
+    lock = threading.Lock()
 
     def for_installation(installation_id: int | None) -> Any:
         if installation_id is None:
             raise PermanentTaskError(
                 "the task has no installation id; it must come from a GitHub App webhook"
             )
-        return hosts.for_installation(installation_id)
+        with lock:
+            if not built:
+                try:
+                    built.append(GitHubHosts.from_settings(services.settings, services.kv.cache))
+                except GitHubAuthError as exc:
+                    raise PermanentTaskError(str(exc)) from None
+        return built[0].for_installation(installation_id)
 
     return for_installation
 

@@ -70,6 +70,7 @@ def main() -> None:
         llm=llm,
         metrics=Metrics(),
         queue=queue,
+        handlers=registry,
     )
     register_flows(services, registry)
     stop = threading.Event()

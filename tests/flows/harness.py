@@ -259,6 +259,7 @@ def world(
         llm=llm,
         metrics=Metrics(),
         queue=queue if isinstance(queue, InProcessQueue) else queue.rq,
+        handlers=registry,
     )
     app = Starlette(routes=[webhook_route(webhook_deps(settings, database=database, queue=queue))])
     with TestClient(app) as client:
