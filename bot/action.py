@@ -8,7 +8,7 @@ from the default branch through the git host, as in App mode.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,16 +16,16 @@ from typing import Any, TextIO
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.services import Services
 from bot.settings import Settings
-from storage.sql import migrate
-from storage.sql.database import Database
 from storage.sql.models import Task, TaskState
-from storage.sql.types import utcnow
-from webhooks.ingest import Delivery, IngestConfig, IngestResult, ingest_delivery
+from webhooks.ingest import Delivery, IngestConfig, ingest_delivery
 from webhooks.repo_config import CONFIG_PATH, RepoConfig
 
 # The user GITHUB_TOKEN acts as: its comments must not trigger the next run.
 ACTIONS_BOT = "github-actions[bot]"
+# A job has 6 hours at most on GitHub's runners; the team's budgets end work long before.
+DEFAULT_TIMEOUT_SECONDS = 3 * 3600.0
 
 
 class ActionError(Exception):
@@ -76,23 +76,6 @@ class ActionEnv:
         return f"action-{self.run_id}-{self.run_attempt}"[:64]
 
 
-@dataclass(frozen=True)
-class InlineTask:
-    id: int
-    kind: str
-    role: str | None
-    title: str
-    payload: dict[str, Any]
-
-
-# Runs one task; raising marks it failed. The real flows are plugged in by the caller.
-TaskHandler = Callable[[InlineTask, ActionEnv], None]
-
-
-def no_flow_handler(task: InlineTask, env: ActionEnv) -> None:
-    raise ActionError(f"no flow is wired for task kind {task.kind!r}")
-
-
 def read_event(env: ActionEnv) -> dict[str, Any]:
     try:
         data = json.loads(env.event_path.read_text(encoding="utf-8"))
@@ -122,26 +105,23 @@ def check_model_keys(settings: Settings) -> None:
         )
 
 
-def embedded_database(settings: Settings, environ: Mapping[str, str]) -> Database:
-    """The Action's own SQLite file, kept out of the checkout (under RUNNER_TEMP)."""
-    if settings.database_url:
-        return Database(settings.database_url)
+def action_settings(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """The Action runs on embedded storage of its own, kept out of the checkout (under
+    RUNNER_TEMP): SQLite, in-process queue and cache, embedded Chroma."""
     base = Path(environ.get("RUNNER_TEMP") or settings.data_dir) / "codemonkey"
-    base.mkdir(parents=True, exist_ok=True)
-    database = Database(f"sqlite:///{base / 'codemonkey.db'}")
-    migrate.upgrade(database)
-    return database
+    return settings.model_copy(update={"data_dir": base, "redis_url": None, "chroma_url": None})
 
 
 def run_action(
     env: ActionEnv,
-    settings: Settings,
-    database: Database,
+    services: Services,
     *,
-    handler: TaskHandler,
     out: TextIO,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> int:
-    """Route and record the event, run its tasks inline; 0 when all succeeded."""
+    """Route and record the event exactly as the App does, then run its tasks (and the
+    tasks they create) on the in-process queue; 0 when every one of them succeeded."""
+    settings = services.settings
     payload = read_event(env)
     config = IngestConfig(
         app_slug=settings.github_app_slug,
@@ -151,40 +131,30 @@ def run_action(
         extra_bot_logins=frozenset({ACTIONS_BOT}),
     )
     payload.setdefault("repository", {"full_name": env.repository})
-    result = ingest_delivery(database, Delivery(env.delivery_id, env.event_name, payload), config)
-    print(f"{env.event_name}: {result.outcome.value}: {result.reason}", file=out)
-    failures = sum(
-        not _run_one(database, task_id, env, handler, out) for task_id in _to_run(result)
+    result = ingest_delivery(
+        services.database, Delivery(env.delivery_id, env.event_name, payload), config
     )
-    return 1 if failures else 0
+    print(f"{env.event_name}: {result.outcome.value}: {result.reason}", file=out)
+    if not result.new_task_ids:
+        return 0
+    queue = services.embedded_queue
+    if queue is None:
+        raise ActionError("the Action runs on the in-process queue; unset CODEMONKEY_REDIS_URL")
+    queue.enqueue(result.new_task_ids)
+    queue.start()
+    idle = queue.run_until_idle(timeout_seconds)
+    failures = _report(services, min(result.new_task_ids), out)
+    if not idle:
+        print(f"gave up waiting after {timeout_seconds:.0f} s", file=out)
+    return 1 if failures or not idle else 0
 
 
-def _to_run(result: IngestResult) -> tuple[int, ...]:
-    return result.new_task_ids
-
-
-def _run_one(
-    database: Database, task_id: int, env: ActionEnv, handler: TaskHandler, out: TextIO
-) -> bool:
-    with database.session() as session:
-        row = session.scalar(select(Task).where(Task.id == task_id))
-        if row is None or row.state != TaskState.QUEUED.value:
-            return True
-        row.state = TaskState.RUNNING.value
-        row.attempts += 1
-        row.started_at = utcnow()
-        task = InlineTask(row.id, row.kind, row.role, row.title, dict(row.payload))
-    error: str | None = None
-    try:
-        handler(task, env)
-    except Exception as exc:  # any failure of a flow fails its task, reported below
-        error = f"{type(exc).__name__}: {exc}"
-    with database.session() as session:
-        stored = session.get(Task, task_id)
-        assert stored is not None
-        stored.state = (TaskState.FAILED if error else TaskState.SUCCEEDED).value
-        stored.error = error
-        stored.finished_at = utcnow()
-    status = f"failed: {error}" if error else "succeeded"
-    print(f"task {task.id} {task.kind}: {status}", file=out)
-    return error is None
+def _report(services: Services, first_task_id: int, out: TextIO) -> int:
+    """Print each task this run created; returns how many did not succeed."""
+    with services.database.session() as session:
+        rows = session.scalars(select(Task).where(Task.id >= first_task_id).order_by(Task.id)).all()
+        lines = [(t.id, t.kind, t.state, t.error) for t in rows]
+    for task_id, kind, state, error in lines:
+        detail = f": {error}" if error else ""
+        print(f"task {task_id} {kind}: {state}{detail}", file=out)
+    return sum(state != TaskState.SUCCEEDED.value for _, _, state, _ in lines)

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from bot.action import (
     ActionEnv,
     ActionError,
-    InlineTask,
+    action_settings,
     check_model_keys,
-    embedded_database,
     read_event,
     run_action,
 )
+from bot.queue.handlers import Handler, HandlerRegistry, PermanentTaskError, TaskContext
+from bot.services import Services, build_services
 from bot.settings import Settings
-from storage.sql.database import Database
 from storage.sql.models import Task, WebhookDelivery
 from tests.webhooks.support import example
 
@@ -115,13 +115,6 @@ def test_malformed_event_file_fails(tmp_path: Path, content: str, message: str) 
         read_event(_env(path))
 
 
-def test_cli_without_wired_flows_fails_the_task_not_silently(tmp_path: Path) -> None:
-    result = cli(tmp_path, github_env(tmp_path))
-    assert result.returncode == 1
-    assert "issue_comment: queued" in result.stdout
-    assert "no flow is wired for task kind 'command.plan'" in result.stdout
-
-
 def test_ignored_event_exits_zero(tmp_path: Path) -> None:
     env = github_env(tmp_path)
     env["GITHUB_EVENT_PATH"] = str(event_file(tmp_path, example("issue_comment", "created")))
@@ -140,72 +133,81 @@ def _env(path: Path, event: str = "issue_comment", run_id: str = "5") -> ActionE
     )
 
 
-def _database(tmp_path: Path) -> Database:
-    settings = Settings(data_dir=tmp_path / "data")
-    return embedded_database(settings, {"RUNNER_TEMP": str(tmp_path / "runner")})
+def _services(tmp_path: Path, handlers: dict[str, Handler]) -> Services:
+    """The Action's services with the given handlers in place of the flows."""
+    settings = action_settings(
+        Settings(data_dir=tmp_path / "data", task_retry_base_seconds=0.01),
+        {"RUNNER_TEMP": str(tmp_path / "runner")},
+    )
+
+    def register(services: Services, registry: HandlerRegistry) -> None:
+        for kind, handler in handlers.items():
+            registry.register(kind, handler)
+
+    return build_services(settings, register)
 
 
 def test_real_event_runs_inline_and_is_recorded(tmp_path: Path) -> None:
     payload = example("issue_comment", "created")
     payload["comment"]["body"] = "@codemonkey architect sketch the design"
     env = _env(event_file(tmp_path, payload))
-    database = _database(tmp_path)
-    seen: list[InlineTask] = []
+    seen: list[TaskContext] = []
 
-    def handler(task: InlineTask, action_env: ActionEnv) -> None:
-        assert action_env.token.get_secret_value() == "ghs_x"
-        seen.append(task)
+    def answer(ctx: TaskContext) -> dict[str, Any]:
+        seen.append(ctx)
+        return {"answered": True}
 
+    services = _services(tmp_path, {"mention.answer": answer})
     out = io.StringIO()
-    code = run_action(env, Settings(), database, handler=handler, out=out)
+    code = run_action(env, services, out=out)
     assert code == 0
-    assert [(t.kind, t.role) for t in seen] == [("mention.answer", "architect")]
-    assert seen[0].payload["request"] == "sketch the design"
-    with database.session() as session:
+    assert [(c.task.kind, c.task.payload["role"]) for c in seen] == [
+        ("mention.answer", "architect")
+    ]
+    assert seen[0].task.payload["request"] == "sketch the design"
+    with services.database.session() as session:
         task = session.scalars(select(Task)).one()
         delivery = session.scalars(select(WebhookDelivery)).one()
     assert task.state == "succeeded" and task.attempts == 1
     assert delivery.delivery_id == "action-5-1" and delivery.task_ids == [task.id]
     assert f"task {task.id} mention.answer: succeeded" in out.getvalue()
     # The same run again (same database) is a redelivery: nothing runs twice.
-    again = run_action(env, Settings(), database, handler=handler, out=io.StringIO())
+    again = run_action(env, services, out=io.StringIO())
     assert again == 0 and len(seen) == 1
-    database.dispose()
+    services.close()
     assert (tmp_path / "runner" / "codemonkey" / "codemonkey.db").is_file()
 
 
 def test_failing_flow_fails_the_run(tmp_path: Path) -> None:
     payload = example("pull_request", "opened")
     env = _env(event_file(tmp_path, payload), event="pull_request")
-    database = _database(tmp_path)
 
-    def handler(task: InlineTask, action_env: ActionEnv) -> None:
-        if task.kind == "pr.qa":
-            raise RuntimeError("tests failed to start")
+    def qa(ctx: TaskContext) -> dict[str, Any]:
+        raise PermanentTaskError("tests failed to start")
 
+    services = _services(tmp_path, {"pr.review": lambda ctx: {"ok": True}, "pr.qa": qa})
     out = io.StringIO()
-    assert run_action(env, Settings(), database, handler=handler, out=out) == 1
-    with database.session() as session:
+    assert run_action(env, services, out=out) == 1
+    with services.database.session() as session:
         states = {t.kind: (t.state, t.error) for t in session.scalars(select(Task))}
-    database.dispose()
+    services.close()
     assert states["pr.review"] == ("succeeded", None)
-    assert states["pr.qa"] == ("failed", "RuntimeError: tests failed to start")
+    assert states["pr.qa"][0] == "failed" and "tests failed to start" in str(states["pr.qa"][1])
+    assert "pr.qa: failed" in out.getvalue()
 
 
 def test_events_caused_by_the_actions_bot_are_ignored(tmp_path: Path) -> None:
     payload = example("issue_comment", "created")
     payload["comment"]["body"] = "/plan"
     payload["sender"] = {"login": "github-actions[bot]", "type": "Bot"}
-    database = _database(tmp_path)
-    calls: list[InlineTask] = []
+    calls: list[TaskContext] = []
+
+    def plan(ctx: TaskContext) -> None:
+        calls.append(ctx)
+
+    services = _services(tmp_path, {"command.plan": plan})
     out = io.StringIO()
-    code = run_action(
-        _env(event_file(tmp_path, payload)),
-        Settings(),
-        database,
-        handler=lambda task, env: calls.append(task),
-        out=out,
-    )
-    database.dispose()
+    code = run_action(_env(event_file(tmp_path, payload)), services, out=out)
+    services.close()
     assert code == 0 and calls == []
     assert "github-actions[bot]" in out.getvalue()
