@@ -27,7 +27,8 @@ from storage.kv import build_kv
 from storage.sql.database import Database
 from storage.usage import SqlUsageSink
 from storage.vectors import build_vector_store
-from tests.flows.harness import HashEmbedder, turn
+from tests.fakes.embedder import HashEmbedder
+from tests.flows.harness import turn
 from tests.flows.scripts import team
 
 BLOCKING_COMMAND = "sleep 120"

@@ -5,7 +5,6 @@ queue and SQL, the flows registered by `register_flows`, and a scripted model be
 
 from __future__ import annotations
 
-import hashlib
 import signal
 import time
 import uuid
@@ -46,6 +45,7 @@ from storage.task_graph import TaskSnapshot, group_tasks
 from storage.usage import SqlUsageSink
 from storage.vectors import build_vector_store
 from tests.fakegithub.fake import FakeGitHub, WebhookDelivery
+from tests.fakes.embedder import HashEmbedder
 from tests.github.conftest import FAST
 
 REPO = "acme/widgets"
@@ -63,16 +63,6 @@ SAMPLE_FILES = {
     "tests/__init__.py": "",
     "tests/test_app.py": TEST_APP_PY,
 }
-
-
-class HashEmbedder:
-    """Deterministic vectors for the index test; the embedder is not what is tested here."""
-
-    name = "test-hash"
-    dimension = 8
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        return [[b / 255 for b in hashlib.sha256(t.encode()).digest()[:8]] for t in texts]
 
 
 def turn(messages: list[ChatMessage]) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import subprocess
 import sys
@@ -15,16 +14,6 @@ import httpx
 import pytest
 
 from storage.vectors import KINDS, ChromaVectorStore, LocalMiniLMEmbedder, build_vector_store
-
-
-class HashEmbedder:
-    """A deterministic stand-in model, for tests about which embedder built a collection."""
-
-    name = "test-hash"
-    dimension = 8
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        return [[b / 255 for b in hashlib.sha256(t.encode()).digest()[:8]] for t in texts]
 
 
 def _free_port() -> int:

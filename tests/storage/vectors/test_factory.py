@@ -22,7 +22,7 @@ from storage.vectors import (
     check_vector_store,
     collection_name,
 )
-from tests.storage.vectors.conftest import HashEmbedder
+from tests.fakes.embedder import HashEmbedder
 
 AWKWARD_PROJECTS = [
     "octo/hello-world",

@@ -11,7 +11,7 @@ from storage.vectors import (
     VectorStoreError,
     build_vector_store,
 )
-from tests.storage.vectors.conftest import HashEmbedder
+from tests.fakes.embedder import HashEmbedder
 
 FILES = [
     VectorItem(

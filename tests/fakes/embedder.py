@@ -1,0 +1,14 @@
+"""A deterministic stand-in embedding model for tests where the embedder is not under test
+(the real all-MiniLM-L6-v2 model is tested in tests/storage/vectors)."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+class HashEmbedder:
+    name = "test-hash"
+    dimension = 8
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [[b / 255 for b in hashlib.sha256(t.encode()).digest()[:8]] for t in texts]
