@@ -10,6 +10,7 @@ Wire formats:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,7 +71,7 @@ def _error_text(response: httpx.Response) -> str:
     return str(error) if error is not None else response.text[:200]
 
 
-class _HttpEmbedder:
+class _HttpEmbedder(ABC):
     """Batching, transport errors and vector checks shared by the two services."""
 
     service = ""
@@ -140,11 +141,11 @@ class _HttpEmbedder:
     def _headers(self) -> dict[str, str]:
         return {}
 
-    def _body(self, texts: list[str]) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def _body(self, texts: list[str]) -> dict[str, Any]: ...
 
-    def _parse(self, payload: Any) -> list[list[float]]:
-        raise NotImplementedError
+    @abstractmethod
+    def _parse(self, payload: Any) -> list[list[float]]: ...
 
 
 class OpenAIEmbedder(_HttpEmbedder):
