@@ -19,9 +19,10 @@ from agents.roles import Role, apply_overrides, load_roles
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
-from agents.team.deps import TeamDeps
+from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
 from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
+from agents.tools.base import SandboxSettings
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
 from bot.github import git as github_git
@@ -178,6 +179,21 @@ class FlowRuntime:
             push=push,
             locks=self.locks,
             tools=workspace_registry(),
-            protected_paths=config.protected_paths,
+            protected_paths=tuple(
+                dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
+            ),
+            sandbox=sandbox_settings(self.settings),
+            test_command=config.test_command or DEFAULT_TEST_COMMAND,
             review_rounds=self.review_rounds,
         )
+
+
+def sandbox_settings(settings: Settings) -> SandboxSettings:
+    """The command sandbox's limits from the service settings."""
+    return SandboxSettings(
+        backend=settings.sandbox_backend,
+        timeout_seconds=settings.command_timeout_seconds,
+        cpu_seconds=settings.command_cpu_seconds,
+        memory_bytes=settings.command_memory_mb * 1024**2,
+        max_output_bytes=settings.command_max_output_bytes,
+    )

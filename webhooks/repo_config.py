@@ -14,6 +14,7 @@ Example:
       frontend: {enabled: false}
     budgets: {max_steps: 30, max_cost_usd: 2.5}
     protected_paths: ["deploy/**"]
+    test_command: python3 -m pytest -q
     trust:
       allowed_bots: ["dependabot[bot]"]
       public_commands: [status]
@@ -72,6 +73,9 @@ class RepoConfig(_Strict):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     budgets: Budgets = Field(default_factory=Budgets)
     protected_paths: tuple[str, ...] = ALWAYS_PROTECTED
+    # How QA runs the repository's tests in the sandbox; unset = the team's default
+    # (`python3 -m unittest discover -v`). E.g. "python3 -m pytest -q".
+    test_command: str | None = Field(default=None, min_length=1, max_length=500)
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
     @field_validator("commands")

@@ -12,7 +12,7 @@ from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
 from storage.sql.models import File, Project
 from tests.fakegithub.fake import FakeGitHub
-from tests.flows.harness import REPO, turn, world
+from tests.flows.harness import REPO, SAMPLE_FILES, turn, world
 from tests.flows.scripts import BROKEN
 
 
@@ -98,3 +98,19 @@ def test_a_mention_is_answered_in_the_thread_by_the_addressed_role(
         assert [t.kind for t in w.all_tasks()] == ["mention.answer"], w.describe()
         assert w.comments(issue.number)[-1].startswith("Keep greet(name)")
         assert len(w.model.requests) == 1
+
+
+def test_the_repository_chooses_how_qa_runs_its_tests(
+    database: Database, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake = fake_github
+    # Only the tests/ directory is discovered, verbosely; the file lives on the default branch.
+    command = "python3 -m unittest discover -s tests -t . -v"
+    files = {**SAMPLE_FILES, ".github/codemonkey.yml": f"test_command: {command}\n"}
+    with world(tmp_path, database, fake, reviewer, files=files) as w:
+        fake.commit_files(REPO, {"app.py": BROKEN}, "Say hi", branch="hi")
+        fake.create_pull(REPO, "hi", "main", "Say hi", user="alice", emit=True)
+        w.run_until_idle()
+        runs = [r for r in fake.check_runs.values() if r.name == "CodeMonkey QA"]
+        assert len(runs) == 1 and runs[0].conclusion == "failure", w.describe()
+        assert command in runs[0].output["summary"]
