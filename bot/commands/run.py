@@ -21,11 +21,12 @@ from agents.roles import Role, load_roles
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import AgentEvent, ModelClient
+from agents.team.deps import DEFAULT_TEST_COMMAND
 from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import HostRecord
 from bot.database import open_database
-from bot.flow_runtime import LLMModel
+from bot.flow_runtime import LLMModel, sandbox_settings
 from bot.llm_config import llm_config
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
@@ -46,6 +47,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--parallel", type=int, default=2, help="tasks running at once")
     parser.add_argument("--review-rounds", type=int, default=1)
+    parser.add_argument(
+        "--test-command",
+        default=DEFAULT_TEST_COMMAND,
+        help=f"how QA runs the repository's tests in the sandbox (default: {DEFAULT_TEST_COMMAND})",
+    )
     parser.add_argument("task", help="what the team should do")
     parser.set_defaults(handler=run)
 
@@ -108,6 +114,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         parallelism=args.parallel,
         review_rounds=args.review_rounds,
         loop=LoopConfig(limits=limits),
+        protected_paths=tuple(settings.protected_paths),
+        sandbox=sandbox_settings(settings),
+        test_command=args.test_command,
         on_event=_print_event,
         on_record=_print_record,
     )

@@ -59,7 +59,9 @@ def _sample_repo(path: Path) -> Path:
     return path
 
 
-def _run(tmp_path: Path, repo: Path, script: Path, task: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    tmp_path: Path, repo: Path, script: Path, task: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO_ROOT),
@@ -77,6 +79,7 @@ def _run(tmp_path: Path, repo: Path, script: Path, task: str) -> subprocess.Comp
             str(repo),
             "--model",
             f"scripted:{script}",
+            *extra,
             task,
         ],
         env=env,
@@ -113,3 +116,14 @@ def test_run_refuses_a_bad_script_with_the_fix(tmp_path: Path) -> None:
     done = _run(tmp_path, repo, script, "Anything")
     assert done.returncode == 2
     assert "a tool call is {'tool': NAME" in done.stderr
+
+
+def test_run_uses_the_given_test_command_for_qa(tmp_path: Path) -> None:
+    repo = _sample_repo(tmp_path / "sample")
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    failing = "python3 -c 'raise SystemExit(3)'"
+    done = _run(tmp_path, repo, script, "Add a farewell function", "--test-command", failing)
+    out = done.stdout
+    assert "=== check run [failure] ===" in out, out + done.stderr
+    assert failing in out
