@@ -82,7 +82,9 @@ class Services:
         ]
 
 
-def _redis_queue_check(redis: Redis, queue: InProcessQueue | RQTaskQueue) -> Any:
+def _redis_queue_check(
+    redis: Redis, queue: InProcessQueue | RQTaskQueue
+) -> Callable[[], CheckResult]:
     def run() -> CheckResult:
         try:
             redis.ping()
