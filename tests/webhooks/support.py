@@ -8,20 +8,16 @@ import threading
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from agents.githost import (
-    CheckConclusion,
-    CheckRunOutput,
-    Comment,
     Permission,
-    PullRequestRef,
     RepoRef,
-    ReviewComment,
 )
+from agents.team.localhost import LocalHost
 from bot.routes.webhooks import WebhookDeps, webhook_route
 from storage.sql.database import Database
 from webhooks.ingest import IngestConfig
@@ -103,23 +99,17 @@ def make_app(
     return Starlette(routes=[webhook_route(deps)])
 
 
-class InMemoryGitHost:
-    """An in-memory GitHost double for unit tests of policy code (trust, repo config).
-
-    It is not a GitHub fake: it holds permissions, files per ref and the comments posted,
-    and counts permission lookups so caching can be checked.
-    """
+class InMemoryGitHost(LocalHost):
+    """The local host with the parts policy code reads made settable: permissions, files per
+    ref, and counts of both lookups. For unit tests of trust and repo
+    config; it is not a GitHub fake."""
 
     def __init__(self, *, default: str = "main") -> None:
-        self.default = default
+        super().__init__(issue_body="", default_branch=default)
         self.permissions: dict[str, Permission] = {}
         self.files: dict[tuple[str, str], str] = {}
-        self.comments: list[tuple[int, str]] = []
         self.permission_calls = 0
         self.reads: list[tuple[str, str]] = []
-
-    def default_branch(self, repo: RepoRef) -> str:
-        return self.default
 
     def permission(self, repo: RepoRef, username: str) -> Permission:
         self.permission_calls += 1
@@ -128,87 +118,3 @@ class InMemoryGitHost:
     def read_file(self, repo: RepoRef, path: str, ref: str) -> str | None:
         self.reads.append((path, ref))
         return self.files.get((path, ref))
-
-    def comment(self, repo: RepoRef, number: int, body: str) -> Comment:
-        self.comments.append((number, body))
-        return Comment(id=len(self.comments), url=f"https://example.test/c/{len(self.comments)}")
-
-    def update_comment(self, repo: RepoRef, comment_id: int, body: str) -> None:
-        raise NotImplementedError
-
-    def react(self, repo: RepoRef, comment_id: int, content: str) -> None:
-        raise NotImplementedError
-
-    def reply_to_review_comment(
-        self, repo: RepoRef, number: int, comment_id: int, body: str
-    ) -> Comment:
-        raise NotImplementedError
-
-    def add_labels(self, repo: RepoRef, number: int, labels: list[str]) -> None:
-        raise NotImplementedError
-
-    def issue_body(self, repo: RepoRef, number: int) -> str:
-        raise NotImplementedError
-
-    def update_issue_body(self, repo: RepoRef, number: int, body: str) -> None:
-        raise NotImplementedError
-
-    def open_pull_request(
-        self, repo: RepoRef, *, head: str, base: str, title: str, body: str, draft: bool
-    ) -> PullRequestRef:
-        raise NotImplementedError
-
-    def update_pull_request(
-        self,
-        repo: RepoRef,
-        number: int,
-        *,
-        title: str | None = None,
-        body: str | None = None,
-        ready_for_review: bool | None = None,
-    ) -> None:
-        raise NotImplementedError
-
-    def pull_request(self, repo: RepoRef, number: int) -> PullRequestRef:
-        raise NotImplementedError
-
-    def create_review(
-        self,
-        repo: RepoRef,
-        number: int,
-        *,
-        commit_sha: str,
-        body: str,
-        event: Literal["COMMENT", "APPROVE", "REQUEST_CHANGES"],
-        comments: list[ReviewComment],
-    ) -> int:
-        raise NotImplementedError
-
-    def create_check_run(
-        self,
-        repo: RepoRef,
-        *,
-        name: str,
-        head_sha: str,
-        status: Literal["queued", "in_progress", "completed"],
-        conclusion: CheckConclusion | None = None,
-        output: CheckRunOutput | None = None,
-    ) -> int:
-        raise NotImplementedError
-
-    def update_check_run(
-        self,
-        repo: RepoRef,
-        check_run_id: int,
-        *,
-        status: Literal["queued", "in_progress", "completed"],
-        conclusion: CheckConclusion | None = None,
-        output: CheckRunOutput | None = None,
-    ) -> None:
-        raise NotImplementedError
-
-    def clone_url(self, repo: RepoRef) -> str:
-        return f"https://github.com/{repo.full_name}.git"
-
-    def git_token(self, repo: RepoRef) -> str:
-        raise NotImplementedError
