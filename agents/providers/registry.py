@@ -65,6 +65,9 @@ class ProviderRegistry:
         self._config = config
         self._factories = dict(factories)
         self._providers: dict[str, Provider] = dict(providers or {})
+        # Providers handed in (or registered) are kept by `forget_clients`; only the ones
+        # this registry built, which own HTTP clients, are rebuilt.
+        self._given = set(self._providers)
 
     @property
     def names(self) -> set[str]:
@@ -72,6 +75,12 @@ class ProviderRegistry:
 
     def register(self, name: str, provider: Provider) -> None:
         self._providers[name] = provider
+        self._given.add(name)
+
+    def forget_clients(self) -> None:
+        """Drop the providers this registry built (without closing their clients, whose
+        loop is gone); they are built again on next use."""
+        self._providers = {n: p for n, p in self._providers.items() if n in self._given}
 
     def get(self, name: str) -> Provider:
         if name not in self._providers:
