@@ -22,9 +22,6 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_DONE = object()
-
-
 class ModelLoop:
     def __init__(
         self, *, name: str = "codemonkey-models", on_fork: Callable[[], None] | None = None
@@ -80,12 +77,12 @@ class ModelLoop:
         finished = False
         try:
             while True:
-                future = asyncio.run_coroutine_threadsafe(_next_or_done(iterator), loop)
-                item = await asyncio.wrap_future(future)
-                if item is _DONE:
+                future = asyncio.run_coroutine_threadsafe(_next_item(iterator), loop)
+                items = await asyncio.wrap_future(future)
+                if not items:
                     finished = True
                     return
-                yield item
+                yield items[0]
         finally:
             close = getattr(iterator, "aclose", None)
             if not finished and close is not None and not loop.is_closed():
@@ -119,8 +116,10 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-async def _next_or_done(iterator: AsyncIterator[T]) -> T | object:
+async def _next_item(iterator: AsyncIterator[T]) -> list[T]:
+    """The next item as a one-item list, or an empty list at the end (an exception cannot
+    carry `StopAsyncIteration` across the loops)."""
     try:
-        return await anext(iterator)
+        return [await anext(iterator)]
     except StopAsyncIteration:
-        return _DONE
+        return []
