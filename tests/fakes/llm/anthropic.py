@@ -319,7 +319,7 @@ def create_app(script: Script) -> Starlette:
             script.requests.append(Recorded("POST", request.url.path, headers, body, str(exc)))
             return error_response(exc.status, exc.kind, str(exc))
         script.requests.append(Recorded("POST", request.url.path, headers, body))
-        reply = await script.next_reply()
+        reply = await script.next_reply(body)
         if isinstance(reply, Fail):
             kind = reply.kind or _ERROR_TYPES.get(reply.status, "api_error")
             return error_response(reply.status, kind, reply.message, reply.retry_after)

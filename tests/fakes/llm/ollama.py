@@ -146,7 +146,7 @@ def create_app(script: Script) -> Starlette:
             script.requests.append(Recorded("POST", request.url.path, headers, body, str(exc)))
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         script.requests.append(Recorded("POST", request.url.path, headers, body))
-        reply = await script.next_reply()
+        reply = await script.next_reply(body)
         if isinstance(reply, Fail):
             return JSONResponse({"error": reply.message}, status_code=reply.status)
         if isinstance(reply, BodyError):
