@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from agents.providers.scripted import Responder, ScriptedReply, call
+from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
 from tests.fakegithub.fake import FakeGitHub
 from tests.fakes.llm.fixtures import PROVIDERS, Fake
-from tests.flows.harness import REPO, World, world
-from tests.flows.scripts import FAREWELL, team
+from tests.flows.harness import REPO, World, turn, world
+from tests.flows.scripts import BROKEN, FAREWELL, team
+from tests.flows.test_pull_requests import reviewer
 
 BRANCH = "codemonkey/1-add-a-farewell"
 
@@ -82,3 +85,70 @@ def test_issue_to_reviewed_pr_and_a_fix_round(
         replies = [c for c in fake.review_comments.values() if c.in_reply_to_id == asked.id]
         assert len(replies) == 1
         _no_surprises(w)
+
+
+def test_a_persons_pull_request_and_a_mention(
+    database: Database, fake_github: FakeGitHub, tmp_path: Path, wire: Fake
+) -> None:
+    fake = fake_github
+
+    def script(messages: list[ChatMessage], options: ChatOptions) -> ScriptedReply:
+        if options.role == "architect":
+            assert "should greet() take a title?" in messages[-1].content
+            return "Keep greet(name); add formal_greet() if titles are needed."
+        return reviewer(messages, options)
+
+    with world(tmp_path, database, fake, script, wire=wire) as w:
+        fake.commit_files(REPO, {"app.py": BROKEN}, "Say hi", branch="hi")
+        pull = fake.create_pull(REPO, "hi", "main", "Say hi", user="alice", emit=True)
+        issue = fake.create_issue(REPO, "Titles", "Mr. and Ms.?", user="alice")
+        fake.add_comment(
+            REPO, issue.number, "@codemonkey architect should greet() take a title?", user="alice"
+        )
+        w.run_until_idle()
+        kinds = {t.kind: t.state for t in w.all_tasks()}
+        assert kinds == {
+            "pr.review": "succeeded",
+            "pr.qa": "succeeded",
+            "mention.answer": "succeeded",
+        }, w.describe()
+        _no_surprises(w)
+        reviews = [r for r in fake.reviews.values() if r.number == pull.number]
+        assert [r.state for r in reviews] == ["CHANGES_REQUESTED"]
+        inline = [c for c in fake.review_comments.values() if c.number == pull.number]
+        assert len(inline) == 1 and "```suggestion" in inline[0].body
+        assert w.comments(issue.number)[-1].startswith("Keep greet(name)")
+
+
+def asking_team() -> Responder:
+    """The developer asks the architect before writing (`ask`: a model call made from
+    inside a tool, while the asking agent's own call is in flight on its loop)."""
+    base = team()
+
+    def respond(messages: list[ChatMessage], options: ChatOptions) -> ScriptedReply:
+        if options.role == "architect":
+            return "Put farewell() next to greet() in app.py."
+        if options.role == "backend_developer":
+            return [
+                call("ask", role="architect", question="Where should farewell() live?"),
+                call("write_file", path="app.py", content=FAREWELL),
+                call("finish", summary="Added farewell() where the architect said."),
+            ][min(turn(messages), 2)]
+        return base(messages, options)
+
+    return respond
+
+
+def test_ask_answers_over_the_wire(
+    database: Database, fake_github: FakeGitHub, tmp_path: Path, wire: Fake
+) -> None:
+    fake = fake_github
+    with world(tmp_path, database, fake, asking_team(), wire=wire) as w:
+        issue = fake.create_issue(REPO, "Add a farewell", "We need farewell(name).", user="alice")
+        fake.label_issue(REPO, issue.number, "codemonkey", user="alice")
+        w.run_until_idle()
+        assert {t.state for t in w.all_tasks()} == {"succeeded"}, w.describe()
+        _no_surprises(w)
+        developer = [r for r in w.model.requests if r.options.role == "backend_developer"]
+        answers = [m.content for r in developer for m in r.messages if m.role == "tool"]
+        assert any("Put farewell() next to greet()" in a for a in answers), answers
