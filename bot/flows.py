@@ -24,6 +24,7 @@ from agents.team import pulls
 from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
+from agents.team.failures import report_failure
 from agents.team.flows import start_issue
 from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
@@ -38,6 +39,7 @@ from bot.queue.handlers import (
     TaskCancelledError,
     TaskContext,
     TaskDeferredError,
+    TaskInfo,
 )
 from bot.services import Services
 from storage.task_graph import TaskSnapshot, load_task
@@ -109,6 +111,12 @@ def run_team_task(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
     deps = flows.runtime.team(_installation(task.payload), _repo(task.payload))
     with translated_errors():
         return handlers(deps)[task.kind](task)
+
+
+def report_team_failure(flows: Flows, task: TaskInfo, error: str) -> None:
+    """A team task failed for good: tell its issue what failed and what was not done."""
+    deps = flows.runtime.team(_installation(task.payload), _repo(task.payload))
+    report_failure(deps, task.id, error)
 
 
 def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
@@ -283,6 +291,7 @@ def register_flows(
     )
     for kind in TEAM_KINDS:
         registry.register(kind, partial(run_team_task, flows))
+        registry.on_failure(kind, partial(report_team_failure, flows))
     for kind in (k.ISSUE_TRIAGE, k.COMMAND_PLAN, k.COMMAND_IMPLEMENT):
         registry.register(kind, partial(start_issue_flow, flows))
     registry.register(k.COMMAND_STOP, partial(stop, flows))

@@ -37,6 +37,7 @@ class TaskSnapshot:
     error: str | None = None
     cancel_requested: bool = False
     depends_on: tuple[int, ...] = ()
+    attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -57,6 +58,7 @@ def snapshot(session: Session, task: Task) -> TaskSnapshot:
         error=task.error,
         cancel_requested=task.cancel_requested,
         depends_on=tuple(dependencies(session, task.id)),
+        attempts=task.attempts,
         started_at=task.started_at,
         finished_at=task.finished_at,
     )

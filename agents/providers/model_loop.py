@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+
 class ModelLoop:
     def __init__(
         self, *, name: str = "codemonkey-models", on_fork: Callable[[], None] | None = None

@@ -31,7 +31,13 @@ from agents.runtime.progress import ProgressMonitor
 from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
 from storage.agent_steps import AgentStepStore
 
-RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled"]
+RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled", "no_tools"]
+
+# Said once to a model that answered in prose before it ever called one of its tools.
+NUDGE = (
+    "You answered without calling a tool. Work only through the tools you were given: "
+    "call one now (and `finish` with a summary when the work is done)."
+)
 
 INTERRUPTED = (
     "This call was interrupted by a restart and may or may not have taken effect. It was "
@@ -127,8 +133,16 @@ class AgentLoop:
             if reason is not None:
                 return self._end(run, state, "budget_exhausted", reason)
             response = await self._call_model(run, state)
-            if not response.tool_calls:
-                return self._end(run, state, "finished", response.content.strip() or "Done.")
+            if response.tool_calls:
+                continue
+            if self._tools.specs() and not state.called_a_tool:
+                # Prose before any tool call: small models without tool support do this.
+                if not state.nudged:
+                    self._append(run, state, "nudge", {"text": NUDGE})
+                    state.apply_nudge(NUDGE)
+                    continue
+                return self._end(run, state, "no_tools", _no_tools_message(run.model))
+            return self._end(run, state, "finished", response.content.strip() or "Done.")
 
     def _start(self, run: AgentRun, state: RunState) -> None:
         task = run.task
@@ -242,6 +256,14 @@ def _outcome_payload(outcome: ToolOutcome) -> dict[str, Any]:
         "communicated": outcome.communicated,
         "data": dict(outcome.data),
     }
+
+
+def _no_tools_message(model: str) -> str:
+    return (
+        f"The model {model} did not call any tool, even when asked to; it may not support "
+        "tool calling. Choose a model that does (for Ollama, one whose `ollama show` lists "
+        "the tools capability), e.g. with --model or CODEMONKEY_DEFAULT_MODEL."
+    )
 
 
 def _short(arguments: dict[str, Any]) -> str:

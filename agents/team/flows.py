@@ -127,14 +127,8 @@ def run_task_agent(
     if result.status == "cancelled":
         raise TaskCancelledError(f"task #{task.id} was cancelled with /stop")
     if not result.ok:
-        comment_once(
-            deps,
-            issue,
-            f"task:{task.id}:stopped",
-            task.id,
-            f"Task #{task.id} ({role.title}) stopped. {result.summary}",
-        )
-        raise FlowError(result.summary)
+        # The task fails for good; its failure report (agents.team.failures) tells the issue.
+        raise FlowError(f"{role.title} stopped: {result.summary}")
     return result
 
 

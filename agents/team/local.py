@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from agents.githost import RepoRef
@@ -17,6 +18,7 @@ from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
+from agents.team.failures import failure_reason, report_failure
 from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitError, GitWorktrees, run_git
 from agents.team.handlers import handlers
@@ -118,7 +120,13 @@ def run_local(
         plan = load_task(session, plan_id)
     group = plan.group_key or ""
     try:
-        tasks = DagScheduler(db, handlers(deps), parallelism=opts.parallelism).run_group(group)
+        scheduler = DagScheduler(
+            db,
+            handlers(deps),
+            parallelism=opts.parallelism,
+            on_failure=partial(report_failure, deps),
+        )
+        tasks = scheduler.run_group(group)
     finally:
         worktrees.close()
     spend = AgentStepStore(db).group_spend(group)
@@ -130,7 +138,11 @@ def run_local(
     if final is not None and final.result is not None:
         summary = str(final.result.get("summary", ""))
     elif failed:
-        summary = "\n".join(f"Task #{t.id} ({t.role}) {t.state}: {t.error}" for t in failed)
+        summary = "Not done:\n" + "\n".join(
+            f"- #{t.id} {t.title} ({t.role}): {t.state}"
+            + (f": {failure_reason(t.error)}" if t.error else "")
+            for t in failed
+        )
     else:
         summary = str((tasks[0].result or {}).get("summary", "")) if tasks else ""
     return LocalResult(

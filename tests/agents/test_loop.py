@@ -55,10 +55,13 @@ async def test_round_trip_edits_persists_and_finishes(database: Database, tmp_pa
     assert store.task_spend(task_id).model_calls == 3
 
 
-async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path) -> None:
+async def test_plain_text_answer_after_using_tools_ends_the_run(
+    database: Database, tmp_path: Path
+) -> None:
     task_id = make_task(database)
+    (tmp_path / "a.py").write_text("a")
     loop = AgentLoop(
-        model=scripted(["Nothing to change."]),
+        model=scripted([call("read_file", path="a.py"), "Nothing to change."]),
         tools=_tools(database, tmp_path, task_id),
         steps=AgentStepStore(database),
     )
@@ -68,6 +71,42 @@ async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path
         "Nothing to change.",
         (),
     )
+
+
+async def test_a_model_that_never_calls_a_tool_is_nudged_once_then_stopped(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    model = scripted(["Here is my plan in prose.", "Still prose."])
+    loop = AgentLoop(
+        model=model, tools=_tools(database, tmp_path, task_id), steps=AgentStepStore(database)
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "no_tools" and not result.ok
+    assert "did not call any tool" in result.summary and "m1" in result.summary
+    assert len(model.requests) == 2
+    nudge = model.requests[1].messages[-1]
+    assert nudge.role == "user" and "without calling a tool" in nudge.content
+
+
+async def test_a_nudged_model_that_then_uses_its_tools_carries_on(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    model = scripted(
+        ["I would edit x.py.", call("write_file", path="x.py", content="x = 1\n"), "Done."]
+    )
+    steps = AgentStepStore(database)
+    loop = AgentLoop(model=model, tools=_tools(database, tmp_path, task_id), steps=steps)
+    result = await loop.run(_run(task_id))
+    assert (result.status, result.changed_paths) == ("finished", ("x.py",))
+    # The nudge is a recorded step: a resumed run rebuilds the same conversation.
+    kinds = [r.kind for r in steps.steps(task_id)]
+    assert kinds.count("nudge") == 1
+    resumed = await AgentLoop(
+        model=scripted([]), tools=_tools(database, tmp_path, task_id), steps=steps
+    ).run(_run(task_id))
+    assert resumed.status == "finished"
 
 
 async def test_tool_errors_go_back_to_the_model(database: Database, tmp_path: Path) -> None:
@@ -113,7 +152,7 @@ async def test_step_budget_stops_before_the_model_call(database: Database, tmp_p
 async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_path: Path) -> None:
     limits = BudgetLimits(max_issue_usd=0.05)
     first = make_task(database)
-    expensive = scripted([reply("done", cost_usd=0.06)])
+    expensive = scripted([reply(calls=[call("finish", summary="done")], cost_usd=0.06)])
     store = AgentStepStore(database)
     config = LoopConfig(limits=limits)
     tools = _tools(database, tmp_path, first)
@@ -130,9 +169,9 @@ async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_
     assert model.requests == []
     # Another issue is not affected.
     other = make_task(database, group_key="octo/hello#2")
-    ok = await AgentLoop(model=scripted(["fine"]), tools=tools, steps=store, config=config).run(
-        AgentRun(other, role(), "t", "m1", group_key="octo/hello#2")
-    )
+    ok = await AgentLoop(
+        model=scripted([call("finish", summary="fine")]), tools=tools, steps=store, config=config
+    ).run(AgentRun(other, role(), "t", "m1", group_key="octo/hello#2"))
     assert ok.status == "finished"
 
 

@@ -7,11 +7,13 @@ process: this is the shape that broke with "Event loop is closed" on the second 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from agents.providers import errors
 from agents.providers.scripted import Responder, ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
@@ -152,3 +154,67 @@ def test_ask_answers_over_the_wire(
         developer = [r for r in w.model.requests if r.options.role == "backend_developer"]
         answers = [m.content for r in developer for m in r.messages if m.role == "tool"]
         assert any("Put farewell() next to greet()" in a for a in answers), answers
+
+
+def failing_developer_team() -> Responder:
+    """The PM plans a developer task and a QA task that needs it; every model call of the
+    developer fails with a 500, through the provider's retries and the queue's."""
+    base = team()
+
+    def respond(messages: list[ChatMessage], options: ChatOptions) -> ScriptedReply:
+        if options.role == "project_manager":
+            n = turn(messages)
+            if n == 0:
+                return call(
+                    "delegate",
+                    role="backend_developer",
+                    title="Add farewell",
+                    description="Add farewell(name) to app.py",
+                    paths=["app.py"],
+                )
+            if n == 1:
+                created = re.search(r"task #(\d+)", messages[-1].content)
+                assert created is not None, messages[-1].content
+                return call(
+                    "delegate",
+                    role="qa",
+                    title="Test farewell",
+                    description="Test farewell()",
+                    paths=["tests/test_farewell.py"],
+                    depends_on=[int(created.group(1))],
+                )
+            return call("finish", summary="Two tasks: the function, then its test.")
+        if options.role == "backend_developer":
+            return errors.ServerError("upstream exploded", provider="fake", status=500)
+        return base(messages, options)
+
+    return respond
+
+
+def test_a_task_that_fails_for_good_is_reported_once_with_what_was_not_done(
+    database: Database, fake_github: FakeGitHub, tmp_path: Path, wire: Fake
+) -> None:
+    fake = fake_github
+    with world(tmp_path, database, fake, failing_developer_team(), wire=wire) as w:
+        issue = fake.create_issue(REPO, "Add a farewell", "We need farewell(name).", user="alice")
+        fake.label_issue(REPO, issue.number, "codemonkey", user="alice")
+        w.run_until_idle()
+        states = [(t.kind, t.role, t.state) for t in w.all_tasks()][1:]
+        assert states == [
+            ("plan", "project_manager", "succeeded"),
+            ("implement", "backend_developer", "failed"),
+            ("implement", "qa", "cancelled"),
+            ("finalize", "project_manager", "cancelled"),
+        ], w.describe()
+        implement = w.all_tasks()[2]
+        # Retried by the queue (each attempt after the provider's own retries).
+        assert implement.attempts == implement.max_attempts > 1
+        reports = [c for c in w.comments(issue.number) if "failed" in c]
+        assert len(reports) == 1, w.comments(issue.number)
+        report = reports[0]
+        assert f"### Task #{implement.id} failed" in report
+        assert "Add farewell" in report and "500" in report
+        assert "Not done:" in report and "Test farewell" in report
+        assert f"cancelled, it needed #{implement.id}" in report
+        assert "Traceback" not in report
+        assert not any(c.startswith("### Summary") for c in w.comments(issue.number))
