@@ -8,6 +8,7 @@ fix rounds, ready for review, PM summary with cost). Every GitHub side effect is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -18,6 +19,7 @@ from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
+from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
@@ -76,11 +78,13 @@ def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> 
 def agent_tools(
     deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
 ) -> list[Tool]:
+    # Roles that do not write code read and run, but their commands cannot edit the tree.
+    sandbox = deps.sandbox if role.writes_code else replace(deps.sandbox, read_only_workspace=True)
     context = ToolContext(
         workspace=ws.root,
         task_id=task.id,
         protected_paths=deps.protected_paths,
-        sandbox=deps.sandbox,
+        sandbox=sandbox,
     )
     files = workspace_toolbox(deps.tools, context, declared=task.paths)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
@@ -96,10 +100,11 @@ def agent_tools(
             ws.head_sha,
             own_pull_request=deps.host_refuses_self_review
             and issue.branch.startswith(BRANCH_PREFIX),
+            diff=partial(diff_text, ws),
         ),
         SideEffects(deps.db),
     )
-    return [*files, *team.tools(), *github.tools()]
+    return [*files, diff_tool(ws), *team.tools(), *github.tools()]
 
 
 def run_task_agent(
