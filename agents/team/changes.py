@@ -47,6 +47,11 @@ def branch_diff(root: Path, base_sha: str, path: str | None = None) -> str:
     return "".join(parts)
 
 
+def commit_diff(root: Path, sha: str) -> str:
+    """The diff one commit made (empty when the commit is not in this repository)."""
+    return git(root, "show", "--no-color", "--no-ext-diff", "-M", "--format=", sha).stdout
+
+
 def commit_lines(root: Path, base_sha: str, limit: int = 50) -> list[str]:
     """'<short sha> <subject>' of each commit after the base, oldest first."""
     out = git(
@@ -106,7 +111,12 @@ def fenced(text: str, info: str = "") -> str:
 
 def change_block(root: Path, base_sha: str, *, max_tokens: int, title: str) -> str:
     """A titled, budgeted unified diff of the branch, for a first request."""
-    diff = budgeted(parse_diff(branch_diff(root, base_sha)), max_tokens)
+    return diff_text_block(branch_diff(root, base_sha), max_tokens=max_tokens, title=title)
+
+
+def diff_text_block(text: str, *, max_tokens: int, title: str) -> str:
+    """A titled, budgeted unified diff, with the files left out named."""
+    diff = budgeted(parse_diff(text), max_tokens)
     if not diff.shown and not diff.left_out:
         return f"{title}\n(no change against the base yet)"
     block = f"{title}\n{fenced(diff.text, 'diff')}" if diff.shown else title
