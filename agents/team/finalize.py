@@ -28,6 +28,13 @@ from agents.team.flows import (
 from agents.team.github_tools import keyed
 from agents.team.locks import hold_paths
 from agents.team.qa import run_tests
+from agents.team.review_brief import (
+    diff_block,
+    pull_request_block,
+    qa_outcome,
+    review_context,
+    summaries_block,
+)
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot, group_tasks
@@ -109,9 +116,12 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     role = deps.role(task.role)
     number = int(task.payload["pull_request"])
     summaries = _summaries(_work(deps, issue.group_key))
-    result = run_task_agent(
-        deps, task, role, issue, ws, context=(f"Pull request #{number}:\n{summaries}",)
+    context = (
+        f"Pull request #{number}:\n{summaries}",
+        diff_block(ws),
+        summaries_block(_work(deps, issue.group_key)),
     )
+    result = run_task_agent(deps, task, role, issue, ws, context=tuple(c for c in context if c))
     commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
     report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
     conclusion: CheckConclusion = "success" if report.passed else "failure"
@@ -134,7 +144,16 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     authors = _authors(deps, issue.group_key) | ({role.name} if result.changed_paths else set())
     reviewer = pick_reviewer(dict(deps.roles), authors)
     title = f"Review round 1 of #{number}"
-    review = _next_step(deps, task, "review", reviewer.name, title, round=0, qa=check["conclusion"])
+    review = _next_step(
+        deps,
+        task,
+        "review",
+        reviewer.name,
+        title,
+        round=0,
+        qa=check["conclusion"],
+        qa_report=qa_outcome(report, ws.head_sha()),
+    )
     return {
         "summary": result.summary,
         "qa": check["conclusion"],
@@ -169,13 +188,26 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     number = int(task.payload["pull_request"])
     round_no = int(task.payload.get("round", 0))
     reviewer = deps.role(task.role)
+    opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr") or {}
+    with deps.db.session() as session:
+        tasks = group_tasks(session, issue.group_key)
+    pull = pull_request_block(
+        number,
+        issue.branch,
+        issue.base,
+        str(opened.get("title", issue.title)),
+        str(opened.get("body", "")),
+    )
     run_task_agent(
         deps,
         task,
         reviewer,
         issue,
         ws,
-        context=(f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",),
+        context=(
+            f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",
+            *review_context(ws, pull_request=pull, tasks=tasks, qa=task.payload.get("qa_report")),
+        ),
     )
     review = tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
     verdict = str(review["event"])
@@ -265,15 +297,11 @@ def _wrap_up(
 
 
 def _open_pr(deps: TeamDeps, issue: IssueRef, summaries: str) -> dict[str, Any]:
+    body = f"{summaries}\n\nCloses #{issue.number}"
     pr = deps.host.open_pull_request(
-        issue.repo,
-        head=issue.branch,
-        base=issue.base,
-        title=issue.title,
-        body=f"{summaries}\n\nCloses #{issue.number}",
-        draft=True,
+        issue.repo, head=issue.branch, base=issue.base, title=issue.title, body=body, draft=True
     )
-    return {"number": pr.number, "url": pr.url}
+    return {"number": pr.number, "url": pr.url, "title": issue.title, "body": body}
 
 
 def _ready(deps: TeamDeps, issue: IssueRef, number: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ fix rounds, ready for review, PM summary with cost). Every GitHub side effect is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,7 +18,9 @@ from agents.runtime.loop import RunResult
 from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
+from agents.team.changes import commit_diff, diff_text_block
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
+from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
@@ -33,6 +36,8 @@ from storage.task_graph import TaskSnapshot, add_dependencies, children, group_t
 from storage.tasks import NewTask, create_task
 
 WORK_KINDS = ("design", "implement")
+# A dependency's diff in a developer's first request (about 4 characters per token).
+DEPENDENCY_DIFF_TOKENS = 8_000
 
 
 def start_issue(
@@ -76,11 +81,13 @@ def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> 
 def agent_tools(
     deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
 ) -> list[Tool]:
+    # Roles that do not write code read and run, but their commands cannot edit the tree.
+    sandbox = deps.sandbox if role.writes_code else replace(deps.sandbox, read_only_workspace=True)
     context = ToolContext(
         workspace=ws.root,
         task_id=task.id,
         protected_paths=deps.protected_paths,
-        sandbox=deps.sandbox,
+        sandbox=sandbox,
     )
     files = workspace_toolbox(deps.tools, context, declared=task.paths)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
@@ -96,10 +103,11 @@ def agent_tools(
             ws.head_sha,
             own_pull_request=deps.host_refuses_self_review
             and issue.branch.startswith(BRANCH_PREFIX),
+            diff=partial(diff_text, ws),
         ),
         SideEffects(deps.db),
     )
-    return [*files, *team.tools(), *github.tools()]
+    return [*files, diff_tool(ws), *team.tools(), *github.tools()]
 
 
 def run_task_agent(
@@ -209,13 +217,23 @@ def team_conversation(deps: TeamDeps, issue: IssueRef, limit: int = 12) -> tuple
     return ("What the team said about this issue so far:\n" + "\n".join(lines),)
 
 
-def dependency_notes(deps: TeamDeps, task: TaskSnapshot) -> tuple[str, ...]:
+def dependency_notes(deps: TeamDeps, task: TaskSnapshot, ws: Workspace) -> tuple[str, ...]:
+    """What each task this one depends on reported, and the diff of its commit."""
     notes = []
     with deps.db.session() as session:
-        for dep_id in task.depends_on:
-            dep = load_task(session, dep_id)
-            summary = (dep.result or {}).get("summary", "")
-            notes.append(f"Earlier task #{dep.id} ({dep.role}, {dep.title}) finished:\n{summary}")
+        dependencies = [load_task(session, dep_id) for dep_id in task.depends_on]
+    for dep in dependencies:
+        result = dep.result or {}
+        summary = result.get("summary", "")
+        note = f"Earlier task #{dep.id} ({dep.role}, {dep.title}) finished:\n{summary}"
+        commit = result.get("commit")
+        if isinstance(commit, str) and commit:
+            note += "\n\n" + diff_text_block(
+                commit_diff(ws.root, commit),
+                max_tokens=DEPENDENCY_DIFF_TOKENS,
+                title=f"Its commit {commit[:7]} changed:",
+            )
+        notes.append(note)
     return tuple(notes)
 
 
@@ -260,7 +278,7 @@ def handle_design(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     ws = deps.workspaces(issue.branch, issue.base)
-    result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
+    result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task, ws))
     note = f"### Design note ({role.title})\n\n{result.summary}"
     comment_once(deps, issue, f"task:{task.id}:design-note", task.id, note)
     _link_delegated_work(deps, task)
@@ -279,7 +297,9 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         lease_seconds=deps.lock_lease_seconds,
         wait_seconds=deps.lock_wait_seconds,
     ):
-        result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
+        result = run_task_agent(
+            deps, task, role, issue, ws, context=dependency_notes(deps, task, ws)
+        )
         sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
     _link_delegated_work(deps, task)
     sync_checklist(deps, issue)

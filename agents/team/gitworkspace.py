@@ -54,6 +54,10 @@ class GitWorktree:
     def base(self) -> str:
         return self._base
 
+    @property
+    def base_sha(self) -> str:
+        return self._ws.base_sha
+
     def commit(self, message: str, paths: Sequence[str]) -> str | None:
         if not paths:
             return None

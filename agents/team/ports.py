@@ -25,6 +25,11 @@ class Workspace(Protocol):
     @property
     def base(self) -> str: ...
 
+    @property
+    def base_sha(self) -> str:
+        """The commit the branch forked from its base; the change is everything after it."""
+        ...
+
     def commit(self, message: str, paths: Sequence[str]) -> str | None:
         """Commit these paths; the new commit's sha, or None when nothing changed."""
         ...

@@ -58,6 +58,9 @@ class SandboxSettings:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # Extra host directories visible read-only inside bubblewrap (toolchains, virtualenvs).
     ro_paths: tuple[str, ...] = ()
+    # Mount the workspace read-only (for roles that read and run but must not edit).
+    # Only bubblewrap can enforce it; the other backends refuse such commands.
+    read_only_workspace: bool = False
 
 
 @dataclass(frozen=True)

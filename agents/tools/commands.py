@@ -8,7 +8,7 @@ from typing import Any
 
 from agents.tools.base import ToolContext, ToolError, ToolResult
 from agents.tools.paths import resolve
-from agents.tools.sandbox import CommandOutcome, SandboxRunner
+from agents.tools.sandbox import CommandOutcome, ReadOnlyUnavailableError, SandboxRunner
 
 
 def describe(outcome: CommandOutcome, ctx: ToolContext, timeout: float) -> str:
@@ -66,14 +66,19 @@ class RunCommandTool:
         settings = ctx.sandbox
         if timeout != settings.timeout_seconds:
             settings = replace(settings, timeout_seconds=timeout)
-        outcome = self.runner.run(
-            ["bash", "-c", command],
-            workspace=ctx.workspace.resolve(),
-            cwd=cwd,
-            settings=settings,
-        )
+        try:
+            outcome = self.runner.run(
+                ["bash", "-c", command],
+                workspace=ctx.workspace.resolve(),
+                cwd=cwd,
+                settings=settings,
+            )
+        except ReadOnlyUnavailableError as exc:
+            raise ToolError(str(exc)) from None
         text = f"$ {command}\n{outcome.output}"
         if not text.endswith("\n"):
             text += "\n"
         text += describe(outcome, ctx, timeout)
+        if settings.read_only_workspace and outcome.exit_code != 0:
+            text += "\n[the repository is mounted read-only for this role: commands cannot edit it]"
         return ToolResult(ok=outcome.exit_code == 0, output=text)

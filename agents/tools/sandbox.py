@@ -36,6 +36,10 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 DRAIN_SECONDS = 0.5
 
 
+class ReadOnlyUnavailableError(RuntimeError):
+    """A read-only command was asked for where no backend can enforce it."""
+
+
 @dataclass(frozen=True)
 class CommandOutcome:
     exit_code: int | None  # None when killed by a signal
@@ -164,7 +168,8 @@ class SandboxRunner:
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP]
         for extra in settings.ro_paths:
             argv += ["--ro-bind-try", extra, extra]
-        argv += ["--bind", str(workspace), str(workspace)]
+        mount = "--ro-bind" if settings.read_only_workspace else "--bind"
+        argv += [mount, str(workspace), str(workspace)]
         # Git metadata is visible but read-only: a command must not plant hooks or config
         # that later git operations outside the sandbox would execute.
         for git_dir in git_metadata_dirs(workspace):
@@ -176,6 +181,11 @@ class SandboxRunner:
         self, command: Sequence[str], *, workspace: Path, cwd: Path, settings: SandboxSettings
     ) -> CommandOutcome:
         backend = self.backend(settings)
+        if settings.read_only_workspace and backend != "bwrap":
+            raise ReadOnlyUnavailableError(
+                "this role's commands must not change the workspace, and only bubblewrap can "
+                "mount it read-only; install bubblewrap (apt-get install bubblewrap) on the worker"
+            )
         with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as home:
             if backend == "bwrap":
                 argv = self._bwrap_argv(settings, workspace, cwd, command)

@@ -267,9 +267,7 @@ class GitHubHost:
             "commit_id": commit_sha,
             "body": body,
             "event": event,
-            "comments": [
-                {"path": c.path, "line": c.line, "side": c.side, "body": c.body} for c in comments
-            ],
+            "comments": [_comment_json(c) for c in comments],
         }
         with translated(f"reviewing {repo.full_name}#{number}"):
             data = self._request("POST", f"/repos/{repo.full_name}/pulls/{number}/reviews", payload)
@@ -368,4 +366,17 @@ def _output_json(output: CheckRunOutput, annotations: list[dict[str, Any]]) -> d
         data["text"] = output.text
     if annotations:
         data["annotations"] = annotations
+    return data
+
+
+def _comment_json(comment: ReviewComment) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "path": comment.path,
+        "line": comment.line,
+        "side": comment.side,
+        "body": comment.body,
+    }
+    if comment.start_line is not None:
+        data["start_line"] = comment.start_line
+        data["start_side"] = comment.side
     return data

@@ -101,7 +101,8 @@ def team_script(messages: list[ChatMessage], options: ChatOptions) -> ScriptedRe
         ]
         return steps[min(turn, 1)]
     if role == "code_reviewer":
-        first_round = "round 1" in brief
+        # The task's title: the brief's later context also names earlier rounds' tasks.
+        first_round = "round 1" in brief.splitlines()[0]
         if turn == 0 and first_round:
             return call(
                 "review",
