@@ -11,6 +11,7 @@ from agents.providers.scripted import ScriptedModel, ScriptedReply, ScriptedRequ
 from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
 from tests.fakegithub.fake import FakeGitHub
+from tests.fakes.llm.wire_team import WireTeam
 from tests.flows.harness import REPO, turn, world
 from tests.flows.scripts import BROKEN, TEST_FAREWELL
 
@@ -66,7 +67,7 @@ def respond(messages: list[ChatMessage], options: ChatOptions) -> ScriptedReply:
     raise AssertionError(f"unexpected model call for {options.role}")
 
 
-def first_request(model: ScriptedModel, role: str) -> ScriptedRequest:
+def first_request(model: ScriptedModel | WireTeam, role: str) -> ScriptedRequest:
     return next(r for r in model.requests if r.options.role == role)
 
 
