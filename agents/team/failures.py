@@ -27,7 +27,15 @@ def failure_reason(error: str) -> str:
     return _QUALIFIED_ERROR.sub(lambda m: f"{m['name']}: ", last)
 
 
-def failure_report(failed: TaskSnapshot, members: list[TaskSnapshot], error: str) -> str:
+RESTART_HINT = (
+    "Fix the cause, then start the work again (label the issue again or comment "
+    "`/implement`); finished tasks are not repeated."
+)
+
+
+def failure_report(
+    failed: TaskSnapshot, members: list[TaskSnapshot], error: str, hint: str = RESTART_HINT
+) -> str:
     lines = [
         f"### Task #{failed.id} failed",
         "",
@@ -44,11 +52,8 @@ def failure_report(failed: TaskSnapshot, members: list[TaskSnapshot], error: str
             "Not done:",
             *(f"- #{t.id} {t.title} ({t.role}): {_state(t, failed)}" for t in not_done),
         ]
-    lines += [
-        "",
-        "Fix the cause, then start the work again (label the issue again or comment "
-        "`/implement`); finished tasks are not repeated.",
-    ]
+    if hint:
+        lines += ["", hint]
     return "\n".join(lines)
 
 
@@ -58,12 +63,12 @@ def _state(task: TaskSnapshot, failed: TaskSnapshot) -> str:
     return task.state
 
 
-def report_failure(deps: TeamDeps, task_id: int, error: str) -> None:
+def report_failure(deps: TeamDeps, task_id: int, error: str, hint: str = RESTART_HINT) -> None:
     """Post the failure report on the task's issue (once)."""
     with deps.db.session() as session:
         failed = load_task(session, task_id)
         members = group_tasks(session, failed.group_key) if failed.group_key else [failed]
     issue = IssueRef.of(failed)
-    body = failure_report(failed, members, error)
+    body = failure_report(failed, members, error, hint)
     comment_once(deps, issue, f"task:{task_id}:failed", task_id, body)
     sync_checklist(deps, issue)

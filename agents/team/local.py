@@ -124,7 +124,7 @@ def run_local(
             db,
             handlers(deps),
             parallelism=opts.parallelism,
-            on_failure=partial(report_failure, deps),
+            on_failure=partial(report_failure, deps, hint=""),
         )
         tasks = scheduler.run_group(group)
     finally:
