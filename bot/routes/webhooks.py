@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.logs import log_context
+from bot.metric_labels import webhook_event_label
 from bot.queue.base import TaskQueue
 from bot.settings import Settings
 from storage.sql.database import Database
@@ -96,8 +97,7 @@ def webhook_route(
     async def endpoint(request: Request) -> JSONResponse:
         response = await receive(request)
         if observe is not None:
-            event = request.headers.get("x-github-event", "")
-            event = event if _EVENT_NAME.match(event) else "invalid"
+            event = webhook_event_label(request.headers.get("x-github-event", ""))
             outcome = response.headers.get("x-codemonkey-outcome")
             observe(event, outcome or f"rejected-{response.status_code}")
         return response
