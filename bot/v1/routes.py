@@ -80,7 +80,12 @@ def v1_routes(
     map_error: ErrorMapper,
     *,
     max_body_bytes: int,
+    chat_authenticate: Authenticator | None = None,
 ) -> list[BaseRoute]:
+    """`chat_authenticate` guards `/v1/chat/completions` (it spends model budget); by
+    default the same check as the model list."""
+    authenticate_chat = chat_authenticate or authenticate
+
     async def list_models(request: Request) -> Response:
         try:
             caller = await authenticate(request)
@@ -108,7 +113,7 @@ def v1_routes(
 
     async def chat_completions(request: Request) -> Response:
         try:
-            caller = await authenticate(request)
+            caller = await authenticate_chat(request)
             body = await _read_json(request, max_body_bytes)
             parsed = _parse(body)
             target = await catalog.resolve(
