@@ -13,7 +13,7 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,7 +62,7 @@ def upstream(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         yield url, "upstream_authentication"
 
 
-def _chat(client: httpx.Client, key: str) -> httpx.Response:
+def _chat(client: TestClient, key: str) -> httpx2.Response:
     return client.post(
         "/v1/chat/completions",
         headers={"authorization": f"Bearer {key}"},
