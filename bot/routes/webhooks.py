@@ -9,7 +9,6 @@ type is accepted: GitHub Apps always deliver JSON, and a repository webhook set 
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -22,8 +21,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.json_input import JsonRejected, parse_json
 from bot.logs import log_context
 from bot.metric_labels import webhook_event_label
+from bot.outages import OUTAGE_ERRORS, OUTAGE_MESSAGE, retry_after_header
 from bot.queue.base import TaskQueue
 from bot.settings import Settings
 from storage.sql.database import Database
@@ -129,15 +130,26 @@ def webhook_route(
         if not _EVENT_NAME.match(event) or not _DELIVERY_ID.match(delivery_id):
             return _error(400, "missing or malformed X-GitHub-Event / X-GitHub-Delivery header")
         try:
-            payload: Any = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error(400, f"body is not valid JSON: {exc}")
+            payload: Any = parse_json(body)
+        except JsonRejected as exc:
+            return _error(400, str(exc))
         if not isinstance(payload, dict):
             return _error(400, "body must be a JSON object")
         with log_context(delivery_id=delivery_id, event=event):
-            result = await run_in_threadpool(
-                ingest_delivery, deps.database, Delivery(delivery_id, event, payload), deps.ingest
-            )
+            try:
+                result = await run_in_threadpool(
+                    ingest_delivery,
+                    deps.database,
+                    Delivery(delivery_id, event, payload),
+                    deps.ingest,
+                )
+            except OUTAGE_ERRORS:
+                log.exception("could not record the delivery; answering 503 so it is redelivered")
+                return JSONResponse(
+                    {"error": f"{OUTAGE_MESSAGE}; redeliver this delivery from the App settings"},
+                    status_code=503,
+                    headers=retry_after_header(),
+                )
             await _enqueue(deps.queue, result)
             log.info(
                 "webhook %s", result.outcome.value, extra={"fields": {"reason": result.reason}}

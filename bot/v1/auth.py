@@ -17,7 +17,9 @@ from bot.api.auth import authenticate
 from bot.api.errors import ApiError, Forbidden, RateLimited, lookup
 from bot.api.ratelimit import enforce_rate_limit
 from bot.api.types import Principal, RateLimiter, Role
+from bot.outages import OUTAGE_ERRORS
 from bot.v1.errors import OpenAIError
+from bot.v1.provider_errors import backend_unavailable
 from bot.v1.routes import Authenticator
 from storage.sql.database import Database
 
@@ -93,6 +95,8 @@ def key_authenticator(
             enforce_rate_limit(limiter, principal, per_minute)
         except ApiError as exc:
             raise to_openai_error(exc) from None
+        except OUTAGE_ERRORS:
+            raise backend_unavailable() from None
         return principal
 
     return authenticate_request

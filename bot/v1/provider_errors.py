@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from agents.providers import errors
+from bot.outages import OUTAGE_MESSAGE, is_outage, retry_after_header
 from bot.v1.errors import OpenAIError
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,22 @@ _TABLE: tuple[tuple[type[errors.ProviderError], int, str, str, str], ...] = (
 )
 
 
+def backend_unavailable() -> OpenAIError:
+    return OpenAIError(
+        503,
+        OUTAGE_MESSAGE,
+        error_type="server_error",
+        code="service_unavailable",
+        headers=retry_after_header(),
+    )
+
+
 def map_provider_error(exc: BaseException) -> OpenAIError | None:
+    """The OpenAI-shaped answer for a provider failure or a backend outage (database or
+    Redis down: 503 with Retry-After); None for anything else."""
+    if is_outage(exc):
+        log.error("a backend is unavailable: %s", type(exc).__name__)
+        return backend_unavailable()
     if isinstance(exc, errors.AllModelsFailedError) and exc.errors:
         # Report the last model's failure: it is what the caller could act on.
         exc = exc.errors[-1][1]
