@@ -67,7 +67,12 @@ def build_routes(services: Services) -> list[BaseRoute]:
     return [
         *health_routes(services.checks(), services.metrics),
         webhook_route(
-            webhook_deps(settings, database=services.database, queue=services.queue),
+            webhook_deps(
+                settings,
+                database=services.database,
+                queue=services.queue,
+                cache=services.kv.cache,
+            ),
             observe=lambda event, outcome: services.metrics.webhooks.labels(
                 event=event, outcome=outcome
             ).inc(),

@@ -153,6 +153,8 @@ class Settings(BaseSettings):
     github_max_wait_seconds: float = Field(default=900.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # A signed body seen again under a new delivery id within this window is a replay.
+    webhook_replay_window_seconds: float = Field(default=24 * 3600.0, gt=0)
     trigger_label: str = "codemonkey"
     bot_comments_per_issue_per_hour: int = Field(default=10, ge=1)
 

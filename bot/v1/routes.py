@@ -166,8 +166,7 @@ async def _read_json(request: Request, limit: int) -> Any:
     except JsonRejected as exc:
         raise OpenAIError(
             400,
-            f"We could not parse the JSON body of your request ({exc}). Send a valid JSON "
-            "object.",
+            f"We could not parse the JSON body of your request ({exc}). Send a valid JSON object.",
         ) from None
 
 
