@@ -125,8 +125,7 @@ def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
     payload = ctx.task.payload
     repo, number = _repo(payload), int(payload["number"])
     host = flows.runtime.hosts(_installation(payload))
-    title = str(payload.get("title") or f"Issue #{number}")
-    body = host.issue_body(repo, number)
+    title, body = _pinned_issue(payload, number)
     plan = start_issue(
         flows.runtime.database,
         repo=repo,
@@ -139,6 +138,21 @@ def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
     )
     flows.queue.enqueue([plan])
     return {"plan_task": plan}
+
+
+def _pinned_issue(payload: Mapping[str, Any], number: int) -> tuple[str, str]:
+    """The issue text recorded (sanitized) when the trigger arrived, never a fresh fetch:
+    the author was just found trusted for that trigger, not for later edits."""
+    body = payload.get("issue_body")
+    if body is None and payload.get("event") == "issues":
+        body = payload.get("text")  # recorded before issue_body existed
+    if body is None:
+        raise PermanentTaskError(
+            f"the task has no recorded issue text for #{number}; trigger the work again "
+            "(label the issue or comment the command) so the current text is recorded"
+        )
+    title = payload.get("issue_title") or payload.get("title") or f"Issue #{number}"
+    return str(title), str(body)
 
 
 def stop(flows: Flows, ctx: TaskContext) -> dict[str, Any]:

@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from agents.providers.redact import redact_url as redact_url
+
 DEFAULT_CONFIG_FILE = "codemonkey.yml"
 
 
@@ -151,6 +153,8 @@ class Settings(BaseSettings):
     github_max_wait_seconds: float = Field(default=900.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # A signed body seen again under a new delivery id within this window is a replay.
+    webhook_replay_window_seconds: float = Field(default=24 * 3600.0, gt=0)
     trigger_label: str = "codemonkey"
     bot_comments_per_issue_per_hour: int = Field(default=10, ge=1)
 
@@ -207,21 +211,13 @@ class Settings(BaseSettings):
                 value = "**********"
             elif isinstance(value, Path):
                 value = str(value)
-            elif name in {"database_url", "redis_url", "chroma_url"} and value:
+            elif isinstance(value, str):
+                # Any URL setting (database, Redis, Chroma, provider base URLs, ...) may
+                # carry a password.
                 value = redact_url(value)
             out[name] = value
         out["effective_database_url"] = redact_url(self.effective_database_url)
         return out
-
-
-def redact_url(url: str) -> str:
-    """Hide the password in a URL such as postgresql://user:pw@host/db."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
 def load_settings(**overrides: Any) -> Settings:

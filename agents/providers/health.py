@@ -12,6 +12,7 @@ from agents.providers.anthropic import AnthropicProvider
 from agents.providers.config import KEY_VARIABLES, PROVIDER_NAMES, LLMConfig
 from agents.providers.ollama import OllamaProvider
 from agents.providers.openai_compat import OpenAICompatProvider
+from agents.providers.redact import redact_url
 
 _CLASSES: dict[str, type[AnthropicProvider | OpenAICompatProvider | OllamaProvider]] = {
     "anthropic": AnthropicProvider,
@@ -38,7 +39,7 @@ class ProviderStatus:
 
 async def check_provider(config: LLMConfig, name: str, timeout_seconds: float) -> ProviderStatus:
     provider_config = dataclasses.replace(config.provider(name), timeout_seconds=timeout_seconds)
-    base_url = provider_config.effective_base_url
+    base_url = redact_url(provider_config.effective_base_url)
     if not provider_config.configured:
         return ProviderStatus(
             name, False, False, base_url, error=f"not configured; set {KEY_VARIABLES[name]}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import builtins
 import json
 import sys
 from typing import Any
 
 from agents.providers.health import ProviderStatus, check_providers
+from agents.providers.redact import redact_urls
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.health import TimedResult, run_checks
 from bot.llm_config import llm_config
@@ -39,7 +41,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         kv.close()
         database.dispose()
     if args.json:
-        print(json.dumps(_as_json(results, providers), indent=2))
+        print(redact_urls(json.dumps(_as_json(results, providers), indent=2)))
     else:
         _print(results, providers)
     storage_ok = all(t.result.ok for t in results)
@@ -63,6 +65,11 @@ def _providers_in_use(settings: Settings) -> set[str]:
 
 
 def _print(results: list[TimedResult], providers: list[ProviderStatus]) -> None:
+    # Details and errors quote URLs (base URLs, database and Redis URLs) that may carry a
+    # password; every line is redacted as a whole.
+    def print(line: str) -> None:
+        builtins.print(redact_urls(line))
+
     for timed in results:
         r = timed.result
         mark = "ok  " if r.ok else "FAIL"
