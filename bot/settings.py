@@ -19,6 +19,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from agents.providers.model_ids import check_model_id
+from bot.model_settings import checked_fallback_models, checked_role_models
+
 DEFAULT_CONFIG_FILE = "codemonkey.yml"
 
 
@@ -158,6 +161,21 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(default=120, ge=1)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
+    @field_validator("default_model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        return check_model_id(value)
+
+    @field_validator("role_models")
+    @classmethod
+    def _role_models(cls, value: dict[str, str]) -> dict[str, str]:
+        return checked_role_models(value)
+
+    @field_validator("fallback_models")
+    @classmethod
+    def _fallback_models(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return checked_fallback_models(value)
+
     @field_validator("database_url", "redis_url", "chroma_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
@@ -225,7 +243,7 @@ def redact_url(url: str) -> str:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings, turning validation errors into one readable message."""
+    """Build the settings, turning validation errors into one readable line per problem."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -233,8 +251,13 @@ def load_settings(**overrides: Any) -> Settings:
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"]) or "settings"
             variable = f"CODEMONKEY_{field.upper()}"
-            shown = "" if _is_secret(field) else f" (got {error.get('input')!r:.60})"
-            lines.append(f"{variable}: {error['msg']}{shown}")
+            message = error["msg"].removeprefix("Value error, ")
+            shown = ""
+            if error["type"] != "value_error" and not _is_secret(field):
+                shown = f" (got {error.get('input')!r:.60})"
+            lines.append(f"{variable}: {message}{shown}")
+        if len(lines) == 1:
+            raise SettingsError(f"{lines[0]}; fix the variable and retry") from None
         raise SettingsError(
             "invalid settings:\n  " + "\n  ".join(lines) + "\nFix the variables above and retry."
         ) from None

@@ -9,6 +9,7 @@ from typing import Any
 
 from agents.providers.errors import ProviderError
 from agents.providers.llm import LLM
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.types import ChatMessage, ChatOptions, StreamEnd, TextDelta
 from bot.llm_config import llm_config
 from bot.settings import Settings, SettingsError
@@ -40,6 +41,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     messages.append(ChatMessage.user(args.message))
     options = ChatOptions(model="", max_tokens=args.max_tokens)
     model = args.model or settings.default_model
+    try:
+        check_model_id(model)
+    except ModelIdError as exc:
+        print(f"codemonkey chat: --model: {exc}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_chat(LLM(config), model, messages, options, stream=args.stream))
     except ProviderError as exc:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.providers.llm import LLM
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.registry import ProviderRegistry
 from agents.providers.script_file import ScriptFileError, load_script
 from agents.providers.scripted import ScriptedModel
@@ -87,6 +88,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         print("Using a SCRIPTED model (replies from a file, not a language model).")
     else:
+        try:
+            if model_arg:
+                check_model_id(model_arg)
+        except ModelIdError as exc:
+            print(f"codemonkey run: --model: {exc}", file=sys.stderr)
+            return 2
         try:
             config = llm_config(settings)
         except SettingsError as exc:
