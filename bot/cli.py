@@ -46,7 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"codemonkey: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format)
-    result: int = args.handler(settings, args)
+    try:
+        result: int = args.handler(settings, args)
+    except SettingsError as exc:
+        print(f"codemonkey {args.command}: {exc}", file=sys.stderr)
+        return 2
     return result
 
 

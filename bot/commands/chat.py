@@ -11,7 +11,7 @@ from agents.providers.errors import ProviderError
 from agents.providers.llm import LLM
 from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.types import ChatMessage, ChatOptions, StreamEnd, TextDelta
-from bot.llm_config import llm_config
+from bot.llm_config import llm_config_with_stored_keys
 from bot.settings import Settings, SettingsError
 
 
@@ -33,7 +33,7 @@ def register(subparsers: Any) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        config = llm_config(settings)
+        config = llm_config_with_stored_keys(settings)
     except SettingsError as exc:
         print(f"codemonkey chat: {exc}", file=sys.stderr)
         return 2

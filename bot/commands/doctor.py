@@ -8,10 +8,13 @@ import json
 import sys
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from agents.providers.config import LLMConfig
 from agents.providers.health import ProviderStatus, check_providers
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.health import TimedResult, run_checks
-from bot.llm_config import llm_config
+from bot.llm_config import llm_config, secret_store
 from bot.settings import Settings
 from storage.sql.database import Database
 
@@ -34,7 +37,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     vectors = vector_store_from(settings, embedder)
     try:
         results = run_checks(storage_checks(database, kv, vectors, embedder, settings))
-        providers = asyncio.run(check_providers(llm_config(settings), timeout_seconds=args.timeout))
+        config = _llm_config(settings, database)
+        providers = asyncio.run(check_providers(config, timeout_seconds=args.timeout))
     finally:
         kv.close()
         database.dispose()
@@ -54,6 +58,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if storage_ok and providers_ok else 1
+
+
+def _llm_config(settings: Settings, database: Database) -> LLMConfig:
+    """With the stored keys; an unreadable database is already reported by its own check."""
+    try:
+        return llm_config(settings, secret_store(settings, database))
+    except SQLAlchemyError:
+        return llm_config(settings)
 
 
 def _providers_in_use(settings: Settings) -> set[str]:
