@@ -8,9 +8,11 @@ plus the providers' standard variables such as `ANTHROPIC_API_KEY`), a YAML conf
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
+import pydantic_settings
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -20,7 +22,11 @@ from pydantic_settings import (
 )
 
 from agents.providers.model_ids import check_model_id
+from bot.backend_urls import checked_database_url, checked_redis_url
 from bot.model_settings import checked_fallback_models, checked_role_models
+from bot.url_redaction import redact_url
+
+__all__ = ["Settings", "SettingsError", "load_settings", "redact_url"]
 
 DEFAULT_CONFIG_FILE = "codemonkey.yml"
 
@@ -36,7 +42,15 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self._data: dict[str, Any] = {}
         if path is not None and path.is_file():
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            try:
+                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}" if mark is not None else ""
+                raise SettingsError(
+                    f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}; "
+                    "fix the file (a mapping of setting names to values)"
+                ) from None
             if not isinstance(loaded, dict):
                 raise SettingsError(f"{path}: the config file must be a YAML mapping of settings")
             self._data = {str(k).lower(): v for k, v in loaded.items()}
@@ -181,6 +195,16 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_redis_url(value)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -232,20 +256,28 @@ class Settings(BaseSettings):
         return out
 
 
-def redact_url(url: str) -> str:
-    """Hide the password in a URL such as postgresql://user:pw@host/db."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+_JSON_EXAMPLES = {
+    "role_models": '{"reviewer": "openai:gpt-4.1"}',
+    "fallback_models": '{"anthropic:claude-sonnet-4-6": ["openai:gpt-4.1"]}',
+    "prices": '{"openai:gpt-4.1": {"input": 2.0, "output": 8.0}}',
+    "protected_paths": '[".github/workflows/**", "deploy/**"]',
+    "gateway_models": '["openai:gpt-4.1"]',
+}
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings, turning validation errors into one readable line per problem."""
     try:
         return Settings(**overrides)
+    except pydantic_settings.SettingsError as exc:
+        # Raised for a structured variable (a mapping or list) that is not valid JSON.
+        match = re.search(r'field "(\w+)"', str(exc))
+        field = match.group(1) if match else ""
+        variable = f"CODEMONKEY_{field.upper()}" if field else "a CODEMONKEY_ variable"
+        example = _JSON_EXAMPLES.get(field, '{"name": "value"}')
+        raise SettingsError(
+            f"{variable} is not valid JSON; write e.g. '{example}' (quoted for the shell)"
+        ) from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
