@@ -17,6 +17,15 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+def _revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    from storage.sql.migrate import MIGRATIONS_DIR
+
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
 def explain(error: BaseException, settings: Settings | None) -> str | None:
     """One line saying what failed and how to fix it, or None for an unexpected error."""
     if isinstance(error, SettingsError | DatabaseNotReadyError):
@@ -31,8 +40,8 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
 
     if isinstance(error, CommandError):
         return (
-            f"migration failed: {_first_line(error)}; use `codemonkey migrate` (to head) or "
-            "a revision id from storage/sql/migrations/versions"
+            f"migration failed: {_first_line(error)}; run `codemonkey migrate` for the "
+            f"newest schema, or name one of the revisions: {', '.join(_revisions())}"
         )
     if isinstance(error, RedisConnectionError | RedisTimeoutError):
         return (
