@@ -95,9 +95,11 @@ class ProviderRegistry:
     def chain(self, role_or_model: str) -> list[ModelId]:
         """The model to try first, then its fallbacks (configured per model id or role)."""
         first = self.resolve(role_or_model)
-        fallbacks = self._config.fallback_models.get(
-            str(first)
-        ) or self._config.fallback_models.get(role_or_model, ())
+        configured = self._config.fallback_models
+        role = ROLE_ALIASES.get(role_or_model, role_or_model)
+        fallbacks = (
+            configured.get(str(first)) or configured.get(role_or_model) or configured.get(role, ())
+        )
         chain = [first]
         for model_id in fallbacks:
             parsed = parse_model_id(model_id, self.names)
