@@ -16,6 +16,7 @@ from agents.githost import GitHost, RepoRef
 from agents.providers.llm import LLM
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
 from agents.roles import Role, apply_overrides, load_roles
+from agents.roles.names import ROLE_ALIASES
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
@@ -34,16 +35,7 @@ from webhooks.repo_config import LoadedConfig, RepoConfig, load_repo_config
 HostFactory = Callable[[int | None], GitHost]
 
 # Ingress names roles as users type them; the agents' role files use these names.
-ROLE_NAMES = {
-    "pm": "project_manager",
-    "backend": "backend_developer",
-    "frontend": "frontend_developer",
-    "reviewer": "code_reviewer",
-    "qa": "qa",
-    "devops": "devops",
-    "architect": "architect",
-    "tech_lead": "tech_lead",
-}
+ROLE_NAMES = ROLE_ALIASES
 
 
 def agent_role_name(name: str | None, default: str) -> str:

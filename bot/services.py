@@ -20,7 +20,7 @@ from agents.providers.registry import ProviderRegistry
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.database import open_database
 from bot.health import Check
-from bot.llm_config import llm_config
+from bot.llm_config import llm_config, secret_store
 from bot.metrics import Metrics
 from bot.observability import MeteredUsageSink, timed_handlers
 from bot.queue.handlers import HandlerRegistry
@@ -31,7 +31,6 @@ from bot.settings import Settings
 from bot.usage_writer import BackgroundUsageSink
 from storage.checks import CheckResult
 from storage.kv import KvBackends
-from storage.secrets import SecretStore
 from storage.sql.database import Database
 from storage.usage import SqlUsageSink
 from storage.vectors import ChromaVectorStore, Embedder
@@ -109,12 +108,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
     kv = kv_from(settings)
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)
-    secrets = (
-        SecretStore(database, settings.secret_key.get_secret_value())
-        if settings.secret_key
-        else None
-    )
-    config = llm_config(settings, secrets)
+    config = llm_config(settings, secret_store(settings, database))
     metrics = Metrics()
     usage = BackgroundUsageSink(MeteredUsageSink(SqlUsageSink(database), metrics))
     llm = LLM(config, registry=ProviderRegistry(config), usage=usage)

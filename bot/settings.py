@@ -8,9 +8,11 @@ plus the providers' standard variables such as `ANTHROPIC_API_KEY`), a YAML conf
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
+import pydantic_settings
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -19,7 +21,12 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from agents.providers.redact import redact_url as redact_url
+from agents.providers.model_ids import check_model_id
+from agents.providers.redact import redact_url
+from bot.backend_urls import checked_database_url, checked_redis_url
+from bot.model_settings import checked_fallback_models, checked_role_models
+
+__all__ = ["Settings", "SettingsError", "load_settings", "redact_url"]
 
 DEFAULT_CONFIG_FILE = "codemonkey.yml"
 
@@ -35,7 +42,15 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self._data: dict[str, Any] = {}
         if path is not None and path.is_file():
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            try:
+                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}" if mark is not None else ""
+                raise SettingsError(
+                    f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}; "
+                    "fix the file (a mapping of setting names to values)"
+                ) from None
             if not isinstance(loaded, dict):
                 raise SettingsError(f"{path}: the config file must be a YAML mapping of settings")
             self._data = {str(k).lower(): v for k, v in loaded.items()}
@@ -162,10 +177,35 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(default=120, ge=1)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
+    @field_validator("default_model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        return check_model_id(value)
+
+    @field_validator("role_models")
+    @classmethod
+    def _role_models(cls, value: dict[str, str]) -> dict[str, str]:
+        return checked_role_models(value)
+
+    @field_validator("fallback_models")
+    @classmethod
+    def _fallback_models(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return checked_fallback_models(value)
+
     @field_validator("database_url", "redis_url", "chroma_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_redis_url(value)
 
     @classmethod
     def settings_customise_sources(
@@ -220,17 +260,40 @@ class Settings(BaseSettings):
         return out
 
 
+_JSON_EXAMPLES = {
+    "role_models": '{"reviewer": "openai:gpt-4.1"}',
+    "fallback_models": '{"anthropic:claude-sonnet-4-6": ["openai:gpt-4.1"]}',
+    "prices": '{"openai:gpt-4.1": {"input": 2.0, "output": 8.0}}',
+    "protected_paths": '[".github/workflows/**", "deploy/**"]',
+    "gateway_models": '["openai:gpt-4.1"]',
+}
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings, turning validation errors into one readable message."""
+    """Build the settings, turning validation errors into one readable line per problem."""
     try:
         return Settings(**overrides)
+    except pydantic_settings.SettingsError as exc:
+        # Raised for a structured variable (a mapping or list) that is not valid JSON.
+        match = re.search(r'field "(\w+)"', str(exc))
+        field = match.group(1) if match else ""
+        variable = f"CODEMONKEY_{field.upper()}" if field else "a CODEMONKEY_ variable"
+        example = _JSON_EXAMPLES.get(field, '{"name": "value"}')
+        raise SettingsError(
+            f"{variable} is not valid JSON; write e.g. '{example}' (quoted for the shell)"
+        ) from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"]) or "settings"
             variable = f"CODEMONKEY_{field.upper()}"
-            shown = "" if _is_secret(field) else f" (got {error.get('input')!r:.60})"
-            lines.append(f"{variable}: {error['msg']}{shown}")
+            message = error["msg"].removeprefix("Value error, ")
+            shown = ""
+            if error["type"] != "value_error" and not _is_secret(field):
+                shown = f" (got {error.get('input')!r:.60})"
+            lines.append(f"{variable}: {message}{shown}")
+        if len(lines) == 1:
+            raise SettingsError(f"{lines[0]}; fix the variable and retry") from None
         raise SettingsError(
             "invalid settings:\n  " + "\n  ".join(lines) + "\nFix the variables above and retry."
         ) from None

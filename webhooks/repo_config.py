@@ -29,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.githost import GitHost, RepoRef
+from agents.providers.model_ids import check_model_id
 from webhooks.commands import COMMANDS
 
 CONFIG_PATH = ".github/codemonkey.yml"
@@ -45,6 +46,12 @@ class _Strict(BaseModel):
 class RoleConfig(_Strict):
     model: str | None = None
     enabled: bool = True
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str | None) -> str | None:
+        # `provider:model`: a bare `gpt-4o` must not quietly become the default model.
+        return None if value is None else check_model_id(value)
 
 
 class Budgets(_Strict):

@@ -216,6 +216,10 @@ class AnthropicProvider:
         except Exception as exc:
             raise self._translate(exc, "") from exc
 
+    async def supports_tools(self, model: str) -> bool | None:
+        """Every Claude model on the Messages API calls tools."""
+        return True
+
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
         started = time.monotonic()
         try:

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import yaml
 
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.roles.types import GITHUB_ACTIONS, TIERS, Role, RoleError, Tier
 
 __all__ = [
@@ -64,7 +65,10 @@ def _model(source: str, value: Any) -> str | None:
             f"{source}: `model` must be a model name such as "
             f"'anthropic:claude-sonnet-4-5', or null for the default"
         )
-    return value.strip()
+    try:
+        return check_model_id(value.strip())
+    except ModelIdError as exc:
+        raise RoleError(f"{source}: {exc}") from None
 
 
 def parse_role(data: Any, source: str) -> Role:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.providers.llm import LLM
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.registry import ProviderRegistry
 from agents.providers.script_file import ScriptFileError, load_script
 from agents.providers.scripted import ScriptedModel
@@ -27,7 +28,7 @@ from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import HostRecord
 from bot.database import open_database
 from bot.flow_runtime import LLMModel, sandbox_settings
-from bot.llm_config import llm_config
+from bot.llm_config import llm_config, secret_store
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 
@@ -86,14 +87,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"codemonkey run: {exc}", file=sys.stderr)
             return 2
         print("Using a SCRIPTED model (replies from a file, not a language model).")
-    else:
+    elif model_arg:
         try:
-            config = llm_config(settings)
-        except SettingsError as exc:
-            print(f"codemonkey run: {exc}", file=sys.stderr)
+            check_model_id(model_arg)
+        except ModelIdError as exc:
+            print(f"codemonkey run: --model: {exc}", file=sys.stderr)
             return 2
     database = open_database(settings)
     if scripted is None:
+        try:
+            config = llm_config(settings, secret_store(settings, database))
+        except SettingsError as exc:
+            database.dispose()
+            print(f"codemonkey run: {exc}", file=sys.stderr)
+            return 2
         llm = LLM(config, registry=ProviderRegistry(config), usage=SqlUsageSink(database))
 
     def models(role: Role) -> tuple[ModelClient, str]:
