@@ -113,7 +113,7 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         deps, task, role, issue, ws, context=(f"Pull request #{number}:\n{summaries}",)
     )
     commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
+    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox, git=ws.git_layout)
     conclusion: CheckConclusion = "success" if report.passed else "failure"
     check = keyed(
         SideEffects(deps.db),

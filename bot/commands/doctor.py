@@ -12,13 +12,16 @@ from agents.providers.health import ProviderStatus, check_providers
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.health import TimedResult, run_checks
 from bot.llm_config import llm_config
+from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from storage.sql.database import Database
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "doctor", help="check the database, Redis, Chroma, embeddings and model providers"
+        "doctor",
+        help="check the database, Redis, Chroma, embeddings, the command sandbox and model "
+        "providers",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
@@ -33,7 +36,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)
     try:
-        results = run_checks(storage_checks(database, kv, vectors, embedder, settings))
+        checks = storage_checks(database, kv, vectors, embedder, settings)
+        results = run_checks([*checks, sandbox_check(settings)])
         providers = asyncio.run(check_providers(llm_config(settings), timeout_seconds=args.timeout))
     finally:
         kv.close()

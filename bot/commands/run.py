@@ -26,8 +26,9 @@ from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import HostRecord
 from bot.database import open_database
-from bot.flow_runtime import LLMModel, sandbox_settings
+from bot.flow_runtime import LLMModel
 from bot.llm_config import llm_config
+from bot.sandbox import sandbox_settings
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 
