@@ -78,6 +78,8 @@ class ToolContext:
     max_read_bytes: int = 100_000
     max_read_lines: int = 2_000
     max_search_results: int = 200
+    # Wall-clock limit of one search_files call, whichever engine runs it.
+    search_seconds: float = 10.0
     max_list_results: int = 2_000
 
 

@@ -23,8 +23,6 @@ from agents.tools.readfile import UnreadableFile, read_regular
 
 MAX_LINE_CHARS = 300
 MAX_SCAN_FILE_BYTES = 2 * 1024 * 1024
-# Wall-clock limit of one search, whichever engine runs it.
-SEARCH_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -72,7 +70,7 @@ def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
     )
     assert proc.stdout is not None and proc.stderr is not None
     # A pathological pattern must not hold the worker: the search is killed at the deadline.
-    timer = threading.Timer(SEARCH_SECONDS, proc.kill)
+    timer = threading.Timer(ctx.search_seconds, proc.kill)
     timer.start()
     matches: list[Match] = []
     try:
@@ -94,7 +92,7 @@ def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
         proc.stdout.close()
         proc.stderr.close()
     if proc.returncode == -9 and len(matches) <= query.limit:
-        raise ToolError(_too_slow(query))
+        raise ToolError(_too_slow(ctx, query))
     if proc.returncode not in (0, 1) and not matches:
         if "PCRE" in stderr or "perl" in stderr.lower():
             return None
@@ -102,9 +100,9 @@ def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
     return matches
 
 
-def _too_slow(query: SearchQuery) -> str:
+def _too_slow(ctx: ToolContext, query: SearchQuery) -> str:
     return (
-        f"the search for {query.pattern!r} took longer than {SEARCH_SECONDS:g}s and was "
+        f"the search for {query.pattern!r} took longer than {ctx.search_seconds:g}s and was "
         "stopped; simplify the pattern (nested repetition such as '(a+)+' backtracks "
         "without end), narrow the path or glob, or search for plain text"
     )
@@ -120,7 +118,7 @@ def python_scan(ctx: ToolContext, query: SearchQuery) -> list[Match]:
     except regex.error as exc:
         raise ToolError(f"invalid regular expression: {exc}; fix it or pass regex=false") from None
     root = ctx.workspace.resolve()
-    deadline = time.monotonic() + SEARCH_SECONDS
+    deadline = time.monotonic() + ctx.search_seconds
     matches: list[Match] = []
     for name in workspace_files(ctx, query.under):
         if query.glob is not None and not glob_match(name, query.glob):
@@ -139,7 +137,7 @@ def python_scan(ctx: ToolContext, query: SearchQuery) -> list[Match]:
                     raise TimeoutError
                 found = compiled.search(line, timeout=left)
             except TimeoutError:
-                raise ToolError(_too_slow(query)) from None
+                raise ToolError(_too_slow(ctx, query)) from None
             if found:
                 matches.append(Match(name, number, line))
                 if len(matches) > query.limit:
