@@ -19,8 +19,16 @@ FOUR_HOGS = (
 FORK_BOMB = "bomb() { bomb | bomb & }; bomb; sleep 20; echo SURVIVED-$((40 + 2))"
 
 
-def limited(ctx: ToolContext, **limits: int) -> ToolContext:
-    settings = SandboxSettings(backend="bwrap", timeout_seconds=30, cpu_seconds=20, **limits)
+def limited(
+    ctx: ToolContext, *, memory_bytes: int = 1024 * MB, processes: int = 256
+) -> ToolContext:
+    settings = SandboxSettings(
+        backend="bwrap",
+        timeout_seconds=30,
+        cpu_seconds=20,
+        memory_bytes=memory_bytes,
+        max_processes=processes,
+    )
     return replace(ctx, sandbox=settings)
 
 
@@ -36,7 +44,7 @@ def test_memory_is_limited_for_the_whole_tree(ctx: ToolContext) -> None:
 def test_a_fork_bomb_is_contained(ctx: ToolContext) -> None:
     started = time.monotonic()
     result = workspace_registry().call(
-        limited(ctx, max_processes=64), "run_command", {"command": FORK_BOMB}
+        limited(ctx, processes=64), "run_command", {"command": FORK_BOMB}
     )
     assert not result.ok and "SURVIVED-42" not in result.output
     assert "more than 64 processes" in result.output

@@ -3,6 +3,8 @@ process's environment. Now they are refused unless the unsafe backend is chosen.
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,10 +22,19 @@ SECRET = "s3cret-from-the-worker"
 STEAL = f"cat /proc/*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c {SECRET} || true"
 
 
-def test_without_bubblewrap_commands_are_refused(
-    ctx: ToolContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CODEMONKEY_PROBE_SECRET", SECRET)
+@pytest.fixture
+def worker_with_secret() -> Iterator[None]:
+    """A host process holding a secret in its environment, as a worker holds provider keys."""
+    proc = subprocess.Popen(["sleep", "60"], env={"CODEMONKEY_PROBE_SECRET": SECRET})
+    try:
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.mark.usefixtures("worker_with_secret")
+def test_without_bubblewrap_commands_are_refused(ctx: ToolContext, tmp_path: Path) -> None:
     marker = tmp_path / "ran-on-host"
     tools = workspace_registry(SandboxRunner(bwrap=NO_BWRAP))
     auto = replace(ctx, sandbox=SandboxSettings())
@@ -34,14 +45,15 @@ def test_without_bubblewrap_commands_are_refused(
     assert "CODEMONKEY_SANDBOX_BACKEND=unsafe-host" in result.output
 
 
-def test_bubblewrap_hides_the_workers_environment(
-    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CODEMONKEY_PROBE_SECRET", SECRET)
+@pytest.mark.usefixtures("worker_with_secret")
+def test_bubblewrap_hides_the_workers_environment(ctx: ToolContext) -> None:
     tools = workspace_registry(SandboxRunner())
     result = tools.call(ctx, "run_command", {"command": STEAL})
     assert result.ok, result.output
     assert result.output.splitlines()[1] == "0"
+    # The probe works: on the host it finds the secret.
+    host = subprocess.run(["bash", "-c", STEAL], capture_output=True, text=True, check=True)
+    assert int(host.stdout) >= 1
 
 
 def test_readiness_fails_when_no_backend_works() -> None:

@@ -27,7 +27,7 @@ def test_a_file_turned_directory_cannot_smuggle_a_workflow(
     worktree = GitWorktree(workspace, "main", protected_paths=PROTECTED)
     head = worktree.head_sha()
 
-    with pytest.raises(WorkspaceError, match="pwn.yml"):
+    with pytest.raises(WorkspaceError, match=r"pwn\.yml"):
         worktree.commit("Add notes", [".github"])
 
     assert worktree.head_sha() == head
