@@ -166,6 +166,7 @@ class FlowRuntime:
             max_task_usd=min(config.budgets.max_cost_usd, self.settings.agent_max_task_usd),
             max_issue_tokens=self.settings.agent_max_issue_tokens,
             max_issue_usd=self.settings.agent_max_issue_usd,
+            max_task_seconds=self.settings.agent_max_task_seconds,
         )
 
         runner = sandbox_runner(self.settings)

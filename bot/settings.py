@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     agent_max_task_usd: float = Field(default=2.0, gt=0)
     agent_max_issue_tokens: int = Field(default=3_000_000, ge=1)
     agent_max_issue_usd: float = Field(default=10.0, gt=0)
+    agent_max_task_seconds: float = Field(default=3600.0, gt=0)
     agent_context_tokens: int = Field(default=100_000, ge=1000)
     agent_review_rounds: int = Field(default=2, ge=0, le=10)
 

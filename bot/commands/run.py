@@ -110,6 +110,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         max_task_usd=settings.agent_max_task_usd,
         max_issue_tokens=settings.agent_max_issue_tokens,
         max_issue_usd=settings.agent_max_issue_usd,
+        max_task_seconds=settings.agent_max_task_seconds,
     )
     options = LocalOptions(
         parallelism=args.parallel,
