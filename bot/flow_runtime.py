@@ -23,10 +23,10 @@ from agents.team.agent import AgentDeps
 from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
 from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
-from agents.tools.base import SandboxSettings
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
 from bot.github import git as github_git
+from bot.sandbox import sandbox_runner, sandbox_settings
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database
@@ -89,7 +89,7 @@ class CloneWorkspaces:
             self._dir.mkdir(parents=True, exist_ok=True)
             github_git.clone(self._host.clone_url(self._repo), clone, token)
         else:
-            github_git.fetch(clone, token)
+            github_git.fetch(clone, token, url=self._host.clone_url(self._repo))
         return clone
 
     def snapshot(self, branch: str) -> Path:
@@ -111,7 +111,7 @@ class CloneWorkspaces:
         ws = self._worktrees(branch, base)
         if has_remote:
             # Another worker may have pushed since this worktree was made: catch up.
-            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}")
+            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}", layout=ws.git_layout)
         return ws
 
 
@@ -158,10 +158,16 @@ class FlowRuntime:
             max_task_usd=min(config.budgets.max_cost_usd, self.settings.agent_max_task_usd),
             max_issue_tokens=self.settings.agent_max_issue_tokens,
             max_issue_usd=self.settings.agent_max_issue_usd,
+            max_task_seconds=self.settings.agent_max_task_seconds,
         )
 
+        runner = sandbox_runner(self.settings)
+
         def push(ws: Workspace) -> None:
-            github_git.push(ws.root, ws.branch, host.git_token(repo))
+            # The URL is the service's own, never the clone's configured remote.
+            github_git.push(
+                ws.git_layout, ws.branch, host.git_token(repo), url=host.clone_url(repo)
+            )
 
         return TeamDeps(
             agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
@@ -170,7 +176,8 @@ class FlowRuntime:
             workspaces=self.workspaces(host, repo, config),
             push=push,
             locks=self.locks,
-            tools=workspace_registry(),
+            tools=workspace_registry(runner),
+            runner=runner,
             protected_paths=tuple(
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
@@ -178,14 +185,3 @@ class FlowRuntime:
             test_command=config.test_command or DEFAULT_TEST_COMMAND,
             review_rounds=self.review_rounds,
         )
-
-
-def sandbox_settings(settings: Settings) -> SandboxSettings:
-    """The command sandbox's limits from the service settings."""
-    return SandboxSettings(
-        backend=settings.sandbox_backend,
-        timeout_seconds=settings.command_timeout_seconds,
-        cpu_seconds=settings.command_cpu_seconds,
-        memory_bytes=settings.command_memory_mb * 1024**2,
-        max_output_bytes=settings.command_max_output_bytes,
-    )

@@ -27,6 +27,7 @@ from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
 from bot.queue.rq_backend import RQTaskQueue
 from bot.queue.wiring import build_inprocess_queue, build_rq_queue
+from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from bot.usage_writer import BackgroundUsageSink
 from storage.checks import CheckResult
@@ -71,6 +72,7 @@ class Services:
         checks = storage_checks(self.database, self.kv, self.vectors, None, self.settings)
         if self.redis is not None:
             checks.append(Check("queue", _redis_queue_check(self.redis, self.queue)))
+        checks.append(sandbox_check(self.settings))
         return checks
 
     def search(self, project: str, kind: str, query: str, n: int) -> Sequence[dict[str, Any]]:

@@ -102,10 +102,16 @@ class Settings(BaseSettings):
 
     # Agent tools: paths agents may not change, and limits for the commands they run.
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
-    sandbox_backend: Literal["auto", "bwrap", "subprocess"] = "auto"
+    # auto/bwrap: bubblewrap or refuse; unsafe-host: commands on the host, an explicit opt-in.
+    sandbox_backend: Literal["auto", "bwrap", "unsafe-host"] = "auto"
+    sandbox_bwrap_path: str = "bwrap"
+    # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
+    # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.
+    sandbox_cgroup_parent: Path | None = None
     command_timeout_seconds: float = Field(default=300.0, gt=0)
     command_cpu_seconds: int = Field(default=240, ge=1)
     command_memory_mb: int = Field(default=4096, ge=64)
+    command_max_processes: int = Field(default=256, ge=8)
     command_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
     git_author_name: str = "CodeMonkey"
     git_author_email: str = "codemonkey@users.noreply.github.com"
@@ -135,6 +141,7 @@ class Settings(BaseSettings):
     agent_max_task_usd: float = Field(default=2.0, gt=0)
     agent_max_issue_tokens: int = Field(default=3_000_000, ge=1)
     agent_max_issue_usd: float = Field(default=10.0, gt=0)
+    agent_max_task_seconds: float = Field(default=3600.0, gt=0)
     agent_context_tokens: int = Field(default=100_000, ge=1000)
     agent_review_rounds: int = Field(default=2, ge=0, le=10)
 

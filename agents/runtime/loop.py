@@ -9,13 +9,14 @@ that is safe (read-only, or keyed so the side effect happens once).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolCall
 from agents.roles.types import Role
-from agents.runtime.budget import BudgetLimits, Spend, over_budget
+from agents.runtime.budget import BudgetLimits, Spend, over_budget, over_time
 from agents.runtime.context import fit_window
 from agents.runtime.ports import (
     AgentEvent,
@@ -117,7 +118,11 @@ class AgentLoop:
             return self._end(run, state, "no_progress", state.stop_reason)
         if not state.pinned:
             self._start(run, state)
+        started = time.monotonic()
         while True:
+            late = over_time(self._config.limits, time.monotonic() - started)
+            if late is not None:
+                return self._end(run, state, "budget_exhausted", late)
             if state.unanswered:
                 stop = self._answer(run, state, monitor)
                 if stop is not None:

@@ -123,7 +123,7 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     )
     result = run_task_agent(deps, task, role, issue, ws, context=tuple(c for c in context if c))
     commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
+    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox, git=ws.git_layout)
     conclusion: CheckConclusion = "success" if report.passed else "failure"
     check = keyed(
         SideEffects(deps.db),

@@ -86,6 +86,7 @@ def agent_tools(
     context = ToolContext(
         workspace=ws.root,
         task_id=task.id,
+        git=ws.git_layout,
         protected_paths=deps.protected_paths,
         sandbox=sandbox,
     )

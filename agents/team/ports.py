@@ -11,6 +11,7 @@ from typing import Protocol
 
 from agents.roles.types import Role
 from agents.runtime.ports import ModelClient
+from agents.tools.gitcli import GitLayout
 
 
 class Workspace(Protocol):
@@ -18,6 +19,12 @@ class Workspace(Protocol):
 
     @property
     def root(self) -> Path: ...
+
+    @property
+    def git_layout(self) -> GitLayout:
+        """Where the checkout's git metadata is, as recorded by the service (host-side git
+        and the sandbox use this, never the work tree's `.git` file)."""
+        ...
 
     @property
     def branch(self) -> str: ...

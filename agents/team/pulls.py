@@ -47,7 +47,7 @@ def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) ->
 def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, Any]:
     """Run the repository's tests on the head branch; report them as a check run."""
     ws = deps.workspaces(pr.branch, pr.base)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
+    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox, git=ws.git_layout)
     conclusion: CheckConclusion = "success" if report.passed else "failure"
     head = ws.head_sha()
     check = keyed(

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from agents.githost import Annotation, CheckRunOutput
 from agents.tools.base import SandboxSettings
-from agents.tools.sandbox import SandboxRunner
+from agents.tools.gitcli import GitLayout
+from agents.tools.sandbox import CommandOptions, SandboxRunner, SandboxUnavailable
 
 MAX_ANNOTATIONS = 50
 MAX_TEXT_CHARS = 60_000
@@ -70,9 +71,23 @@ def failure_annotations(output: str, root: Path) -> tuple[Annotation, ...]:
 
 
 def run_tests(
-    runner: SandboxRunner, root: Path, command: str, settings: SandboxSettings
+    runner: SandboxRunner,
+    root: Path,
+    command: str,
+    settings: SandboxSettings,
+    *,
+    git: GitLayout | None = None,
 ) -> TestReport:
-    outcome = runner.run(["bash", "-c", command], workspace=root, cwd=root, settings=settings)
+    try:
+        outcome = runner.run(
+            ["bash", "-c", command],
+            workspace=root,
+            cwd=root,
+            settings=settings,
+            options=CommandOptions(git=git),
+        )
+    except SandboxUnavailable as exc:
+        return TestReport(command, False, str(exc), ())
     passed = outcome.exit_code == 0
     annotations = () if passed else failure_annotations(outcome.output, root)
     return TestReport(command, passed, outcome.output, annotations)

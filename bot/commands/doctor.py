@@ -18,13 +18,16 @@ from bot.config_keys import unknown_file_keys, unknown_variables
 from bot.doctor_report import DoctorReport
 from bot.health import run_checks
 from bot.llm_config import llm_config, secret_store
+from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from storage.sql.database import Database
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "doctor", help="check the database, Redis, Chroma, embeddings and model providers"
+        "doctor",
+        help="check the database, Redis, Chroma, embeddings, the command sandbox and model "
+        "providers",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
@@ -39,7 +42,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)
     try:
-        results = run_checks(storage_checks(database, kv, vectors, embedder, settings))
+        checks = storage_checks(database, kv, vectors, embedder, settings)
+        results = run_checks([*checks, sandbox_check(settings)])
         config = _llm_config(settings, database)
         needed = _providers_in_use(settings)
         providers = asyncio.run(check_providers(config, timeout_seconds=args.timeout))

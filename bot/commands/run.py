@@ -27,8 +27,9 @@ from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import HostRecord
 from bot.database import open_database
-from bot.flow_runtime import LLMModel, sandbox_settings
+from bot.flow_runtime import LLMModel
 from bot.llm_config import llm_config, secret_store
+from bot.sandbox import sandbox_settings
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 
@@ -116,6 +117,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         max_task_usd=settings.agent_max_task_usd,
         max_issue_tokens=settings.agent_max_issue_tokens,
         max_issue_usd=settings.agent_max_issue_usd,
+        max_task_seconds=settings.agent_max_task_seconds,
     )
     options = LocalOptions(
         parallelism=args.parallel,
