@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from agents.diffs import FileDiff, parse_diff
 from agents.runtime.context import estimate_tokens
-from agents.tools.gitcli import git
+from agents.tools.gitcli import GitLayout, git
 
 # Review tools spend their context on source first; these are read last or not at all.
 _LOCKFILES = frozenset(
@@ -35,29 +35,35 @@ _DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc"})
 _GENERATED_MARKS = (".min.js", ".min.css", "_pb2.py", ".generated.", "/generated/", "/vendor/")
 
 
-def branch_diff(root: Path, base_sha: str, path: str | None = None) -> str:
+def _git(layout: GitLayout, *args: str, check: bool = False) -> str:
+    # The work tree's own `.git` file is never trusted: the recorded layout names the git dir.
+    return git(layout.work_tree, *args, layout=layout, check=check).stdout
+
+
+def branch_diff(layout: GitLayout, base_sha: str, path: str | None = None) -> str:
     """The work tree against `base_sha`, new (untracked, not ignored) files included."""
     only = ["--", path] if path else []
-    tracked = git(root, "diff", "--no-color", "--no-ext-diff", "-M", base_sha, *only, check=True)
-    listed = git(root, "ls-files", "--others", "--exclude-standard", "-z", *only, check=True)
-    parts = [tracked.stdout]
-    for name in sorted(n for n in listed.stdout.split("\0") if n):
+    parts = [_git(layout, "diff", "--no-color", "--no-ext-diff", "-M", base_sha, *only, check=True)]
+    listed = _git(layout, "ls-files", "--others", "--exclude-standard", "-z", *only, check=True)
+    for name in sorted(n for n in listed.split("\0") if n):
         # `--no-index` exits 1 when the files differ, which they always do here.
-        parts.append(git(root, "diff", "--no-color", "--no-index", "/dev/null", name).stdout)
+        parts.append(
+            _git(layout, "diff", "--no-color", "--no-ext-diff", "--no-index", "/dev/null", name)
+        )
     return "".join(parts)
 
 
-def commit_diff(root: Path, sha: str) -> str:
+def commit_diff(layout: GitLayout, sha: str) -> str:
     """The diff one commit made (empty when the commit is not in this repository)."""
-    return git(root, "show", "--no-color", "--no-ext-diff", "-M", "--format=", sha).stdout
+    return _git(layout, "show", "--no-color", "--no-ext-diff", "-M", "--format=", sha)
 
 
-def commit_lines(root: Path, base_sha: str, limit: int = 50) -> list[str]:
+def commit_lines(layout: GitLayout, base_sha: str, limit: int = 50) -> list[str]:
     """'<short sha> <subject>' of each commit after the base, oldest first."""
-    out = git(
-        root, "log", "--reverse", f"--max-count={limit}", "--format=%h %s", f"{base_sha}..HEAD"
+    out = _git(
+        layout, "log", "--reverse", f"--max-count={limit}", "--format=%h %s", f"{base_sha}..HEAD"
     )
-    return [line for line in out.stdout.splitlines() if line.strip()]
+    return [line for line in out.splitlines() if line.strip()]
 
 
 def rank(path: str) -> int:
@@ -109,9 +115,9 @@ def fenced(text: str, info: str = "") -> str:
     return f"{fence}{info}\n{text.rstrip()}\n{fence}"
 
 
-def change_block(root: Path, base_sha: str, *, max_tokens: int, title: str) -> str:
+def change_block(layout: GitLayout, base_sha: str, *, max_tokens: int, title: str) -> str:
     """A titled, budgeted unified diff of the branch, for a first request."""
-    return diff_text_block(branch_diff(root, base_sha), max_tokens=max_tokens, title=title)
+    return diff_text_block(branch_diff(layout, base_sha), max_tokens=max_tokens, title=title)
 
 
 def diff_text_block(text: str, *, max_tokens: int, title: str) -> str:

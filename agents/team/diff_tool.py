@@ -15,13 +15,13 @@ MAX_OUTPUT_CHARS = 60_000
 
 
 def diff_text(ws: Workspace) -> str:
-    return branch_diff(ws.root, ws.base_sha)
+    return branch_diff(ws.git_layout, ws.base_sha)
 
 
 def diff_tool(ws: Workspace) -> FunctionTool:
     def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
         path = args.get("path")
-        files = parse_diff(branch_diff(ws.root, ws.base_sha, path or None))
+        files = parse_diff(branch_diff(ws.git_layout, ws.base_sha, path or None))
         if path and not files:
             every = [f.path for f in parse_diff(diff_text(ws))]
             raise ToolError(

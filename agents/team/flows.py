@@ -230,7 +230,7 @@ def dependency_notes(deps: TeamDeps, task: TaskSnapshot, ws: Workspace) -> tuple
         commit = result.get("commit")
         if isinstance(commit, str) and commit:
             note += "\n\n" + diff_text_block(
-                commit_diff(ws.root, commit),
+                commit_diff(ws.git_layout, commit),
                 max_tokens=DEPENDENCY_DIFF_TOKENS,
                 title=f"Its commit {commit[:7]} changed:",
             )

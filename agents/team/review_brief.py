@@ -55,7 +55,7 @@ def pull_request_block(number: int, branch: str, base: str, title: str, body: st
 
 
 def commits_block(ws: Workspace) -> str:
-    lines = commit_lines(ws.root, ws.base_sha)
+    lines = commit_lines(ws.git_layout, ws.base_sha)
     shown = "\n".join(f"- {line}" for line in lines) or "- (none)"
     return f"Commits (oldest first):\n{shown}"
 
@@ -73,7 +73,7 @@ def summaries_block(tasks: Iterable[TaskSnapshot]) -> str | None:
 
 def diff_block(ws: Workspace, *, max_tokens: int = REVIEW_DIFF_TOKENS) -> str:
     return change_block(
-        ws.root,
+        ws.git_layout,
         ws.base_sha,
         max_tokens=max_tokens,
         title=f"The change: unified diff of {ws.branch} against {ws.base} (source first):",

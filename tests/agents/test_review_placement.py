@@ -17,7 +17,7 @@ from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
 from agents.tools.base import SandboxSettings, ToolContext
 from agents.tools.commands import RunCommandTool
-from agents.tools.gitcli import git
+from agents.tools.gitcli import git, plain_git, repository_layout
 from agents.tools.sandbox import SandboxRunner
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
@@ -32,7 +32,7 @@ NEW = OLD.replace("line 3\n", "LINE 3\n").replace("line 28\n", "")
 def repo(tmp_path: Path) -> tuple[Path, str]:
     root = tmp_path / "repo"
     root.mkdir()
-    git(root, "init", "--quiet", "-b", "main", check=True)
+    plain_git(root, "init", "--quiet", "-b", "main")
     (root / "lines.txt").write_text(OLD)
     who = ["-c", "user.name=T", "-c", "user.email=t@example.com"]
     git(root, "add", ".", check=True)
@@ -45,7 +45,7 @@ def repo(tmp_path: Path) -> tuple[Path, str]:
 
 def test_hunks_bound_comments_on_both_sides_and_multi_line(repo: tuple[Path, str]) -> None:
     root, base = repo
-    files = parse_diff(branch_diff(root, base))
+    files = parse_diff(branch_diff(repository_layout(root), base))
     assert [f.path for f in files] == ["lines.txt"]
     assert files[0].ranges("RIGHT") == [(1, 6), (25, 29)]
     assert files[0].ranges("LEFT") == [(1, 6), (25, 30)]
@@ -73,8 +73,13 @@ def test_hunks_bound_comments_on_both_sides_and_multi_line(repo: tuple[Path, str
 def test_the_branch_diff_includes_uncommitted_and_new_files(repo: tuple[Path, str]) -> None:
     root, base = repo
     (root / "new.py").write_text("x = 1\n")
-    assert [f.path for f in parse_diff(branch_diff(root, base))] == ["lines.txt", "new.py"]
-    assert [line.split(" ", 1)[1] for line in commit_lines(root, base)] == ["Edit lines"]
+    assert [f.path for f in parse_diff(branch_diff(repository_layout(root), base))] == [
+        "lines.txt",
+        "new.py",
+    ]
+    assert [line.split(" ", 1)[1] for line in commit_lines(repository_layout(root), base)] == [
+        "Edit lines"
+    ]
 
 
 def test_large_diffs_keep_source_first_and_name_what_was_left_out() -> None:
@@ -147,7 +152,7 @@ def test_a_misplaced_comment_is_answered_with_valid_lines_and_never_lost(
 ) -> None:
     root, base = repo
     host = LocalHost(issue_body="", default_branch="main")
-    tools = _tools(database, host, branch_diff(root, base))
+    tools = _tools(database, host, branch_diff(repository_layout(root), base))
     task = make_task(database)
     wrong = {"path": "lines.txt", "line": 15, "body": "Off the diff."}
     refused = tools.call("review", _review(wrong), _ctx("r1", task))
