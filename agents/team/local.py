@@ -52,6 +52,7 @@ class LocalOptions:
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     test_command: str = DEFAULT_TEST_COMMAND
+    test_command_origin: str = ""
     search: SearchFn | None = None
     on_event: EventSink | None = None
     on_record: Callable[[HostRecord], None] | None = None
@@ -108,7 +109,9 @@ def run_local(
         protected_paths=opts.protected_paths,
         sandbox=opts.sandbox,
         test_command=opts.test_command,
+        test_command_origin=opts.test_command_origin,
         review_rounds=opts.review_rounds,
+        code_index=opts.search,
         # LocalHost records reviews; only GitHub forbids approving one's own PR.
         host_refuses_self_review=False,
     )
