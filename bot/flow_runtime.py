@@ -193,6 +193,7 @@ class FlowRuntime:
                 if config.test_command
                 else "the default: the repository configures no `test_command`"
             ),
+            lint_command=config.lint_command,
             review_rounds=self.review_rounds,
             code_index=None if self.vectors is None else index_search(self.vectors, repo.full_name),
         )

@@ -45,6 +45,8 @@ class TeamDeps:
     test_command: str = DEFAULT_TEST_COMMAND
     # Where `test_command` came from, said to the agents with it ("" when unknown).
     test_command_origin: str = ""
+    # Run on the edited files after every edit (`lint_command` in .github/codemonkey.yml).
+    lint_command: str | None = None
     # Semantic search over the repository's code index; None when it was never indexed.
     code_index: SearchFn | None = None
     review_rounds: int = 2

@@ -22,6 +22,7 @@ from agents.team.changes import commit_diff, diff_text_block
 from agents.team.code_search import code_search_tool
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
+from agents.team.edit_checks import EditChecks
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
@@ -91,7 +92,8 @@ def agent_tools(
         protected_paths=deps.protected_paths,
         sandbox=sandbox,
     )
-    files = workspace_toolbox(deps.tools, context, declared=task.paths)
+    checks = EditChecks(deps.runner, deps.lint_command)
+    files = workspace_toolbox(deps.tools, context, declared=task.paths, after_edit=checks)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
     team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
     github = GitHubTools(
