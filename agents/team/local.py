@@ -42,6 +42,9 @@ class LocalResult:
     cost_usd: float
     tokens: int
     ok: bool
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,4 +159,7 @@ def run_local(
         cost_usd=spend.cost_usd,
         tokens=spend.tokens,
         ok=not failed,
+        cache_read_tokens=spend.cache_read_tokens,
+        cache_write_tokens=spend.cache_write_tokens,
+        cache_line=spend.cache_line(),
     )

@@ -142,5 +142,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(f"\n{result.summary}\n")
-    print(f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f})")
+    print(
+        f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f}; "
+        f"{result.cache_line})"
+    )
     return 0 if result.ok else 1
