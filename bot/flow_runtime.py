@@ -25,11 +25,13 @@ from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
+from bot.code_index import index_search
 from bot.github import git as github_git
 from bot.sandbox import sandbox_runner, sandbox_settings
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database
+from storage.vectors.base import VectorStore
 from webhooks.repo_config import LoadedConfig, RepoConfig, load_repo_config
 
 HostFactory = Callable[[int | None], GitHost]
@@ -124,6 +126,8 @@ class FlowRuntime:
     models: ModelResolver
     workspace_root: Path
     review_rounds: int = 2
+    # The code index the agents' `search_code` asks; None: text search only.
+    vectors: VectorStore | None = None
     _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -183,5 +187,12 @@ class FlowRuntime:
             ),
             sandbox=sandbox_settings(self.settings),
             test_command=config.test_command or DEFAULT_TEST_COMMAND,
+            test_command_origin=(
+                "`test_command` in .github/codemonkey.yml"
+                if config.test_command
+                else "the default: the repository configures no `test_command`"
+            ),
+            lint_command=config.lint_command,
             review_rounds=self.review_rounds,
+            code_index=None if self.vectors is None else index_search(self.vectors, repo.full_name),
         )

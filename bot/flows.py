@@ -299,6 +299,7 @@ def register_flows(
             hosts=hosts or default_hosts(services),
             models=llm_models(services.llm, services.settings),
             workspace_root=services.settings.data_dir / "workspaces",
+            vectors=services.vectors,
         ),
         queue=services.queue,
         index=lambda ctx, rt: index_repository(services, rt, ctx),

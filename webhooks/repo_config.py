@@ -15,6 +15,7 @@ Example:
     budgets: {max_steps: 30, max_cost_usd: 2.5}
     protected_paths: ["deploy/**"]
     test_command: python3 -m pytest -q
+    lint_command: ruff check
     trust:
       allowed_bots: ["dependabot[bot]"]
       public_commands: [status]
@@ -83,6 +84,9 @@ class RepoConfig(_Strict):
     # How QA runs the repository's tests in the sandbox; unset = the team's default
     # (`python3 -m unittest discover -v`). E.g. "python3 -m pytest -q".
     test_command: str | None = Field(default=None, min_length=1, max_length=500)
+    # Run in the sandbox after every edit with the edited files appended, e.g. "ruff check";
+    # its findings come back to the agent with the edit's result.
+    lint_command: str | None = Field(default=None, min_length=1, max_length=500)
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
     @field_validator("commands")

@@ -8,6 +8,7 @@ from typing import Any
 
 from agents.githost import GitHost, RepoRef
 from agents.roles.types import Role
+from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.ports import Pusher, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
@@ -43,6 +44,12 @@ class TeamDeps:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     runner: SandboxRunner = field(default_factory=SandboxRunner)
     test_command: str = DEFAULT_TEST_COMMAND
+    # Where `test_command` came from, said to the agents with it ("" when unknown).
+    test_command_origin: str = ""
+    # Run on the edited files after every edit (`lint_command` in .github/codemonkey.yml).
+    lint_command: str | None = None
+    # Semantic search over the repository's code index; None when it was never indexed.
+    code_index: SearchFn | None = None
     review_rounds: int = 2
     # GitHub refuses APPROVE/REQUEST_CHANGES by a pull request's own author (the bot).
     host_refuses_self_review: bool = True

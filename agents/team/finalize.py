@@ -283,7 +283,8 @@ def _wrap_up(
         f"{_summaries(_work(deps, group))}\n\n"
         f"QA: {task.payload.get('qa', 'not run')}. Review: "
         f"{verdict.lower().replace('_', ' ')} by {reviewer.title}.\n\n"
-        f"Cost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, {spend.model_calls} model calls)."
+        f"Cost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, {spend.model_calls} model calls; "
+        f"{spend.cache_line()})."
     )
     comment_once(deps, issue, f"{group}:summary", task.id, summary)
     sync_checklist(deps, issue)
@@ -292,6 +293,8 @@ def _wrap_up(
         "approved": approved,
         "review_rounds": rounds,
         "cost_usd": spend.cost_usd,
+        "cache_read_tokens": spend.cache_read_tokens,
+        "cache_write_tokens": spend.cache_write_tokens,
         "summary": summary,
     }
 

@@ -19,10 +19,13 @@ from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
 from agents.team.changes import commit_diff, diff_text_block
+from agents.team.code_search import code_search_tool
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
+from agents.team.edit_checks import EditChecks
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
+from agents.team.orientation import orientation
 from agents.team.ports import Workspace
 from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
@@ -90,7 +93,8 @@ def agent_tools(
         protected_paths=deps.protected_paths,
         sandbox=sandbox,
     )
-    files = workspace_toolbox(deps.tools, context, declared=task.paths)
+    checks = EditChecks(deps.runner, deps.lint_command)
+    files = workspace_toolbox(deps.tools, context, declared=task.paths, after_edit=checks)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
     team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
     github = GitHubTools(
@@ -108,7 +112,8 @@ def agent_tools(
         ),
         SideEffects(deps.db),
     )
-    return [*files, diff_tool(ws), *team.tools(), *github.tools()]
+    search = code_search_tool(context, deps.code_index)
+    return [*files, search, diff_tool(ws), *team.tools(), *github.tools()]
 
 
 def run_task_agent(
@@ -131,7 +136,12 @@ def run_task_agent(
         tools=agent_tools(deps, task, role, issue, ws),
         group_key=issue.group_key,
         project_id=task.project_id,
-        context=(issue.fenced(), *team_conversation(deps, issue), *context),
+        context=(
+            issue.fenced(),
+            *team_conversation(deps, issue),
+            *context,
+            *orientation(deps, role, ws, f"{issue.title}\n{issue.body}\n{brief}"),
+        ),
     )
     if result.status == "cancelled":
         raise TaskCancelledError(f"task #{task.id} was cancelled with /stop")

@@ -42,6 +42,9 @@ class LocalResult:
     cost_usd: float
     tokens: int
     ok: bool
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class LocalOptions:
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     test_command: str = DEFAULT_TEST_COMMAND
+    test_command_origin: str = ""
     search: SearchFn | None = None
     on_event: EventSink | None = None
     on_record: Callable[[HostRecord], None] | None = None
@@ -108,7 +112,9 @@ def run_local(
         protected_paths=opts.protected_paths,
         sandbox=opts.sandbox,
         test_command=opts.test_command,
+        test_command_origin=opts.test_command_origin,
         review_rounds=opts.review_rounds,
+        code_index=opts.search,
         # LocalHost records reviews; only GitHub forbids approving one's own PR.
         host_refuses_self_review=False,
     )
@@ -153,4 +159,7 @@ def run_local(
         cost_usd=spend.cost_usd,
         tokens=spend.tokens,
         ok=not failed,
+        cache_read_tokens=spend.cache_read_tokens,
+        cache_write_tokens=spend.cache_write_tokens,
+        cache_line=spend.cache_line(),
     )

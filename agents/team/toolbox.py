@@ -8,13 +8,14 @@ exactly them), and the runtime's replay rule.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.team.edit_checks import syntax_report
 from agents.tools.base import ToolContext, ToolRegistry
 from agents.tools.base import ToolError as ToolsError
 from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
@@ -22,6 +23,9 @@ from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
 
 REPLAY_SAFE = frozenset({*READ_ONLY_TOOLS, "write_file"})
+
+# (context, edited paths) -> what to add to the edit's result (syntax errors, lint findings).
+AfterEdit = Callable[[ToolContext, Sequence[str]], str | None]
 
 
 def _normal(path: str) -> str:
@@ -50,6 +54,7 @@ class WorkspaceTool:
     name: str
     # None: any path of the workspace (protected paths are refused by the tools anyway).
     writable: frozenset[str] | None = None
+    after_edit: AfterEdit | None = syntax_report
 
     @property
     def replay_safe(self) -> bool:
@@ -71,12 +76,24 @@ class WorkspaceTool:
                     f"({sorted(self.writable)}); ask your lead to re-plan instead of editing them"
                 )
         result = self.registry.call(self.context, self.name, args)
-        return ToolOutcome(result.ok, result.output, changed_paths=result.changed_paths)
+        output = result.output
+        if self.name in WRITE_TOOLS and result.changed_paths and self.after_edit is not None:
+            report = self.after_edit(self.context, result.changed_paths)
+            if report:
+                output = f"{output}\n{report}"
+        return ToolOutcome(result.ok, output, changed_paths=result.changed_paths)
 
 
 def workspace_toolbox(
-    registry: ToolRegistry, context: ToolContext, *, declared: Sequence[str] = ()
+    registry: ToolRegistry,
+    context: ToolContext,
+    *,
+    declared: Sequence[str] = (),
+    after_edit: AfterEdit | None = syntax_report,
 ) -> list[WorkspaceTool]:
-    """Every tool of the registry for one task's workspace; `declared` limits writes."""
+    """Every tool of the registry for one task's workspace; `declared` limits writes and
+    `after_edit` reports on what each edit left (by default, the files' syntax)."""
     writable = frozenset(_normal(p) for p in declared) if declared else None
-    return [WorkspaceTool(registry, context, name, writable) for name in registry.names()]
+    return [
+        WorkspaceTool(registry, context, name, writable, after_edit) for name in registry.names()
+    ]

@@ -126,6 +126,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         protected_paths=tuple(settings.protected_paths),
         sandbox=sandbox_settings(settings),
         test_command=args.test_command,
+        test_command_origin=(
+            "the default (pass --test-command to change it)"
+            if args.test_command == DEFAULT_TEST_COMMAND
+            else "--test-command"
+        ),
         on_event=_print_event,
         on_record=_print_record,
     )
@@ -146,5 +151,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(f"\n{result.summary}\n")
-    print(f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f})")
+    print(
+        f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f}; "
+        f"{result.cache_line})"
+    )
     return 0 if result.ok else 1

@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.responses import StreamingResponse
 
+from tests.fakes.llm.prompt_cache import PromptCache
+
 
 @dataclass(frozen=True)
 class Call:
@@ -111,6 +113,9 @@ class Script:
     # Chooses each reply from the accepted request body instead of the queue (a team of
     # roles answering in parallel cannot be scripted as one sequence).
     responder: Callable[[Any], Reply] | None = None
+    # Set: usage is measured from the request (Anthropic: prompt-cache reads and writes)
+    # instead of taken from the scripted reply.
+    prompt_cache: PromptCache | None = None
 
     def push(self, *replies: Reply) -> None:
         self.replies.extend(replies)
@@ -133,6 +138,7 @@ class Script:
         self.replies.clear()
         self.requests.clear()
         self.responder = None
+        self.prompt_cache = None
 
     @property
     def accepted(self) -> list[Recorded]:
