@@ -66,7 +66,7 @@ def test_a_failing_check_is_fixed_in_one_round_before_review(
 
         # The fix task's brief carries the failing check: command, failing test, output.
         developer = [r for r in w.model.requests if r.options.role == "backend_developer"]
-        briefs = [r.messages[1].content for r in developer if turn(r.messages) == 0]
+        briefs = [r.messages[1].content for r in developer if turn(list(r.messages)) == 0]
         assert len(briefs) == 2 and FIX_TITLE in briefs[1], briefs
         fix = briefs[1]
         assert "`python3 -m unittest discover -v` exited with a failure" in fix
@@ -81,6 +81,7 @@ def test_a_failing_check_is_fixed_in_one_round_before_review(
         )
         assert [r.conclusion for r in runs] == ["failure", "success"]
         head = fake.head_sha(REPO, BRANCH)
+        assert head is not None
         assert runs[-1].head_sha == head and runs[0].head_sha != head
         assert w.file_at(BRANCH, "app.py") == FAREWELL
 
