@@ -40,6 +40,11 @@ class Role:
     # Whether the role writes code: a writer of a change never reviews it.
     writes_code: bool = False
 
+    @property
+    def works_by_reading(self) -> bool:
+        """Planners, reviewers and QA: reading the code is their progress."""
+        return not self.writes_code or self.name == "qa"
+
     def may_delegate_to(self, other: Role) -> bool:
         """PM delegates to anyone else; leads to executors; executors to nobody."""
         return TIERS.index(other.tier) > TIERS.index(self.tier)
