@@ -23,6 +23,7 @@ from agents.githost import CheckConclusion
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
+from agents.team.edit_locks import edit_locks
 from agents.team.flows import (
     comment_once,
     commit_task,
@@ -94,7 +95,13 @@ def _work(deps: TeamDeps, group: str) -> list[TaskSnapshot]:
 
 
 def _summaries(work: list[TaskSnapshot]) -> str:
-    return "\n".join(f"- {t.title} ({t.role})" for t in work)
+    """One line per task; the paths it edited beyond its plan are named."""
+    lines = []
+    for task in work:
+        extra = (task.result or {}).get("extra_paths") or []
+        also = f"; also edited {', '.join(extra)}" if extra else ""
+        lines.append(f"- {task.title} ({task.role}){also}")
+    return "\n".join(lines)
 
 
 def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
@@ -306,14 +313,17 @@ def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     role = deps.role(task.role)
     round_no = int(task.payload.get("round", 0))
     after_review = task.payload.get("stage", "review") == "review"
-    with hold_paths(
-        deps.locks,
-        issue.repo.full_name,
-        task.paths,
-        lease_seconds=deps.lock_lease_seconds,
-        wait_seconds=deps.lock_wait_seconds,
+    with (
+        hold_paths(
+            deps.locks,
+            issue.repo.full_name,
+            task.paths,
+            lease_seconds=deps.lock_lease_seconds,
+            wait_seconds=deps.lock_wait_seconds,
+        ),
+        edit_locks(deps, issue, task) as claims,
     ):
-        result = run_task_agent(deps, task, role, issue, ws)
+        result = run_task_agent(deps, task, role, issue, ws, claims=claims)
         title = f"Address review round {round_no + 1}" if after_review else "Fix the failing tests"
         sha = commit_task(deps, ws, task, issue, title, result.changed_paths)
     # After a review's fix the next review is the next round; after a QA fix it is not.

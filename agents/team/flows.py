@@ -21,9 +21,11 @@ from agents.team.agent import ModelAnswerer, run_role
 from agents.team.changes import commit_diff, diff_text_block
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
+from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
+from agents.team.roster import roster_block, scope_note
 from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
 from agents.tools.base import ToolContext
@@ -79,7 +81,12 @@ def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> 
 
 
 def agent_tools(
-    deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    role: Role,
+    issue: IssueRef,
+    ws: Workspace,
+    claims: EditLocks | None = None,
 ) -> list[Tool]:
     # Roles that do not write code read and run, but their commands cannot edit the tree.
     sandbox = deps.sandbox if role.writes_code else replace(deps.sandbox, read_only_workspace=True)
@@ -89,7 +96,8 @@ def agent_tools(
         protected_paths=deps.protected_paths,
         sandbox=sandbox,
     )
-    files = workspace_toolbox(deps.tools, context, declared=task.paths)
+    claim = None if claims is None else claims.claim
+    files = workspace_toolbox(deps.tools, context, declared=task.paths, claim=claim)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
     team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
     github = GitHubTools(
@@ -118,19 +126,20 @@ def run_task_agent(
     ws: Workspace,
     *,
     context: tuple[str, ...] = (),
+    claims: EditLocks | None = None,
 ) -> RunResult:
     brief = f"Task #{task.id}: {task.title}\n\n{task.payload.get('description', '')}".strip()
-    if task.paths:
-        brief += "\n\nPaths this task edits: " + ", ".join(task.paths)
+    brief += scope_note(role, task.paths)
+    roster = roster_block(deps.roles, role)
     result = run_role(
         deps.agents,
         task_id=task.id,
         role=role,
         task=brief,
-        tools=agent_tools(deps, task, role, issue, ws),
+        tools=agent_tools(deps, task, role, issue, ws, claims),
         group_key=issue.group_key,
         project_id=task.project_id,
-        context=(issue.fenced(), *team_conversation(deps, issue), *context),
+        context=(issue.fenced(), *team_conversation(deps, issue), *context, *roster),
     )
     if result.status == "cancelled":
         raise TaskCancelledError(f"task #{task.id} was cancelled with /stop")
@@ -290,15 +299,18 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     ws = deps.workspaces(issue.branch, issue.base)
-    with hold_paths(
-        deps.locks,
-        issue.repo.full_name,
-        task.paths,
-        lease_seconds=deps.lock_lease_seconds,
-        wait_seconds=deps.lock_wait_seconds,
+    with (
+        hold_paths(
+            deps.locks,
+            issue.repo.full_name,
+            task.paths,
+            lease_seconds=deps.lock_lease_seconds,
+            wait_seconds=deps.lock_wait_seconds,
+        ),
+        edit_locks(deps, issue, task) as claims,
     ):
         result = run_task_agent(
-            deps, task, role, issue, ws, context=dependency_notes(deps, task, ws)
+            deps, task, role, issue, ws, context=dependency_notes(deps, task, ws), claims=claims
         )
         sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
     _link_delegated_work(deps, task)
@@ -307,5 +319,6 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         "summary": result.summary,
         "role": role.name,
         "changed_paths": list(result.changed_paths),
+        "extra_paths": extra_paths(task, result.changed_paths),
         "commit": sha,
     }
