@@ -138,12 +138,18 @@ class FlowRuntime:
         return load_repo_config(host, repo, defaults=defaults)
 
     def roles(self, config: RepoConfig) -> dict[str, Role]:
+        """The team of a repository: every role but those its config disables (the
+        project manager always stays: it owns every plan), with its model overrides."""
         overrides = {
             agent_role_name(name, name): {"model": entry.model}
             for name, entry in config.roles.items()
             if entry.model
         }
-        return apply_overrides(load_roles(), overrides)
+        disabled = {
+            agent_role_name(name, name) for name, entry in config.roles.items() if not entry.enabled
+        }
+        roles = apply_overrides(load_roles(), overrides)
+        return {n: r for n, r in roles.items() if n not in disabled or r.tier == "pm"}
 
     def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> CloneWorkspaces:
         with self._lock:

@@ -37,6 +37,7 @@ _ROLE_KEYS = {
     "github_actions",
     "model",
     "writes_code",
+    "summary",
 }
 _OVERRIDE_KEYS = {"model", "extra_prompt", "tools", "extra_tools", "github_actions"}
 
@@ -91,6 +92,8 @@ def parse_role(data: Any, source: str) -> Role:
         raise RoleError(f"{source}: `system_prompt` must be a paragraph of text")
     if not isinstance(data.get("writes_code", False), bool):
         raise RoleError(f"{source}: `writes_code` must be true or false")
+    if not isinstance(data.get("summary", ""), str):
+        raise RoleError(f"{source}: `summary` must be one line of text")
     return Role(
         name=name,
         title=str(data["title"]),
@@ -100,6 +103,7 @@ def parse_role(data: Any, source: str) -> Role:
         github_actions=_actions(source, data.get("github_actions", [])),
         model=_model(source, data.get("model")),
         writes_code=bool(data.get("writes_code", False)),
+        summary=" ".join(str(data.get("summary", "")).split()),
     )
 
 

@@ -66,6 +66,7 @@ class LoopConfig:
     max_output_tokens: int = 4096
     repeat_limit: int = 3
     idle_limit: int = 12
+    failure_limit: int = 6
     search_results: int = 5
 
 
@@ -106,7 +107,10 @@ class AgentLoop:
 
     async def run(self, run: AgentRun) -> RunResult:
         monitor = ProgressMonitor(
-            repeat_limit=self._config.repeat_limit, idle_limit=self._config.idle_limit
+            repeat_limit=self._config.repeat_limit,
+            idle_limit=self._config.idle_limit,
+            failure_limit=self._config.failure_limit,
+            reads_are_progress=run.role.works_by_reading,
         )
         state = rebuild(self._store.steps(run.task_id), monitor)
         if state.ended is not None:

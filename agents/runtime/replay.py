@@ -59,7 +59,7 @@ class RunState:
         self.changed.update(changed)
         progressed = bool(changed) or payload["communicated"] or payload["finished"]
         reason = monitor.tool_result(
-            call.name, call.arguments, payload["output"], progressed=progressed
+            call.name, call.arguments, payload["output"], progressed=progressed, ok=payload["ok"]
         )
         if not self.unanswered:
             reason = reason or monitor.end_turn()

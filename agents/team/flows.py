@@ -23,10 +23,12 @@ from agents.team.code_search import code_search_tool
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.edit_checks import EditChecks
+from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
 from agents.team.ports import Workspace
+from agents.team.roster import roster_block, scope_note
 from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
 from agents.tools.base import ToolContext
@@ -82,7 +84,12 @@ def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> 
 
 
 def agent_tools(
-    deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    role: Role,
+    issue: IssueRef,
+    ws: Workspace,
+    claims: EditLocks | None = None,
 ) -> list[Tool]:
     # Roles that do not write code read and run, but their commands cannot edit the tree.
     sandbox = deps.sandbox if role.writes_code else replace(deps.sandbox, read_only_workspace=True)
@@ -94,7 +101,10 @@ def agent_tools(
         sandbox=sandbox,
     )
     checks = EditChecks(deps.runner, deps.lint_command)
-    files = workspace_toolbox(deps.tools, context, declared=task.paths, after_edit=checks)
+    claim = None if claims is None else claims.claim
+    files = workspace_toolbox(
+        deps.tools, context, declared=task.paths, after_edit=checks, claim=claim
+    )
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
     team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
     github = GitHubTools(
@@ -124,22 +134,24 @@ def run_task_agent(
     ws: Workspace,
     *,
     context: tuple[str, ...] = (),
+    claims: EditLocks | None = None,
 ) -> RunResult:
     brief = f"Task #{task.id}: {task.title}\n\n{task.payload.get('description', '')}".strip()
-    if task.paths:
-        brief += "\n\nPaths this task edits: " + ", ".join(task.paths)
+    brief += scope_note(role, task.paths)
+    roster = roster_block(deps.roles, role)
     result = run_role(
         deps.agents,
         task_id=task.id,
         role=role,
         task=brief,
-        tools=agent_tools(deps, task, role, issue, ws),
+        tools=agent_tools(deps, task, role, issue, ws, claims),
         group_key=issue.group_key,
         project_id=task.project_id,
         context=(
             issue.fenced(),
             *team_conversation(deps, issue),
             *context,
+            *roster,
             *orientation(deps, role, ws, f"{issue.title}\n{issue.body}\n{brief}"),
         ),
     )
@@ -301,15 +313,18 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     ws = deps.workspaces(issue.branch, issue.base)
-    with hold_paths(
-        deps.locks,
-        issue.repo.full_name,
-        task.paths,
-        lease_seconds=deps.lock_lease_seconds,
-        wait_seconds=deps.lock_wait_seconds,
+    with (
+        hold_paths(
+            deps.locks,
+            issue.repo.full_name,
+            task.paths,
+            lease_seconds=deps.lock_lease_seconds,
+            wait_seconds=deps.lock_wait_seconds,
+        ),
+        edit_locks(deps, issue, task) as claims,
     ):
         result = run_task_agent(
-            deps, task, role, issue, ws, context=dependency_notes(deps, task, ws)
+            deps, task, role, issue, ws, context=dependency_notes(deps, task, ws), claims=claims
         )
         sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
     _link_delegated_work(deps, task)
@@ -318,5 +333,6 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         "summary": result.summary,
         "role": role.name,
         "changed_paths": list(result.changed_paths),
+        "extra_paths": extra_paths(task, result.changed_paths),
         "commit": sha,
     }

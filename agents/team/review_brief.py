@@ -39,7 +39,11 @@ def qa_block(outcome: dict[str, Any] | None) -> str | None:
         return None
     verdict = "passed" if outcome.get("passed") else "FAILED"
     sha = str(outcome.get("head_sha", ""))[:7]
-    text = f"QA check: `{outcome.get('command')}` {verdict}" + (f" on {sha}." if sha else ".")
+    text = f"QA check: `{outcome.get('command')}` {verdict}" + (f" on {sha}" if sha else "")
+    rounds = int(outcome.get("fix_rounds") or 0)
+    if rounds:
+        text += f", after {rounds} round(s) of fixes for failing tests"
+    text += "."
     tail = str(outcome.get("output_tail") or "")
     if tail:
         text += "\nThe end of its output:\n" + fenced(tail)

@@ -237,6 +237,69 @@ async def test_turns_without_progress_are_detected(database: Database, tmp_path:
     assert len(model.requests) == 3
 
 
+async def test_a_reader_may_read_many_files_without_being_stopped(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    names = [f"m{n}" for n in range(15)]
+    for name in names:
+        (tmp_path / f"{name}.py").write_text(name)
+    reads = [call("read_file", path=f"{n}.py") for n in names]
+    model = scripted([*reads, call("finish", summary="Read them all.")])
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(idle_limit=3),
+    )
+    reviewer = AgentRun(task_id=task_id, role=role("code_reviewer"), task="Review.", model="m1")
+    result = await loop.run(reviewer)
+    assert result.status == "finished", result.summary
+    assert len(model.requests) == 16
+
+
+async def test_a_reader_rereading_the_same_thing_is_stopped(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    (tmp_path / "a.py").write_text("a")
+    (tmp_path / "b.py").write_text("b")
+    # Alternating between two reads: nothing new after the first two turns.
+    reads = [call("read_file", path=p) for p in ("a.py", "b.py") * 3]
+    model = scripted(reads)
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(idle_limit=2, repeat_limit=5),
+    )
+    planner = AgentRun(task_id=task_id, role=role("project_manager"), task="Plan.", model="m1")
+    result = await loop.run(planner)
+    assert result.status == "no_progress"
+    assert "2 steps in a row without learning anything new" in result.summary
+    assert len(model.requests) == 4
+
+
+async def test_repeated_failures_stop_the_run_with_the_last_error(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    missing = [call("read_file", path=f"missing{n}.py") for n in range(10)]
+    model = scripted(missing)
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(failure_limit=4),
+    )
+    reviewer = AgentRun(task_id=task_id, role=role("code_reviewer"), task="Review.", model="m1")
+    result = await loop.run(reviewer)
+    assert result.status == "no_progress"
+    assert "4 tool calls in a row failed (the last, `read_file`:" in result.summary
+    assert "missing3.py" in result.summary
+    assert len(model.requests) == 4
+
+
 async def test_cancelled_task_stops_before_calling_the_model(
     database: Database, tmp_path: Path
 ) -> None:
