@@ -5,7 +5,10 @@ Run: python -m tests.bench.bench_agents [--steps N] [--postgres URL]
 1. Overhead per agent step: a scripted model with no latency and a trivial tool, so the
    time measured is the loop itself (context fitting, budget checks, four persisted rows
    per step: request, response, tool call, tool result) plus the real `write_file` tool
-   (schema validation, path confinement, protected paths, the write).
+   (schema validation, path confinement, protected paths, the write). Measured twice in
+   the same run: the in-process scripted model, and each real provider class over HTTP
+   to its strict fake answering at once (the whole model path: the `LLM` facade on its
+   own event loop, the SDK, loopback HTTP, the fake's validation).
 2. Wall time of 8 independent tasks whose scripted model answers after 200 ms (two model
    calls per task), run by the DAG scheduler at parallelism 1, 2 and 4.
 """
@@ -23,10 +26,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from agents.providers.llm import LLM
 from agents.providers.scripted import ScriptedModel, ScriptedReply, call
 from agents.roles import load_roles
 from agents.runtime import AgentLoop, AgentRun, LoopConfig
 from agents.runtime.budget import BudgetLimits
+from agents.runtime.ports import ModelClient
 from agents.runtime.toolset import ToolSet
 from agents.team.scheduler import DagScheduler
 from agents.team.toolbox import workspace_toolbox
@@ -38,6 +43,10 @@ from storage.sql import migrate
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot
 from storage.tasks import NewTask, create_task
+from tests.fakes.llm.fixtures import _PATHS, MODELS, PROVIDERS, Fake, _app
+from tests.fakes.llm.script import Call, Script, Text, Tools
+from tests.fakes.llm.server import serve
+from tests.fakes.llm.wire_team import READERS
 
 ROLE = load_roles()["backend_developer"]
 REGISTRY = workspace_registry()
@@ -59,29 +68,83 @@ def _tools(db: Database, root: Path, task_id: int) -> ToolSet:
     return ToolSet([*files, *team.tools()])
 
 
-def overhead_per_step(db: Database, root: Path, steps: int) -> tuple[float, float]:
-    """(mean ms per step, median ms per step over 5 runs)."""
+class _LLMClient:
+    """The `LLM` facade as the loop's model, as the service wires it."""
+
+    def __init__(self, llm: LLM, ref: str) -> None:
+        self._llm, self._ref = llm, ref
+
+    async def chat(self, messages: Any, options: Any) -> Any:
+        return await self._llm.chat(self._ref, messages, options)
+
+
+def _writer(name: str, prefix: str, steps: int) -> Any:
+    """The fake's answer to each request: write the next file, then finish."""
+
+    def respond(body: Any) -> Text | Tools:
+        messages, _ = READERS[name](body)
+        done = sum(1 for m in messages if m.role == "assistant")
+        if done < steps:
+            return Tools((Call("write_file", {"path": f"{prefix}/f{done}.txt", "content": "x"}),))
+        return Tools((Call("finish", {"summary": "done"}),))
+
+    return respond
+
+
+def overhead_per_step(
+    db: Database, root: Path, steps: int, fake: Fake | None = None
+) -> tuple[float, float]:
+    """(mean ms per step, median ms per step over 5 runs); over HTTP when `fake` is given."""
     per_run = []
     for run_no in range(5):
-        task_id = _task(db, f"bench#{run_no}", "overhead")
+        tag = f"{fake.name if fake else 'scripted'}-{run_no}-{uuid.uuid4().hex[:6]}"
+        task_id = _task(db, f"bench#{tag}", "overhead")
         script: list[ScriptedReply] = [
-            call("write_file", path=f"r{run_no}/f{i}.txt", content=str(i)) for i in range(steps)
+            call("write_file", path=f"{tag}/f{i}.txt", content=str(i)) for i in range(steps)
         ]
         script.append(call("finish", summary="done"))
+        model: ModelClient = ScriptedModel(script)
+        llm = None
+        if fake is not None:
+            fake.script.reset()
+            fake.script.responder = _writer(fake.name, tag, steps)
+            llm = fake.llm()
+            model = _LLMClient(llm, fake.model_id)
         config = LoopConfig(limits=BudgetLimits(max_steps=steps + 5), idle_limit=steps + 5)
         loop = AgentLoop(
-            model=ScriptedModel(script),
+            model=model,
             tools=_tools(db, root, task_id),
             steps=AgentStepStore(db),
             config=config,
         )
-        run = AgentRun(task_id, ROLE, "Write the files.", "scripted", group_key=f"bench#{run_no}")
+        model_name = fake.model if fake else "scripted"
+        run = AgentRun(task_id, ROLE, "Write the files.", model_name, group_key=f"bench#{tag}")
         started = time.perf_counter()
         result = asyncio.run(loop.run(run))
         elapsed = time.perf_counter() - started
+        if llm is not None:
+            llm.close()
         assert result.status == "finished", result.summary
         per_run.append(elapsed * 1000 / (steps + 1))
     return statistics.mean(per_run), statistics.median(per_run)
+
+
+def over_http(db: Database, label: str, root: Path, steps: int) -> None:
+    """Each provider class over HTTP beside the in-process scripted model, same run."""
+    mean, median = overhead_per_step(db, root, steps)
+    print(
+        f"[{label}] per step, in-process scripted model: mean {mean:.2f} ms, median {median:.2f} ms"
+    )
+    for name in PROVIDERS:
+        script = Script()
+        with serve(_app(name, script)) as url:  # type: ignore[arg-type]
+            fake = Fake(name, script, url + _PATHS[name])
+            http_mean, http_median = overhead_per_step(db, root, steps, fake)
+        print(
+            f"[{label}] per step, {name} over HTTP ({MODELS[name]}, fake answers at once): "
+            f"mean {http_mean:.2f} ms, median {http_median:.2f} ms "
+            f"({http_median / median:.1f}x the in-process step)"
+        )
 
 
 def parallel_wall_time(db: Database, root: Path, parallelism: int) -> float:
@@ -110,11 +173,8 @@ def parallel_wall_time(db: Database, root: Path, parallelism: int) -> float:
 
 def bench(db: Database, label: str, root: Path, steps: int) -> None:
     migrate.upgrade(db)
-    mean, median = overhead_per_step(db, root, steps)
-    print(
-        f"[{label}] orchestration overhead per agent step ({steps} steps x 5 runs): "
-        f"mean {mean:.2f} ms, median {median:.2f} ms"
-    )
+    print(f"[{label}] orchestration overhead per agent step ({steps} steps x 5 runs):")
+    over_http(db, label, root, steps)
     for parallelism in (1, 2, 4):
         wall = parallel_wall_time(db, root, parallelism)
         print(
