@@ -30,6 +30,7 @@ from agents.runtime.ports import (
 )
 from agents.runtime.progress import ProgressMonitor
 from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
+from agents.runtime.tool_summary import call_line, result_line
 from storage.agent_steps import AgentStepStore
 
 RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled", "no_tools"]
@@ -207,7 +208,7 @@ class AgentLoop:
             payload = {"id": call.id, "name": call.name, **_outcome_payload(outcome)}
             self._append(run, state, "tool_result", payload)
             reason = state.apply_result(payload, monitor)
-            self._emit(run, "result", f"{call.name}: {'ok' if outcome.ok else 'error'}")
+            self._emit(run, "result", result_line(call.name, outcome.ok, outcome.output))
             if outcome.finished:
                 return "finished", outcome.output
             if reason is not None:
@@ -225,7 +226,7 @@ class AgentLoop:
             step, key = started
             if not self._tools.replay_safe(call.name):
                 return ToolOutcome(False, INTERRUPTED)
-        self._emit(run, "tool", f"{call.name} {_short(call.arguments)}")
+        self._emit(run, "tool", call_line(call.name, call.arguments))
         ctx = CallContext(task_id=run.task_id, step=step, role=run.role.name, idempotency_key=key)
         try:
             return self._tools.call(call.name, dict(call.arguments), ctx)
@@ -273,8 +274,3 @@ def _no_tools_message(model: str) -> str:
         "tool calling. Choose a model that does (for Ollama, one whose `ollama show` lists "
         "the tools capability), e.g. with --model or CODEMONKEY_DEFAULT_MODEL."
     )
-
-
-def _short(arguments: dict[str, Any]) -> str:
-    path = arguments.get("path")
-    return str(path) if isinstance(path, str) else ""

@@ -30,7 +30,7 @@ from agents.tools.defaults import workspace_registry
 from storage.agent_steps import AgentStepStore
 from storage.kv.memory import MemoryLockManager
 from storage.sql.database import Database
-from storage.task_graph import TaskSnapshot, load_task
+from storage.task_graph import TaskSnapshot, group_tasks, load_task
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,18 @@ class LocalResult:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     cache_line: str = ""
+    # The branch the work started from (the repository's HEAD branch at the start).
+    base: str = ""
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C during the run: the tasks as they stood, the branch and its base."""
+
+    def __init__(self, branch: str, base: str, tasks: list[TaskSnapshot]) -> None:
+        super().__init__(f"interrupted; the work is on {branch}")
+        self.branch = branch
+        self.base = base
+        self.tasks = tasks
 
 
 @dataclass(frozen=True)
@@ -133,6 +145,10 @@ def run_local(
             on_failure=partial(report_failure, deps, hint=""),
         )
         tasks = scheduler.run_group(group)
+    except KeyboardInterrupt:
+        with db.session() as session:
+            left = group_tasks(session, group)
+        raise RunInterrupted(str(plan.payload["branch"]), base, left) from None
     finally:
         worktrees.close()
     spend = AgentStepStore(db).group_spend(group)
@@ -162,4 +178,5 @@ def run_local(
         cache_read_tokens=spend.cache_read_tokens,
         cache_write_tokens=spend.cache_write_tokens,
         cache_line=spend.cache_line(),
+        base=base,
     )

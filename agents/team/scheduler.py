@@ -59,32 +59,42 @@ class DagScheduler:
 
     def run_group(self, group_key: str) -> list[TaskSnapshot]:
         """Run every runnable task of the group until none is left; returns the final rows."""
-        running: dict[Future[dict[str, Any] | None], TaskSnapshot] = {}
-        with ThreadPoolExecutor(self._parallelism, thread_name_prefix="task") as pool:
-            while True:
-                busy = {p for t in running.values() for p in t.paths}
-                active = {t.id for t in running.values()}
-                for task in self._ready(group_key):
-                    if len(running) >= self._parallelism:
-                        break
-                    if task.id in active or busy.intersection(task.paths):
-                        continue
-                    if self._store.claim(task.id, self._owner, LEASE_SECONDS) is None:
-                        continue
-                    busy.update(task.paths)
-                    with self._db.session() as session:
-                        claimed = load_task(session, task.id)
-                    running[pool.submit(self._run_one, claimed)] = claimed
-                if not running:
-                    if self._deferred(group_key):
-                        time.sleep(POLL_SECONDS)
-                        continue
-                    break
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in done:
-                    self._record(running.pop(future), future)
+        pool = ThreadPoolExecutor(self._parallelism, thread_name_prefix="task")
+        try:
+            self._drive(group_key, pool)
+        except BaseException:
+            # Ctrl-C (or a crash here): do not wait for the running tasks, whose model call or
+            # sandboxed command can take minutes; the caller says what was left and exits.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         with self._db.session() as session:
             return group_tasks(session, group_key)
+
+    def _drive(self, group_key: str, pool: ThreadPoolExecutor) -> None:
+        running: dict[Future[dict[str, Any] | None], TaskSnapshot] = {}
+        while True:
+            busy = {p for t in running.values() for p in t.paths}
+            active = {t.id for t in running.values()}
+            for task in self._ready(group_key):
+                if len(running) >= self._parallelism:
+                    break
+                if task.id in active or busy.intersection(task.paths):
+                    continue
+                if self._store.claim(task.id, self._owner, LEASE_SECONDS) is None:
+                    continue
+                busy.update(task.paths)
+                with self._db.session() as session:
+                    claimed = load_task(session, task.id)
+                running[pool.submit(self._run_one, claimed)] = claimed
+            if not running:
+                if self._deferred(group_key):
+                    time.sleep(POLL_SECONDS)
+                    continue
+                break
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                self._record(running.pop(future), future)
 
     def _deferred(self, group_key: str) -> bool:
         """Whether a task of the group waits only for its deferral to end (busy paths)."""

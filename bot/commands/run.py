@@ -9,9 +9,10 @@ not a language model and says so).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from agents.providers.llm import LLM
 from agents.providers.model_ids import ModelIdError, check_model_id
@@ -21,20 +22,22 @@ from agents.providers.scripted import ScriptedModel
 from agents.roles import Role, load_roles
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
-from agents.runtime.ports import AgentEvent, ModelClient
+from agents.runtime.ports import ModelClient
 from agents.team.deps import DEFAULT_TEST_COMMAND
 from agents.team.gitworkspace import GitError
-from agents.team.local import LocalOptions, run_local
-from agents.team.localhost import HostRecord
+from agents.team.local import LocalOptions, RunInterrupted, run_local
+from agents.team.local_outcome import branch_changes, drop_branch, judge
 from bot.database import open_database
 from bot.flow_runtime import LLMModel
 from bot.llm_config import llm_config, secret_store
+from bot.run_report import RunReporter
+from bot.run_setup import route_logs, run_settings, uncommitted_warning
 from bot.sandbox import sandbox_settings
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 
 SCRIPTED_PREFIX = "scripted:"
-SHOWN = ("comment", "review", "check_run", "pull_request", "reply")
+EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: Any) -> None:
@@ -54,23 +57,13 @@ def register(subparsers: Any) -> None:
         default=DEFAULT_TEST_COMMAND,
         help=f"how QA runs the repository's tests in the sandbox (default: {DEFAULT_TEST_COMMAND})",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="log to stderr (default: to run.log in the data directory)",
+    )
     parser.add_argument("task", help="what the team should do")
     parser.set_defaults(handler=run)
-
-
-def _print_event(event: AgentEvent) -> None:
-    print(f"  [{event.role} #{event.task_id}] {event.kind}: {event.text}", flush=True)
-
-
-def _print_record(record: HostRecord) -> None:
-    if record.action not in SHOWN:
-        print(f"  ({record.action})", flush=True)
-        return
-    title = record.action.replace("_", " ")
-    extra = f" [{record.details['event']}]" if "event" in record.details else ""
-    if record.action == "check_run":
-        extra = f" [{record.details.get('conclusion')}]"
-    print(f"\n=== {title}{extra} ===\n{record.text}\n", flush=True)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -78,6 +71,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if not (repo / ".git").exists():
         print(f"codemonkey run: {repo} is not a git repository; pass --repo", file=sys.stderr)
         return 2
+    settings = run_settings(settings, repo, os.environ)
+    log_file = route_logs(settings, verbose=args.verbose, environ=os.environ)
+    reporter = RunReporter()
     llm: LLM | None = None
     scripted: ScriptedModel | None = None
     model_arg: str | None = args.model
@@ -131,10 +127,13 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             if args.test_command == DEFAULT_TEST_COMMAND
             else "--test-command"
         ),
-        on_event=_print_event,
-        on_record=_print_record,
+        on_event=reporter.event,
+        on_record=reporter.record,
     )
     print(f"CodeMonkey team on {repo.resolve()}: {args.task}", flush=True)
+    warning = uncommitted_warning(repo)
+    if warning is not None:
+        print(f"codemonkey run: {warning}", file=sys.stderr, flush=True)
     try:
         result = run_local(
             repo,
@@ -145,14 +144,37 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             data_dir=settings.data_dir,
             options=options,
         )
+    except RunInterrupted as stop:
+        _interrupted(repo, stop, reporter, log_file)
     except GitError as exc:
         print(f"codemonkey run: {exc}", file=sys.stderr)
         return 2
     finally:
         database.dispose()
-    print(f"\n{result.summary}\n")
-    print(
-        f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f}; "
-        f"{result.cache_line})"
+    changes = branch_changes(repo, result.base, result.branch)
+    dropped = changes.empty and drop_branch(repo, result.branch)
+    verdict = judge(result.tasks, result.records, changes)
+    reporter.report(result, verdict, changes, branch_dropped=dropped, log_file=log_file)
+    if not verdict.ok:
+        print(f"codemonkey run: {verdict.reason}", file=sys.stderr)
+    return 0 if verdict.ok else 1
+
+
+def _interrupted(
+    repo: Path, stop: RunInterrupted, reporter: RunReporter, log_file: Path | None
+) -> NoReturn:
+    """Say what was left, then leave at once.
+
+    Tasks still running sit in a model call or a sandboxed command that cannot be
+    interrupted from here; waiting for them is what made Ctrl-C take half a minute. The
+    process exit ends them (sandboxed commands die with their parent), and their rows stay
+    `running` in this run's database, which nothing resumes.
+    """
+    changes = branch_changes(repo, stop.base, stop.branch)
+    dropped = changes.empty and drop_branch(repo, stop.branch)
+    reporter.interrupted(
+        stop.branch, stop.base, stop.tasks, changes, branch_dropped=dropped, log_file=log_file
     )
-    return 0 if result.ok else 1
+    print("codemonkey run: interrupted", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(EXIT_INTERRUPTED)
