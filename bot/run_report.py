@@ -81,9 +81,8 @@ class RunReporter:
         self._branch(result.branch, result.base, changes, branch_dropped)
         if changes.files:
             self.line("Changed files:")
-            for path in changes.files:
-                self.line(f"  {path}")
-            self.line(changes.stat.splitlines()[-1].strip() if changes.stat else "")
+            for line in changes.stat.splitlines() or changes.files:
+                self.line(f"  {line.strip()}")
         self.line(f"Checks: {verdict.check or 'did not run'}")
         self.line(f"Review: {verdict.review or 'none'}")
         self.line(f"Cost: ${result.cost_usd:.2f}, {result.tokens:,} tokens ({result.cache_line})")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy import select
+
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import LoopConfig
@@ -30,6 +32,7 @@ from agents.tools.defaults import workspace_registry
 from storage.agent_steps import AgentStepStore
 from storage.kv.memory import MemoryLockManager
 from storage.sql.database import Database
+from storage.sql.models import Task
 from storage.task_graph import TaskSnapshot, group_tasks, load_task
 
 
@@ -73,14 +76,22 @@ class LocalOptions:
     on_record: Callable[[HostRecord], None] | None = None
 
 
-def _next_number(repo: Path) -> int:
-    """Local 'issue' numbers continue after the highest `codemonkey/<n>-...` branch."""
+def _next_number(repo: Path, db: Database) -> int:
+    """Local 'issue' numbers continue after the highest `codemonkey/<n>-...` branch and the
+    highest number in the database: a run that committed nothing deletes its branch, and its
+    number must not be reused (the plan task of that number already exists)."""
     branches = run_git(repo, "branch", "--list", "codemonkey/*", "--format=%(refname:short)")
     numbers = [0]
     for name in branches.split():
         head = name.removeprefix("codemonkey/").split("-", 1)[0]
         if head.isdigit():
             numbers.append(int(head))
+    prefix = f"{RepoRef('local', repo.name).full_name}#"
+    with db.session() as session:
+        keys = session.scalars(
+            select(Task.group_key).where(Task.group_key.startswith(prefix, autoescape=True))
+        ).all()
+    numbers += [int(k.removeprefix(prefix)) for k in keys if k and k.removeprefix(prefix).isdigit()]
     return max(numbers) + 1
 
 
@@ -130,7 +141,7 @@ def run_local(
         # LocalHost records reviews; only GitHub forbids approving one's own PR.
         host_refuses_self_review=False,
     )
-    number = _next_number(repo)
+    number = _next_number(repo, db)
     plan_id = start_issue(
         db, repo=RepoRef("local", repo.name), number=number, title=title, body=request, base=base
     )

@@ -46,7 +46,7 @@ def branch_changes(repo: Path, base: str, branch: str) -> BranchChanges:
     span = f"{base}...{branch}"
     commits = int(run_git(repo, "rev-list", "--count", f"{base}..{branch}").strip() or 0)
     files = tuple(run_git(repo, "diff", "--name-only", span).split())
-    return BranchChanges(commits, files, run_git(repo, "diff", "--stat", span).rstrip())
+    return BranchChanges(commits, files, run_git(repo, "diff", "--stat=200", span).rstrip())
 
 
 def drop_branch(repo: Path, branch: str) -> bool:
@@ -79,10 +79,12 @@ def judge(
     check = _last_detail(records, "check_run", "conclusion")
     review = _last_detail(records, "review", "event")
     failed = [t for t in tasks if t.state == "failed"] or [t for t in tasks if t.state != SUCCEEDED]
-    if failed:
-        reason = _task_reason(failed[0])
-    elif check is not None and check != "success":
+    if check is not None and check != "success":
+        # The root cause: a fix task that failed after it is a consequence.
         reason = f"the checks failed ({check}) on the branch"
+        reason += f"; then {_task_reason(failed[0])}" if failed else ""
+    elif failed:
+        reason = _task_reason(failed[0])
     elif changes.empty:
         reason = "nothing changed: no task committed anything to the branch"
     else:
