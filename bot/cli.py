@@ -29,6 +29,8 @@ COMMANDS = {
     "secrets": "store provider API keys in the database, encrypted",
     "worker": "run queued tasks from Redis (start as many as you like)",
     "run": "run the team on a local git repository; the result is a branch",
+    "tasks": "list an issue's tasks with their state, timing and spend",
+    "trace": "show a task's steps: model calls, tool calls and results, timing",
 }
 
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from agents.team.gitworkspace import run_git
+from agents.team.gitworkspace import GitError, run_git
 from bot.logs import JsonFormatter
 from bot.settings import Settings
 
@@ -65,3 +65,12 @@ def route_logs(settings: Settings, *, verbose: bool, environ: Mapping[str, str])
     handler.setFormatter(JsonFormatter())
     logging.getLogger().handlers[:] = [handler]
     return path
+
+
+def settings_for_cwd(settings: Settings, cwd: Path, environ: Mapping[str, str]) -> Settings:
+    """The settings `codemonkey run` would use here, so `tasks` and `trace` find its data."""
+    try:
+        top = Path(run_git(cwd, "rev-parse", "--show-toplevel").strip())
+    except GitError:
+        return settings  # not inside a repository: the data directory is used as configured
+    return run_settings(settings, top, environ)

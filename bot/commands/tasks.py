@@ -1,0 +1,81 @@
+"""`codemonkey tasks [--issue owner/repo#N | --group KEY]`: an issue's tasks and their spend."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.database import open_database
+from bot.run_setup import settings_for_cwd
+from bot.settings import Settings
+from storage.agent_steps import AgentStepStore
+from storage.sql.models import Task
+from storage.task_graph import group_tasks
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "tasks", help="list an issue's tasks with their state, timing and spend"
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--issue", help="owner/repo#N (local runs: local/REPO-DIR#N)")
+    which.add_argument("--group", help="a task group key, e.g. owner/repo!pr-7")
+    parser.set_defaults(handler=run)
+
+
+def _latest_group(settings: Settings) -> str | None:
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            return session.scalar(
+                select(Task.group_key)
+                .where(Task.group_key.is_not(None))
+                .order_by(Task.id.desc())
+                .limit(1)
+            )
+    finally:
+        database.dispose()
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    settings = settings_for_cwd(settings, Path.cwd(), os.environ)
+    group: str | None = args.issue or args.group or _latest_group(settings)
+    if group is None:
+        print("codemonkey tasks: no tasks yet; start some with `codemonkey run`", file=sys.stderr)
+        return 1
+    database = open_database(settings)
+    try:
+        with database.session() as session:
+            tasks = group_tasks(session, group)
+        if not tasks:
+            print(
+                f"codemonkey tasks: no tasks in {group}; "
+                "pass --issue owner/repo#N or --group KEY as `codemonkey tasks` lists them",
+                file=sys.stderr,
+            )
+            return 1
+        steps = AgentStepStore(database)
+        print(f"Tasks of {group}:")
+        for task in tasks:
+            spend = steps.task_spend(task.id)
+            took = (
+                f"{(task.finished_at - task.started_at).total_seconds():.1f}s"
+                if task.started_at and task.finished_at
+                else "-"
+            )
+            print(
+                f"  #{task.id:<4} {task.kind:<10} {task.role or '-':<18} {task.state:<10} "
+                f"{took:>7}  {spend.model_calls} model calls, {spend.tokens:,} tokens, "
+                f"${spend.cost_usd:.2f}  {task.title}"
+            )
+            if task.error:
+                print(f"        error: {task.error.strip().splitlines()[-1][:160]}")
+        print("Steps of a task: codemonkey trace TASK_ID")
+        return 0
+    finally:
+        database.dispose()
