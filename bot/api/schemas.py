@@ -93,6 +93,8 @@ class TaskQuery(PageQuery):
     state: TaskStateName | None = None
     kind: str | None = Field(default=None, max_length=64)
     project: str | None = Field(default=None, pattern=PROJECT_NAME_PATTERN)
+    # An issue's or pull request's tasks: `owner/repo#12`, `owner/repo!pr-7`.
+    group: str | None = Field(default=None, max_length=255)
 
 
 class TaskOut(Out):
@@ -113,6 +115,23 @@ class TaskOut(Out):
     updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+
+class TraceStepOut(BaseModel):
+    step: int
+    kind: str
+    at: datetime
+    seconds: float
+    text: str
+    tokens: int | None
+    cost_usd: float | None
+
+
+class TaskTraceOut(BaseModel):
+    task: TaskOut
+    steps: list[TraceStepOut]
+    tokens: int
+    cost_usd: float
 
 
 class TaskPage(BaseModel):

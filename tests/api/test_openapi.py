@@ -41,6 +41,7 @@ def test_document_is_valid_openapi_and_lists_exactly_the_served_routes(
         "state",
         "kind",
         "project",
+        "group",
     }
 
 

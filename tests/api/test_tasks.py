@@ -19,7 +19,7 @@ from bot.api.routes.tasks import cancel_task
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
 from storage.sql.database import Database
-from storage.sql.models import AuditEntry, Project, Task
+from storage.sql.models import AgentState, AuditEntry, Project, Task
 from tests.api.support import ApiHarness, make_harness
 
 
@@ -217,3 +217,48 @@ def test_cancel_loses_a_race_with_a_worker_cleanly(api: ApiHarness) -> None:
         cancel_task(call)
     stored = _load(api, task_id)
     assert (stored.state, stored.lease_owner, stored.finished_at) == ("running", "worker-1", None)
+
+
+def _steps(api: ApiHarness, task_id: int, *steps: tuple[str, dict[str, Any]]) -> None:
+    with api.database.session() as session:
+        for number, (kind, payload) in enumerate(steps):
+            session.add(AgentState(task_id=task_id, step=number, kind=kind, payload=payload))
+
+
+def test_trace_shows_model_calls_tool_calls_and_results(api: ApiHarness) -> None:
+    project = _project(api)
+    task_id = _task(api, project, group_key="octo/a#3", role="backend_developer")
+    usage = {"input_tokens": 100, "output_tokens": 20}
+    long_output = "Traceback (most recent call last):\n" + "x" * 5000
+    _steps(
+        api,
+        task_id,
+        ("response", {"provider": "openai", "model": "gpt-x", "content": "", "usage": usage,
+                      "cost_usd": 0.25, "tool_calls": [{"name": "run_command"}]}),
+        ("tool_call", {"name": "run_command", "arguments": {"command": "python3 -m unittest"}}),
+        ("tool_result", {"name": "run_command", "ok": False, "output": long_output}),
+        ("end", {"status": "finished", "summary": "Done."}),
+    )  # fmt: skip
+    headers = api.auth(api.key(Role.VIEWER, project, name="viewer"))
+    response = api.client.get(f"/api/v1/tasks/{task_id}/trace", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    texts = [step["text"] for step in body["steps"]]
+    assert texts[0] == "model openai:gpt-x: calls run_command"
+    assert texts[1] == "run_command python3 -m unittest"
+    assert texts[2].startswith("run_command: error: Traceback (most recent call last): …")
+    assert len(texts[2]) < 200  # trimmed, not the whole output
+    assert texts[3] == "finished: Done."
+    assert body["steps"][0]["tokens"] == 120 and body["tokens"] == 120
+    assert body["cost_usd"] == 0.25 and body["task"]["id"] == task_id
+
+
+def test_trace_of_another_projects_task_is_404_and_tasks_filter_by_group(api: ApiHarness) -> None:
+    mine, theirs = _project(api), _project(api, "octo/b")
+    first = _task(api, mine, group_key="octo/a#1")
+    _task(api, mine, group_key="octo/a#2")
+    hidden = _task(api, theirs, group_key="octo/b#1")
+    headers = api.auth(api.key(Role.VIEWER, mine, name="viewer"))
+    assert api.client.get(f"/api/v1/tasks/{hidden}/trace", headers=headers).status_code == 404
+    listed = api.client.get("/api/v1/tasks", params={"group": "octo/a#1"}, headers=headers)
+    assert [t["id"] for t in listed.json()["items"]] == [first]

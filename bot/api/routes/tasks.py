@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 
+from agents.runtime.trace import task_trace
 from bot.api.errors import Conflict, NotFound
 from bot.api.operations import Call, Operation, Reply, Scope
 from bot.api.pagination import fetch_page
-from bot.api.schemas import TaskOut, TaskPage, TaskQuery
+from bot.api.schemas import TaskOut, TaskPage, TaskQuery, TaskTraceOut, TraceStepOut
 from bot.api.types import Role
 from storage.sql.models import Project, Task, TaskState
 
@@ -28,6 +29,8 @@ def list_tasks(call: Call) -> Reply:
         statement = statement.where(Task.state == query.state)
     if query.kind is not None:
         statement = statement.where(Task.kind == query.kind)
+    if query.group is not None:
+        statement = statement.where(Task.group_key == query.group)
     rows, next_cursor = fetch_page(
         call.session, statement, Task.id, limit=query.limit, cursor=query.cursor, descending=True
     )
@@ -36,6 +39,20 @@ def list_tasks(call: Call) -> Reply:
 
 def get_task(call: Call) -> Reply:
     return Reply(TaskOut.model_validate(call.task))
+
+
+def get_trace(call: Call) -> Reply:
+    task = call.task
+    assert task is not None
+    steps = [TraceStepOut(**step.as_dict()) for step in task_trace(call.session, task)]
+    return Reply(
+        TaskTraceOut(
+            task=TaskOut.model_validate(task),
+            steps=steps,
+            tokens=sum(s.tokens or 0 for s in steps),
+            cost_usd=sum(s.cost_usd or 0.0 for s in steps),
+        )
+    )
 
 
 def _transition(call: Call, expected: str, **values: object) -> Task:
@@ -111,6 +128,9 @@ def operations() -> list[Operation]:
                   list_tasks, Role.VIEWER, Scope.ANY, query=TaskQuery, response=TaskPage),
         Operation("GET", task, "tasks.get", "Get a task",
                   get_task, Role.VIEWER, Scope.TASK, response=TaskOut),
+        Operation("GET", task + "/trace", "tasks.trace",
+                  "A task's agent steps: model calls with tokens and cost, tool calls and results",
+                  get_trace, Role.VIEWER, Scope.TASK, response=TaskTraceOut),
         Operation("POST", task + "/cancel", "tasks.cancel",
                   "Cancel a queued task, or ask a running one to stop",
                   cancel_task, Role.MEMBER, Scope.TASK, response=TaskOut),
