@@ -121,6 +121,19 @@ def test_run_completes_on_a_sample_repository_and_leaves_a_branch(tmp_path: Path
     # Log lines go to a file in the data directory, not between the progress lines.
     assert "INFO " not in done.stderr and "Logs: " in out
     assert (tmp_path / "data" / "logs" / "run.log").exists()
+    # What the agents did, afterwards: the tasks, then one task's steps.
+    tasks = _cli(tmp_path, "tasks")
+    assert tasks.returncode == 0, tasks.stderr
+    implement = re.search(r"#(\d+) +implement +backend_developer +succeeded", tasks.stdout)
+    assert implement is not None, tasks.stdout
+    assert "Tasks of local/sample#1:" in tasks.stdout and "2 model calls" in tasks.stdout
+    trace = _cli(tmp_path, "trace", implement[1])
+    assert trace.returncode == 0, trace.stderr
+    assert "write_file app.py" in trace.stdout and "write_file: ok: " in trace.stdout
+    assert "model scripted:scripted: calls write_file  [" in trace.stdout
+    missing = _cli(tmp_path, "trace", "999")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "codemonkey trace: no task 999; `codemonkey tasks` lists them"
     branch = "codemonkey/1-add-a-farewell-function"
     assert git(repo, "show", f"{branch}:app.py") == FAREWELL
     assert git(repo, "show", f"{branch}:tests/test_farewell.py") == TEST_FAREWELL
@@ -150,6 +163,18 @@ def test_run_uses_the_given_test_command_for_qa(tmp_path: Path) -> None:
         "codemonkey run: the checks failed (failure) on the branch; then task #"
     )
     assert "Failed: the checks failed" in out and "Checks: failure" in out
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def _script(tmp_path: Path, script: object) -> Path:
