@@ -27,11 +27,12 @@ from agents.team.deps import DEFAULT_TEST_COMMAND
 from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, RunInterrupted, run_local
 from agents.team.local_outcome import branch_changes, drop_branch, judge
+from bot.data_dir import run_settings
 from bot.database import open_database
 from bot.flow_runtime import LLMModel
 from bot.llm_config import llm_config, secret_store
 from bot.run_report import RunReporter
-from bot.run_setup import route_logs, run_settings, uncommitted_warning
+from bot.run_setup import route_logs, uncommitted_warning
 from bot.sandbox import sandbox_settings
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink

@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.data_dir import settings_for_cwd
 from bot.database import open_database
-from bot.run_setup import settings_for_cwd
 from bot.settings import Settings
 from storage.agent_steps import AgentStepStore
 from storage.sql.models import Task

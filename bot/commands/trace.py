@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.runtime.trace import task_trace
+from bot.data_dir import settings_for_cwd
 from bot.database import open_database
-from bot.run_setup import settings_for_cwd
 from bot.settings import Settings
 from storage.sql.models import Task
 

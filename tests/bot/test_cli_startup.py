@@ -79,3 +79,10 @@ def test_version(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("codemonkey ") and result.stdout.strip() != "codemonkey"
+
+
+@pytest.mark.parametrize("args", [["tasks"], ["trace", "1"]], ids=" ".join)
+def test_inspecting_tasks_does_not_import_heavy_modules(args: list[str], tmp_path: Path) -> None:
+    code, modules = imported_by(args, tmp_path)
+    assert code == 1  # an empty database: nothing to show, and it says so
+    assert [name for name in (*HEAVY, "rich", "agents.team") if name in modules] == []
