@@ -196,7 +196,8 @@ class AgentLoop:
         self._append(run, state, "response", payload)
         state.apply_response(payload)
         state.calls_made += 1
-        self._emit(run, "model", response.content or ", ".join(c.name for c in response.tool_calls))
+        # Tool calls get their own lines (with arguments); only what the model said is shown.
+        self._emit(run, "model", response.content or "")
         return response
 
     def _answer(
