@@ -220,9 +220,10 @@ def test_a_spent_budget_fails_with_that_reason(tmp_path: Path) -> None:
     repo = _sample_repo(tmp_path / "sample")
     script = _script(tmp_path, SCRIPT)
     env = _env(tmp_path, CODEMONKEY_AGENT_MAX_STEPS="1")
-    done = _run(tmp_path, repo, script, "Add a farewell function", env=env)
+    done = _run(tmp_path, repo, script, "Add a farewell function", "--verbose", env=env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert _last_error(done).startswith("codemonkey run: budget spent in task #1")
+    assert "WARNING agents.team.scheduler: task 1 (plan) failed" in done.stderr  # --verbose
     assert "step budget (1 model calls)" in _last_error(done)
 
 
