@@ -25,7 +25,7 @@ def syntax_report(context: ToolContext, paths: Sequence[str]) -> str | None:
     if problems:
         return "Syntax check FAILED; fix this before going on:\n" + "\n".join(problems)
     checked = [p for p in present if checkable(p)]
-    return f"Syntax check: {', '.join(checked)} parse." if checked else None
+    return f"Syntax check passed: {', '.join(checked)}." if checked else None
 
 
 @dataclass(frozen=True)

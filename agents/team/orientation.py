@@ -27,13 +27,14 @@ MAP_ROLES = frozenset(
 
 
 def runs_tests(role: Role) -> bool:
-    """Roles that change code and have the command tool: developers, QA, DevOps."""
-    return role.writes_code and "run_command" in role.tools
+    """Roles with the command tool: developers, QA and DevOps run the tests; the project
+    manager reproduces a bug with them; the reviewer checks a claim."""
+    return "run_command" in role.tools
 
 
 def sandbox_facts(deps: TeamDeps, role: Role) -> str:
     """The truth about `run_command` for this role, from the sandbox it will get."""
-    backend = deps.runner.backend(deps.sandbox)
+    isolated = deps.runner.status(deps.sandbox).name == "bwrap"
     if role.writes_code:
         kept = "The repository (your working directory) persists between calls"
     else:
@@ -46,7 +47,7 @@ def sandbox_facts(deps: TeamDeps, role: Role) -> str:
         "Each call is a new `bash -c`: `cd` and exported variables do not carry over "
         "(use the `cwd` argument, or chain commands with &&).",
     ]
-    if backend == "subprocess":
+    if not isolated:
         facts.append("Commands are limited in time, CPU, memory and output.")
     else:
         facts.append(
@@ -54,6 +55,17 @@ def sandbox_facts(deps: TeamDeps, role: Role) -> str:
             "no credentials; time, CPU, memory and output are limited."
         )
     return "What the command sandbox keeps: " + " ".join(facts)
+
+
+def branch_state(ws: Workspace) -> str:
+    """Where the work tree stands: later tasks must not mistake committed work for none."""
+    return (
+        f"Your work tree is branch `{ws.branch}`: the work of earlier tasks is already "
+        f"committed on it, on top of `{ws.base}` at {ws.base_sha[:12]}. The `diff` tool shows "
+        "the whole change against that base; `git stash` or a clean work tree does not undo "
+        f"committed work (compare with `git diff {ws.base_sha[:12]}` or "
+        f"`git show {ws.base_sha[:12]}:PATH`)."
+    )
 
 
 def test_instructions(deps: TeamDeps, role: Role) -> str:
@@ -77,6 +89,8 @@ def orientation(
     blocks = []
     if runs_tests(role):
         blocks.append(test_instructions(deps, role))
+    if "diff" in role.tools:
+        blocks.append(branch_state(ws))
     if role.name in MAP_ROLES:
         blocks.append(repository_map(ws.root, task, max_tokens=map_tokens))
     return tuple(blocks)

@@ -87,7 +87,7 @@ class RunCommandTool:
         if not text.endswith("\n"):
             text += "\n"
         text += describe(outcome, ctx, timeout)
-        if settings.read_only_workspace and outcome.exit_code != 0:
+        if settings.read_only_workspace and "Read-only file system" in outcome.output:
             text += "\n[the repository is mounted read-only for this role: commands cannot edit it]"
         if outcome.git_tampered is not None:
             text += f"\n[{outcome.git_tampered}]"
