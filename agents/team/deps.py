@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.env.store import EnvironmentStore
 from agents.githost import GitHost, RepoRef
 from agents.roles.types import Role
 from agents.team.agent import AgentDeps
@@ -16,7 +17,7 @@ from storage.kv.base import LockManager
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot
 
-# Run by the QA step in the sandbox; its exit code is the check run's conclusion.
+# What detection falls back to when a repository shows no test configuration at all.
 DEFAULT_TEST_COMMAND = "python3 -m unittest discover -v"
 
 
@@ -41,7 +42,14 @@ class TeamDeps:
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     runner: SandboxRunner = field(default_factory=SandboxRunner)
-    test_command: str = DEFAULT_TEST_COMMAND
+    # Run by the QA step in the sandbox; None: detected from the repository.
+    test_command: str | None = None
+    # The repository's setup commands; None: detected from the repository.
+    setup_commands: tuple[str, ...] | None = None
+    # Where repositories' prepared environments and tasks' scratch directories live.
+    environments: EnvironmentStore = field(default_factory=EnvironmentStore)
+    # Action mode: the workflow job's environment, used as it is (no setup step).
+    job_environ: Mapping[str, str] | None = None
     review_rounds: int = 2
     # GitHub refuses APPROVE/REQUEST_CHANGES by a pull request's own author (the bot).
     host_refuses_self_review: bool = True

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.githost import CheckConclusion
 from agents.roles.types import Role
 from agents.team.deps import FlowError, IssueRef, TeamDeps
+from agents.team.environment import environment_plan, task_environment
 from agents.team.flows import (
     comment_once,
     commit_task,
@@ -113,8 +113,16 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         deps, task, role, issue, ws, context=(f"Pull request #{number}:\n{summaries}",)
     )
     commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox)
-    conclusion: CheckConclusion = "success" if report.passed else "failure"
+    plan = environment_plan(deps, ws.root)
+    report = run_tests(
+        deps.runner,
+        ws.root,
+        plan.test_command,
+        deps.sandbox,
+        environment=task_environment(deps, issue.repo, ws.root, task.id),
+        statement=plan.statement(),
+    )
+    conclusion = report.conclusion
     check = keyed(
         SideEffects(deps.db),
         f"{issue.group_key}:check:{task.id}",

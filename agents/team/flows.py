@@ -18,6 +18,7 @@ from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
+from agents.team.environment import environment_plan, task_environment
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
@@ -81,6 +82,7 @@ def agent_tools(
         task_id=task.id,
         protected_paths=deps.protected_paths,
         sandbox=deps.sandbox,
+        environment=task_environment(deps, issue.repo, ws.root, task.id),
     )
     files = workspace_toolbox(deps.tools, context, declared=task.paths)
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
@@ -253,6 +255,7 @@ def handle_plan(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     body = f"### Plan\n\n{result.summary}"
     if lines:
         body += "\n\n" + "\n".join(lines)
+    body += "\n\n" + environment_plan(deps, ws.root).statement()
     comment_once(deps, issue, f"{issue.group_key}:plan-comment:{task.id}", task.id, body)
     sync_checklist(deps, issue)
     return {

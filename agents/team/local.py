@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.env.store import EnvironmentStore
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
-from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
+from agents.team.deps import TeamDeps
 from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitError, GitWorktrees, run_git
 from agents.team.handlers import handlers
@@ -49,7 +50,9 @@ class LocalOptions:
     review_rounds: int = 1
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
-    test_command: str = DEFAULT_TEST_COMMAND
+    # None: detected from the repository (see agents.env.detect).
+    test_command: str | None = None
+    setup: tuple[str, ...] | None = None
     search: SearchFn | None = None
     on_event: EventSink | None = None
     on_record: Callable[[HostRecord], None] | None = None
@@ -106,6 +109,8 @@ def run_local(
         protected_paths=opts.protected_paths,
         sandbox=opts.sandbox,
         test_command=opts.test_command,
+        setup_commands=opts.setup,
+        environments=EnvironmentStore(data_dir / "env"),
         review_rounds=opts.review_rounds,
         # LocalHost records reviews; only GitHub forbids approving one's own PR.
         host_refuses_self_review=False,

@@ -51,7 +51,7 @@ class CommandOutcome:
 def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
     """The command's whole environment: fixed values plus allow-listed, non-secret ones."""
     env = {
-        "PATH": STANDARD_PATH,
+        "PATH": ":".join((*settings.path_prefix, STANDARD_PATH)),
         "HOME": home,
         "TMPDIR": home,
         "LANG": "C.UTF-8",
@@ -155,7 +155,9 @@ class SandboxRunner:
         self, settings: SandboxSettings, workspace: Path, cwd: Path, command: Sequence[str]
     ) -> list[str]:
         argv = [self._bwrap, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-        argv += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+        if not settings.network:
+            argv.append("--unshare-net")
+        argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         for directory in SYSTEM_DIRS:
             if os.path.islink(directory):
                 argv += ["--symlink", os.readlink(directory), directory]
@@ -164,6 +166,8 @@ class SandboxRunner:
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP]
         for extra in settings.ro_paths:
             argv += ["--ro-bind-try", extra, extra]
+        for writable in (*settings.rw_paths, *filter(None, [settings.scratch_dir])):
+            argv += ["--bind", writable, writable]
         argv += ["--bind", str(workspace), str(workspace)]
         # Git metadata is visible but read-only: a command must not plant hooks or config
         # that later git operations outside the sandbox would execute.
@@ -176,14 +180,15 @@ class SandboxRunner:
         self, command: Sequence[str], *, workspace: Path, cwd: Path, settings: SandboxSettings
     ) -> CommandOutcome:
         backend = self.backend(settings)
-        with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as home:
+        with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as fresh_home:
             if backend == "bwrap":
                 argv = self._bwrap_argv(settings, workspace, cwd, command)
-                env = minimal_env(settings, SANDBOX_TMP)
+                env = minimal_env(settings, settings.scratch_dir or SANDBOX_TMP)
             else:
-                prefix = [self._unshare, "--net", "--"] if backend == "subprocess+unshare" else []
+                isolate = backend == "subprocess+unshare" and not settings.network
+                prefix = [self._unshare, "--net", "--"] if isolate else []
                 argv = prefix + list(command)
-                env = minimal_env(settings, home)
+                env = minimal_env(settings, settings.scratch_dir or fresh_home)
             return self._execute(argv, cwd, env, settings, backend)
 
     def _execute(
