@@ -21,11 +21,12 @@ PYTEST_NOT_RUN = {
     4: "pytest was called wrongly (a usage error)",
     5: "pytest collected no tests",
 }
-_NO_RUNNER = re.compile(r"No module named '?(pytest|tox|nose2?)'?")
+# The interpreter itself saying `python3 -m X` found no X (not a traceback from a test).
+_NO_RUNNER = re.compile(r"^\S*python[\d.]*: No module named (\S+)", re.M)
 _RAN_ZERO = re.compile(r"^Ran 0 tests? in", re.M)
 _UNITTEST_PROBLEM = re.compile(r"^(?:FAIL|ERROR): (\S+) \(([^)]*)\)", re.M)
 _FAILING = (
-    re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M),  # pytest's short summary
+    re.compile(r"^(?:FAILED|ERROR) (\S+::\S+|\S+\.py)", re.M),  # pytest's short summary
     re.compile(r"^--- FAIL: (\S+)", re.M),  # go test
     re.compile(r"^test (\S+) \.\.\. FAILED", re.M),  # cargo test
 )
