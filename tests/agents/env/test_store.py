@@ -136,7 +136,7 @@ def test_commands_cannot_change_the_shared_environment(tmp_path: Path) -> None:
     ok, out = _run(root, 'echo "import os" > "$VIRTUAL_ENV/lib/planted.py"', environment)
     assert not ok and "Read-only file system" in out
     ok, out = _run(
-        root, "python3 -m pip install --no-index vendor/*.whl --force-reinstall", environment
+        root, "python3 -m pip install --no-index --force-reinstall ./vendor/shoutkit", environment
     )
     assert not ok
 
