@@ -126,11 +126,16 @@ def job_settings(
     """`base` with the job's PATH entries (outside the standard ones) first, and visible."""
     standard = set(STANDARD_PATH.split(":"))
     extra = [p for p in environ.get("PATH", "").split(":") if p and p not in standard]
+    venv = environ.get("VIRTUAL_ENV")
+    if venv:
+        # The workflow's virtualenv wins over interpreters later steps put on PATH (the
+        # action's own setup-python step runs after the workflow's install step).
+        extra = list(dict.fromkeys([str(Path(venv) / "bin"), *extra]))
     # A tool's bin directory needs its siblings (lib/, a virtualenv's site-packages).
     visible = {str(Path(p).parent) for p in extra if os.path.isabs(p)}
     env = {**base.extra_env, **NO_BYTECODE}
-    if environ.get("VIRTUAL_ENV"):
-        env["VIRTUAL_ENV"] = environ["VIRTUAL_ENV"]
+    if venv:
+        env["VIRTUAL_ENV"] = venv
     return replace(
         base,
         extra_env=env,

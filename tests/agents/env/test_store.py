@@ -199,3 +199,10 @@ def test_action_mode_uses_the_jobs_path_as_it_is(tmp_path: Path) -> None:
     assert ok and "from the job" in out and "ghs_jobsecret" not in out
     ok, out = _run(root, "jobtool", None)
     assert not ok and "exit code 127" in out
+    venv = tmp_path / "job-venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "jobtool").write_text("#!/bin/sh\necho from the venv\n")
+    (venv / "bin" / "jobtool").chmod(0o755)
+    environ["VIRTUAL_ENV"] = str(venv)
+    ok, out = _run(root, "jobtool", JobEnvironment(store, task_id=2, environ=environ))
+    assert ok and "from the venv" in out
