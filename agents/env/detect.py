@@ -7,6 +7,7 @@ comment and the check run can state it with the config key that overrides it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ TEST_EXTRAS = ("test", "tests", "testing", "dev")
 _MAKE_TEST_TARGET = re.compile(r"^test\s*:", re.M)
 _PYTEST_WORD = re.compile(r"(?<![\w-])pytest(?![\w-])")
 MAX_SCANNED_TEST_FILES = 200
+MAX_SCAN_DEPTH = 4
+SKIPPED_DIRS = frozenset(
+    {"node_modules", "venv", "build", "dist", "target", "vendor", "site-packages"}
+)
 
 
 @dataclass(frozen=True)
@@ -61,15 +66,17 @@ def _pyproject(root: Path) -> dict[str, Any]:
 
 
 def _test_files(root: Path) -> list[Path]:
+    """Python test files near the root (a bounded walk: big trees are not scanned)."""
     found: list[Path] = []
-    for pattern in ("test_*.py", "*_test.py"):
-        for path in root.rglob(pattern):
-            parts = path.relative_to(root).parts
-            if any(p.startswith(".") or p in ("node_modules", "venv", ".venv") for p in parts):
-                continue
-            found.append(path)
-            if len(found) >= MAX_SCANNED_TEST_FILES:
-                return found
+    for current, dirs, files in os.walk(root):
+        depth = len(Path(current).relative_to(root).parts)
+        dirs[:] = [] if depth >= MAX_SCAN_DEPTH else [d for d in dirs if d not in SKIPPED_DIRS]
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in sorted(files):
+            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+                found.append(Path(current) / name)
+                if len(found) >= MAX_SCANNED_TEST_FILES:
+                    return found
     return found
 
 
