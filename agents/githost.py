@@ -73,12 +73,17 @@ class PullRequestRef:
 
 @dataclass(frozen=True)
 class ReviewComment:
-    """An inline comment; `body` may hold a ```suggestion block."""
+    """An inline comment; `body` may hold a ```suggestion block.
+
+    `line`/`side` (and `start_line` for a multi-line comment, on the same side) must be
+    inside one hunk of the pull request's diff, or GitHub refuses the whole review.
+    """
 
     path: str
     line: int
     body: str
     side: Literal["LEFT", "RIGHT"] = "RIGHT"
+    start_line: int | None = None
 
 
 @dataclass(frozen=True)

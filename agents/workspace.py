@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.tools.gitcli import GitError, git
+from agents.tools.gitcli import GitError, GitLayout, git, repository_layout, worktree_layout
 from agents.tools.paths import glob_match
 
 BRANCH_PREFIX = "codemonkey/"
@@ -38,6 +38,12 @@ class TaskWorkspace:
     path: Path  # the worktree, where the task's tools work
     branch: str
     base_sha: str  # the commit the branch started from; diffs are taken against it
+
+    @property
+    def layout(self) -> GitLayout:
+        """Found in the main repository's records, never in the worktree's `.git` file
+        (commands in the sandbox can write the work tree)."""
+        return worktree_layout(repository_layout(self.repo), self.path)
 
 
 def slugify(text: str, max_length: int = 40) -> str:
@@ -89,7 +95,8 @@ def create_worktree(
     base_sha = _sha(repo, base_ref)
     branch_exists = git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
     if path.exists() and (path / ".git").exists():
-        current = git(path, "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+        layout = worktree_layout(repository_layout(repo), path)
+        current = git(path, "rev-parse", "--abbrev-ref", "HEAD", layout=layout).stdout.strip()
         if current != branch:
             raise WorkspaceError(
                 f"{path} holds branch {current!r}, not {branch!r}; remove it with "
@@ -117,18 +124,39 @@ def remove_worktree(workspace: TaskWorkspace, *, delete_branch: bool = False) ->
 
 def changed_paths(workspace: TaskWorkspace) -> tuple[str, ...]:
     """Paths differing from the base: committed, staged, unstaged and untracked (not ignored)."""
-    tracked = git(workspace.path, "diff", "--name-only", "-z", workspace.base_sha, check=True)
-    untracked = git(workspace.path, "ls-files", "--others", "--exclude-standard", "-z", check=True)
+    layout = workspace.layout
+    tracked = git(
+        workspace.path, "diff", "--name-only", "-z", workspace.base_sha, layout=layout, check=True
+    )
+    untracked = git(
+        workspace.path,
+        "ls-files",
+        "--others",
+        "--exclude-standard",
+        "-z",
+        layout=layout,
+        check=True,
+    )
     names = {n for n in (tracked.stdout + untracked.stdout).split("\0") if n}
     return tuple(sorted(names))
 
 
 def diff_against_base(workspace: TaskWorkspace, *, include_untracked: bool = True) -> str:
     """A unified diff of the work tree against the base commit (new files included)."""
+    layout = workspace.layout
     if include_untracked:
         # An intent-to-add entry makes untracked files show up in `git diff` as new files.
-        git(workspace.path, "add", "--intent-to-add", "--all", check=True)
-    return git(workspace.path, "diff", "--no-color", "--binary", workspace.base_sha).stdout
+        git(workspace.path, "add", "--intent-to-add", "--all", layout=layout, check=True)
+    diff = git(
+        workspace.path,
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        "--binary",
+        workspace.base_sha,
+        layout=layout,
+    )
+    return diff.stdout
 
 
 def commit_all(
@@ -143,14 +171,14 @@ def commit_all(
     Refuses (and commits nothing) when a change touches a protected path, since commands
     can write files the file tools would have refused.
     """
-    git(workspace.path, "add", "--all", check=True)
-    staged = git(workspace.path, "diff", "--cached", "--name-only", "-z", check=True)
-    names = [n for n in staged.stdout.split("\0") if n]
+    layout = workspace.layout
+    git(workspace.path, "add", "--all", layout=layout, check=True)
+    names = staged_paths(workspace.path, layout)
     if not names:
         return None
-    blocked = [n for n in names if any(glob_match(n, p) for p in protected_paths)]
+    blocked = [n for n in names if protected_by(n, protected_paths)]
     if blocked:
-        git(workspace.path, "reset", "--quiet", check=True)
+        git(workspace.path, "reset", "--quiet", layout=layout, check=True)
         raise WorkspaceError(
             f"refusing to commit protected paths: {', '.join(blocked)}; revert those changes "
             "(git checkout -- <path>) or have a maintainer make them"
@@ -173,7 +201,21 @@ def commit_all(
         "--no-verify",
         "--file",
         "-",
+        layout=layout,
         input_text=message,
         check=True,
     )
-    return git(workspace.path, "rev-parse", "HEAD", check=True).stdout.strip()
+    return git(workspace.path, "rev-parse", "HEAD", layout=layout, check=True).stdout.strip()
+
+
+def staged_paths(root: Path, layout: GitLayout) -> list[str]:
+    """What the next commit would change: the index against HEAD, as git sees it."""
+    staged = git(root, "diff", "--cached", "--no-renames", "--name-only", "-z", layout=layout)
+    if staged.returncode != 0:
+        raise WorkspaceError(f"could not list the staged files: {staged.stderr.strip()}")
+    return [n for n in staged.stdout.split("\0") if n]
+
+
+def protected_by(path: str, patterns: tuple[str, ...]) -> bool:
+    # "dir/**" also covers "dir" itself.
+    return any(glob_match(path, p) or glob_match(path + "/", p) for p in patterns)

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from agents.providers.config import LLMConfig
 from bot.services import Services
 from bot.settings import Settings
 from storage.sql.models import Task, TaskState
@@ -90,15 +91,14 @@ def read_event(env: ActionEnv) -> dict[str, Any]:
     return data
 
 
-def check_model_keys(settings: Settings) -> None:
-    if not any(
-        (
-            settings.anthropic_api_key,
-            settings.openai_api_key,
-            settings.openrouter_api_key,
-            settings.ollama_host,
-        )
-    ):
+def check_model_keys(settings: Settings, config: LLMConfig | None = None) -> None:
+    """Some provider must be usable: a key from the inputs, or (with `config`, which holds
+    the keys stored with `codemonkey secrets set` too) a stored one, or an Ollama host."""
+    keys: list[object] = [settings.anthropic_api_key, settings.openai_api_key]
+    keys.append(settings.openrouter_api_key)
+    if config is not None:
+        keys.extend(provider.api_key for provider in config.providers)
+    if not any((*keys, settings.ollama_host)):
         raise ActionError(
             "no model provider configured: set the action's `anthropic_api_key`, "
             "`openai_api_key` or `openrouter_api_key` input (from a repository secret)"

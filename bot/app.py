@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from agents.roles import load_roles
 from bot.api.app import build_api_routes
-from bot.api.types import ApiDeps
+from bot.api.types import ApiDeps, Role
 from bot.observability import RequestContextMiddleware
 from bot.routes.health import health_routes
 from bot.routes.webhooks import webhook_deps, webhook_route
@@ -20,7 +20,7 @@ from bot.v1.auth import PrincipalCache, key_authenticator
 from bot.v1.catalog import Catalog, CatalogConfig
 from bot.v1.openapi import v1_openapi
 from bot.v1.provider_errors import map_provider_error
-from bot.v1.routes import v1_routes
+from bot.v1.routes import Authenticator, v1_routes
 
 
 def _catalog(services: Services) -> Catalog:
@@ -46,6 +46,17 @@ def _catalog(services: Services) -> Catalog:
 def build_routes(services: Services) -> list[BaseRoute]:
     settings = services.settings
     v1_paths, v1_schemas = v1_openapi()
+    principals = PrincipalCache()
+
+    def v1_authenticator(required_role: Role) -> Authenticator:
+        return key_authenticator(
+            services.database,
+            services.kv.rates,
+            settings.api_rate_limit_per_minute,
+            principals,
+            required_role=required_role,
+        )
+
     api_deps = ApiDeps(
         database=services.database,
         settings=settings,
@@ -56,21 +67,23 @@ def build_routes(services: Services) -> list[BaseRoute]:
     return [
         *health_routes(services.checks(), services.metrics),
         webhook_route(
-            webhook_deps(settings, database=services.database, queue=services.queue),
+            webhook_deps(
+                settings,
+                database=services.database,
+                queue=services.queue,
+                cache=services.kv.cache,
+            ),
             observe=lambda event, outcome: services.metrics.webhooks.labels(
                 event=event, outcome=outcome
             ).inc(),
         ),
         *v1_routes(
             _catalog(services),
-            key_authenticator(
-                services.database,
-                services.kv.rates,
-                settings.api_rate_limit_per_minute,
-                PrincipalCache(),
-            ),
+            v1_authenticator(Role.VIEWER),
             map_provider_error,
             max_body_bytes=settings.api_max_body_bytes,
+            # Chat spends model budget: viewers may list models but not chat.
+            chat_authenticate=v1_authenticator(Role.MEMBER),
         ),
         *build_api_routes(api_deps, extra_openapi_paths=v1_paths, extra_openapi_schemas=v1_schemas),
     ]

@@ -1,4 +1,8 @@
-"""The `codemonkey` command line. Each subcommand lives in `bot/commands/<name>.py`."""
+"""The `codemonkey` command line. Each subcommand lives in `bot/commands/<name>.py`.
+
+Only the command being run is imported: `--help`, `--version` and light commands such as
+`config` must not pay for the provider SDKs, Chroma or the web app that others need.
+"""
 
 from __future__ import annotations
 
@@ -8,46 +12,84 @@ from collections.abc import Sequence
 from importlib import import_module
 
 from bot.logs import configure_logging
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
-# Modules under bot.commands; each exposes `register(subparsers)` which adds its parser and
-# sets `handler(settings, args) -> int` as the parser's default.
-COMMAND_MODULES = (
-    "serve",
-    "config",
-    "migrate",
-    "keys",
-    "deliveries",
-    "action",
-    "chat",
-    "doctor",
-    "secrets",
-    "worker",
-    "run",
-)
+# Modules under bot.commands, with the one-line summary `codemonkey --help` shows. Each module
+# exposes `register(subparsers)`, which adds its parser (with the same summary) and sets
+# `handler(settings, args) -> int` as the parser's default.
+COMMANDS = {
+    "serve": "run the webhook receiver and the HTTP APIs",
+    "config": "show the effective settings (secrets redacted)",
+    "migrate": "apply database migrations (SQLite or PostgreSQL)",
+    "keys": "manage API keys",
+    "deliveries": "list recent webhook deliveries and their outcome",
+    "action": "handle the current GitHub Actions event (inside a workflow job)",
+    "chat": "send one message to a model and print its answer",
+    "doctor": "check the database, Redis, Chroma, embeddings and model providers",
+    "secrets": "store provider API keys in the database, encrypted",
+    "worker": "run queued tasks from Redis (start as many as you like)",
+    "run": "run the team on a local git repository; the result is a branch",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _version() -> str:
+    # Imported here: importlib.metadata scans site-packages, which only --version needs.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("codemonkey")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser of `command` (importing its module); the others as summaries only."""
     parser = argparse.ArgumentParser(
         prog="codemonkey", description="A git-native AI software team for your repositories."
     )
+    parser.add_argument("--version", action="version", version=f"codemonkey {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback when a command fails"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        import_module(f"bot.commands.{name}").register(subparsers)
+    for name, summary in COMMANDS.items():
+        if name == command:
+            import_module(f"bot.commands.{name}").register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_chosen_command(arguments))
+    args = parser.parse_args(arguments)
+    settings: Settings | None = None
     try:
         settings = load_settings()
-    except SettingsError as exc:
-        print(f"codemonkey: {exc}", file=sys.stderr)
-        return 2
-    configure_logging(settings.log_level, settings.log_format)
-    result: int = args.handler(settings, args)
-    return result
+        configure_logging(settings.log_level, settings.log_format)
+        result: int = args.handler(settings, args)
+        return result
+    except KeyboardInterrupt:
+        print(f"codemonkey {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        # Imported here: the translator loads the database and queue drivers.
+        from bot.cli_errors import explain
+
+        message = explain(error, settings)
+        if message is None or args.debug:
+            raise
+        print(f"codemonkey {args.command}: {message}", file=sys.stderr)
+        return 2 if isinstance(error, SettingsError) else 1
 
 
 if __name__ == "__main__":

@@ -17,34 +17,28 @@ from agents.githost import GitHost, RepoRef
 from agents.providers.llm import LLM
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
 from agents.roles import Role, apply_overrides, load_roles
+from agents.roles.names import ROLE_ALIASES
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
 from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
-from agents.tools.base import SandboxSettings
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
+from bot.code_index import index_search
 from bot.github import git as github_git
+from bot.sandbox import sandbox_runner, sandbox_settings
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database
+from storage.vectors.base import VectorStore
 from webhooks.repo_config import LoadedConfig, RepoConfig, load_repo_config
 
 HostFactory = Callable[[int | None], GitHost]
 
 # Ingress names roles as users type them; the agents' role files use these names.
-ROLE_NAMES = {
-    "pm": "project_manager",
-    "backend": "backend_developer",
-    "frontend": "frontend_developer",
-    "reviewer": "code_reviewer",
-    "qa": "qa",
-    "devops": "devops",
-    "architect": "architect",
-    "tech_lead": "tech_lead",
-}
+ROLE_NAMES = ROLE_ALIASES
 
 
 def agent_role_name(name: str | None, default: str) -> str:
@@ -98,7 +92,7 @@ class CloneWorkspaces:
             self._dir.mkdir(parents=True, exist_ok=True)
             github_git.clone(self._host.clone_url(self._repo), clone, token)
         else:
-            github_git.fetch(clone, token)
+            github_git.fetch(clone, token, url=self._host.clone_url(self._repo))
         return clone
 
     def snapshot(self, branch: str) -> Path:
@@ -120,7 +114,7 @@ class CloneWorkspaces:
         ws = self._worktrees(branch, base)
         if has_remote:
             # Another worker may have pushed since this worktree was made: catch up.
-            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}")
+            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}", layout=ws.git_layout)
         return ws
 
 
@@ -135,6 +129,8 @@ class FlowRuntime:
     review_rounds: int = 2
     # Action mode: the workflow job's environment, used as it is (no setup step).
     job_environ: Mapping[str, str] | None = None
+    # The code index the agents' `search_code` asks; None: text search only.
+    vectors: VectorStore | None = None
     _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
     _environments: EnvironmentStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -146,12 +142,18 @@ class FlowRuntime:
         return load_repo_config(host, repo, defaults=defaults)
 
     def roles(self, config: RepoConfig) -> dict[str, Role]:
+        """The team of a repository: every role but those its config disables (the
+        project manager always stays: it owns every plan), with its model overrides."""
         overrides = {
             agent_role_name(name, name): {"model": entry.model}
             for name, entry in config.roles.items()
             if entry.model
         }
-        return apply_overrides(load_roles(), overrides)
+        disabled = {
+            agent_role_name(name, name) for name, entry in config.roles.items() if not entry.enabled
+        }
+        roles = apply_overrides(load_roles(), overrides)
+        return {n: r for n, r in roles.items() if n not in disabled or r.tier == "pm"}
 
     def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> CloneWorkspaces:
         with self._lock:
@@ -177,10 +179,16 @@ class FlowRuntime:
             max_task_usd=min(config.budgets.max_cost_usd, self.settings.agent_max_task_usd),
             max_issue_tokens=self.settings.agent_max_issue_tokens,
             max_issue_usd=self.settings.agent_max_issue_usd,
+            max_task_seconds=self.settings.agent_max_task_seconds,
         )
 
+        runner = sandbox_runner(self.settings)
+
         def push(ws: Workspace) -> None:
-            github_git.push(ws.root, ws.branch, host.git_token(repo))
+            # The URL is the service's own, never the clone's configured remote.
+            github_git.push(
+                ws.git_layout, ws.branch, host.git_token(repo), url=host.clone_url(repo)
+            )
 
         return TeamDeps(
             agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
@@ -189,25 +197,18 @@ class FlowRuntime:
             workspaces=self.workspaces(host, repo, config),
             push=push,
             locks=self.locks,
-            tools=workspace_registry(),
+            tools=workspace_registry(runner),
+            runner=runner,
             protected_paths=tuple(
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
             sandbox=sandbox_settings(self.settings),
+            # The repository's config (None: detected from the workspace, see agents.env).
             test_command=config.test_command,
             setup_commands=config.setup,
             environments=self.environments(),
             job_environ=self.job_environ,
+            lint_command=config.lint_command,
             review_rounds=self.review_rounds,
+            code_index=None if self.vectors is None else index_search(self.vectors, repo.full_name),
         )
-
-
-def sandbox_settings(settings: Settings) -> SandboxSettings:
-    """The command sandbox's limits from the service settings."""
-    return SandboxSettings(
-        backend=settings.sandbox_backend,
-        timeout_seconds=settings.command_timeout_seconds,
-        cpu_seconds=settings.command_cpu_seconds,
-        memory_bytes=settings.command_memory_mb * 1024**2,
-        max_output_bytes=settings.command_max_output_bytes,
-    )

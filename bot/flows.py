@@ -25,6 +25,7 @@ from agents.team import pulls
 from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
+from agents.team.failures import report_failure
 from agents.team.flows import start_issue
 from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
@@ -39,6 +40,7 @@ from bot.queue.handlers import (
     TaskCancelledError,
     TaskContext,
     TaskDeferredError,
+    TaskInfo,
 )
 from bot.services import Services
 from storage.task_graph import TaskSnapshot, load_task
@@ -112,14 +114,19 @@ def run_team_task(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
         return handlers(deps)[task.kind](task)
 
 
+def report_team_failure(flows: Flows, task: TaskInfo, error: str) -> None:
+    """A team task failed for good: tell its issue what failed and what was not done."""
+    deps = flows.runtime.team(_installation(task.payload), _repo(task.payload))
+    report_failure(deps, task.id, error)
+
+
 def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
     if (refused := _trusted(flows, ctx)) is not None:
         return refused
     payload = ctx.task.payload
     repo, number = _repo(payload), int(payload["number"])
     host = flows.runtime.hosts(_installation(payload))
-    title = str(payload.get("title") or f"Issue #{number}")
-    body = host.issue_body(repo, number)
+    title, body = _pinned_issue(payload, number)
     plan = start_issue(
         flows.runtime.database,
         repo=repo,
@@ -132,6 +139,21 @@ def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
     )
     flows.queue.enqueue([plan])
     return {"plan_task": plan}
+
+
+def _pinned_issue(payload: Mapping[str, Any], number: int) -> tuple[str, str]:
+    """The issue text recorded (sanitized) when the trigger arrived, never a fresh fetch:
+    the author was just found trusted for that trigger, not for later edits."""
+    body = payload.get("issue_body")
+    if body is None and payload.get("event") == "issues":
+        body = payload.get("text")  # recorded before issue_body existed
+    if body is None:
+        raise PermanentTaskError(
+            f"the task has no recorded issue text for #{number}; trigger the work again "
+            "(label the issue or comment the command) so the current text is recorded"
+        )
+    title = payload.get("issue_title") or payload.get("title") or f"Issue #{number}"
+    return str(title), str(body)
 
 
 def stop(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
@@ -283,12 +305,14 @@ def register_flows(
             models=llm_models(services.llm, services.settings),
             workspace_root=services.settings.data_dir / "workspaces",
             job_environ=None if job_environ is None else job_variables(job_environ),
+            vectors=services.vectors,
         ),
         queue=services.queue,
         index=lambda ctx, rt: index_repository(services, rt, ctx),
     )
     for kind in TEAM_KINDS:
         registry.register(kind, partial(run_team_task, flows))
+        registry.on_failure(kind, partial(report_team_failure, flows))
     for kind in (k.ISSUE_TRIAGE, k.COMMAND_PLAN, k.COMMAND_IMPLEMENT):
         registry.register(kind, partial(start_issue_flow, flows))
     registry.register(k.COMMAND_STOP, partial(stop, flows))

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from agents.githost import RepoRef
 from agents.tools.gitcli import git
+from agents.tools.readfile import UnreadableFile, read_regular
 from bot.queue.handlers import TaskContext
 from storage.sql.models import File, Project
 from storage.vectors.base import VectorItem
@@ -41,8 +42,13 @@ def chunks(path: str, text: str) -> list[VectorItem]:
 
 
 def _text(file: Path) -> str | None:
-    data = file.read_bytes()
-    if len(data) > MAX_FILE_BYTES or b"\0" in data[:8192]:
+    """A regular file's text; None for links (a committed `docs/x.md -> /etc/...` must not
+    put a host file into the index), pipes, devices, large and binary files."""
+    try:
+        data = read_regular(file, max_bytes=MAX_FILE_BYTES)
+    except UnreadableFile:
+        return None
+    if b"\0" in data[:8192]:
         return None
     return data.decode("utf-8", errors="replace")
 
@@ -60,7 +66,7 @@ def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext)
     project = repo.full_name
     for name in names:
         ctx.raise_if_cancelled()
-        text = _text(root / name)
+        text = _text(root.resolve() / name)
         if text is None:
             continue
         services.vectors.delete(project, "code", where={"path": name})

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.providers.usage import UsageSink
 from bot.logs import log_context
+from bot.metric_labels import route_label
 from bot.metrics import Metrics
 from bot.queue.handlers import Handler, HandlerRegistry, TaskContext
 
@@ -61,7 +62,7 @@ def _timed(kind: str, handler: Handler, metrics: Metrics) -> Handler:
 
 class RequestContextMiddleware:
     """Gives every request an id (X-Request-Id, echoed back) carried on each log line, and
-    counts requests by route and status class."""
+    counts requests by route template (never the raw path) and status class."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -75,6 +76,7 @@ class RequestContextMiddleware:
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if 0 < len(incoming) <= 64 else uuid.uuid4().hex
         status = 500
+        root_path = scope.get("root_path", "")
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -90,11 +92,5 @@ class RequestContextMiddleware:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                route = _route_label(scope.get("path", ""))
+                route = route_label(scope, root_path)
                 self.metrics.http_requests.labels(route, f"{status // 100}xx").inc()
-
-
-def _route_label(path: str) -> str:
-    """A bounded label: the path's first three segments, ids replaced."""
-    parts = [p for p in path.split("/") if p][:3]
-    return "/" + "/".join("{id}" if p.isdigit() else p for p in parts)

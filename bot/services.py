@@ -20,18 +20,18 @@ from agents.providers.registry import ProviderRegistry
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.database import open_database
 from bot.health import Check
-from bot.llm_config import llm_config
+from bot.llm_config import llm_config, secret_store
 from bot.metrics import Metrics
 from bot.observability import MeteredUsageSink, timed_handlers
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
 from bot.queue.rq_backend import RQTaskQueue
 from bot.queue.wiring import build_inprocess_queue, build_rq_queue
+from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from bot.usage_writer import BackgroundUsageSink
 from storage.checks import CheckResult
 from storage.kv import KvBackends
-from storage.secrets import SecretStore
 from storage.sql.database import Database
 from storage.usage import SqlUsageSink
 from storage.vectors import ChromaVectorStore, Embedder
@@ -72,6 +72,7 @@ class Services:
         checks = storage_checks(self.database, self.kv, self.vectors, None, self.settings)
         if self.redis is not None:
             checks.append(Check("queue", _redis_queue_check(self.redis, self.queue)))
+        checks.append(sandbox_check(self.settings))
         return checks
 
     def search(self, project: str, kind: str, query: str, n: int) -> Sequence[dict[str, Any]]:
@@ -109,12 +110,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
     kv = kv_from(settings)
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)
-    secrets = (
-        SecretStore(database, settings.secret_key.get_secret_value())
-        if settings.secret_key
-        else None
-    )
-    config = llm_config(settings, secrets)
+    config = llm_config(settings, secret_store(settings, database))
     metrics = Metrics()
     usage = BackgroundUsageSink(MeteredUsageSink(SqlUsageSink(database), metrics))
     llm = LLM(config, registry=ProviderRegistry(config), usage=usage)

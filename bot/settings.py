@@ -8,9 +8,11 @@ plus the providers' standard variables such as `ANTHROPIC_API_KEY`), a YAML conf
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
+import pydantic_settings
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -18,6 +20,13 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from agents.providers.model_ids import check_model_id
+from agents.providers.redact import redact_url
+from bot.backend_urls import checked_database_url, checked_redis_url
+from bot.model_settings import checked_fallback_models, checked_role_models
+
+__all__ = ["Settings", "SettingsError", "load_settings", "redact_url"]
 
 DEFAULT_CONFIG_FILE = "codemonkey.yml"
 
@@ -33,7 +42,15 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         super().__init__(settings_cls)
         self._data: dict[str, Any] = {}
         if path is not None and path.is_file():
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            try:
+                loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                where = f" at line {mark.line + 1}" if mark is not None else ""
+                raise SettingsError(
+                    f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}; "
+                    "fix the file (a mapping of setting names to values)"
+                ) from None
             if not isinstance(loaded, dict):
                 raise SettingsError(f"{path}: the config file must be a YAML mapping of settings")
             self._data = {str(k).lower(): v for k, v in loaded.items()}
@@ -85,10 +102,16 @@ class Settings(BaseSettings):
 
     # Agent tools: paths agents may not change, and limits for the commands they run.
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
-    sandbox_backend: Literal["auto", "bwrap", "subprocess"] = "auto"
+    # auto/bwrap: bubblewrap or refuse; unsafe-host: commands on the host, an explicit opt-in.
+    sandbox_backend: Literal["auto", "bwrap", "unsafe-host"] = "auto"
+    sandbox_bwrap_path: str = "bwrap"
+    # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
+    # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.
+    sandbox_cgroup_parent: Path | None = None
     command_timeout_seconds: float = Field(default=300.0, gt=0)
     command_cpu_seconds: int = Field(default=240, ge=1)
     command_memory_mb: int = Field(default=4096, ge=64)
+    command_max_processes: int = Field(default=256, ge=8)
     command_max_output_bytes: int = Field(default=64 * 1024, ge=1024)
     git_author_name: str = "CodeMonkey"
     git_author_email: str = "codemonkey@users.noreply.github.com"
@@ -118,6 +141,7 @@ class Settings(BaseSettings):
     agent_max_task_usd: float = Field(default=2.0, gt=0)
     agent_max_issue_tokens: int = Field(default=3_000_000, ge=1)
     agent_max_issue_usd: float = Field(default=10.0, gt=0)
+    agent_max_task_seconds: float = Field(default=3600.0, gt=0)
     agent_context_tokens: int = Field(default=100_000, ge=1000)
     agent_review_rounds: int = Field(default=2, ge=0, le=10)
 
@@ -151,6 +175,8 @@ class Settings(BaseSettings):
     github_max_wait_seconds: float = Field(default=900.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # A signed body seen again under a new delivery id within this window is a replay.
+    webhook_replay_window_seconds: float = Field(default=24 * 3600.0, gt=0)
     trigger_label: str = "codemonkey"
     bot_comments_per_issue_per_hour: int = Field(default=10, ge=1)
 
@@ -158,10 +184,35 @@ class Settings(BaseSettings):
     api_rate_limit_per_minute: int = Field(default=120, ge=1)
     api_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
+    @field_validator("default_model")
+    @classmethod
+    def _model_id(cls, value: str) -> str:
+        return check_model_id(value)
+
+    @field_validator("role_models")
+    @classmethod
+    def _role_models(cls, value: dict[str, str]) -> dict[str, str]:
+        return checked_role_models(value)
+
+    @field_validator("fallback_models")
+    @classmethod
+    def _fallback_models(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return checked_fallback_models(value)
+
     @field_validator("database_url", "redis_url", "chroma_url", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_database_url(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        return None if value is None else checked_redis_url(value)
 
     @classmethod
     def settings_customise_sources(
@@ -207,34 +258,49 @@ class Settings(BaseSettings):
                 value = "**********"
             elif isinstance(value, Path):
                 value = str(value)
-            elif name in {"database_url", "redis_url", "chroma_url"} and value:
+            elif isinstance(value, str):
+                # Any URL setting (database, Redis, Chroma, provider base URLs, ...) may
+                # carry a password.
                 value = redact_url(value)
             out[name] = value
         out["effective_database_url"] = redact_url(self.effective_database_url)
         return out
 
 
-def redact_url(url: str) -> str:
-    """Hide the password in a URL such as postgresql://user:pw@host/db."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+_JSON_EXAMPLES = {
+    "role_models": '{"reviewer": "openai:gpt-4.1"}',
+    "fallback_models": '{"anthropic:claude-sonnet-4-6": ["openai:gpt-4.1"]}',
+    "prices": '{"openai:gpt-4.1": {"input": 2.0, "output": 8.0}}',
+    "protected_paths": '[".github/workflows/**", "deploy/**"]',
+    "gateway_models": '["openai:gpt-4.1"]',
+}
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build the settings, turning validation errors into one readable message."""
+    """Build the settings, turning validation errors into one readable line per problem."""
     try:
         return Settings(**overrides)
+    except pydantic_settings.SettingsError as exc:
+        # Raised for a structured variable (a mapping or list) that is not valid JSON.
+        match = re.search(r'field "(\w+)"', str(exc))
+        field = match.group(1) if match else ""
+        variable = f"CODEMONKEY_{field.upper()}" if field else "a CODEMONKEY_ variable"
+        example = _JSON_EXAMPLES.get(field, '{"name": "value"}')
+        raise SettingsError(
+            f"{variable} is not valid JSON; write e.g. '{example}' (quoted for the shell)"
+        ) from None
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             field = ".".join(str(p) for p in error["loc"]) or "settings"
             variable = f"CODEMONKEY_{field.upper()}"
-            shown = "" if _is_secret(field) else f" (got {error.get('input')!r:.60})"
-            lines.append(f"{variable}: {error['msg']}{shown}")
+            message = error["msg"].removeprefix("Value error, ")
+            shown = ""
+            if error["type"] != "value_error" and not _is_secret(field):
+                shown = f" (got {error.get('input')!r:.60})"
+            lines.append(f"{variable}: {message}{shown}")
+        if len(lines) == 1:
+            raise SettingsError(f"{lines[0]}; fix the variable and retry") from None
         raise SettingsError(
             "invalid settings:\n  " + "\n  ".join(lines) + "\nFix the variables above and retry."
         ) from None

@@ -36,17 +36,37 @@ class StepSpend:
     model_calls: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
+    # Prompt-cache input tokens (not in `tokens`): read from the cache, written to it.
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    # The input tokens in `tokens` (neither read from nor written to the cache).
+    input_tokens: int = 0
+
+    @property
+    def cached_share(self) -> float:
+        """The share of all input tokens that was read from the prompt cache."""
+        total = self.cache_read_tokens + self.cache_write_tokens + self.input_tokens
+        return self.cache_read_tokens / total if total else 0.0
+
+    def cache_line(self) -> str:
+        """e.g. "prompt cache: 12,000 input tokens read, 3,000 written (70% of input read)"."""
+        read, written = self.cache_read_tokens, self.cache_write_tokens
+        line = f"prompt cache: {read:,} input tokens read, {written:,} written"
+        return line + (f" ({self.cached_share:.0%} of input read)" if read else "")
 
 
 def spend_of(payloads: list[dict[str, Any]]) -> StepSpend:
     """Sum the usage recorded in response payloads (`usage` and `cost_usd` keys)."""
-    calls, tokens, cost = 0, 0, 0.0
+    calls, tokens, cost, read, written, uncached = 0, 0, 0.0, 0, 0, 0
     for payload in payloads:
         usage = payload.get("usage") or {}
         calls += 1
+        uncached += int(usage.get("input_tokens", 0))
         tokens += int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
+        read += int(usage.get("cache_read_tokens", 0))
+        written += int(usage.get("cache_write_tokens", 0))
         cost += float(payload.get("cost_usd", 0.0))
-    return StepSpend(calls, tokens, cost)
+    return StepSpend(calls, tokens, cost, read, written, uncached)
 
 
 class AgentStepStore:

@@ -37,6 +37,7 @@ class TaskSnapshot:
     error: str | None = None
     cancel_requested: bool = False
     depends_on: tuple[int, ...] = ()
+    attempts: int = 0
     started_at: datetime | None = None
     finished_at: datetime | None = None
 
@@ -57,6 +58,7 @@ def snapshot(session: Session, task: Task) -> TaskSnapshot:
         error=task.error,
         cancel_requested=task.cancel_requested,
         depends_on=tuple(dependencies(session, task.id)),
+        attempts=task.attempts,
         started_at=task.started_at,
         finished_at=task.finished_at,
     )
@@ -95,3 +97,20 @@ def add_dependencies(session: Session, task_id: int, depends_on: list[int]) -> N
 def children(session: Session, parent_id: int) -> list[TaskSnapshot]:
     tasks = session.scalars(select(Task).where(Task.parent_id == parent_id).order_by(Task.id))
     return [snapshot(session, t) for t in tasks.all()]
+
+
+@dataclass(frozen=True)
+class LabelledChild:
+    id: int
+    group_key: str | None
+    idempotency_key: str | None
+
+
+def labelled_children(session: Session, parent_id: int) -> dict[str, LabelledChild]:
+    """A task's children by the `label` in their payload (those without one are left out)."""
+    tasks = session.scalars(select(Task).where(Task.parent_id == parent_id).order_by(Task.id))
+    return {
+        str(t.payload["label"]): LabelledChild(t.id, t.group_key, t.idempotency_key)
+        for t in tasks
+        if t.payload.get("label")
+    }

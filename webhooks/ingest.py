@@ -51,6 +51,9 @@ class Delivery:
     delivery_id: str
     event: str
     payload: dict[str, Any]
+    # The delivery id that already brought this exact body: a replay under a new id is
+    # recorded as a duplicate and creates nothing.
+    replay_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,14 @@ def ingest_delivery(database: Database, delivery: Delivery, config: IngestConfig
 def _ingest(session: Session, delivery: Delivery, config: IngestConfig) -> IngestResult:
     envelope = parse_envelope(delivery.payload)
     row = _record(session, delivery, envelope)
-    result = _route_and_create(session, delivery, config)
+    if delivery.replay_of is not None:
+        result = IngestResult(
+            outcome=Outcome.DUPLICATE,
+            reason=f"same body as delivery {delivery.replay_of}: a replay under a new "
+            "delivery id creates nothing",
+        )
+    else:
+        result = _route_and_create(session, delivery, config)
     row.outcome = result.outcome.value
     row.reason = result.reason
     row.task_ids = list(result.task_ids)

@@ -5,8 +5,10 @@ Task kinds (the `tasks.kind` column) and the payload fields each carries. Every 
 `author` (login of the person who caused it), `author_association` (GitHub's
 OWNER/MEMBER/COLLABORATOR/CONTRIBUTOR/NONE...) and `author_type` ("User" or "Bot").
 Text fields are already sanitized (`webhooks.sanitize`); fence them with
-`fence_untrusted` before they reach a model. Trust is checked by the worker
-(`webhooks.trust`), not at ingress.
+`fence_untrusted` before they reach a model. Every kind written by a person also carries
+`issue_title` and `issue_body`: the issue's (or pull request's) text as the delivery
+carried it, sanitized; work started from it never re-reads the issue from GitHub. Trust
+is checked by the worker (`webhooks.trust`), not at ingress.
 
 Kinds (role that runs it; trigger; extra payload fields):
 

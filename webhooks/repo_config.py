@@ -17,6 +17,7 @@ Example:
     test_command: python3 -m pytest -q
     setup:
       - python3 -m pip install -e .[test]
+    lint_command: ruff check
     trust:
       allowed_bots: ["dependabot[bot]"]
       public_commands: [status]
@@ -31,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agents.githost import GitHost, RepoRef
+from agents.providers.model_ids import check_model_id
 from webhooks.commands import COMMANDS
 
 CONFIG_PATH = ".github/codemonkey.yml"
@@ -49,6 +51,12 @@ class _Strict(BaseModel):
 class RoleConfig(_Strict):
     model: str | None = None
     enabled: bool = True
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str | None) -> str | None:
+        # `provider:model`: a bare `gpt-4o` must not quietly become the default model.
+        return None if value is None else check_model_id(value)
 
 
 class Budgets(_Strict):
@@ -84,6 +92,9 @@ class RepoConfig(_Strict):
     # with network but no secrets, into a per-repository virtualenv; unset = detected,
     # [] = none. E.g. ["python3 -m pip install -e .[test]", "npm ci"].
     setup: tuple[str, ...] | None = Field(default=None, max_length=MAX_SETUP_COMMANDS)
+    # Run in the sandbox after every edit with the edited files appended, e.g. "ruff check";
+    # its findings come back to the agent with the edit's result.
+    lint_command: str | None = Field(default=None, min_length=1, max_length=500)
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
     @field_validator("setup")

@@ -16,7 +16,7 @@ from webhooks.events import (
     ReviewComment,
 )
 from webhooks.intents import Intent, Routing
-from webhooks.route_context import RoutingContext, base_payload, repo_name
+from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
 from webhooks.sanitize import sanitize
 
 
@@ -92,7 +92,10 @@ def issue_comment(event: IssueCommentEvent, ctx: RoutingContext) -> Routing:
         number=event.issue.number,
         is_pull_request=event.issue.pull_request is not None,
         comment=event.comment,
-        extra={"comment_id": event.comment.id},
+        extra={
+            "comment_id": event.comment.id,
+            **pinned_issue(event.issue.title, event.issue.body),
+        },
     )
 
 
@@ -113,6 +116,7 @@ def review_comment(event: PullRequestReviewCommentEvent, ctx: RoutingContext) ->
             "line": comment.line,
             "head_sha": event.pull_request.head.sha,
             "head_ref": event.pull_request.head.ref,
+            **pinned_issue(event.pull_request.title, event.pull_request.body),
         },
     )
 
@@ -140,7 +144,12 @@ def review(event: PullRequestReviewEvent, ctx: RoutingContext) -> Routing:
         number=pr.number,
         is_pull_request=True,
         comment=as_comment,
-        extra={"review_id": review.id, "head_sha": pr.head.sha, "head_ref": pr.head.ref},
+        extra={
+            "review_id": review.id,
+            "head_sha": pr.head.sha,
+            "head_ref": pr.head.ref,
+            **pinned_issue(pr.title, pr.body),
+        },
     )
     found.extend(mention.intents)
     if mention.ignored:

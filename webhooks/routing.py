@@ -20,7 +20,7 @@ from webhooks.events import (
 )
 from webhooks.intents import InstallationChange, Intent, RepoChange, Routing
 from webhooks.route_comments import issue_comment, review, review_comment
-from webhooks.route_context import RoutingContext, base_payload, repo_name
+from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
 from webhooks.sanitize import sanitize
 
 __all__ = ["RoutingContext", "route"]
@@ -79,6 +79,7 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
         "number": issue.number,
         "title": sanitize(issue.title, max_chars=512),
         "text": sanitize(issue.body),
+        **pinned_issue(issue.title, issue.body),
     }
     return Routing(
         intents=(

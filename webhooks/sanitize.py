@@ -1,41 +1,15 @@
-"""Untrusted text from issues and comments: strip what a human reader cannot see, and fence
-the rest so the models treat it as data, never as instructions.
-
-Prompt injection hides in places a reviewer does not look: HTML comments (invisible in
-rendered Markdown), zero-width and other format characters, bidirectional overrides that
-reorder what is displayed, Unicode tag characters, and Markdown "comment" link definitions.
-"""
+"""Untrusted text from issues and comments: strip what a human reader cannot see
+(`agents.untrusted.strip_hidden`), and fence the rest so the models treat it as data, never
+as instructions."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 
-_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-# `[//]: # (text)` and friends: link reference definitions that render as nothing.
-_MARKDOWN_COMMENT = re.compile(
-    r"^[ \t]{0,3}\[[^\]\n]*\]:[ \t]*#[ \t]*(?:\(.*\)|\".*\"|'.*')?[ \t]*$", re.MULTILINE
-)
+from agents.untrusted import strip_hidden
 
-
-def _invisible(char: str) -> bool:
-    code = ord(char)
-    if char in "\n\t":
-        return False
-    if 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF:  # variation selectors
-        return True
-    # Cf covers zero-width (U+200B-U+200D), joiners, bidi controls (U+202A-U+202E,
-    # U+2066-U+2069, U+200E/F, U+061C), U+FEFF, soft hyphen and the tag block U+E0000-7F.
-    return unicodedata.category(char) in ("Cf", "Cc", "Co", "Cn")
-
-
-def strip_hidden(text: str) -> str:
-    """Remove hidden content; the visible text is left as the author's readers saw it."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _HTML_COMMENT.sub("", text)
-    text = _MARKDOWN_COMMENT.sub("", text)
-    return "".join(ch for ch in text if not _invisible(ch))
+__all__ = ["fence_untrusted", "sanitize", "strip_hidden"]
 
 
 def sanitize(text: str | None, *, max_chars: int = 20_000) -> str:

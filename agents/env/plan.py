@@ -17,6 +17,8 @@ class EnvironmentConfig:
 
     setup: tuple[str, ...] | None = None
     test_command: str | None = None
+    # Where a given `test_command` came from ("" for the repository's config).
+    test_origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -29,16 +31,18 @@ class EnvironmentPlan:
     reason: str
     # Replaces the sentence about the setup step (Action mode says why there is none).
     setup_note: str = ""
+    # Where a given test command came from ("" for the repository's config).
+    test_origin: str = ""
+
+    def test_source(self) -> str:
+        """Where the test command came from, e.g. "detected: pytest.ini exists; ..."."""
+        if self.test_detected:
+            return f"detected: {self.reason}; set `test_command` in `{CONFIG_FILE}` to change it"
+        return self.test_origin or f"`test_command` in `{CONFIG_FILE}`"
 
     def statement(self) -> str:
         """One paragraph for the plan comment and the check run."""
-        if self.test_detected:
-            tests = (
-                f"Tests run with `{self.test_command}` (detected: {self.reason}; set "
-                f"`test_command` in `{CONFIG_FILE}` to change it)."
-            )
-        else:
-            tests = f"Tests run with `{self.test_command}` (`test_command` in `{CONFIG_FILE}`)."
+        tests = f"Tests run with `{self.test_command}` ({self.test_source()})."
         if self.setup_note:
             setup = self.setup_note
         elif not self.setup:
@@ -58,7 +62,14 @@ class EnvironmentPlan:
 def plan_environment(root: Path, config: EnvironmentConfig) -> EnvironmentPlan:
     """The config's values where given, the detected ones (read from `root`) elsewhere."""
     if config.setup is not None and config.test_command is not None:
-        return EnvironmentPlan(config.test_command, config.setup, False, False, "configured")
+        return EnvironmentPlan(
+            config.test_command,
+            config.setup,
+            False,
+            False,
+            "configured",
+            test_origin=config.test_origin,
+        )
     found = detect(root)
     return EnvironmentPlan(
         test_command=config.test_command or found.test_command,
@@ -66,4 +77,5 @@ def plan_environment(root: Path, config: EnvironmentConfig) -> EnvironmentPlan:
         test_detected=config.test_command is None,
         setup_detected=config.setup is None,
         reason=found.reason,
+        test_origin=config.test_origin,
     )

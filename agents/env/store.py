@@ -28,7 +28,8 @@ from pathlib import Path
 
 from agents.env.fingerprint import environment_key
 from agents.tools.base import SandboxSettings
-from agents.tools.sandbox import STANDARD_PATH, SandboxRunner
+from agents.tools.gitcli import GitLayout
+from agents.tools.sandbox import STANDARD_PATH, CommandOptions, SandboxRunner
 
 READY = "ready.json"
 # Workspace directories a setup makes that later workspaces link to (they are untracked).
@@ -111,6 +112,7 @@ class EnvironmentStore:
         runner: SandboxRunner,
         base: SandboxSettings,
         task_id: int | None = None,
+        git: GitLayout | None = None,
     ) -> SetupOutcome:
         """The environment for `repo` as its `setup` makes it: reused when ready, else made.
 
@@ -132,7 +134,8 @@ class EnvironmentStore:
             if (directory / READY).is_file():
                 _link_kept(directory, workspace)
                 return SetupOutcome(ok=True, log=_read_log(directory), directory=directory)
-            outcome = self._make(directory, workspace, setup, python, runner, base)
+            options = CommandOptions(git=git)
+            outcome = self._make(directory, workspace, setup, python, runner, base, options)
         if outcome.ok:
             self._prune(repo_dir)
         else:
@@ -148,6 +151,7 @@ class EnvironmentStore:
         python: str,
         runner: SandboxRunner,
         base: SandboxSettings,
+        options: CommandOptions,
     ) -> SetupOutcome:
         started = time.monotonic()
         shutil.rmtree(directory, ignore_errors=True)
@@ -167,6 +171,9 @@ class EnvironmentStore:
         settings = replace(
             base,
             network=True,
+            # The repository's own install step, not a role's command: it may write build
+            # files (egg-info, node_modules) even for roles whose commands see it read-only.
+            read_only_workspace=False,
             path_prefix=(str(venv / "bin"), *base.path_prefix),
             rw_paths=(*base.rw_paths, str(directory)),
             scratch_dir=str(directory / "home"),
@@ -174,7 +181,11 @@ class EnvironmentStore:
         )
         for command in setup:
             outcome = runner.run(
-                ["bash", "-c", command], workspace=workspace, cwd=workspace, settings=settings
+                ["bash", "-c", command],
+                workspace=workspace,
+                cwd=workspace,
+                settings=settings,
+                options=options,
             )
             status = (
                 "timed out"
@@ -183,8 +194,10 @@ class EnvironmentStore:
                 if outcome.signal is None
                 else f"killed by signal {outcome.signal}"
             )
+            if outcome.git_tampered is not None:
+                status += f"; {outcome.git_tampered}"
             log.append(f"$ {command}\n{outcome.output}\n[{status}]")
-            if outcome.exit_code != 0:
+            if outcome.exit_code != 0 or outcome.git_tampered is not None:
                 return self._failed(directory, log, started)
         for name in KEPT_DIRS:
             made_dir = workspace / name

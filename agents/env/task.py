@@ -19,6 +19,7 @@ from pathlib import Path
 from agents.env.plan import EnvironmentPlan
 from agents.env.store import EnvironmentStore, SetupOutcome, tool_env
 from agents.tools.base import CommandSettings, SandboxSettings
+from agents.tools.gitcli import GitLayout
 from agents.tools.sandbox import STANDARD_PATH, SandboxRunner
 
 # A same-size edit within the same second would otherwise run stale bytecode.
@@ -41,6 +42,7 @@ class TaskEnvironment:
         plan: EnvironmentPlan,
         runner: SandboxRunner,
         task_id: int | None,
+        git: GitLayout | None = None,
     ) -> None:
         self.store = store
         self.repo = repo
@@ -48,6 +50,7 @@ class TaskEnvironment:
         self.plan = plan
         self.runner = runner
         self.task_id = task_id
+        self.git = git
         self._lock = threading.Lock()
         self._outcome: SetupOutcome | None = None
         self._reported = False
@@ -62,6 +65,7 @@ class TaskEnvironment:
                     runner=self.runner,
                     base=base,
                     task_id=self.task_id,
+                    git=self.git,
                 )
             return self._outcome
 

@@ -1,8 +1,12 @@
 """Anthropic (Claude) through the official SDK's Messages API.
 
 System prompts go outside `messages`; consecutive tool results are merged into one user
-turn (the API requires alternating roles); the last system block and the last tool carry
-`cache_control: {"type": "ephemeral"}` so repeated agent steps reuse the cached prefix.
+turn (the API requires alternating roles). Prompt caching uses all four breakpoints the API
+allows: the last tool, the last system block, the last block of the conversation and the
+last block of the user turn before it. An agent's next step extends the conversation, so
+its prefix up to the previous request's last block is read from the cache and only the
+new turn is paid in full; the breakpoint on the previous user turn finds that prefix even
+when the new turn holds more blocks than the API looks back over.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ def build_request(messages: list[ChatMessage], options: ChatOptions) -> dict[str
             turns[-1]["content"].extend(blocks)
         else:
             turns.append({"role": role, "content": blocks})
+    _mark_conversation(turns)
     body: dict[str, Any] = {
         "model": options.model,
         "max_tokens": options.max_tokens,
@@ -89,6 +94,18 @@ def build_request(messages: list[ChatMessage], options: ChatOptions) -> dict[str
         if choice is not None:
             body["tool_choice"] = choice
     return body
+
+
+def _mark_conversation(turns: list[dict[str, Any]]) -> None:
+    """Breakpoints on the last block of the last turn and of the user turn before it
+    (with the system prompt's and the tools', four: the API's limit)."""
+    users = [t for t in turns if t["role"] == "user"]
+    marked = [turns[-1]] if turns else []
+    earlier = [t for t in users if t is not turns[-1]]
+    if earlier:
+        marked.append(earlier[-1])
+    for turn in marked:
+        turn["content"][-1] = {**turn["content"][-1], "cache_control": EPHEMERAL}
 
 
 def _blocks(message: ChatMessage) -> list[dict[str, Any]]:
@@ -215,6 +232,10 @@ class AnthropicProvider:
             return [model.id async for model in self._sdk().models.list()]
         except Exception as exc:
             raise self._translate(exc, "") from exc
+
+    async def supports_tools(self, model: str) -> bool | None:
+        """Every Claude model on the Messages API calls tools."""
+        return True
 
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
         started = time.monotonic()

@@ -7,6 +7,8 @@ how to fix the problem.
 
 from __future__ import annotations
 
+from agents.providers.redact import redact_urls
+
 
 class ProviderError(Exception):
     """A model call failed. `retryable` says whether the same call may succeed later."""
@@ -16,7 +18,8 @@ class ProviderError(Exception):
     fallback = False
 
     def __init__(self, message: str, *, provider: str = "", status: int | None = None) -> None:
-        super().__init__(message)
+        # Messages name base URLs, which may carry a password; the error never does.
+        super().__init__(redact_urls(message))
         self.provider = provider
         self.status = status
 

@@ -1,5 +1,9 @@
 """The `LLM` facade: what agents call. It applies the fallback chain, retries, the
-per-provider concurrency limit, tool-call repair, cost accounting and usage recording."""
+per-provider concurrency limit, tool-call repair, cost accounting and usage recording.
+
+Every call runs on the facade's own `ModelLoop`, whichever event loop or thread calls it:
+provider clients are bound to the loop that made them, and that loop lives as long as the
+facade (see `model_loop.py`)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from agents.providers import errors
 from agents.providers.config import LLMConfig
+from agents.providers.model_loop import ModelLoop
 from agents.providers.pricing import cost_usd, find_price
 from agents.providers.registry import ModelId, ProviderRegistry
 from agents.providers.repair import (
@@ -53,15 +58,45 @@ class LLM:
         self._policy = RetryPolicy(config.retry)
         self._limits = ConcurrencyLimits(config.provider_concurrency)
         self._sleep = sleep
+        self._loop = ModelLoop(on_fork=self._forget_clients)
+
+    def _forget_clients(self) -> None:
+        """In a forked child: the parent's clients and semaphores belong to a loop that
+        does not run here; build new ones on first use."""
+        self.registry.forget_clients()
+        self._limits = ConcurrencyLimits(self.config.provider_concurrency)
 
     async def aclose(self) -> None:
-        await self.registry.aclose()
+        """Close the provider clients on the loop that owns them, then stop that loop."""
+        await self._loop.run(self.registry.aclose())
+        self._loop.stop()
+
+    def close(self) -> None:
+        """`aclose` for synchronous callers (process shutdown)."""
+        self._loop.run_sync(self.registry.aclose())
+        self._loop.stop()
 
     async def chat(
         self,
         role_or_model: str,
         messages: list[ChatMessage],
         options: ChatOptions | None = None,
+    ) -> ChatResponse:
+        return await self._loop.run(self._chat(role_or_model, messages, options))
+
+    def stream(
+        self,
+        role_or_model: str,
+        messages: list[ChatMessage],
+        options: ChatOptions | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        return self._loop.iterate(self._stream(role_or_model, messages, options))
+
+    async def _chat(
+        self,
+        role_or_model: str,
+        messages: list[ChatMessage],
+        options: ChatOptions | None,
     ) -> ChatResponse:
         base = options or ChatOptions(model="")
         failures: list[tuple[str, errors.ProviderError]] = []
@@ -134,11 +169,11 @@ class LLM:
             cost_usd=repaired.cost_usd + response.cost_usd,
         )
 
-    async def stream(
+    async def _stream(
         self,
         role_or_model: str,
         messages: list[ChatMessage],
-        options: ChatOptions | None = None,
+        options: ChatOptions | None,
     ) -> AsyncIterator[StreamEvent]:
         base = options or ChatOptions(model="")
         failures: list[tuple[str, errors.ProviderError]] = []

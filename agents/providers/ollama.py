@@ -172,6 +172,17 @@ class OllamaProvider:
         await self._check(response, "")
         return [str(m.get("name") or m.get("model")) for m in response.json().get("models", [])]
 
+    async def supports_tools(self, model: str) -> bool | None:
+        """What `/api/show` says: `capabilities` lists "tools" for models that can call
+        tools; None from servers too old to report capabilities."""
+        try:
+            response = await self._http().post("/api/show", json={"model": model})
+        except httpx.HTTPError as exc:
+            raise self._translate(exc) from exc
+        await self._check(response, model)
+        capabilities = response.json().get("capabilities")
+        return "tools" in capabilities if isinstance(capabilities, list) else None
+
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
         started = time.monotonic()
         body = build_request(messages, options, self._config, stream=False)

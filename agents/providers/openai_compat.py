@@ -22,6 +22,7 @@ from agents.providers._common import (
     timeout_error,
     tool_call_from_json,
 )
+from agents.providers.capabilities import tools_in_listing
 from agents.providers.config import KEY_VARIABLES, ProviderConfig
 from agents.providers.types import (
     ChatMessage,
@@ -227,6 +228,17 @@ class OpenAICompatProvider:
             return [model.id async for model in self._sdk().models.list()]
         except Exception as exc:
             raise self._translate(exc, "") from exc
+
+    async def supports_tools(self, model: str) -> bool | None:
+        """From the model's `/models` entry: OpenRouter's `supported_parameters` or a local
+        server's `capabilities`; OpenAI's own models all call tools; otherwise unknown."""
+        try:
+            async for entry in self._sdk().models.list():
+                if entry.id == model:
+                    return tools_in_listing(entry.model_extra or {}, self._config)
+        except Exception as exc:
+            raise self._translate(exc, "") from exc
+        return None
 
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
         started = time.monotonic()

@@ -8,14 +8,18 @@ built on first use and constructing them does no network I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from agents.providers import errors
 from agents.providers.anthropic import AnthropicProvider
-from agents.providers.config import PROVIDER_NAMES, LLMConfig, ProviderConfig
+from agents.providers.config import LLMConfig, ProviderConfig
+from agents.providers.model_ids import ModelId, ModelIdError
+from agents.providers.model_ids import parse_model_id as parse_model_name
 from agents.providers.ollama import OllamaProvider
 from agents.providers.openai_compat import OpenAICompatProvider
 from agents.providers.types import Provider
+from agents.roles.names import ROLE_ALIASES, known_role_names
+
+__all__ = ["DEFAULT_FACTORIES", "ModelId", "ProviderRegistry", "parse_model_id"]
 
 ProviderFactory = Callable[[ProviderConfig], Provider]
 
@@ -27,29 +31,12 @@ DEFAULT_FACTORIES: Mapping[str, ProviderFactory] = {
 }
 
 
-@dataclass(frozen=True)
-class ModelId:
-    provider: str
-    model: str
-
-    def __str__(self) -> str:
-        return f"{self.provider}:{self.model}"
-
-
 def parse_model_id(model_id: str, known: set[str] | None = None) -> ModelId:
-    provider, sep, model = model_id.partition(":")
-    names = known if known is not None else set(PROVIDER_NAMES)
-    if not sep or not provider or not model:
-        raise errors.ConfigurationError(
-            f"model id {model_id!r} is not `provider:model`; write e.g. "
-            "`anthropic:claude-sonnet-4-6` or `ollama:qwen2.5-coder:7b`"
-        )
-    if provider not in names:
-        raise errors.ConfigurationError(
-            f"unknown provider {provider!r} in model id {model_id!r}; "
-            f"use one of: {', '.join(sorted(names))}"
-        )
-    return ModelId(provider, model)
+    """`provider:model`, or ConfigurationError saying how to write it."""
+    try:
+        return parse_model_name(model_id, known)
+    except ModelIdError as exc:
+        raise errors.ConfigurationError(str(exc)) from None
 
 
 class ProviderRegistry:
@@ -65,6 +52,9 @@ class ProviderRegistry:
         self._config = config
         self._factories = dict(factories)
         self._providers: dict[str, Provider] = dict(providers or {})
+        # Providers handed in (or registered) are kept by `forget_clients`; only the ones
+        # this registry built, which own HTTP clients, are rebuilt.
+        self._given = set(self._providers)
 
     @property
     def names(self) -> set[str]:
@@ -72,6 +62,12 @@ class ProviderRegistry:
 
     def register(self, name: str, provider: Provider) -> None:
         self._providers[name] = provider
+        self._given.add(name)
+
+    def forget_clients(self) -> None:
+        """Drop the providers this registry built (without closing their clients, whose
+        loop is gone); they are built again on next use."""
+        self._providers = {n: p for n, p in self._providers.items() if n in self._given}
 
     def get(self, name: str) -> Provider:
         if name not in self._providers:
@@ -90,18 +86,29 @@ class ProviderRegistry:
                 await close()
 
     def resolve(self, role_or_model: str) -> ModelId:
-        """A model id as given, a role's configured model, or the default model."""
+        """A model id as given, a role's configured model, or the default model.
+
+        A name without a colon must be a role: anything else (say `gpt-4o`) is refused,
+        never quietly replaced by the default model.
+        """
         if ":" in role_or_model:
             return parse_model_id(role_or_model, self.names)
-        chosen = self._config.role_models.get(role_or_model, self._config.default_model)
+        role = ROLE_ALIASES.get(role_or_model, role_or_model)
+        roles = self._config.role_models
+        configured = role_or_model in roles or role in roles
+        if not configured and role_or_model not in known_role_names():
+            parse_model_id(role_or_model, self.names)  # raises: not `provider:model`
+        chosen = roles.get(role_or_model) or roles.get(role) or self._config.default_model
         return parse_model_id(chosen, self.names)
 
     def chain(self, role_or_model: str) -> list[ModelId]:
         """The model to try first, then its fallbacks (configured per model id or role)."""
         first = self.resolve(role_or_model)
-        fallbacks = self._config.fallback_models.get(
-            str(first)
-        ) or self._config.fallback_models.get(role_or_model, ())
+        configured = self._config.fallback_models
+        role = ROLE_ALIASES.get(role_or_model, role_or_model)
+        fallbacks = (
+            configured.get(str(first)) or configured.get(role_or_model) or configured.get(role, ())
+        )
         chain = [first]
         for model_id in fallbacks:
             parsed = parse_model_id(model_id, self.names)

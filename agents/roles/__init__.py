@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import yaml
 
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.roles.types import GITHUB_ACTIONS, TIERS, Role, RoleError, Tier
 
 __all__ = [
@@ -36,6 +37,7 @@ _ROLE_KEYS = {
     "github_actions",
     "model",
     "writes_code",
+    "summary",
 }
 _OVERRIDE_KEYS = {"model", "extra_prompt", "tools", "extra_tools", "github_actions"}
 
@@ -64,7 +66,10 @@ def _model(source: str, value: Any) -> str | None:
             f"{source}: `model` must be a model name such as "
             f"'anthropic:claude-sonnet-4-5', or null for the default"
         )
-    return value.strip()
+    try:
+        return check_model_id(value.strip())
+    except ModelIdError as exc:
+        raise RoleError(f"{source}: {exc}") from None
 
 
 def parse_role(data: Any, source: str) -> Role:
@@ -87,6 +92,8 @@ def parse_role(data: Any, source: str) -> Role:
         raise RoleError(f"{source}: `system_prompt` must be a paragraph of text")
     if not isinstance(data.get("writes_code", False), bool):
         raise RoleError(f"{source}: `writes_code` must be true or false")
+    if not isinstance(data.get("summary", ""), str):
+        raise RoleError(f"{source}: `summary` must be one line of text")
     return Role(
         name=name,
         title=str(data["title"]),
@@ -96,6 +103,7 @@ def parse_role(data: Any, source: str) -> Role:
         github_actions=_actions(source, data.get("github_actions", [])),
         model=_model(source, data.get("model")),
         writes_code=bool(data.get("writes_code", False)),
+        summary=" ".join(str(data.get("summary", "")).split()),
     )
 
 

@@ -39,6 +39,13 @@ class Role:
     model: str | None = None
     # Whether the role writes code: a writer of a change never reviews it.
     writes_code: bool = False
+    # One line on what the role does, shown to the roles that delegate to it or ask it.
+    summary: str = ""
+
+    @property
+    def works_by_reading(self) -> bool:
+        """Planners, reviewers and QA: reading the code is their progress."""
+        return not self.writes_code or self.name == "qa"
 
     def may_delegate_to(self, other: Role) -> bool:
         """PM delegates to anyone else; leads to executors; executors to nobody."""

@@ -12,6 +12,9 @@ class BudgetLimits:
     max_task_usd: float = 2.0
     max_issue_tokens: int = 3_000_000
     max_issue_usd: float = 10.0
+    # Wall-clock seconds of one run of the task (tool calls have their own limits, so the
+    # loop regains control within one call's limit and stops cleanly).
+    max_task_seconds: float = 3600.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -20,6 +23,7 @@ class BudgetLimits:
             "max_task_usd",
             "max_issue_tokens",
             "max_issue_usd",
+            "max_task_seconds",
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"budget {name} must be positive; set it above zero")
@@ -37,6 +41,16 @@ class Spend:
             self.tokens + other.tokens,
             self.cost_usd + other.cost_usd,
         )
+
+
+def over_time(limits: BudgetLimits, elapsed_seconds: float) -> str | None:
+    if elapsed_seconds < limits.max_task_seconds:
+        return None
+    return (
+        f"Stopped: this task ran for {elapsed_seconds:.0f}s, its time limit is "
+        f"{limits.max_task_seconds:g}s. Split the task into smaller ones or raise "
+        "CODEMONKEY_AGENT_MAX_TASK_SECONDS."
+    )
 
 
 def over_budget(limits: BudgetLimits, task: Spend, issue: Spend | None) -> str | None:

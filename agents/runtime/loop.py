@@ -9,13 +9,14 @@ that is safe (read-only, or keyed so the side effect happens once).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolCall
 from agents.roles.types import Role
-from agents.runtime.budget import BudgetLimits, Spend, over_budget
+from agents.runtime.budget import BudgetLimits, Spend, over_budget, over_time
 from agents.runtime.context import fit_window
 from agents.runtime.ports import (
     AgentEvent,
@@ -31,7 +32,13 @@ from agents.runtime.progress import ProgressMonitor
 from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
 from storage.agent_steps import AgentStepStore
 
-RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled"]
+RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled", "no_tools"]
+
+# Said once to a model that answered in prose before it ever called one of its tools.
+NUDGE = (
+    "You answered without calling a tool. Work only through the tools you were given: "
+    "call one now (and `finish` with a summary when the work is done)."
+)
 
 INTERRUPTED = (
     "This call was interrupted by a restart and may or may not have taken effect. It was "
@@ -59,6 +66,7 @@ class LoopConfig:
     max_output_tokens: int = 4096
     repeat_limit: int = 3
     idle_limit: int = 12
+    failure_limit: int = 6
     search_results: int = 5
 
 
@@ -99,7 +107,10 @@ class AgentLoop:
 
     async def run(self, run: AgentRun) -> RunResult:
         monitor = ProgressMonitor(
-            repeat_limit=self._config.repeat_limit, idle_limit=self._config.idle_limit
+            repeat_limit=self._config.repeat_limit,
+            idle_limit=self._config.idle_limit,
+            failure_limit=self._config.failure_limit,
+            reads_are_progress=run.role.works_by_reading,
         )
         state = rebuild(self._store.steps(run.task_id), monitor)
         if state.ended is not None:
@@ -111,7 +122,11 @@ class AgentLoop:
             return self._end(run, state, "no_progress", state.stop_reason)
         if not state.pinned:
             self._start(run, state)
+        started = time.monotonic()
         while True:
+            late = over_time(self._config.limits, time.monotonic() - started)
+            if late is not None:
+                return self._end(run, state, "budget_exhausted", late)
             if state.unanswered:
                 stop = self._answer(run, state, monitor)
                 if stop is not None:
@@ -127,8 +142,16 @@ class AgentLoop:
             if reason is not None:
                 return self._end(run, state, "budget_exhausted", reason)
             response = await self._call_model(run, state)
-            if not response.tool_calls:
-                return self._end(run, state, "finished", response.content.strip() or "Done.")
+            if response.tool_calls:
+                continue
+            if self._tools.specs() and not state.called_a_tool:
+                # Prose before any tool call: small models without tool support do this.
+                if not state.nudged:
+                    self._append(run, state, "nudge", {"text": NUDGE})
+                    state.apply_nudge(NUDGE)
+                    continue
+                return self._end(run, state, "no_tools", _no_tools_message(run.model))
+            return self._end(run, state, "finished", response.content.strip() or "Done.")
 
     def _start(self, run: AgentRun, state: RunState) -> None:
         task = run.task
@@ -242,6 +265,14 @@ def _outcome_payload(outcome: ToolOutcome) -> dict[str, Any]:
         "communicated": outcome.communicated,
         "data": dict(outcome.data),
     }
+
+
+def _no_tools_message(model: str) -> str:
+    return (
+        f"The model {model} did not call any tool, even when asked to; it may not support "
+        "tool calling. Choose a model that does (for Ollama, one whose `ollama show` lists "
+        "the tools capability), e.g. with --model or CODEMONKEY_DEFAULT_MODEL."
+    )
 
 
 def _short(arguments: dict[str, Any]) -> str:

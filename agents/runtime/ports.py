@@ -75,6 +75,8 @@ class Snippet:
     path: str
     text: str
     score: float = 0.0
+    # The first line of `text` in the file (1-based); 0 when unknown.
+    start_line: int = 0
 
 
 # (query, limit) -> the best matching snippets.

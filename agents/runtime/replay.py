@@ -26,6 +26,12 @@ class RunState:
     finished_summary: str | None = None
     ended: tuple[str, str] | None = None
     calls_made: int = 0
+    called_a_tool: bool = False
+    nudged: bool = False
+
+    def apply_nudge(self, text: str) -> None:
+        self.history.append(ChatMessage.user(text))
+        self.nudged = True
 
     def apply_response(self, payload: dict[str, Any]) -> None:
         calls = tuple(
@@ -40,6 +46,7 @@ class RunState:
         )
         self.unanswered = list(calls)
         self.started = {}
+        self.called_a_tool = self.called_a_tool or bool(calls)
 
     def apply_result(self, payload: dict[str, Any], monitor: ProgressMonitor) -> str | None:
         """Record a tool result; returns a no-progress reason when the monitor trips."""
@@ -52,7 +59,7 @@ class RunState:
         self.changed.update(changed)
         progressed = bool(changed) or payload["communicated"] or payload["finished"]
         reason = monitor.tool_result(
-            call.name, call.arguments, payload["output"], progressed=progressed
+            call.name, call.arguments, payload["output"], progressed=progressed, ok=payload["ok"]
         )
         if not self.unanswered:
             reason = reason or monitor.end_turn()
@@ -105,6 +112,8 @@ def rebuild(records: list[StepRecord], monitor: ProgressMonitor) -> RunState:
             state.stop_reason = state.stop_reason or reason
             if payload["finished"]:
                 state.finished_summary = payload["output"]
+        elif record.kind == "nudge":
+            state.apply_nudge(payload["text"])
         elif record.kind == "end":
             state.ended = (payload["status"], payload["summary"])
     return state

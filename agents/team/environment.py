@@ -10,6 +10,7 @@ from agents.env.plan import EnvironmentConfig, EnvironmentPlan, plan_environment
 from agents.env.task import JobEnvironment, TaskEnvironment
 from agents.githost import RepoRef
 from agents.team.deps import TeamDeps
+from agents.team.ports import Workspace
 
 JOB_NOTE = (
     "No setup step: in a GitHub Action the job's environment is used as it is (install "
@@ -18,23 +19,28 @@ JOB_NOTE = (
 
 
 def environment_plan(deps: TeamDeps, root: Path) -> EnvironmentPlan:
+    config = EnvironmentConfig(
+        setup=deps.setup_commands,
+        test_command=deps.test_command,
+        test_origin=deps.test_command_origin,
+    )
     if deps.job_environ is not None:
-        plan = plan_environment(root, EnvironmentConfig(setup=(), test_command=deps.test_command))
+        plan = plan_environment(root, dataclasses.replace(config, setup=()))
         return dataclasses.replace(plan, setup_note=JOB_NOTE)
-    config = EnvironmentConfig(setup=deps.setup_commands, test_command=deps.test_command)
     return plan_environment(root, config)
 
 
 def task_environment(
-    deps: TeamDeps, repo: RepoRef, root: Path, task_id: int | None
+    deps: TeamDeps, repo: RepoRef, ws: Workspace, task_id: int | None
 ) -> TaskEnvironment | JobEnvironment:
     if deps.job_environ is not None:
         return JobEnvironment(deps.environments, task_id=task_id, environ=deps.job_environ)
     return TaskEnvironment(
         deps.environments,
         repo=repo.full_name,
-        workspace=root,
-        plan=environment_plan(deps, root),
+        workspace=ws.root,
+        plan=environment_plan(deps, ws.root),
         runner=deps.runner,
         task_id=task_id,
+        git=ws.git_layout,
     )

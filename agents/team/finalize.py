@@ -3,9 +3,13 @@
 Each step is its own queued task, created by the step before it with a dependency on it,
 so it becomes ready (and is enqueued by the runner) when that step succeeds:
 
-    finalize (push, draft PR) -> qa (QA agent, the tests in the sandbox, check run)
-      -> review 0 -> [fix 0 -> review 1 -> ...] -> the last review wraps up
-         (ready for review, PM summary with cost, checklist)
+    finalize (push, draft PR) -> qa (a QA agent when the plan had no QA task, then the
+      tests in the sandbox, check run) -> [fix -> qa ...] while the check fails, at most
+      `review_rounds` times -> review 0 -> [fix -> qa -> review 1 -> ...] -> the last review
+      wraps up (ready for review, PM summary with cost and the QA outcome, checklist)
+
+A failing check goes back to the developers with its output before anyone reviews, so the
+reviewer sees the final outcome of the tests, not the first.
 
 Nothing is held `running` on behalf of another task, so the reaper's view of every row is
 true: a crashed step is re-claimed and resumes from its persisted agent steps.
@@ -16,7 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 from agents.roles.types import Role
+from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
+from agents.team.edit_locks import edit_locks
 from agents.team.environment import environment_plan, task_environment
 from agents.team.flows import (
     comment_once,
@@ -27,7 +33,16 @@ from agents.team.flows import (
 )
 from agents.team.github_tools import keyed
 from agents.team.locks import hold_paths
+from agents.team.ports import Workspace
 from agents.team.qa import run_tests
+from agents.team.review_brief import (
+    diff_block,
+    pull_request_block,
+    qa_outcome,
+    review_context,
+    summaries_block,
+)
+from agents.team.test_fix import fix_brief, qa_line
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot, group_tasks
@@ -53,6 +68,8 @@ def _next_step(
 ) -> int:
     """Create the step after `parent` (once), ready when `parent` succeeds."""
     round_no = extra.get("round", 0)
+    # A step's description is its own: a fix's brief must not become the next review's.
+    inherited = {k: v for k, v in parent.payload.items() if k != "description"}
     with deps.db.session() as session:
         task, _ = create_task(
             session,
@@ -60,7 +77,7 @@ def _next_step(
                 kind=kind,
                 role=role,
                 title=title[:512],
-                payload={**parent.payload, **extra},
+                payload={**inherited, **extra},
                 project_id=parent.project_id,
                 parent_id=parent.id,
                 group_key=parent.group_key,
@@ -78,7 +95,13 @@ def _work(deps: TeamDeps, group: str) -> list[TaskSnapshot]:
 
 
 def _summaries(work: list[TaskSnapshot]) -> str:
-    return "\n".join(f"- {t.title} ({t.role})" for t in work)
+    """One line per task; the paths it edited beyond its plan are named."""
+    lines = []
+    for task in work:
+        extra = (task.result or {}).get("extra_paths") or []
+        also = f"; also edited {', '.join(extra)}" if extra else ""
+        lines.append(f"- {task.title} ({task.role}){also}")
+    return "\n".join(lines)
 
 
 def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
@@ -103,25 +126,48 @@ def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     return {"pull_request": pr["number"], "url": pr["url"], "next": qa}
 
 
+def _plan_has_qa(deps: TeamDeps, group: str) -> bool:
+    return any(t.role == "qa" for t in _work(deps, group))
+
+
+def _qa_agent(deps: TeamDeps, task: TaskSnapshot, issue: IssueRef, ws: Workspace) -> RunResult:
+    """The QA agent adds tests for the change: it gets the PR diff and what the tasks did."""
+    number = int(task.payload["pull_request"])
+    work = _work(deps, issue.group_key)
+    context = (
+        f"Pull request #{number}:\n{_summaries(work)}",
+        diff_block(ws),
+        summaries_block(work),
+    )
+    role = deps.role(task.role)
+    result = run_task_agent(deps, task, role, issue, ws, context=tuple(c for c in context if c))
+    commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
+    return result
+
+
 def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    """Run the checks (after adding tests, only where the plan had no QA task); a failure
+    goes back to the developers while fix rounds remain, then the change is reviewed."""
     issue = IssueRef.of(task)
     ws = deps.workspaces(issue.branch, issue.base)
-    role = deps.role(task.role)
     number = int(task.payload["pull_request"])
-    summaries = _summaries(_work(deps, issue.group_key))
-    result = run_task_agent(
-        deps, task, role, issue, ws, context=(f"Pull request #{number}:\n{summaries}",)
-    )
-    commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
+    round_no = int(task.payload.get("round", 0))
+    fix_rounds = int(task.payload.get("qa_fix_rounds", 0))
+    result = None
+    adds_tests = not task.payload.get("recheck") and task.role in deps.roles
+    if adds_tests and not _plan_has_qa(deps, issue.group_key):
+        result = _qa_agent(deps, task, issue, ws)
     plan = environment_plan(deps, ws.root)
     report = run_tests(
         deps.runner,
         ws.root,
         plan.test_command,
         deps.sandbox,
-        environment=task_environment(deps, issue.repo, ws.root, task.id),
+        git=ws.git_layout,
+        environment=task_environment(deps, issue.repo, ws, task.id),
         statement=plan.statement(),
     )
+    head = ws.head_sha()
     conclusion = report.conclusion
     check = keyed(
         SideEffects(deps.db),
@@ -131,7 +177,7 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             "check_run_id": deps.host.create_check_run(
                 issue.repo,
                 name="CodeMonkey QA",
-                head_sha=ws.head_sha(),
+                head_sha=head,
                 status="completed",
                 conclusion=conclusion,
                 output=report.check_output(),
@@ -139,17 +185,65 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             "conclusion": conclusion,
         },
     )[0]
-    authors = _authors(deps, issue.group_key) | ({role.name} if result.changed_paths else set())
-    reviewer = pick_reviewer(dict(deps.roles), authors)
-    title = f"Review round 1 of #{number}"
-    review = _next_step(deps, task, "review", reviewer.name, title, round=0, qa=check["conclusion"])
-    return {
-        "summary": result.summary,
+    outcome = {
+        "summary": "" if result is None else result.summary,
         "qa": check["conclusion"],
         "annotations": len(report.annotations),
-        "changed_paths": list(result.changed_paths),
-        "next": review,
+        "changed_paths": [] if result is None else list(result.changed_paths),
+        "qa_fix_rounds": fix_rounds,
     }
+    # Only tests that ran and failed go back to the developers; a setup that failed or a
+    # sandbox that could not start is reported (neutral) and reviewed as it is.
+    if report.status == "failed" and fix_rounds < deps.review_rounds:
+        fixer = _fixer(deps, issue.group_key)
+        fix = _next_step(
+            deps,
+            task,
+            "fix",
+            fixer,
+            f"Fix the failing tests of #{number} (QA fix round {fix_rounds + 1})",
+            round=round_no,
+            stage="qa",
+            qa_fix_rounds=fix_rounds + 1,
+            paths=_work_paths(deps, issue.group_key),
+            description=fix_brief(
+                report, head, fix_round=fix_rounds + 1, max_rounds=deps.review_rounds
+            ),
+        )
+        return {**outcome, "next": fix}
+    reviewer = pick_reviewer(dict(deps.roles), _authors(deps, issue.group_key))
+    review = _next_step(
+        deps,
+        task,
+        "review",
+        reviewer.name,
+        f"Review round {round_no + 1} of #{number}",
+        round=round_no,
+        qa=check["conclusion"],
+        qa_fix_rounds=fix_rounds,
+        qa_report={**qa_outcome(report, head), "fix_rounds": fix_rounds},
+    )
+    return {**outcome, "next": review}
+
+
+def _work_paths(deps: TeamDeps, group: str) -> list[str]:
+    return sorted({p for t in _work(deps, group) for p in t.paths})
+
+
+def _fixer(deps: TeamDeps, group: str) -> str:
+    """The role that fixes the change: one that wrote it, else any role that writes code."""
+    authors = _authors(deps, group)
+    for task in _work(deps, group):
+        if task.role in authors and task.role in deps.roles and task.role != "qa":
+            return task.role
+    for name in ("backend_developer", *deps.roles):
+        role = deps.roles.get(name)
+        if role is not None and role.writes_code and role.tier == "executor":
+            return name
+    raise FlowError(
+        "no role of the team writes code, so nobody can fix the change; give "
+        "`writes_code: true` to a developer role"
+    )
 
 
 def _authors(deps: TeamDeps, group: str) -> set[str]:
@@ -177,19 +271,30 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     number = int(task.payload["pull_request"])
     round_no = int(task.payload.get("round", 0))
     reviewer = deps.role(task.role)
+    opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr") or {}
+    with deps.db.session() as session:
+        tasks = group_tasks(session, issue.group_key)
+    pull = pull_request_block(
+        number,
+        issue.branch,
+        issue.base,
+        str(opened.get("title", issue.title)),
+        str(opened.get("body", "")),
+    )
     run_task_agent(
         deps,
         task,
         reviewer,
         issue,
         ws,
-        context=(f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",),
+        context=(
+            f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",
+            *review_context(ws, pull_request=pull, tasks=tasks, qa=task.payload.get("qa_report")),
+        ),
     )
     review = tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
     verdict = str(review["event"])
     if verdict == "REQUEST_CHANGES" and round_no < deps.review_rounds:
-        work = _work(deps, issue.group_key)
-        fixer = next((t.role for t in work if t.role in _authors(deps, issue.group_key)), None)
         comments = "\n".join(
             f"- {c['path']}:{c['line']}: {c['body']}" for c in review.get("comments", [])
         )
@@ -197,10 +302,11 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             deps,
             task,
             "fix",
-            fixer or "backend_developer",
+            _fixer(deps, issue.group_key),
             f"Fix review round {round_no + 1}",
             round=round_no,
-            paths=sorted({p for t in work for p in t.paths}),
+            stage="review",
+            paths=_work_paths(deps, issue.group_key),
             description=f"The reviewer requested changes:\n{review['body']}\n{comments}",
         )
         return {"verdict": verdict, "reviewer": reviewer.name, "next": fix}
@@ -212,29 +318,41 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
 
 
 def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
+    """Fix what the QA check or the reviewer found; the checks run again after it."""
     issue = IssueRef.of(task)
     ws = deps.workspaces(issue.branch, issue.base)
     role = deps.role(task.role)
     round_no = int(task.payload.get("round", 0))
-    with hold_paths(
-        deps.locks,
-        issue.repo.full_name,
-        task.paths,
-        lease_seconds=deps.lock_lease_seconds,
-        wait_seconds=deps.lock_wait_seconds,
+    after_review = task.payload.get("stage", "review") == "review"
+    with (
+        hold_paths(
+            deps.locks,
+            issue.repo.full_name,
+            task.paths,
+            lease_seconds=deps.lock_lease_seconds,
+            wait_seconds=deps.lock_wait_seconds,
+        ),
+        edit_locks(deps, issue, task) as claims,
     ):
-        result = run_task_agent(deps, task, role, issue, ws)
-        title = f"Address review round {round_no + 1}"
+        result = run_task_agent(deps, task, role, issue, ws, claims=claims)
+        title = f"Address review round {round_no + 1}" if after_review else "Fix the failing tests"
         sha = commit_task(deps, ws, task, issue, title, result.changed_paths)
-    reviewer = pick_reviewer(dict(deps.roles), _authors(deps, issue.group_key) | {role.name})
-    review = _next_step(
-        deps, task, "review", reviewer.name, f"Review round {round_no + 2}", round=round_no + 1
+    # After a review's fix the next review is the next round; after a QA fix it is not.
+    next_round = round_no + 1 if after_review else round_no
+    qa = _next_step(
+        deps,
+        task,
+        "qa",
+        "qa",
+        f"QA check after {task.title}",
+        round=next_round,
+        recheck=True,
     )
     return {
         "summary": result.summary,
         "changed_paths": list(result.changed_paths),
         "commit": sha,
-        "next": review,
+        "next": qa,
     }
 
 
@@ -257,9 +375,10 @@ def _wrap_up(
     summary = (
         f"### Summary\n\nPull request {pr['url']} is {status}.\n\n"
         f"{_summaries(_work(deps, group))}\n\n"
-        f"QA: {task.payload.get('qa', 'not run')}. Review: "
+        f"{qa_line(task.payload)} Review: "
         f"{verdict.lower().replace('_', ' ')} by {reviewer.title}.\n\n"
-        f"Cost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, {spend.model_calls} model calls)."
+        f"Cost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, {spend.model_calls} model calls; "
+        f"{spend.cache_line()})."
     )
     comment_once(deps, issue, f"{group}:summary", task.id, summary)
     sync_checklist(deps, issue)
@@ -268,20 +387,18 @@ def _wrap_up(
         "approved": approved,
         "review_rounds": rounds,
         "cost_usd": spend.cost_usd,
+        "cache_read_tokens": spend.cache_read_tokens,
+        "cache_write_tokens": spend.cache_write_tokens,
         "summary": summary,
     }
 
 
 def _open_pr(deps: TeamDeps, issue: IssueRef, summaries: str) -> dict[str, Any]:
+    body = f"{summaries}\n\nCloses #{issue.number}"
     pr = deps.host.open_pull_request(
-        issue.repo,
-        head=issue.branch,
-        base=issue.base,
-        title=issue.title,
-        body=f"{summaries}\n\nCloses #{issue.number}",
-        draft=True,
+        issue.repo, head=issue.branch, base=issue.base, title=issue.title, body=body, draft=True
     )
-    return {"number": pr.number, "url": pr.url}
+    return {"number": pr.number, "url": pr.url, "title": issue.title, "body": body}
 
 
 def _ready(deps: TeamDeps, issue: IssueRef, number: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ fix rounds, ready for review, PM summary with cost). Every GitHub side effect is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -17,11 +18,18 @@ from agents.runtime.loop import RunResult
 from agents.runtime.ports import Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
+from agents.team.changes import commit_diff, diff_text_block
+from agents.team.code_search import code_search_tool
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
+from agents.team.diff_tool import diff_text, diff_tool
+from agents.team.edit_checks import EditChecks
+from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
 from agents.team.environment import environment_plan, task_environment
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
+from agents.team.orientation import orientation
 from agents.team.ports import Workspace
+from agents.team.roster import roster_block, scope_note
 from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
 from agents.tools.base import ToolContext
@@ -34,6 +42,8 @@ from storage.task_graph import TaskSnapshot, add_dependencies, children, group_t
 from storage.tasks import NewTask, create_task
 
 WORK_KINDS = ("design", "implement")
+# A dependency's diff in a developer's first request (about 4 characters per token).
+DEPENDENCY_DIFF_TOKENS = 8_000
 
 
 def start_issue(
@@ -75,16 +85,28 @@ def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> 
 
 
 def agent_tools(
-    deps: TeamDeps, task: TaskSnapshot, role: Role, issue: IssueRef, ws: Workspace
+    deps: TeamDeps,
+    task: TaskSnapshot,
+    role: Role,
+    issue: IssueRef,
+    ws: Workspace,
+    claims: EditLocks | None = None,
 ) -> list[Tool]:
+    # Roles that do not write code read and run, but their commands cannot edit the tree.
+    sandbox = deps.sandbox if role.writes_code else replace(deps.sandbox, read_only_workspace=True)
     context = ToolContext(
         workspace=ws.root,
         task_id=task.id,
+        git=ws.git_layout,
         protected_paths=deps.protected_paths,
-        sandbox=deps.sandbox,
-        environment=task_environment(deps, issue.repo, ws.root, task.id),
+        sandbox=sandbox,
+        environment=task_environment(deps, issue.repo, ws, task.id),
     )
-    files = workspace_toolbox(deps.tools, context, declared=task.paths)
+    checks = EditChecks(deps.runner, deps.lint_command)
+    claim = None if claims is None else claims.claim
+    files = workspace_toolbox(
+        deps.tools, context, declared=task.paths, after_edit=checks, claim=claim
+    )
     scope = TeamScope(task.id, role, issue.group_key, task.project_id, issue.payload())
     team = TeamTools(deps.db, scope, roles=deps.roles, answerer=ModelAnswerer(deps.agents.models))
     github = GitHubTools(
@@ -98,10 +120,12 @@ def agent_tools(
             ws.head_sha,
             own_pull_request=deps.host_refuses_self_review
             and issue.branch.startswith(BRANCH_PREFIX),
+            diff=partial(diff_text, ws),
         ),
         SideEffects(deps.db),
     )
-    return [*files, *team.tools(), *github.tools()]
+    search = code_search_tool(context, deps.code_index)
+    return [*files, search, diff_tool(ws), *team.tools(), *github.tools()]
 
 
 def run_task_agent(
@@ -112,31 +136,32 @@ def run_task_agent(
     ws: Workspace,
     *,
     context: tuple[str, ...] = (),
+    claims: EditLocks | None = None,
 ) -> RunResult:
     brief = f"Task #{task.id}: {task.title}\n\n{task.payload.get('description', '')}".strip()
-    if task.paths:
-        brief += "\n\nPaths this task edits: " + ", ".join(task.paths)
+    brief += scope_note(role, task.paths)
+    roster = roster_block(deps.roles, role)
     result = run_role(
         deps.agents,
         task_id=task.id,
         role=role,
         task=brief,
-        tools=agent_tools(deps, task, role, issue, ws),
+        tools=agent_tools(deps, task, role, issue, ws, claims),
         group_key=issue.group_key,
         project_id=task.project_id,
-        context=(issue.fenced(), *team_conversation(deps, issue), *context),
+        context=(
+            issue.fenced(),
+            *team_conversation(deps, issue),
+            *context,
+            *roster,
+            *orientation(deps, role, ws, f"{issue.title}\n{issue.body}\n{brief}"),
+        ),
     )
     if result.status == "cancelled":
         raise TaskCancelledError(f"task #{task.id} was cancelled with /stop")
     if not result.ok:
-        comment_once(
-            deps,
-            issue,
-            f"task:{task.id}:stopped",
-            task.id,
-            f"Task #{task.id} ({role.title}) stopped. {result.summary}",
-        )
-        raise FlowError(result.summary)
+        # The task fails for good; its failure report (agents.team.failures) tells the issue.
+        raise FlowError(f"{role.title} stopped: {result.summary}")
     return result
 
 
@@ -217,13 +242,23 @@ def team_conversation(deps: TeamDeps, issue: IssueRef, limit: int = 12) -> tuple
     return ("What the team said about this issue so far:\n" + "\n".join(lines),)
 
 
-def dependency_notes(deps: TeamDeps, task: TaskSnapshot) -> tuple[str, ...]:
+def dependency_notes(deps: TeamDeps, task: TaskSnapshot, ws: Workspace) -> tuple[str, ...]:
+    """What each task this one depends on reported, and the diff of its commit."""
     notes = []
     with deps.db.session() as session:
-        for dep_id in task.depends_on:
-            dep = load_task(session, dep_id)
-            summary = (dep.result or {}).get("summary", "")
-            notes.append(f"Earlier task #{dep.id} ({dep.role}, {dep.title}) finished:\n{summary}")
+        dependencies = [load_task(session, dep_id) for dep_id in task.depends_on]
+    for dep in dependencies:
+        result = dep.result or {}
+        summary = result.get("summary", "")
+        note = f"Earlier task #{dep.id} ({dep.role}, {dep.title}) finished:\n{summary}"
+        commit = result.get("commit")
+        if isinstance(commit, str) and commit:
+            note += "\n\n" + diff_text_block(
+                commit_diff(ws.git_layout, commit),
+                max_tokens=DEPENDENCY_DIFF_TOKENS,
+                title=f"Its commit {commit[:7]} changed:",
+            )
+        notes.append(note)
     return tuple(notes)
 
 
@@ -269,7 +304,7 @@ def handle_design(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     ws = deps.workspaces(issue.branch, issue.base)
-    result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
+    result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task, ws))
     note = f"### Design note ({role.title})\n\n{result.summary}"
     comment_once(deps, issue, f"task:{task.id}:design-note", task.id, note)
     _link_delegated_work(deps, task)
@@ -281,14 +316,19 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     ws = deps.workspaces(issue.branch, issue.base)
-    with hold_paths(
-        deps.locks,
-        issue.repo.full_name,
-        task.paths,
-        lease_seconds=deps.lock_lease_seconds,
-        wait_seconds=deps.lock_wait_seconds,
+    with (
+        hold_paths(
+            deps.locks,
+            issue.repo.full_name,
+            task.paths,
+            lease_seconds=deps.lock_lease_seconds,
+            wait_seconds=deps.lock_wait_seconds,
+        ),
+        edit_locks(deps, issue, task) as claims,
     ):
-        result = run_task_agent(deps, task, role, issue, ws, context=dependency_notes(deps, task))
+        result = run_task_agent(
+            deps, task, role, issue, ws, context=dependency_notes(deps, task, ws), claims=claims
+        )
         sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
     _link_delegated_work(deps, task)
     sync_checklist(deps, issue)
@@ -296,5 +336,6 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         "summary": result.summary,
         "role": role.name,
         "changed_paths": list(result.changed_paths),
+        "extra_paths": extra_paths(task, result.changed_paths),
         "commit": sha,
     }

@@ -11,11 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from agents.diffs import parse_diff, placement_problem
 from agents.githost import (
     Annotation,
     CheckConclusion,
     CheckRunOutput,
     GitHost,
+    GitHostAuthError,
+    GitHostError,
+    GitHostRateLimited,
     RepoRef,
     ReviewComment,
 )
@@ -42,6 +46,9 @@ class GitHubScope:
     # The bot opened the pull request: GitHub refuses APPROVE and REQUEST_CHANGES on one's
     # own pull request (422), so the verdict goes into a COMMENT review's body instead.
     own_pull_request: bool = False
+    # The pull request's unified diff (base...head) as GitHub places comments on it; None
+    # when it cannot be computed here (then GitHub's own refusal comes back to the model).
+    diff: Callable[[], str] | None = None
 
 
 def keyed(
@@ -65,6 +72,9 @@ class GitHubTools:
         self._host = host
         self._scope = scope
         self._effects = effects
+        # Reviews refused for misplaced comments in this run; the next one is not refused
+        # again but posted with those comments moved into its body, so none is lost.
+        self._misplaced_refusals = 0
 
     def _pr(self) -> int:
         number = self._scope.pull_request()
@@ -73,7 +83,14 @@ class GitHubTools:
         return number
 
     def _once(self, ctx: CallContext, perform: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        return keyed(self._effects, ctx.idempotency_key, ctx.task_id, perform)[0]
+        try:
+            return keyed(self._effects, ctx.idempotency_key, ctx.task_id, perform)[0]
+        except GitHostError as exc:
+            if not refused_call(exc):
+                raise
+            # GitHub refused this call as made (422 and the like): the model can change
+            # it, so it hears why instead of the run failing. Nothing was recorded.
+            raise ToolError(f"GitHub refused the call ({exc.status}): {exc}") from exc
 
     def comment(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
         number = args.get("number", self._scope.issue)
@@ -135,6 +152,11 @@ class GitHubTools:
         number = self._pr()
 
         posted, body = event, args["body"]
+        comments, moved = self._placed(comments)
+        if moved:
+            body += "\n\n**Comments on lines outside the diff:**\n" + "\n".join(
+                f"- `{c.path}` line {c.line} ({c.side}): {c.body}" for c in moved
+            )
         if self._scope.own_pull_request and event != "COMMENT":
             verdict = "approved" if event == "APPROVE" else "changes requested"
             posted, body = "COMMENT", f"**Review verdict: {verdict}.**\n\n{body}"
@@ -152,11 +174,42 @@ class GitHubTools:
                 "review_id": review_id,
                 "event": event,
                 "body": args["body"],
-                "comments": [{"path": c.path, "line": c.line, "body": c.body} for c in comments],
+                "comments": [
+                    {"path": c.path, "line": c.line, "side": c.side, "body": c.body}
+                    for c in comments
+                ],
             }
 
         result = self._once(ctx, perform)
         return ToolOutcome(True, f"review posted ({event})", communicated=True, data=result)
+
+    def _placed(
+        self, comments: list[ReviewComment]
+    ) -> tuple[list[ReviewComment], list[ReviewComment]]:
+        """(comments that fit the diff, misplaced ones to move into the body).
+
+        The first time a comment does not fit, the review is refused as a tool error that
+        names the valid lines, and nothing is posted; the model corrects and calls again.
+        """
+        if self._scope.diff is None or not comments:
+            return comments, []
+        files = parse_diff(self._scope.diff())
+        problems = [
+            (c, placement_problem(files, c.path, c.line, c.side, c.start_line)) for c in comments
+        ]
+        misplaced = [(c, p) for c, p in problems if p is not None]
+        if not misplaced:
+            return comments, []
+        if self._misplaced_refusals == 0:
+            self._misplaced_refusals += 1
+            raise ToolError(
+                "Nothing was posted: GitHub accepts inline comments only on lines inside the "
+                "diff's hunks.\n"
+                + "\n".join(f"- {p}" for _, p in misplaced)
+                + "\nMove each comment to a valid line (or put it in the review body) and "
+                "call `review` again."
+            )
+        return [c for c, p in problems if p is None], [c for c, _ in misplaced]
 
     def check_run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
         conclusion = args["conclusion"]
@@ -205,6 +258,32 @@ class GitHubTools:
         text: dict[str, Any] = {"type": "string"}
         integer: dict[str, Any] = {"type": "integer"}
         items: dict[str, Any] = {"type": "object"}
+        review_comment: dict[str, Any] = {
+            "type": "object",
+            "properties": {
+                "path": {"type": "string", "description": "a file changed by the pull request"},
+                "line": {
+                    "type": "integer",
+                    "description": "the (last) line: a new-file line for RIGHT, old-file for LEFT",
+                },
+                "side": {
+                    "type": "string",
+                    "enum": ["LEFT", "RIGHT"],
+                    "description": "RIGHT (default): added or context lines; LEFT: deleted lines",
+                },
+                "start_line": {
+                    "type": "integer",
+                    "description": "first line of a multi-line comment, same hunk, < line",
+                },
+                "body": {"type": "string"},
+                "suggestion": {
+                    "type": "string",
+                    "description": "replacement text for the line(s), shown as a suggestion",
+                },
+            },
+            "required": ["path", "line", "body"],
+            "additionalProperties": False,
+        }
         specs = [
             (
                 "comment",
@@ -232,12 +311,12 @@ class GitHubTools:
             ),
             (
                 "review",
-                "Review the pull request. comments: [{path, line, body, suggestion?}]; a "
-                "suggestion replaces the line.",
+                "Review the pull request once: a summary `body`, the `event`, and inline "
+                "`comments`, each on a line inside the diff's hunks (see the `diff` tool).",
                 {
                     "body": text,
                     "event": {"type": "string", "enum": list(EVENTS)},
-                    "comments": {"type": "array", "items": items},
+                    "comments": {"type": "array", "items": review_comment},
                 },
                 ["body", "event"],
             ),
@@ -279,15 +358,32 @@ def _comment_result(comment: Any) -> dict[str, Any]:
     return {"id": comment.id, "url": comment.url}
 
 
+def refused_call(exc: GitHostError) -> bool:
+    """A 4xx the caller can fix by changing the call; not credentials nor rate limits,
+    which the model cannot fix (those fail or retry the task, with the fix in the error)."""
+    if isinstance(exc, GitHostAuthError | GitHostRateLimited):
+        return False
+    return exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
+
+
 def _review_comment(raw: Any) -> ReviewComment:
     if not isinstance(raw, dict) or not {"path", "line", "body"} <= set(raw):
         raise ToolError("each review comment needs path, line and body")
-    if not isinstance(raw["line"], int) or raw["line"] < 1:
+    line, start = raw["line"], raw.get("start_line")
+    if not isinstance(line, int) or isinstance(line, bool) or line < 1:
         raise ToolError("a review comment's line must be a positive line number")
+    if start is not None and (not isinstance(start, int) or not 1 <= start < line):
+        raise ToolError("a review comment's start_line must be a line number below its line")
+    side = raw.get("side", "RIGHT")
+    if side not in ("LEFT", "RIGHT"):
+        raise ToolError("a review comment's side must be LEFT (deleted lines) or RIGHT")
+    suggestion = raw.get("suggestion")
     return ReviewComment(
         path=str(raw["path"]),
-        line=raw["line"],
-        body=suggestion_body(str(raw["body"]), raw.get("suggestion")),
+        line=line,
+        body=suggestion_body(str(raw["body"]), None if suggestion is None else str(suggestion)),
+        side=side,
+        start_line=start,
     )
 
 

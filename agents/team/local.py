@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from agents.env.store import EnvironmentStore
@@ -18,6 +19,7 @@ from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
+from agents.team.failures import failure_reason, report_failure
 from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitError, GitWorktrees, run_git
 from agents.team.handlers import handlers
@@ -41,6 +43,9 @@ class LocalResult:
     cost_usd: float
     tokens: int
     ok: bool
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,10 @@ class LocalOptions:
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     # None: detected from the repository (see agents.env.detect).
     test_command: str | None = None
+    test_command_origin: str = ""
     setup: tuple[str, ...] | None = None
+    # Run on the edited files after every edit (`lint_command` in the repository's config).
+    lint_command: str | None = None
     search: SearchFn | None = None
     on_event: EventSink | None = None
     on_record: Callable[[HostRecord], None] | None = None
@@ -109,9 +117,12 @@ def run_local(
         protected_paths=opts.protected_paths,
         sandbox=opts.sandbox,
         test_command=opts.test_command,
+        test_command_origin=opts.test_command_origin,
         setup_commands=opts.setup,
+        lint_command=opts.lint_command,
         environments=EnvironmentStore(data_dir / "env"),
         review_rounds=opts.review_rounds,
+        code_index=opts.search,
         # LocalHost records reviews; only GitHub forbids approving one's own PR.
         host_refuses_self_review=False,
     )
@@ -123,7 +134,13 @@ def run_local(
         plan = load_task(session, plan_id)
     group = plan.group_key or ""
     try:
-        tasks = DagScheduler(db, handlers(deps), parallelism=opts.parallelism).run_group(group)
+        scheduler = DagScheduler(
+            db,
+            handlers(deps),
+            parallelism=opts.parallelism,
+            on_failure=partial(report_failure, deps, hint=""),
+        )
+        tasks = scheduler.run_group(group)
     finally:
         worktrees.close()
     spend = AgentStepStore(db).group_spend(group)
@@ -135,7 +152,11 @@ def run_local(
     if final is not None and final.result is not None:
         summary = str(final.result.get("summary", ""))
     elif failed:
-        summary = "\n".join(f"Task #{t.id} ({t.role}) {t.state}: {t.error}" for t in failed)
+        summary = "Not done:\n" + "\n".join(
+            f"- #{t.id} {t.title} ({t.role}): {t.state}"
+            + (f": {failure_reason(t.error)}" if t.error else "")
+            for t in failed
+        )
     else:
         summary = str((tasks[0].result or {}).get("summary", "")) if tasks else ""
     return LocalResult(
@@ -146,4 +167,7 @@ def run_local(
         cost_usd=spend.cost_usd,
         tokens=spend.tokens,
         ok=not failed,
+        cache_read_tokens=spend.cache_read_tokens,
+        cache_write_tokens=spend.cache_write_tokens,
+        cache_line=spend.cache_line(),
     )

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from agents.roles.types import Role
 from agents.runtime.ports import ModelClient
+from agents.tools.gitcli import GitLayout
 
 
 class Workspace(Protocol):
@@ -20,10 +21,21 @@ class Workspace(Protocol):
     def root(self) -> Path: ...
 
     @property
+    def git_layout(self) -> GitLayout:
+        """Where the checkout's git metadata is, as recorded by the service (host-side git
+        and the sandbox use this, never the work tree's `.git` file)."""
+        ...
+
+    @property
     def branch(self) -> str: ...
 
     @property
     def base(self) -> str: ...
+
+    @property
+    def base_sha(self) -> str:
+        """The commit the branch forked from its base; the change is everything after it."""
+        ...
 
     def commit(self, message: str, paths: Sequence[str]) -> str | None:
         """Commit these paths; the new commit's sha, or None when nothing changed."""

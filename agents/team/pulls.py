@@ -19,6 +19,7 @@ from agents.team.finalize import tool_data
 from agents.team.flows import commit_task, run_task_agent
 from agents.team.github_tools import keyed
 from agents.team.qa import run_tests
+from agents.team.review_brief import review_context
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot
 
@@ -31,7 +32,14 @@ def _on_pull(task: TaskSnapshot, pr: IssueRef, description: str) -> TaskSnapshot
 def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) -> dict[str, Any]:
     ws = deps.workspaces(pr.branch, pr.base)
     brief = f"Review pull request #{pr.number} (branch {pr.branch} against {pr.base})."
-    result = run_task_agent(deps, _on_pull(task, pr, brief), role, pr, ws)
+    # A person's pull request: its title and description are the thread shown above.
+    pull = (
+        f"Pull request #{pr.number} ({pr.branch} into {pr.base}) was opened by a person; its "
+        "title and description are the text above."
+    )
+    result = run_task_agent(
+        deps, _on_pull(task, pr, brief), role, pr, ws, context=review_context(ws, pull_request=pull)
+    )
     review = tool_data(deps, task.id, "review")
     return {"summary": result.summary, "review": review}
 
@@ -45,7 +53,8 @@ def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, An
         ws.root,
         plan.test_command,
         deps.sandbox,
-        environment=task_environment(deps, pr.repo, ws.root, task.id),
+        git=ws.git_layout,
+        environment=task_environment(deps, pr.repo, ws, task.id),
         statement=plan.statement(),
     )
     conclusion = report.conclusion

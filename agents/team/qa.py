@@ -16,7 +16,8 @@ from agents.env.task import JobEnvironment, TaskEnvironment
 from agents.githost import Annotation, CheckConclusion, CheckRunOutput
 from agents.team.verdict import TestStatus, classify, failing_tests
 from agents.tools.base import SandboxSettings
-from agents.tools.sandbox import SandboxRunner
+from agents.tools.gitcli import GitLayout
+from agents.tools.sandbox import CommandOptions, SandboxRunner, SandboxUnavailable
 
 MAX_ANNOTATIONS = 50
 # GitHub refuses a check run output text longer than this.
@@ -115,17 +116,30 @@ def run_tests(
     command: str,
     settings: SandboxSettings,
     *,
+    git: GitLayout | None = None,
     environment: TaskEnvironment | JobEnvironment | None = None,
     statement: str = "",
 ) -> TestReport:
     """Run `command` in `root`; with an `environment`, in it (running its setup if needed)."""
-    if environment is not None:
-        prepared = environment.prepare(settings)
-        if not prepared.ok:
-            reason = "the setup step failed (its log is below)"
-            return TestReport(command, "not_run", prepared.log, reason=reason, statement=statement)
-        settings = environment.settings(settings, prepared)
-    outcome = runner.run(["bash", "-c", command], workspace=root, cwd=root, settings=settings)
+    try:
+        if environment is not None:
+            prepared = environment.prepare(settings)
+            if not prepared.ok:
+                reason = "the setup step failed (its log is below)"
+                return TestReport(
+                    command, "not_run", prepared.log, reason=reason, statement=statement
+                )
+            settings = environment.settings(settings, prepared)
+        outcome = runner.run(
+            ["bash", "-c", command],
+            workspace=root,
+            cwd=root,
+            settings=settings,
+            options=CommandOptions(git=git),
+        )
+    except SandboxUnavailable as exc:
+        reason = "the command sandbox is unavailable on the worker"
+        return TestReport(command, "not_run", str(exc), reason=reason, statement=statement)
     verdict = classify(command, outcome.exit_code, outcome.output, timed_out=outcome.timed_out)
     failed = verdict.status == "failed"
     return TestReport(

@@ -41,6 +41,7 @@ class DagScheduler:
         *,
         parallelism: int = 2,
         owner: str = "local",
+        on_failure: Callable[[int, str], None] | None = None,
     ) -> None:
         if parallelism < 1:
             raise ValueError("parallelism must be at least 1")
@@ -49,6 +50,7 @@ class DagScheduler:
         self._handlers = handlers
         self._parallelism = parallelism
         self._owner = owner
+        self._on_failure = on_failure
 
     def _ready(self, group_key: str) -> list[TaskSnapshot]:
         with self._db.session() as session:
@@ -111,3 +113,5 @@ class DagScheduler:
         else:
             logger.warning("task %s (%s) failed: %s", task.id, task.kind, error)
             self._store.fail(task.id, self._owner, str(error), retry=False)
+            if self._on_failure is not None:
+                self._on_failure(task.id, str(error))

@@ -2,19 +2,21 @@
 
 `agents.tools` validates arguments, confines paths to the workspace, refuses protected
 paths and runs commands in the sandbox; the adapter adds what a team task needs on top:
-a task that declared the paths it edits may write only those (the path locks cover
-exactly them), and the runtime's replay rule.
+a task that declared the paths it edits holds their locks; an edit outside them first
+takes that path's lock through `claim` (or fails naming the task that holds it), and the
+runtime's replay rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
 from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.team.edit_checks import syntax_report
 from agents.tools.base import ToolContext, ToolRegistry
 from agents.tools.base import ToolError as ToolsError
 from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
@@ -22,6 +24,11 @@ from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
 
 REPLAY_SAFE = frozenset({*READ_ONLY_TOOLS, "write_file"})
+# Takes the locks of paths outside the declared ones; raises ToolError when it cannot.
+Claim = Callable[[Sequence[str]], None]
+
+# (context, edited paths) -> what to add to the edit's result (syntax errors, lint findings).
+AfterEdit = Callable[[ToolContext, Sequence[str]], str | None]
 
 
 def _normal(path: str) -> str:
@@ -50,6 +57,8 @@ class WorkspaceTool:
     name: str
     # None: any path of the workspace (protected paths are refused by the tools anyway).
     writable: frozenset[str] | None = None
+    after_edit: AfterEdit | None = syntax_report
+    claim: Claim | None = None
 
     @property
     def replay_safe(self) -> bool:
@@ -63,20 +72,43 @@ class WorkspaceTool:
         return self.registry.specs([self.name])[0]
 
     def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+        outside: list[str] = []
         if self.name in WRITE_TOOLS and self.writable is not None:
             outside = [p for p in written_paths(self.name, args) if p not in self.writable]
-            if outside:
+            if outside and self.claim is None:
                 raise ToolError(
                     f"{outside} are not among the paths this task declared "
-                    f"({sorted(self.writable)}); ask your lead to re-plan instead of editing them"
+                    f"({sorted(self.writable)}); finish and name them in your summary"
                 )
+            if outside and self.claim is not None:
+                self.claim(outside)
         result = self.registry.call(self.context, self.name, args)
-        return ToolOutcome(result.ok, result.output, changed_paths=result.changed_paths)
+        output = result.output
+        if self.name in WRITE_TOOLS and result.changed_paths and self.after_edit is not None:
+            report = self.after_edit(self.context, result.changed_paths)
+            if report:
+                output = f"{output}\n{report}"
+        if outside and result.ok:
+            output += (
+                f"\n(Outside the paths this task declared: {outside} are now locked for this "
+                "task and listed in the pull request.)"
+            )
+        return ToolOutcome(result.ok, output, changed_paths=result.changed_paths)
 
 
 def workspace_toolbox(
-    registry: ToolRegistry, context: ToolContext, *, declared: Sequence[str] = ()
+    registry: ToolRegistry,
+    context: ToolContext,
+    *,
+    declared: Sequence[str] = (),
+    after_edit: AfterEdit | None = syntax_report,
+    claim: Claim | None = None,
 ) -> list[WorkspaceTool]:
-    """Every tool of the registry for one task's workspace; `declared` limits writes."""
+    """Every tool of the registry for one task's workspace. An edit outside `declared` must
+    `claim` its paths first (without `claim`, it is refused); `after_edit` reports on what
+    each edit left (by default, the files' syntax)."""
     writable = frozenset(_normal(p) for p in declared) if declared else None
-    return [WorkspaceTool(registry, context, name, writable) for name in registry.names()]
+    return [
+        WorkspaceTool(registry, context, name, writable, after_edit, claim)
+        for name in registry.names()
+    ]

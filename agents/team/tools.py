@@ -1,8 +1,10 @@
 """Team tools: `delegate` a task to another role, `ask` another role, `finish` the run.
 
 `delegate` creates a child task in SQL keyed by the call's idempotency key, so a resumed run
-that repeats the call gets the same task back. `ask` records the question and the answer in
-the conversation store; a repeat finds the recorded answer instead of asking again.
+that repeats the call gets the same task back. A delegated task may carry a `label`, so
+later calls of the same reply can depend on it before its id is known. `ask` records the
+question and the answer in the conversation store; a repeat finds the recorded answer
+instead of asking again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from agents.runtime.toolset import FunctionTool, schema
 from storage.conversations import add_message, find_message, get_or_create_conversation
 from storage.sql.database import Database
 from storage.sql.models import Task
+from storage.task_graph import LabelledChild, labelled_children
 from storage.tasks import NewTask, create_task
 
 # (role asked, question, asking task id) -> answer, from one model call as that role.
@@ -26,6 +29,7 @@ Answerer = Callable[[Role, str, int], str]
 
 KIND_FOR_ROLE = {"architect": "design"}
 DEFAULT_KIND = "implement"
+MAX_LABEL_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,43 @@ def _clean_paths(raw: list[Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(paths))
 
 
+def _label(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_LABEL_CHARS:
+        raise ToolError(
+            f'`label` must be a short name (1 to {MAX_LABEL_CHARS} characters), e.g. "api"'
+        )
+    return raw.strip()
+
+
+def _task_id(dep: Any) -> int | None:
+    """A task id given as 12, "12" or "#12"; None when `dep` is not an id."""
+    if isinstance(dep, bool):
+        return None
+    if isinstance(dep, int):
+        return dep
+    if isinstance(dep, str) and dep.strip().lstrip("#").isdigit():
+        return int(dep.strip().lstrip("#"))
+    return None
+
+
+def _resolve(dep: Any, labelled: dict[str, LabelledChild]) -> int | None:
+    """A `depends_on` entry's task id: an id as given, or the task given that label."""
+    if isinstance(dep, str) and dep.strip() in labelled:
+        return labelled[dep.strip()].id
+    return _task_id(dep)
+
+
+def _unknown_dependency(dep: Any, labelled: dict[str, LabelledChild]) -> str:
+    known = ", ".join(repr(k) for k in labelled) or "none yet"
+    return (
+        f"depends_on: {dep!r} is neither a task of this issue nor a label of a task you "
+        f"delegated (labels so far: {known}); delegate that task first, with a `label`, or "
+        "use the id an earlier delegate call returned"
+    )
+
+
 class TeamTools:
     def __init__(
         self,
@@ -76,19 +117,28 @@ class TeamTools:
                 f"{target.name} ({target.tier}); do it yourself or ask your lead"
             )
         paths = _clean_paths(args.get("paths", []))
-        depends_on = tuple(args.get("depends_on", []))
+        label = _label(args.get("label"))
         with self._db.session() as session:
-            for dep in depends_on:
-                other = session.get(Task, dep) if isinstance(dep, int) else None
+            labelled = labelled_children(session, self._scope.task_id)
+            taken = labelled.get(label or "")
+            if taken is not None and taken.idempotency_key != ctx.idempotency_key:
+                raise ToolError(
+                    f"label {label!r} already names task #{taken.id}; give this task another label"
+                )
+            resolved = []
+            for dep in args.get("depends_on", []):
+                dep_id = _resolve(dep, labelled)
+                other = None if dep_id is None else session.get(Task, dep_id)
                 if other is None or other.group_key != self._scope.group_key:
-                    raise ToolError(
-                        f"depends_on: {dep!r} is not a task of this issue; use ids returned "
-                        "by earlier delegate calls"
-                    )
+                    raise ToolError(_unknown_dependency(dep, labelled))
+                resolved.append(other.id)
+            depends_on = tuple(resolved)
             # Delegated work starts once the delegating task is done (and its edits are
             # committed); finishing it is what makes the new task ready on the queue.
             depends_on = (*depends_on, self._scope.task_id)
             payload = {**self._scope.inherited, "description": args["description"]}
+            if label is not None:
+                payload["label"] = label
             task, created = create_task(
                 session,
                 NewTask(
@@ -106,11 +156,12 @@ class TeamTools:
             )
             task_id = task.id
         verb = "created" if created else "already created"
+        named = f" (label {label!r})" if label else ""
         return ToolOutcome(
             True,
-            f"{verb} task #{task_id} for {target.name}: {args['title']}",
+            f"{verb} task #{task_id}{named} for {target.name}: {args['title']}",
             communicated=True,
-            data={"task_id": task_id},
+            data={"task_id": task_id, "label": label},
         )
 
     def ask(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
@@ -158,21 +209,37 @@ class TeamTools:
             raise ToolError("`finish` needs a summary of what was done")
         return ToolOutcome(True, summary, finished=True)
 
+    def _role_names(self, *, delegating: bool) -> dict[str, Any]:
+        """The roles of this team the caller may address: the roster, never a guess."""
+        me = self._scope.role
+        names = sorted(
+            name
+            for name, role in self._roles.items()
+            if name != me.name and (not delegating or me.may_delegate_to(role))
+        )
+        return {"type": "string", "enum": names} if names else {"type": "string"}
+
     def tools(self) -> list[FunctionTool]:
         text = {"type": "string"}
         return [
             FunctionTool(
                 ToolSpec(
                     "delegate",
-                    "Create a task for another role. `paths`: files it will edit. "
-                    "`depends_on`: ids of tasks that must finish first.",
+                    "Create a task for another role. `paths`: files it will edit (its plan and "
+                    "lock hint). `label`: a short name for the task, so later delegate calls "
+                    "of the same reply can list it in `depends_on` before its id is known. "
+                    "`depends_on`: ids or labels of tasks that must finish first.",
                     schema(
                         {
-                            "role": text,
+                            "role": self._role_names(delegating=True),
                             "title": text,
                             "description": text,
                             "paths": {"type": "array", "items": text},
-                            "depends_on": {"type": "array", "items": {"type": "integer"}},
+                            "label": text,
+                            "depends_on": {
+                                "type": "array",
+                                "items": {"type": ["integer", "string"]},
+                            },
                         },
                         ["role", "title", "description"],
                     ),
@@ -184,7 +251,10 @@ class TeamTools:
                 ToolSpec(
                     "ask",
                     "Ask another role of the team a question and get its answer.",
-                    schema({"role": text, "question": text}, ["role", "question"]),
+                    schema(
+                        {"role": self._role_names(delegating=False), "question": text},
+                        ["role", "question"],
+                    ),
                 ),
                 self.ask,
                 replay_safe=True,

@@ -19,10 +19,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from agents.providers.types import ToolSpec
+from agents.tools.gitcli import GitLayout
 
 DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (".github/workflows/**",)
 
-SandboxBackend = Literal["auto", "bwrap", "subprocess"]
+# "unsafe-host" runs commands on the host with rlimits only: an explicit, visible opt-in.
+SandboxBackend = Literal["auto", "bwrap", "unsafe-host"]
 
 
 class ToolError(Exception):
@@ -48,7 +50,9 @@ class SandboxSettings:
     backend: SandboxBackend = "auto"
     timeout_seconds: float = 300.0
     cpu_seconds: int = 240
+    # Memory, processes (and threads) and CPU seconds of the command's whole process tree.
     memory_bytes: int = 4 * 1024**3
+    max_processes: int = 256
     max_output_bytes: int = 64 * 1024
     # Largest file a command may write (RLIMIT_FSIZE).
     max_file_bytes: int = 1024**3
@@ -67,6 +71,9 @@ class SandboxSettings:
     # A host directory kept between commands and used as HOME and TMPDIR (None: a fresh
     # one per command).
     scratch_dir: str | None = None
+    # Mount the workspace read-only (for roles that read and run but must not edit).
+    # Only bubblewrap can enforce it; the other backends refuse such commands.
+    read_only_workspace: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,9 @@ class ToolContext:
 
     workspace: Path
     task_id: int | None = None
+    # Where the workspace's git metadata is, as recorded when the service made it; None for
+    # a plain repository (its `.git` directory) or a directory that is not a git checkout.
+    git: GitLayout | None = None
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     # None: commands run with the sandbox settings alone.
@@ -99,6 +109,8 @@ class ToolContext:
     max_read_bytes: int = 100_000
     max_read_lines: int = 2_000
     max_search_results: int = 200
+    # Wall-clock limit of one search_files call, whichever engine runs it.
+    search_seconds: float = 10.0
     max_list_results: int = 2_000
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from agents.tools.base import ToolContext, ToolError, ToolResult
 from agents.tools.paths import resolve
-from agents.tools.sandbox import CommandOutcome, SandboxRunner
+from agents.tools.sandbox import CommandOptions, CommandOutcome, SandboxRunner
 
 
 def describe(outcome: CommandOutcome, ctx: ToolContext, timeout: float) -> str:
@@ -17,6 +17,16 @@ def describe(outcome: CommandOutcome, ctx: ToolContext, timeout: float) -> str:
             f"[killed after the {timeout:g}s wall-time limit; run something quicker, "
             f"narrow it, or pass a larger timeout_seconds (at most "
             f"{ctx.sandbox.timeout_seconds:g})]"
+        )
+    if outcome.limit_hit == "memory":
+        return (
+            f"[killed: the command's processes together used more than the "
+            f"{ctx.sandbox.memory_bytes // 1024**2} MB memory limit; run less at once]"
+        )
+    if outcome.limit_hit == "processes":
+        return (
+            f"[killed: more than {ctx.sandbox.max_processes} processes and threads at once; "
+            "look for runaway forking or lower the parallelism]"
         )
     if outcome.cpu_limited:
         return (
@@ -75,10 +85,16 @@ class RunCommandTool:
             workspace=ctx.workspace.resolve(),
             cwd=cwd,
             settings=settings,
+            options=CommandOptions(git=ctx.git),
         )
         text = f"{note}\n" if note else ""
         text += f"$ {command}\n{outcome.output}"
         if not text.endswith("\n"):
             text += "\n"
         text += describe(outcome, ctx, timeout)
-        return ToolResult(ok=outcome.exit_code == 0, output=text)
+        if settings.read_only_workspace and outcome.exit_code != 0:
+            text += "\n[the repository is mounted read-only for this role: commands cannot edit it]"
+        if outcome.git_tampered is not None:
+            text += f"\n[{outcome.git_tampered}]"
+        ok = outcome.exit_code == 0 and outcome.git_tampered is None
+        return ToolResult(ok=ok, output=text)

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
-from agents.tools.gitcli import git, is_work_tree
-from agents.tools.paths import GIT_DIR, glob_match, resolve
+from agents.tools.gitcli import git
+from agents.tools.paths import GIT_DIR, git_layout, glob_match, resolve
+from agents.tools.readfile import DEFAULT_MAX_BYTES, UnreadableFile, read_regular
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -19,7 +20,8 @@ def workspace_files(ctx: ToolContext, under: str = ".") -> list[str]:
     if not directory.is_dir():
         raise ToolError(f"{under!r} is not a directory; give a directory relative to the root")
     root = ctx.workspace.resolve()
-    if is_work_tree(root):
+    layout = git_layout(ctx)
+    if layout is not None:
         proc = git(
             root,
             "ls-files",
@@ -29,6 +31,7 @@ def workspace_files(ctx: ToolContext, under: str = ".") -> list[str]:
             "-z",
             "--",
             relative,
+            layout=layout,
             check=True,
         )
         names = {n for n in proc.stdout.split("\0") if n}
@@ -58,13 +61,25 @@ def list_files(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     return ToolResult(True, text)
 
 
-def read_text(path: Path, shown_as: str, *, strict: bool = False) -> str:
-    """The file's text; `strict` refuses files that are not UTF-8 (so edits cannot mangle them)."""
-    if not path.exists():
+def read_text(
+    path: Path, shown_as: str, *, strict: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> str:
+    """The file's text; `strict` refuses files that are not UTF-8 (so edits cannot mangle them).
+
+    Only regular files are read (never through a symbolic link, never a pipe or device),
+    and a file over `max_bytes` is refused before any of it is read.
+    """
+    if not path.exists() and not path.is_symlink():
         raise ToolError(f"{shown_as!r} does not exist; use list_files to find the right path")
     if path.is_dir():
         raise ToolError(f"{shown_as!r} is a directory; use list_files to see what it holds")
-    data = path.read_bytes()
+    try:
+        data = read_regular(path, max_bytes=max_bytes)
+    except UnreadableFile as exc:
+        raise ToolError(
+            f"{shown_as!r} cannot be read: {exc}; only regular files up to {max_bytes} bytes "
+            "can be read (use run_command with head, tail or grep for others)"
+        ) from None
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         raise ToolError(f"{shown_as!r} is a binary file ({len(data)} bytes) and cannot be shown")
     try:

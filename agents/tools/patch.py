@@ -9,14 +9,16 @@ still match. A failing hunk is shown back to the model with the file's nearest l
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import read_text
-from agents.tools.gitcli import git
+from agents.tools.gitcli import GitLayout, git, plain_git
 from agents.tools.matching import describe_miss
-from agents.tools.paths import resolve
+from agents.tools.paths import git_layout, resolve
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$")
 _FAILED = re.compile(r"^error: patch failed: (.+):(\d+)$", re.MULTILINE)
@@ -143,6 +145,17 @@ def _failure_report(ctx: ToolContext, stderr: str, files: list[FilePatch], level
     return "\n\n".join(parts)
 
 
+def git_apply(
+    root: Path, layout: GitLayout | None, options: list[str], text: str
+) -> subprocess.CompletedProcess[str]:
+    if layout is not None:
+        return git(root, "apply", *options, "-", layout=layout, input_text=text)
+    # Outside a git checkout `git apply` works as `patch`; the ceiling keeps git from
+    # finding a repository above the workspace.
+    ceiling = {"GIT_CEILING_DIRECTORIES": str(root.parent)}
+    return plain_git(root, "apply", *options, "-", env=ceiling, input_text=text)
+
+
 def apply_patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
     text: str = args["patch"]
     if not text.endswith("\n"):
@@ -165,10 +178,11 @@ def apply_patch(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
                 changed.append(relative)
     root = ctx.workspace.resolve()
     options = [f"-p{level}", "--whitespace=nowarn"]
-    check = git(root, "apply", "--check", *options, "-", input_text=text)
+    layout = git_layout(ctx)
+    check = git_apply(root, layout, ["--check", *options], text)
     if check.returncode != 0:
         return ToolResult.error(_failure_report(ctx, check.stderr, files, level))
-    applied = git(root, "apply", *options, "-", input_text=text)
+    applied = git_apply(root, layout, options, text)
     if applied.returncode != 0:
         return ToolResult.error(_failure_report(ctx, applied.stderr, files, level))
     return ToolResult(True, f"patched {', '.join(changed)}", tuple(changed))

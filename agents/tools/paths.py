@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from agents.tools.base import ToolContext, ToolError
+from agents.tools.gitcli import GitError, GitLayout, repository_layout
 
 GIT_DIR = ".git"
 
@@ -63,6 +64,23 @@ def is_protected(ctx: ToolContext, relative: str) -> str | None:
 
 def workspace_root(ctx: ToolContext) -> Path:
     return ctx.workspace.resolve()
+
+
+def git_layout(ctx: ToolContext) -> GitLayout | None:
+    """The workspace's git layout: the recorded one, a plain repository's, or None.
+
+    A `.git` file without a recorded layout is refused rather than followed: it may have
+    been written by a sandboxed command to point git at configuration it controls.
+    """
+    if ctx.git is not None:
+        return ctx.git
+    root = workspace_root(ctx)
+    if not (root / GIT_DIR).is_symlink() and not (root / GIT_DIR).exists():
+        return None
+    try:
+        return repository_layout(root)
+    except GitError as exc:
+        raise ToolError(f"{exc}; the workspace must be made by the service") from None
 
 
 def resolve(ctx: ToolContext, path: str, *, write: bool = False) -> tuple[Path, str]:

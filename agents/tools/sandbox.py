@@ -1,11 +1,18 @@
 """Running a command with no network, no secrets and bounded CPU, memory, time and output.
 
-Two backends:
-- bubblewrap (`bwrap`), when installed: new network, PID, IPC and UTS namespaces, system
-  directories read-only, only the workspace writable, a private /tmp, no capabilities.
-- a restricted subprocess otherwise: a new session, the same rlimits and scrubbed
-  environment, and `unshare --net` when the process may create namespaces (root). Without
-  it the network stays reachable; that weaker isolation is logged once per runner.
+Backends:
+- bubblewrap (`bwrap`): new network, PID, IPC and UTS namespaces, system directories
+  read-only, only the workspace writable (its `.git` and git metadata read-only), a private
+  /tmp, no capabilities; only a repository's setup step keeps the network (to reach package
+  registries) and gets its environment directory writable. `auto` (the default) and `bwrap`
+  use nothing else: when bubblewrap is missing or cannot create namespaces, commands are
+  refused with the fix.
+- `unsafe-host`, only when chosen explicitly: a new session, rlimits and a scrubbed
+  environment, and `unshare --net` where possible, but the host's files and processes are
+  visible to the command. Meant for throwaway machines that cannot run bubblewrap.
+
+Limits hold for the command's whole process tree: a delegated cgroup v2 when configured,
+otherwise a /proc watchdog; per-process rlimits (CPU, address space, file size) on top.
 """
 
 from __future__ import annotations
@@ -13,39 +20,52 @@ from __future__ import annotations
 import logging
 import os
 import re
-import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agents.tools.base import SandboxSettings
+from agents.tools.base import SandboxSettings, ToolError
+from agents.tools.cgroup import TaskCgroup, usable_parent
+from agents.tools.gitcli import GitLayout
+from agents.tools.gitguard import GitEntry
+from agents.tools.supervise import CommandOutcome, execute
+
+__all__ = ["CommandOptions", "CommandOutcome", "SandboxRunner", "SandboxUnavailable"]
 
 STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOKIE", re.I)
 # The private tmpfs inside bubblewrap, not the host's /tmp.
 SANDBOX_TMP = "/tmp"  # noqa: S108
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
-# After the process exits, how long to keep reading output still buffered in the pipe.
-DRAIN_SECONDS = 0.5
+UNSAFE_SETTING = "CODEMONKEY_SANDBOX_BACKEND=unsafe-host"
+
+
+class SandboxUnavailable(ToolError):
+    """No isolating backend works here; the message says how to install one or opt out."""
+
+
+class ReadOnlyUnavailableError(ToolError):
+    """A read-only command was asked for where no backend can enforce it."""
 
 
 @dataclass(frozen=True)
-class CommandOutcome:
-    exit_code: int | None  # None when killed by a signal
-    output: str
-    signal: int | None
-    timed_out: bool
-    cpu_limited: bool
-    omitted_bytes: int
-    duration_seconds: float
-    backend: str
+class CommandOptions:
+    """Per-call choices beyond the service-wide `SandboxSettings`.
+
+    `git` is the workspace's recorded git layout: its metadata is bound read-only.
+    """
+
+    git: GitLayout | None = None
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    name: str | None  # "bwrap" or "unsafe-host"; None when commands would be refused
+    detail: str
 
 
 def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
@@ -68,23 +88,55 @@ def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
     return env
 
 
-# Sets the limits, then becomes the command. A separate interpreter rather than
-# `preexec_fn`, which can deadlock the child when the parent has other threads (workers do).
+# Joins the command's cgroup, sets the limits, then becomes the command. A separate
+# interpreter rather than `preexec_fn`, which can deadlock the child when the parent has
+# other threads (workers do).
 _LIMIT_AND_EXEC = """
 import os, resource, sys
-cpu, memory, fsize = (int(v) for v in sys.argv[1:4])
+cpu, memory, fsize, nproc = (int(v) for v in sys.argv[1:5])
+if sys.argv[5]:
+    with open(sys.argv[5], "w") as procs:
+        procs.write(str(os.getpid()))
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
 resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-os.execvp(sys.argv[4], sys.argv[4:])
+if nproc > 0:
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+os.execvp(sys.argv[6], sys.argv[6:])
 """
 
 
-def with_limits(settings: SandboxSettings, argv: Sequence[str]) -> list[str]:
-    """`argv` run under the CPU (SIGXCPU, then SIGKILL a second later), memory and file limits."""
-    limits = (max(1, settings.cpu_seconds), settings.memory_bytes, settings.max_file_bytes)
-    return [sys.executable, "-I", "-S", "-c", _LIMIT_AND_EXEC, *map(str, limits), *argv]
+def nproc_limit(settings: SandboxSettings) -> int:
+    """RLIMIT_NPROC for the command, or 0 for none.
+
+    The kernel counts every process of the user against it (the worker's own threads too)
+    and never enforces it for root, so it is the user's current count plus the allowance,
+    and nothing as root (there the cgroup or the watchdog bounds the tree).
+    """
+    if os.geteuid() == 0:
+        return 0
+    uid = os.getuid()
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry.name}/task"))
+            except OSError:
+                continue
+    return count + settings.max_processes
+
+
+def with_limits(
+    settings: SandboxSettings, argv: Sequence[str], *, cgroup_procs: str = ""
+) -> list[str]:
+    """`argv` run under the CPU (SIGXCPU, then SIGKILL a second later), memory, file and
+    process limits, inside the cgroup whose `cgroup.procs` is given (if any)."""
+    cpu = max(1, settings.cpu_seconds)
+    limits = (cpu, settings.memory_bytes, settings.max_file_bytes, nproc_limit(settings))
+    head = [sys.executable, "-I", "-S", "-c", _LIMIT_AND_EXEC, *map(str, limits)]
+    return [*head, cgroup_procs, *argv]
 
 
 class SandboxRunner:
@@ -96,63 +148,78 @@ class SandboxRunner:
         logger: logging.Logger | None = None,
         bwrap: str = "bwrap",
         unshare: str = "unshare",
+        cgroup_parent: Path | None = None,
     ) -> None:
-        """`bwrap` and `unshare` name the executables (a missing one disables its backend)."""
+        """`bwrap` and `unshare` name the executables (a missing one disables its backend);
+        `cgroup_parent` is a delegated cgroup v2 directory for per-command cgroups."""
         self._log = logger or logging.getLogger(__name__)
         self._bwrap = bwrap
         self._unshare = unshare
-        self._probed: dict[str, bool] = {}
+        self._cgroup_parent = cgroup_parent
+        self._probed: dict[str, str | None] = {}
         self._warned = False
 
-    def _works(self, argv: Sequence[str]) -> bool:
+    def _problem(self, argv: Sequence[str]) -> str | None:
+        """None when `argv` runs successfully; otherwise why not (cached per executable)."""
         key = argv[0]
         if key not in self._probed:
-            try:
-                proc = subprocess.run(argv, capture_output=True, timeout=10, check=False)
-                self._probed[key] = proc.returncode == 0
-            except (OSError, subprocess.TimeoutExpired):
-                self._probed[key] = False
+            if shutil.which(key) is None:
+                self._probed[key] = f"{key} was not found"
+            else:
+                try:
+                    proc = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+                    err = proc.stderr.decode(errors="replace").strip()[-300:]
+                    self._probed[key] = None if proc.returncode == 0 else f"{key} failed: {err}"
+                except (OSError, subprocess.TimeoutExpired) as exc:
+                    self._probed[key] = f"{key} could not run: {exc}"
         return self._probed[key]
 
-    def bwrap_available(self) -> bool:
-        if shutil.which(self._bwrap) is None:
-            return False
-        return self._works(
+    def _bwrap_problem(self) -> str | None:
+        return self._problem(
             [self._bwrap, "--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev", "true"]
         )
 
+    def bwrap_available(self) -> bool:
+        return self._bwrap_problem() is None
+
     def unshare_available(self) -> bool:
-        if shutil.which(self._unshare) is None:
-            return False
-        return self._works([self._unshare, "--net", "true"])
+        return self._problem([self._unshare, "--net", "true"]) is None
+
+    def status(self, settings: SandboxSettings) -> BackendStatus:
+        """Which backend commands would use, for readiness checks and `doctor`."""
+        if settings.backend == "unsafe-host":
+            return BackendStatus(
+                "unsafe-host",
+                "commands run on the host WITHOUT isolation (CODEMONKEY_SANDBOX_BACKEND="
+                "unsafe-host); install bubblewrap and set it to auto",
+            )
+        problem = self._bwrap_problem()
+        if problem is None:
+            limits = "cgroup v2" if usable_parent(self._cgroup_parent) else "process watchdog"
+            return BackendStatus("bwrap", f"bubblewrap works; task limits by {limits}")
+        return BackendStatus(None, refusal(problem))
 
     def backend(self, settings: SandboxSettings) -> str:
-        """'bwrap', 'subprocess+unshare' or 'subprocess'."""
-        if settings.backend in ("auto", "bwrap") and self.bwrap_available():
+        """'bwrap', 'unsafe-host+unshare' or 'unsafe-host'; SandboxUnavailable otherwise."""
+        state = self.status(settings)
+        if state.name is None:
+            raise SandboxUnavailable(state.detail)
+        if state.name == "bwrap":
             return "bwrap"
-        missing = "bubblewrap is not installed or cannot create namespaces"
-        if settings.backend == "subprocess":
-            missing = "the subprocess backend was chosen"
-        if self.unshare_available():
-            self._warn_once(f"{missing}; the filesystem outside the workspace is visible")
-            return "subprocess+unshare"
-        self._warn_once(
-            f"{missing}, and the network cannot be unshared; commands can reach the network "
-            "and the filesystem outside the workspace"
-        )
-        return "subprocess"
-
-    def _warn_once(self, reason: str) -> None:
+        name = "unsafe-host+unshare" if self.unshare_available() else "unsafe-host"
         if not self._warned:
             self._warned = True
-            self._log.warning(
-                "weaker command isolation: %s; install bubblewrap (apt-get install "
-                "bubblewrap) for network, filesystem and process isolation",
-                reason,
-            )
+            network = "" if name.endswith("+unshare") else "; the network cannot be unshared"
+            self._log.warning("agent commands run without isolation: %s%s", state.detail, network)
+        return name
 
     def _bwrap_argv(
-        self, settings: SandboxSettings, workspace: Path, cwd: Path, command: Sequence[str]
+        self,
+        settings: SandboxSettings,
+        workspace: Path,
+        cwd: Path,
+        command: Sequence[str],
+        options: CommandOptions,
     ) -> list[str]:
         argv = [self._bwrap, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
         if not settings.network:
@@ -166,179 +233,77 @@ class SandboxRunner:
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP]
         for extra in settings.ro_paths:
             argv += ["--ro-bind-try", extra, extra]
+        # The task's scratch directory and, for a setup step, the environment it prepares.
         for writable in (*settings.rw_paths, *filter(None, [settings.scratch_dir])):
             argv += ["--bind", writable, writable]
-        argv += ["--bind", str(workspace), str(workspace)]
-        # Git metadata is visible but read-only: a command must not plant hooks or config
-        # that later git operations outside the sandbox would execute.
-        for git_dir in git_metadata_dirs(workspace):
-            argv += ["--ro-bind", str(git_dir), str(git_dir)]
+        # Roles that must not change the code (reviewer, planner) see it read-only.
+        mount = "--ro-bind" if settings.read_only_workspace else "--bind"
+        argv += [mount, str(workspace), str(workspace)]
+        # Git metadata is visible but read-only: a command must not plant hooks or config,
+        # nor repoint the work tree's `.git` file at a git directory of its own.
+        dot_git = workspace / ".git"
+        if dot_git.exists() and not dot_git.is_symlink():
+            argv += ["--ro-bind", str(dot_git), str(dot_git)]
+        if options.git is not None:
+            for git_dir in options.git.metadata_dirs():
+                argv += ["--ro-bind", str(git_dir), str(git_dir)]
         argv += ["--chdir", str(cwd), "--"]
         return argv + list(command)
 
     def run(
-        self, command: Sequence[str], *, workspace: Path, cwd: Path, settings: SandboxSettings
-    ) -> CommandOutcome:
-        backend = self.backend(settings)
-        with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as fresh_home:
-            if backend == "bwrap":
-                argv = self._bwrap_argv(settings, workspace, cwd, command)
-                env = minimal_env(settings, settings.scratch_dir or SANDBOX_TMP)
-            else:
-                isolate = backend == "subprocess+unshare" and not settings.network
-                prefix = [self._unshare, "--net", "--"] if isolate else []
-                argv = prefix + list(command)
-                env = minimal_env(settings, settings.scratch_dir or fresh_home)
-            return self._execute(argv, cwd, env, settings, backend)
-
-    def _execute(
         self,
-        argv: list[str],
+        command: Sequence[str],
+        *,
+        workspace: Path,
         cwd: Path,
-        env: dict[str, str],
         settings: SandboxSettings,
-        backend: str,
+        options: CommandOptions | None = None,
     ) -> CommandOutcome:
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            with_limits(settings, argv),
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert proc.stdout is not None
-        child = _Child(proc.pid)
-        head = bytearray()
-        half = max(1, settings.max_output_bytes // 2)
-        tail: deque[bytes] = deque()
-        tail_size = 0
-        omitted = 0
-        timed_out = False
-        deadline = started + settings.timeout_seconds
-        drain_until: float | None = None
-        os.set_blocking(proc.stdout.fileno(), False)
-        with selectors.DefaultSelector() as selector:
-            selector.register(proc.stdout, selectors.EVENT_READ)
-            while True:
-                now = time.monotonic()
-                if drain_until is None and child.exited():
-                    drain_until = now + DRAIN_SECONDS
-                if drain_until is not None and now >= drain_until:
-                    break
-                if drain_until is None and now >= deadline:
-                    timed_out = True
-                    _kill_group(proc)
-                    drain_until = time.monotonic() + DRAIN_SECONDS
-                    continue
-                limit = drain_until if drain_until is not None else deadline
-                if not selector.select(timeout=min(0.2, max(0.0, limit - now))):
-                    continue
-                chunk = proc.stdout.read(65536)
-                if not chunk:
-                    if child.exited():
-                        break
-                    time.sleep(0.01)
-                    continue
-                if len(head) < half:
-                    take = half - len(head)
-                    head += chunk[:take]
-                    chunk = chunk[take:]
-                if chunk:
-                    tail.append(chunk)
-                    tail_size += len(chunk)
-                    while tail_size - len(tail[0]) >= half:
-                        omitted += len(tail[0])
-                        tail_size -= len(tail[0])
-                        tail.popleft()
-        _kill_group(proc)
-        returncode, cpu_used = child.wait()
-        proc.returncode = returncode
-        proc.stdout.close()
-        tail_bytes = b"".join(tail)
-        if tail_size > half:
-            omitted += tail_size - half
-            tail_bytes = tail_bytes[-half:]
-        text = head.decode(errors="replace")
-        if omitted:
-            text += f"\n[... {omitted} bytes of output omitted ...]\n"
-        text += tail_bytes.decode(errors="replace")
-        sig = _signal_of(returncode, backend)
-        return CommandOutcome(
-            exit_code=None if sig is not None else returncode,
-            output=text,
-            signal=sig,
-            timed_out=timed_out,
-            cpu_limited=sig == signal.SIGXCPU
-            or (sig == signal.SIGKILL and not timed_out and cpu_used >= settings.cpu_seconds),
-            omitted_bytes=omitted,
-            duration_seconds=time.monotonic() - started,
-            backend=backend,
-        )
+        options = options or CommandOptions()
+        backend = self.backend(settings)
+        if settings.read_only_workspace and backend != "bwrap":
+            raise ReadOnlyUnavailableError(
+                "this role's commands must not change the workspace, and only bubblewrap can "
+                "mount it read-only; install bubblewrap (apt-get install bubblewrap) on the worker"
+            )
+        entry = GitEntry.capture(workspace)
+        parent = usable_parent(self._cgroup_parent)
+        cgroup = None
+        if parent is not None:
+            cgroup = TaskCgroup(
+                parent, memory=settings.memory_bytes, processes=settings.max_processes, cpus=1.0
+            )
+        try:
+            with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as home:
+                if backend == "bwrap":
+                    argv = self._bwrap_argv(settings, workspace, cwd, command, options)
+                    env = minimal_env(settings, settings.scratch_dir or SANDBOX_TMP)
+                else:
+                    isolate = backend.endswith("+unshare") and not settings.network
+                    net = [self._unshare, "--net", "--"] if isolate else []
+                    argv = net + list(command)
+                    env = minimal_env(settings, settings.scratch_dir or home)
+                procs = str(cgroup.procs_file) if cgroup is not None else ""
+                limited = with_limits(settings, argv, cgroup_procs=procs)
+                outcome, _ = execute(limited, cwd, env, settings, backend)
+            if cgroup is not None and outcome.limit_hit is None:
+                hit = cgroup.hit()
+                if hit is not None:
+                    outcome = replace(outcome, limit_hit=hit)
+        finally:
+            if cgroup is not None:
+                cgroup.close()
+        tampered = entry.restore_if_changed()
+        if tampered is not None:
+            self._log.warning("a command changed %s: %s", entry.path, tampered)
+            outcome = replace(outcome, git_tampered=tampered)
+        return outcome
 
 
-def git_metadata_dirs(workspace: Path) -> list[Path]:
-    """The workspace's git directory, and for a linked worktree also the shared one."""
-    dot_git = workspace / ".git"
-    if dot_git.is_dir():
-        return [dot_git]
-    if not dot_git.is_file():
-        return []
-    first = dot_git.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
-    if not first.startswith("gitdir:"):
-        return []
-    git_dir = (workspace / first.removeprefix("gitdir:").strip()).resolve()
-    found = [git_dir] if git_dir.is_dir() else []
-    common_file = git_dir / "commondir"
-    if common_file.is_file():
-        common = (git_dir / common_file.read_text(encoding="utf-8").strip()).resolve()
-        if common.is_dir():
-            found.insert(0, common)
-    return found
-
-
-class _Child:
-    """Reaps with wait4, whose resource usage tells a CPU-limit kill from other kills."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.status: int | None = None
-        self.cpu_seconds = 0.0
-
-    def _reap(self, flags: int) -> None:
-        pid, status, usage = os.wait4(self.pid, flags)
-        if pid == self.pid:
-            self.status = status
-            self.cpu_seconds = usage.ru_utime + usage.ru_stime
-
-    def exited(self) -> bool:
-        if self.status is None:
-            self._reap(os.WNOHANG)
-        return self.status is not None
-
-    def wait(self) -> tuple[int, float]:
-        """(exit code as subprocess reports it, CPU seconds used)."""
-        if self.status is None:
-            self._reap(0)
-        assert self.status is not None
-        return os.waitstatus_to_exitcode(self.status), self.cpu_seconds
-
-
-def _signal_of(returncode: int, backend: str) -> int | None:
-    if returncode < 0:
-        return -returncode
-    # bubblewrap reports a signalled child as 128 + the signal number.
-    if backend == "bwrap" and returncode > 128 and returncode - 128 < signal.NSIG:
-        return returncode - 128
-    return None
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    except PermissionError:
-        proc.kill()
+def refusal(problem: str) -> str:
+    return (
+        f"agent commands are refused: bubblewrap cannot isolate them here ({problem}). "
+        "Install it (apt-get install bubblewrap; in a container, allow user namespaces as "
+        "deploy/README.md describes), or accept running agent commands on the host without "
+        f"isolation by setting {UNSAFE_SETTING}"
+    )

@@ -2,20 +2,24 @@
 
 Inside a git work tree `git grep` does the work (fast on large trees, honours .gitignore,
 skips binaries); elsewhere, or when git lacks PCRE for a regex, a Python scan does.
-Results stream in and the search stops once the cap is reached.
+Results stream in and the search stops once the cap is reached, or at a time limit.
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import BINARY_SNIFF_BYTES, workspace_files
-from agents.tools.gitcli import git_env, is_work_tree
-from agents.tools.paths import glob_match, resolve
+from agents.tools.gitcli import git_argv, git_env, layout_env
+from agents.tools.paths import git_layout, glob_match, resolve
+from agents.tools.readfile import UnreadableFile, read_regular
 
 MAX_LINE_CHARS = 300
 MAX_SCAN_FILE_BYTES = 2 * 1024 * 1024
@@ -47,9 +51,12 @@ def _pathspec(query: SearchQuery) -> list[str]:
 
 
 def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
-    """Matches via git grep, or None when git cannot run this pattern (no PCRE)."""
-    argv = ["git", "-c", "core.quotePath=false", "grep", "-n", "-I", "-z", "--no-color"]
-    argv += ["--untracked", "--exclude-standard"]
+    """Matches via git grep, or None outside a git checkout or when git cannot run this
+    pattern (no PCRE)."""
+    layout = git_layout(ctx)
+    if layout is None:
+        return None
+    argv = git_argv("grep", "-n", "-I", "-z", "--no-color", "--untracked", "--exclude-standard")
     argv += ["-P"] if query.regex else ["-F"]
     if not query.case_sensitive:
         argv.append("-i")
@@ -59,9 +66,12 @@ def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
         cwd=ctx.workspace.resolve(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=git_env(),
+        env=git_env(layout_env(layout)),
     )
     assert proc.stdout is not None and proc.stderr is not None
+    # A pathological pattern must not hold the worker: the search is killed at the deadline.
+    timer = threading.Timer(ctx.search_seconds, proc.kill)
+    timer.start()
     matches: list[Match] = []
     try:
         for raw in proc.stdout:
@@ -74,42 +84,61 @@ def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
             if len(matches) > query.limit:
                 break
     finally:
+        timer.cancel()
         if proc.poll() is None:
             proc.kill()
         stderr = proc.stderr.read().decode(errors="replace")
         proc.wait()
         proc.stdout.close()
         proc.stderr.close()
-    if proc.returncode not in (0, 1, -9) and not matches:
+    if proc.returncode == -9 and len(matches) <= query.limit:
+        raise ToolError(_too_slow(ctx, query))
+    if proc.returncode not in (0, 1) and not matches:
         if "PCRE" in stderr or "perl" in stderr.lower():
             return None
         raise ToolError(f"search failed: {stderr.strip()}; check the pattern")
     return matches
 
 
+def _too_slow(ctx: ToolContext, query: SearchQuery) -> str:
+    return (
+        f"the search for {query.pattern!r} took longer than {ctx.search_seconds:g}s and was "
+        "stopped; simplify the pattern (nested repetition such as '(a+)+' backtracks "
+        "without end), narrow the path or glob, or search for plain text"
+    )
+
+
 def python_scan(ctx: ToolContext, query: SearchQuery) -> list[Match]:
-    flags = 0 if query.case_sensitive else re.IGNORECASE
-    source = query.pattern if query.regex else re.escape(query.pattern)
+    """The scan outside git. `regex` rather than `re`: it can stop a match at a timeout, so
+    a catastrophically backtracking pattern costs at most the search's time limit."""
+    flags = 0 if query.case_sensitive else regex.IGNORECASE
+    source = query.pattern if query.regex else regex.escape(query.pattern)
     try:
-        compiled = re.compile(source, flags)
-    except re.error as exc:
+        compiled = regex.compile(source, flags)
+    except regex.error as exc:
         raise ToolError(f"invalid regular expression: {exc}; fix it or pass regex=false") from None
     root = ctx.workspace.resolve()
+    deadline = time.monotonic() + ctx.search_seconds
     matches: list[Match] = []
     for name in workspace_files(ctx, query.under):
         if query.glob is not None and not glob_match(name, query.glob):
             continue
-        path = (root / name).resolve()
-        # A symbolic link may point out of the workspace; only what is inside is searched.
-        if not path.is_relative_to(root) or not path.is_file():
+        try:
+            # Never through a symbolic link (it may point out of the workspace).
+            data = read_regular(root / name, max_bytes=MAX_SCAN_FILE_BYTES)
+        except UnreadableFile:
             continue
-        if path.stat().st_size > MAX_SCAN_FILE_BYTES:
-            continue
-        data = path.read_bytes()
         if b"\0" in data[:BINARY_SNIFF_BYTES]:
             continue
         for number, line in enumerate(data.decode(errors="replace").splitlines(), 1):
-            if compiled.search(line):
+            left = deadline - time.monotonic()
+            try:
+                if left <= 0:
+                    raise TimeoutError
+                found = compiled.search(line, timeout=left)
+            except TimeoutError:
+                raise ToolError(_too_slow(ctx, query)) from None
+            if found:
                 matches.append(Match(name, number, line))
                 if len(matches) > query.limit:
                     return matches
@@ -119,16 +148,13 @@ def python_scan(ctx: ToolContext, query: SearchQuery) -> list[Match]:
 def search(ctx: ToolContext, query: SearchQuery) -> list[Match]:
     if query.regex:
         try:
-            re.compile(query.pattern)
-        except re.error as exc:
+            regex.compile(query.pattern)
+        except regex.error as exc:
             raise ToolError(
                 f"invalid regular expression: {exc}; fix it or pass regex=false"
             ) from None
-    if is_work_tree(ctx.workspace.resolve()):
-        found = git_grep(ctx, query)
-        if found is not None:
-            return found
-    return python_scan(ctx, query)
+    found = git_grep(ctx, query)
+    return found if found is not None else python_scan(ctx, query)
 
 
 def search_files(ctx: ToolContext, args: dict[str, Any]) -> ToolResult:

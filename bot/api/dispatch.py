@@ -7,7 +7,6 @@ the audit entry for a write, commit; task ids go to the queue only after the com
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -32,6 +31,7 @@ from bot.api.errors import (
 from bot.api.operations import Call, Operation, Reply, Scope
 from bot.api.ratelimit import enforce_rate_limit
 from bot.api.types import ApiDeps, Principal
+from bot.json_input import JsonRejected, int64_or_none, parse_json
 from storage.sql.models import AuditEntry, Project, Task
 
 logger = logging.getLogger(__name__)
@@ -75,12 +75,28 @@ def _endpoint(
     return endpoint
 
 
+def _check_numbers(path: dict[str, Any], query: dict[str, str]) -> None:
+    """Ids beyond 64 bits name nothing (404); such query numbers are invalid (422). Both
+    would otherwise overflow the database driver."""
+    for name, value in path.items():
+        if isinstance(value, int) and int64_or_none(str(value)) is None:
+            raise NotFound(f"no {name.removesuffix('_id')} has id {value}; list them to find one")
+    too_big = [
+        FieldError(field=name, location="query", message="the number does not fit in 64 bits")
+        for name, value in query.items()
+        if value.lstrip("-").isdigit() and int64_or_none(value) is None
+    ]
+    if too_big:
+        raise ValidationFailed(too_big)
+
+
 async def _serve(op: Operation, request: Request, deps: ApiDeps) -> Response:
     principal = await run_in_threadpool(
         authenticate, deps.database, request.headers.get("authorization")
     )
     limit = deps.settings.api_rate_limit_per_minute
     decision = await run_in_threadpool(enforce_rate_limit, deps.rate_limiter, principal, limit)
+    _check_numbers(dict(request.path_params), dict(request.query_params))
     raw = await _read_body(request, deps.settings.api_max_body_bytes) if op.body else b""
     source_ip = request.client.host if request.client else ""
     reply = await run_in_threadpool(
@@ -189,9 +205,9 @@ def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         raise MalformedJson("this request needs a JSON object body")
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedJson(f"the body is not valid JSON ({exc}); send a JSON object") from None
+        return parse_json(raw)
+    except JsonRejected as exc:
+        raise MalformedJson(f"{exc}; send a JSON object") from None
 
 
 def _validate(model: type[BaseModel], data: Any, location: str) -> BaseModel:

@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse
 
+from bot.outages import OUTAGE_ERRORS, OUTAGE_MESSAGE, retry_after_header
+
 
 class ApiError(Exception):
     """Base of every error the API reports; the message tells the caller how to fix it."""
@@ -81,12 +83,14 @@ ERROR_TABLE: dict[type[Exception], tuple[int, str]] = {
     PayloadTooLarge: (413, "payload_too_large"),
     ValidationFailed: (422, "validation_failed"),
     RateLimited: (429, "rate_limited"),
+    **{outage: (503, "service_unavailable") for outage in OUTAGE_ERRORS},
 }
 
 # Database errors carry SQL and parameters; the caller gets a stable message instead.
 _SAFE_MESSAGES: dict[type[Exception], str] = {
     IntegrityError: "the change conflicts with existing data (a duplicate name or a "
     "missing referenced row); change the conflicting value and retry",
+    **{outage: OUTAGE_MESSAGE for outage in OUTAGE_ERRORS},
 }
 
 
@@ -117,4 +121,6 @@ def error_response(exc: Exception) -> JSONResponse | None:
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         headers["retry-after"] = str(max(1, math.ceil(exc.retry_after_seconds)))
+    elif status == 503:
+        headers.update(retry_after_header())
     return JSONResponse(error_body(code, message, fields), status_code=status, headers=headers)

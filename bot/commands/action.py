@@ -46,12 +46,12 @@ def action_host(environ: Mapping[str, str]) -> GitHubHost:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
         env = ActionEnv.from_environ(os.environ)
-        check_model_keys(settings)
     except ActionError as exc:
         print(f"codemonkey action: {exc}", file=sys.stderr)
         return 2
     services = build_services(action_settings(settings, os.environ), action_handlers(os.environ))
     try:
+        check_model_keys(services.settings, services.llm.config)
         return run_action(env, services, out=sys.stdout)
     except ActionError as exc:
         print(f"codemonkey action: {exc}", file=sys.stderr)

@@ -9,8 +9,9 @@ from typing import Any
 
 from agents.providers.errors import ProviderError
 from agents.providers.llm import LLM
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.types import ChatMessage, ChatOptions, StreamEnd, TextDelta
-from bot.llm_config import llm_config
+from bot.llm_config import llm_config_with_stored_keys
 from bot.settings import Settings, SettingsError
 
 
@@ -32,7 +33,7 @@ def register(subparsers: Any) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     try:
-        config = llm_config(settings)
+        config = llm_config_with_stored_keys(settings)
     except SettingsError as exc:
         print(f"codemonkey chat: {exc}", file=sys.stderr)
         return 2
@@ -40,6 +41,11 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     messages.append(ChatMessage.user(args.message))
     options = ChatOptions(model="", max_tokens=args.max_tokens)
     model = args.model or settings.default_model
+    try:
+        check_model_id(model)
+    except ModelIdError as exc:
+        print(f"codemonkey chat: --model: {exc}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_chat(LLM(config), model, messages, options, stream=args.stream))
     except ProviderError as exc:

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from agents.providers.redact import redact_urls
 from bot.settings import Settings
 
 
@@ -17,5 +18,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    print(json.dumps(settings.redacted(), indent=2, sort_keys=True, default=str))
+    shown = json.dumps(settings.redacted(), indent=2, sort_keys=True, default=str)
+    # Settings that are not URLs themselves may still quote one (e.g. a gateway model list).
+    print(redact_urls(shown))
     return 0

@@ -8,17 +8,26 @@ import json
 import sys
 from typing import Any
 
-from agents.providers.health import ProviderStatus, check_providers
+from sqlalchemy.exc import SQLAlchemyError
+
+from agents.providers.config import LLMConfig
+from agents.providers.health import check_models, check_providers
+from agents.providers.redact import redact_urls
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
-from bot.health import TimedResult, run_checks
-from bot.llm_config import llm_config
+from bot.config_keys import unknown_file_keys, unknown_variables
+from bot.doctor_report import DoctorReport
+from bot.health import run_checks
+from bot.llm_config import llm_config, secret_store
+from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from storage.sql.database import Database
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "doctor", help="check the database, Redis, Chroma, embeddings and model providers"
+        "doctor",
+        help="check the database, Redis, Chroma, embeddings, the command sandbox and model "
+        "providers",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
@@ -33,64 +42,51 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)
     try:
-        results = run_checks(storage_checks(database, kv, vectors, embedder, settings))
-        providers = asyncio.run(check_providers(llm_config(settings), timeout_seconds=args.timeout))
+        checks = storage_checks(database, kv, vectors, embedder, settings)
+        results = run_checks([*checks, sandbox_check(settings)])
+        config = _llm_config(settings, database)
+        needed = _providers_in_use(settings)
+        providers = asyncio.run(check_providers(config, timeout_seconds=args.timeout))
+        models = asyncio.run(
+            check_models(config, providers, _models_in_use(settings), timeout_seconds=args.timeout)
+        )
     finally:
         kv.close()
         database.dispose()
+    file_problems = unknown_file_keys()
+    report = DoctorReport(results, providers, models, needed, file_problems, unknown_variables())
     if args.json:
-        print(json.dumps(_as_json(results, providers), indent=2))
+        print(redact_urls(json.dumps(report.as_json(), indent=2)))
     else:
-        _print(results, providers)
+        report.print()
     storage_ok = all(t.result.ok for t in results)
-    # The providers the configured models use must answer; the others are informational.
-    needed = _providers_in_use(settings)
+    # Only the providers the configured models use must answer; the others are informational.
     providers_ok = all(p.ok for p in providers if p.name in needed)
-    if not providers_ok:
+    models_ok = all(m.listed is not False for m in models)
+    if not providers_ok or not models_ok:
         print(
-            f"The configured models use {', '.join(sorted(needed))}; fix the provider(s) "
-            "marked FAIL above or choose other models (CODEMONKEY_DEFAULT_MODEL, "
-            "CODEMONKEY_ROLE_MODELS).",
+            f"The configured models use {', '.join(sorted(needed))}; fix what is marked FAIL "
+            "above or choose other models (CODEMONKEY_DEFAULT_MODEL, CODEMONKEY_ROLE_MODELS, "
+            "CODEMONKEY_FALLBACK_MODELS).",
             file=sys.stderr,
         )
-    return 0 if storage_ok and providers_ok else 1
+    return 0 if storage_ok and providers_ok and models_ok and not file_problems else 1
+
+
+def _llm_config(settings: Settings, database: Database) -> LLMConfig:
+    """With the stored keys; an unreadable database is already reported by its own check."""
+    try:
+        return llm_config(settings, secret_store(settings, database))
+    except SQLAlchemyError:
+        return llm_config(settings)
+
+
+def _models_in_use(settings: Settings) -> list[str]:
+    models = [settings.default_model, *settings.role_models.values()]
+    models += [m for chain in settings.fallback_models.values() for m in chain]
+    models += [key for key in settings.fallback_models if ":" in key]
+    return list(dict.fromkeys(models))
 
 
 def _providers_in_use(settings: Settings) -> set[str]:
-    models = [settings.default_model, *settings.role_models.values()]
-    models += [m for chain in settings.fallback_models.values() for m in chain]
-    return {model.split(":", 1)[0] for model in models}
-
-
-def _print(results: list[TimedResult], providers: list[ProviderStatus]) -> None:
-    for timed in results:
-        r = timed.result
-        mark = "ok  " if r.ok else "FAIL"
-        print(f"[{mark}] {r.name:<11} {r.detail}  ({timed.elapsed_ms:.0f} ms)")
-    for p in providers:
-        if not p.configured:
-            print(f"[ -- ] {p.name:<11} {p.error or 'not configured'}")
-        elif p.ok:
-            models = ", ".join(p.models[:8]) + (" ..." if len(p.models) > 8 else "")
-            print(f"[ok  ] {p.name:<11} {p.base_url}: {len(p.models)} models ({models})")
-        else:
-            print(f"[FAIL] {p.name:<11} {p.base_url}: {p.error}")
-
-
-def _as_json(results: list[TimedResult], providers: list[ProviderStatus]) -> dict[str, Any]:
-    return {
-        "checks": [
-            {"name": t.result.name, "ok": t.result.ok, "detail": t.result.detail} for t in results
-        ],
-        "providers": [
-            {
-                "name": p.name,
-                "configured": p.configured,
-                "ok": p.ok,
-                "base_url": p.base_url,
-                "models": list(p.models),
-                "error": p.error,
-            }
-            for p in providers
-        ],
-    }
+    return {model.split(":", 1)[0] for model in _models_in_use(settings)}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.providers.llm import LLM
+from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.registry import ProviderRegistry
 from agents.providers.script_file import ScriptFileError, load_script
 from agents.providers.scripted import ScriptedModel
@@ -25,8 +26,9 @@ from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import HostRecord
 from bot.database import open_database
-from bot.flow_runtime import LLMModel, sandbox_settings
-from bot.llm_config import llm_config
+from bot.flow_runtime import LLMModel
+from bot.llm_config import llm_config, secret_store
+from bot.sandbox import sandbox_settings
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 from webhooks.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
@@ -109,14 +111,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"codemonkey run: {exc}", file=sys.stderr)
             return 2
         print("Using a SCRIPTED model (replies from a file, not a language model).")
-    else:
+    elif model_arg:
         try:
-            config = llm_config(settings)
-        except SettingsError as exc:
-            print(f"codemonkey run: {exc}", file=sys.stderr)
+            check_model_id(model_arg)
+        except ModelIdError as exc:
+            print(f"codemonkey run: --model: {exc}", file=sys.stderr)
             return 2
     database = open_database(settings)
     if scripted is None:
+        try:
+            config = llm_config(settings, secret_store(settings, database))
+        except SettingsError as exc:
+            database.dispose()
+            print(f"codemonkey run: {exc}", file=sys.stderr)
+            return 2
         llm = LLM(config, registry=ProviderRegistry(config), usage=SqlUsageSink(database))
 
     def models(role: Role) -> tuple[ModelClient, str]:
@@ -132,6 +140,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         max_task_usd=settings.agent_max_task_usd,
         max_issue_tokens=settings.agent_max_issue_tokens,
         max_issue_usd=settings.agent_max_issue_usd,
+        max_task_seconds=settings.agent_max_task_seconds,
     )
     options = LocalOptions(
         parallelism=args.parallel,
@@ -142,7 +151,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         ),
         sandbox=sandbox_settings(settings),
         test_command=args.test_command or repo_config.test_command,
+        test_command_origin="--test-command" if args.test_command else "",
         setup=tuple(args.setup) if args.setup is not None else repo_config.setup,
+        lint_command=repo_config.lint_command,
         on_event=_print_event,
         on_record=_print_record,
     )
@@ -163,5 +174,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         database.dispose()
     print(f"\n{result.summary}\n")
-    print(f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f})")
+    print(
+        f"Branch: {result.branch}  ({result.tokens:,} tokens, ${result.cost_usd:.2f}; "
+        f"{result.cache_line})"
+    )
     return 0 if result.ok else 1

@@ -150,8 +150,16 @@ class InstallationTokens:
     def token(self, installation_id: int) -> str:
         return self.installation_token(installation_id).token
 
+    def _key(self, installation_id: int) -> str:
+        return f"github:installation-token:{self.app_id}:{installation_id}"
+
+    def forget(self, installation_id: int) -> None:
+        """Drop the cached token (GitHub no longer accepts it, or the installation went)."""
+        with self._lock:
+            self._cache.delete(self._key(installation_id))
+
     def installation_token(self, installation_id: int) -> InstallationToken:
-        key = f"github:installation-token:{self.app_id}:{installation_id}"
+        key = self._key(installation_id)
         with self._lock:
             cached = self._cached(key)
             if cached is not None and cached.expires_at - time.time() > self._margin:

@@ -3,12 +3,16 @@
 The token travels only in the environment of each git process, as an `http.extraheader`
 scoped to the remote's origin (`GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`).
 It is never written into a URL, a remote, `.git/config`, the reflog or a log line.
+
+Fetch and push go to the URL the service knows for the repository, never to the remote
+configured in the clone, and every git process gets the minimal environment and the safe
+command-line config of `agents.tools.gitcli` (no fsmonitor, hooks or helpers), with the
+git directory from the service's records: a worktree's `.git` file is never followed.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,6 +20,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import git
+
+from agents.tools.gitcli import (
+    GitLayout,
+    git_env,
+    layout_env,
+    plain_git,
+    repository_layout,
+    worktree_layout,
+)
 
 DEFAULT_REMOTE = "origin"
 
@@ -41,7 +54,7 @@ def auth_env(url: str, token: str, base: Mapping[str, str] | None = None) -> dic
         raise GitOperationError("the clone URL must not carry credentials; pass the token instead")
     origin = f"{parts.scheme}://{parts.netloc}/"
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    env = dict(os.environ if base is None else base)
+    env = git_env() if base is None else dict(base)
     index = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
     env.update(
         {
@@ -54,72 +67,118 @@ def auth_env(url: str, token: str, base: Mapping[str, str] | None = None) -> dic
     return env
 
 
-def _run(repo: git.Repo, what: str, *args: str, env: Mapping[str, str] | None = None) -> str:
-    try:
-        return str(repo.git.execute(["git", *args], env=env))
-    except git.GitCommandError as exc:
-        stderr = str(exc.stderr).strip()
+def _run(layout: GitLayout, what: str, *args: str, env: Mapping[str, str] | None = None) -> str:
+    env = dict(env or git_env())
+    env.update(layout_env(layout))
+    proc = plain_git(layout.work_tree, *args, env=env)
+    if proc.returncode != 0:
+        stderr = proc.stderr.strip()
         hint = ""
         if "403" in stderr or "401" in stderr or "Authentication failed" in stderr:
             hint = "; the token was refused: check the app's contents permission and installation"
-        raise GitOperationError(f"git {what} failed: {stderr[-500:]}{hint}") from None
+        raise GitOperationError(f"git {what} failed: {stderr[-500:]}{hint}")
+    return proc.stdout.strip()
+
+
+def checkout_layout(checkout: Path | GitLayout) -> GitLayout:
+    """The git layout of a clone, of a worktree made by `add_worktree` in its default place,
+    or as given. A worktree is looked up in its clone's `worktrees/` records, never through
+    its own `.git` file (commands in the sandbox can write that)."""
+    if isinstance(checkout, GitLayout):
+        return checkout
+    dot_git = checkout / ".git"
+    if dot_git.is_dir() and not dot_git.is_symlink():
+        return repository_layout(checkout)
+    parent = checkout.resolve().parent
+    clone = parent.parent / parent.name.removesuffix(".worktrees")
+    if parent.name.endswith(".worktrees") and (clone / ".git").is_dir():
+        return worktree_layout(repository_layout(clone), checkout)
+    raise GitOperationError(
+        f"{checkout} is neither a clone nor a worktree made by add_worktree(); pass its GitLayout"
+    )
 
 
 def clone(url: str, dest: Path, token: str, *, branch: str | None = None) -> git.Repo:
     """Clone `url` into `dest`; the remote keeps the bare URL."""
     env = auth_env(url, token)
     args = ["clone", "--quiet", "--no-tags"] + (["--branch", branch] if branch else [])
-    try:
-        git.Git().execute(["git", *args, "--", url, str(dest)], env=env)
-    except git.GitCommandError as exc:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    proc = plain_git(dest.parent, *args, "--", url, str(dest), env=env)
+    if proc.returncode != 0:
         raise GitOperationError(
-            f"git clone of {url} failed: {str(exc.stderr).strip()[-500:]}; check that the app "
+            f"git clone of {url} failed: {proc.stderr.strip()[-500:]}; check that the app "
             "is installed on the repository and the URL is right"
-        ) from None
+        )
     return git.Repo(dest)
 
 
-def fetch(repo_dir: Path, token: str, *refspecs: str, remote: str = DEFAULT_REMOTE) -> None:
-    repo = git.Repo(repo_dir)
-    url = repo.remote(remote).url
-    _run(repo, "fetch", "fetch", "--quiet", "--prune", remote, *refspecs, env=auth_env(url, token))
+def fetch(repo_dir: Path | GitLayout, token: str, *refspecs: str, url: str) -> None:
+    """Fetch from `url` (the service's clone URL for the repository) into the
+    remote-tracking refs of `origin`."""
+    layout = checkout_layout(repo_dir)
+    wanted = refspecs or (f"+refs/heads/*:refs/remotes/{DEFAULT_REMOTE}/*",)
+    fetch_args = ("fetch", "--quiet", "--prune", url, *wanted)
+    _run(layout, "fetch", *fetch_args, env=auth_env(url, token))
 
 
 def push(
-    repo_dir: Path, branch: str, token: str, *, remote: str = DEFAULT_REMOTE, force: bool = False
+    repo_dir: Path | GitLayout, branch: str, token: str, *, url: str, force: bool = False
 ) -> None:
-    """Push `branch` to the same name on the remote (force-with-lease when `force`)."""
-    repo = git.Repo(repo_dir)
-    url = repo.remote(remote).url
-    flags = ["--force-with-lease"] if force else []
+    """Push `branch` to the same name at `url`, the service's clone URL for the repository
+    (force-with-lease against the last fetched state when `force`); the token goes to that
+    URL's origin only, whatever the clone's configured remote says."""
+    layout = checkout_layout(repo_dir)
+    target = f"refs/heads/{branch}"
+    tracking = f"refs/remotes/{DEFAULT_REMOTE}/{branch}"
+    flags: list[str] = []
+    if force:
+        known = _ref_sha(layout, tracking) or ""
+        flags = [f"--force-with-lease={target}:{known}"]
     _run(
-        repo,
+        layout,
         f"push of {branch}",
         "push",
         "--quiet",
         "--porcelain",
         *flags,
-        remote,
-        f"refs/heads/{branch}:refs/heads/{branch}",
+        url,
+        f"{target}:{target}",
         env=auth_env(url, token),
     )
+    # As a push to the named remote would, remember what the remote now has.
+    pushed = _ref_sha(layout, target)
+    if pushed is not None:
+        _run(layout, "update-ref", "update-ref", tracking, pushed)
 
 
-def commit_all(worktree: Path, message: str, author: Identity) -> str | None:
+def commit_all(worktree: Path | GitLayout, message: str, author: Identity) -> str | None:
     """Stage everything and commit as `author`; None when there is nothing to commit."""
-    repo = git.Repo(worktree)
-    _run(repo, "add", "add", "--all")
-    if not repo.is_dirty(index=True, working_tree=False, untracked_files=False):
+    layout = checkout_layout(worktree)
+    _run(layout, "add", "add", "--all")
+    if not _run(layout, "diff", "diff", "--cached", "--name-only"):
         return None
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": author.name,
-        "GIT_AUTHOR_EMAIL": author.email,
-        "GIT_COMMITTER_NAME": author.name,
-        "GIT_COMMITTER_EMAIL": author.email,
-    }
-    _run(repo, "commit", "commit", "--quiet", "--no-verify", "-m", message, env=env)
-    return repo.head.commit.hexsha
+    env = git_env(
+        {
+            "GIT_AUTHOR_NAME": author.name,
+            "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_COMMITTER_NAME": author.name,
+            "GIT_COMMITTER_EMAIL": author.email,
+        }
+    )
+    _run(layout, "commit", "commit", "--quiet", "--no-verify", "-m", message, env=env)
+    return _run(layout, "rev-parse", "rev-parse", "HEAD")
+
+
+def _ref_sha(layout: GitLayout, ref: str) -> str | None:
+    proc = plain_git(
+        layout.work_tree,
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        f"{ref}^{{commit}}",
+        env=git_env(layout_env(layout)),
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else None
 
 
 def _slug(branch: str) -> str:
@@ -133,7 +192,7 @@ def worktrees_root(repo_dir: Path) -> Path:
 def add_worktree(repo_dir: Path, branch: str, base: str, *, root: Path | None = None) -> Path:
     """A new worktree for `branch`: an existing local branch, the remote's branch of that
     name, or a new branch from `base` (e.g. "origin/main")."""
-    repo = git.Repo(repo_dir)
+    repo = repository_layout(repo_dir)
     path = (root or worktrees_root(repo_dir)) / _slug(branch)
     if path.exists():
         raise GitOperationError(
@@ -142,42 +201,27 @@ def add_worktree(repo_dir: Path, branch: str, base: str, *, root: Path | None = 
     path.parent.mkdir(parents=True, exist_ok=True)
     local = f"refs/heads/{branch}"
     tracking = f"refs/remotes/{DEFAULT_REMOTE}/{branch}"
-    if _has_ref(repo, local):
-        _run(repo, "worktree add", "worktree", "add", "--quiet", str(path), branch)
-    elif _has_ref(repo, tracking):
-        _run(repo, "worktree add", "worktree", "add", "--quiet", "-b", branch, str(path), tracking)
+    add = ("worktree", "add", "--quiet")
+    if _ref_sha(repo, local) is not None:
+        _run(repo, "worktree add", *add, str(path), branch)
+    elif _ref_sha(repo, tracking) is not None:
+        _run(repo, "worktree add", *add, "-b", branch, str(path), tracking)
     else:
-        if not _has_ref(repo, base):
+        if _ref_sha(repo, base) is None:
             raise GitOperationError(f"base {base!r} does not exist in {repo_dir}; fetch it first")
-        _run(
-            repo,
-            "worktree add",
-            "worktree",
-            "add",
-            "--quiet",
-            "--no-track",
-            "-b",
-            branch,
-            str(path),
-            base,
-        )
+        _run(repo, "worktree add", *add, "--no-track", "-b", branch, str(path), base)
     return path
 
 
 def remove_worktree(repo_dir: Path, path: Path, *, delete_branch: bool = False) -> None:
     """Remove a task's worktree (discarding its changes) and optionally its local branch."""
-    repo = git.Repo(repo_dir)
-    branch = git.Repo(path).active_branch.name if delete_branch and path.exists() else None
+    repo = repository_layout(repo_dir)
+    branch = None
+    if delete_branch and path.exists():
+        work = worktree_layout(repo, path)
+        branch = _run(work, "branch name", "symbolic-ref", "--quiet", "--short", "HEAD")
     if path.exists():
         _run(repo, "worktree remove", "worktree", "remove", "--force", str(path))
     _run(repo, "worktree prune", "worktree", "prune")
-    if branch is not None:
+    if branch:
         _run(repo, "branch delete", "branch", "-D", branch)
-
-
-def _has_ref(repo: git.Repo, ref: str) -> bool:
-    try:
-        repo.git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
-    except git.GitCommandError:
-        return False
-    return True

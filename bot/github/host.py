@@ -8,8 +8,9 @@ Action's `GITHUB_TOKEN`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
-from typing import Any, Literal, cast, get_args
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, get_args
 from urllib.parse import quote
 
 from github import Auth, Github
@@ -72,12 +73,43 @@ def build_client(
     )
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def fresh_token_on_401(
+    method: Callable[Concatenate[GitHubHost, P], R],
+) -> Callable[Concatenate[GitHubHost, P], R]:
+    """GitHub rejected the cached installation token (revoked, the app reinstalled, a
+    cache shared with another deployment): drop it and try once more with a fresh one. A
+    401 means nothing was done, so the call is safe to repeat."""
+
+    @functools.wraps(method)
+    def call(self: GitHubHost, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except GitHostAuthError as exc:
+            if exc.status != 401 or self._forget_token is None:
+                raise
+            self._forget_token()
+            return method(self, *args, **kwargs)
+
+    return call
+
+
 class GitHubHost:
     """`GitHost` for one installation (or one token); every call goes to the REST API."""
 
-    def __init__(self, client: Github, token: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        client: Github,
+        token: Callable[[], str],
+        forget_token: Callable[[], None] | None = None,
+    ) -> None:
         self._gh = client
         self._token = token
+        # Installation tokens are cached; a 401 means the cached one is no longer accepted.
+        self._forget_token = forget_token
 
     @classmethod
     def for_installation(
@@ -91,7 +123,10 @@ class GitHubHost:
         def token() -> str:
             return tokens.token(installation_id)
 
-        return cls(build_client(api_url, token, policy or RetryPolicy()), token)
+        def forget() -> None:
+            tokens.forget(installation_id)
+
+        return cls(build_client(api_url, token, policy or RetryPolicy()), token, forget)
 
     @classmethod
     def for_token(
@@ -134,10 +169,12 @@ class GitHubHost:
 
     # GitHost
 
+    @fresh_token_on_401
     def default_branch(self, repo: RepoRef) -> str:
         with translated(f"reading {repo.full_name}"):
             return str(self._gh.get_repo(repo.full_name).default_branch)
 
+    @fresh_token_on_401
     def permission(self, repo: RepoRef, username: str) -> Permission:
         try:
             with translated(f"reading {username}'s permission on {repo.full_name}"):
@@ -153,6 +190,7 @@ class GitHubHost:
                 return cast(Permission, value)
         return "none"
 
+    @fresh_token_on_401
     def read_file(self, repo: RepoRef, path: str, ref: str) -> str | None:
         try:
             with translated(f"reading {path}@{ref} in {repo.full_name}"):
@@ -168,17 +206,20 @@ class GitHubHost:
         except GitHostNotFound:
             return None
 
+    @fresh_token_on_401
     def comment(self, repo: RepoRef, number: int, body: str) -> Comment:
         with translated(f"commenting on {repo.full_name}#{number}"):
             made = self._repo(repo).get_issue(number).create_comment(body)
             return Comment(made.id, made.html_url)
 
+    @fresh_token_on_401
     def update_comment(self, repo: RepoRef, comment_id: int, body: str) -> None:
         with translated(f"editing comment {comment_id} in {repo.full_name}"):
             self._request(
                 "PATCH", f"/repos/{repo.full_name}/issues/comments/{comment_id}", {"body": body}
             )
 
+    @fresh_token_on_401
     def react(self, repo: RepoRef, comment_id: int, content: str) -> None:
         with translated(f"reacting to comment {comment_id} in {repo.full_name}"):
             self._request(
@@ -187,6 +228,7 @@ class GitHubHost:
                 {"content": content},
             )
 
+    @fresh_token_on_401
     def reply_to_review_comment(
         self, repo: RepoRef, number: int, comment_id: int, body: str
     ) -> Comment:
@@ -194,20 +236,24 @@ class GitHubHost:
             made = self._repo(repo).get_pull(number).create_review_comment_reply(comment_id, body)
             return Comment(made.id, made.html_url)
 
+    @fresh_token_on_401
     def add_labels(self, repo: RepoRef, number: int, labels: list[str]) -> None:
         if not labels:
             return
         with translated(f"labelling {repo.full_name}#{number}"):
             self._repo(repo).get_issue(number).add_to_labels(*labels)
 
+    @fresh_token_on_401
     def issue_body(self, repo: RepoRef, number: int) -> str:
         with translated(f"reading {repo.full_name}#{number}"):
             return str(self._repo(repo).get_issue(number).body or "")
 
+    @fresh_token_on_401
     def update_issue_body(self, repo: RepoRef, number: int, body: str) -> None:
         with translated(f"editing {repo.full_name}#{number}"):
             self._request("PATCH", f"/repos/{repo.full_name}/issues/{number}", {"body": body})
 
+    @fresh_token_on_401
     def open_pull_request(
         self, repo: RepoRef, *, head: str, base: str, title: str, body: str, draft: bool
     ) -> PullRequestRef:
@@ -225,6 +271,7 @@ class GitHubHost:
                 return _pr_ref(pr)
         raise GitHostError(f"GitHub says a pull request for {head} exists but none is open")
 
+    @fresh_token_on_401
     def update_pull_request(
         self,
         repo: RepoRef,
@@ -249,10 +296,12 @@ class GitHubHost:
             else:
                 pr.convert_to_draft()
 
+    @fresh_token_on_401
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestRef:
         with translated(f"reading {repo.full_name}#{number}"):
             return _pr_ref(self._repo(repo).get_pull(number))
 
+    @fresh_token_on_401
     def create_review(
         self,
         repo: RepoRef,
@@ -267,14 +316,13 @@ class GitHubHost:
             "commit_id": commit_sha,
             "body": body,
             "event": event,
-            "comments": [
-                {"path": c.path, "line": c.line, "side": c.side, "body": c.body} for c in comments
-            ],
+            "comments": [_comment_json(c) for c in comments],
         }
         with translated(f"reviewing {repo.full_name}#{number}"):
             data = self._request("POST", f"/repos/{repo.full_name}/pulls/{number}/reviews", payload)
             return int(data["id"])
 
+    @fresh_token_on_401
     def create_check_run(
         self,
         repo: RepoRef,
@@ -297,6 +345,7 @@ class GitHubHost:
             self._more_annotations(repo, run_id, output, batches[1:])
             return run_id
 
+    @fresh_token_on_401
     def update_check_run(
         self,
         repo: RepoRef,
@@ -316,6 +365,7 @@ class GitHubHost:
             self._request("PATCH", f"/repos/{repo.full_name}/check-runs/{check_run_id}", payload)
             self._more_annotations(repo, check_run_id, output, batches[1:])
 
+    @fresh_token_on_401
     def clone_url(self, repo: RepoRef) -> str:
         with translated(f"reading {repo.full_name}"):
             return str(self._gh.get_repo(repo.full_name).clone_url)
@@ -368,4 +418,17 @@ def _output_json(output: CheckRunOutput, annotations: list[dict[str, Any]]) -> d
         data["text"] = output.text
     if annotations:
         data["annotations"] = annotations
+    return data
+
+
+def _comment_json(comment: ReviewComment) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "path": comment.path,
+        "line": comment.line,
+        "side": comment.side,
+        "body": comment.body,
+    }
+    if comment.start_line is not None:
+        data["start_line"] = comment.start_line
+        data["start_side"] = comment.side
     return data

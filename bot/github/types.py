@@ -18,6 +18,8 @@ class TokenCache(Protocol):
 
     def set(self, key: str, value: bytes, ttl_seconds: int) -> None: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 class TokenCipher(Protocol):
     """Encrypts tokens before they reach a shared cache (secrets are encrypted at rest)."""
@@ -48,6 +50,10 @@ class MemoryTokenCache:
     def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         with self._lock:
             self._items[key] = (value, time.monotonic() + ttl_seconds)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
 
     def __repr__(self) -> str:
         return f"MemoryTokenCache(entries={len(self._items)})"

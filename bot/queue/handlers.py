@@ -65,11 +65,22 @@ class Handler(Protocol):
     def __call__(self, ctx: TaskContext) -> dict[str, Any] | None: ...
 
 
+# Told once when a task of its kind has failed for good: (task, error text).
+FailureHook = Callable[[TaskInfo, str], None]
+
+
 class HandlerRegistry:
     """Maps task kinds to handlers. Built once in a command's main and passed down."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._failure_hooks: dict[str, FailureHook] = {}
+
+    def on_failure(self, kind: str, hook: FailureHook) -> None:
+        self._failure_hooks[kind] = hook
+
+    def failure_hook(self, kind: str) -> FailureHook | None:
+        return self._failure_hooks.get(kind)
 
     def register(self, kind: str, handler: Handler, *, replace: bool = False) -> None:
         if kind in self._handlers and not replace:

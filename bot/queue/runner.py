@@ -163,16 +163,17 @@ class TaskRunner:
             return RunOutcome(task.id, state)
         log.info("task started")
         with self._leases.hold(task.id, worker_id) as lost:
+            info = TaskInfo(
+                id=task.id,
+                kind=task.kind,
+                payload=dict(task.payload),
+                attempt=task.attempts,
+                max_attempts=task.max_attempts,
+                project_id=task.project_id,
+                group_key=task.group_key,
+            )
             ctx = TaskContext(
-                task=TaskInfo(
-                    id=task.id,
-                    kind=task.kind,
-                    payload=dict(task.payload),
-                    attempt=task.attempts,
-                    max_attempts=task.max_attempts,
-                    project_id=task.project_id,
-                    group_key=task.group_key,
-                ),
+                task=info,
                 side_effects=self._side_effects,
                 is_cancelled=_CancelCheck(lambda: self._store.is_cancel_requested(task.id), lost),
                 logger=logging.getLogger(f"codemonkey.task.{task.kind}"),
@@ -180,16 +181,16 @@ class TaskRunner:
             try:
                 result = handler(ctx)
             except PermanentTaskError as exc:
-                return self._fail(task.id, worker_id, f"permanent: {exc}", retry=False)
+                return self._fail(info, worker_id, f"permanent: {exc}", retry=False)
             except TaskCancelledError as exc:
-                return self._fail(task.id, worker_id, str(exc), retry=False)
+                return self._fail(info, worker_id, str(exc), retry=False)
             except TaskDeferredError as exc:
                 state = self._store.defer(task.id, worker_id, exc.retry_after_seconds, str(exc))
                 log.info("task deferred for %.1fs: %s", exc.retry_after_seconds, exc)
                 return RunOutcome(task.id, state)
             except Exception as exc:
                 detail = "".join(traceback.format_exception(exc))[-MAX_ERROR_CHARS:]
-                return self._fail(task.id, worker_id, detail, retry=True)
+                return self._fail(info, worker_id, detail, retry=True)
         if lost.is_set():
             raise LeaseLostError(f"task {task.id}: lease lost while the handler ran")
         ready = self._store.complete(task.id, worker_id, result or {})
@@ -198,8 +199,15 @@ class TaskRunner:
             self._queue.enqueue(ready)
         return RunOutcome(task.id, TaskState.SUCCEEDED)
 
-    def _fail(self, task_id: int, worker_id: str, error: str, *, retry: bool) -> RunOutcome:
-        state = self._store.fail(task_id, worker_id, error, retry=retry)
+    def _fail(self, task: TaskInfo, worker_id: str, error: str, *, retry: bool) -> RunOutcome:
+        state = self._store.fail(task.id, worker_id, error, retry=retry)
         level = logging.INFO if state is TaskState.QUEUED else logging.WARNING
         log.log(level, "task attempt failed -> %s: %s", state.value, error.splitlines()[-1])
-        return RunOutcome(task_id, state)
+        hook = self._handlers.failure_hook(task.kind)
+        if state is TaskState.FAILED and hook is not None:
+            try:
+                hook(task, error)
+            except Exception:
+                # The failure is recorded in SQL either way; the report is best effort.
+                log.exception("reporting the failure of task %s failed", task.id)
+        return RunOutcome(task.id, state)

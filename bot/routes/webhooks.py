@@ -9,11 +9,11 @@ type is accepted: GitHub Apps always deliver JSON, and a repository webhook set 
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
@@ -22,9 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.json_input import JsonRejected, parse_json
 from bot.logs import log_context
+from bot.metric_labels import webhook_event_label
+from bot.outages import OUTAGE_ERRORS, OUTAGE_MESSAGE, retry_after_header
 from bot.queue.base import TaskQueue
 from bot.settings import Settings
+from storage.kv import Cache, KvError
+from storage.kv.memory import MemoryCache
 from storage.sql.database import Database
 from webhooks.ingest import Delivery, IngestConfig, IngestResult, Outcome, ingest_delivery
 from webhooks.repo_config import RepoConfig
@@ -44,10 +49,16 @@ class WebhookDeps:
     secret: SecretStr | None
     ingest: IngestConfig
     max_body_bytes: int = 25 * 1024 * 1024
+    # Remembers each body's digest for `replay_window_seconds` (Redis or in-process).
+    seen_bodies: Cache = field(default_factory=MemoryCache)
+    replay_window_seconds: float = 24 * 3600.0
 
 
-def webhook_deps(settings: Settings, *, database: Database, queue: TaskQueue) -> WebhookDeps:
-    """The route's dependencies from the service settings."""
+def webhook_deps(
+    settings: Settings, *, database: Database, queue: TaskQueue, cache: Cache | None = None
+) -> WebhookDeps:
+    """The route's dependencies from the service settings; `cache` remembers body digests
+    (the service's kv cache, so every receiver shares them)."""
     return WebhookDeps(
         database=database,
         queue=queue,
@@ -59,6 +70,8 @@ def webhook_deps(settings: Settings, *, database: Database, queue: TaskQueue) ->
             ),
         ),
         max_body_bytes=settings.webhook_max_body_bytes,
+        seen_bodies=cache or MemoryCache(),
+        replay_window_seconds=settings.webhook_replay_window_seconds,
     )
 
 
@@ -96,8 +109,7 @@ def webhook_route(
     async def endpoint(request: Request) -> JSONResponse:
         response = await receive(request)
         if observe is not None:
-            event = request.headers.get("x-github-event", "")
-            event = event if _EVENT_NAME.match(event) else "invalid"
+            event = webhook_event_label(request.headers.get("x-github-event", ""))
             outcome = response.headers.get("x-codemonkey-outcome")
             observe(event, outcome or f"rejected-{response.status_code}")
         return response
@@ -129,15 +141,27 @@ def webhook_route(
         if not _EVENT_NAME.match(event) or not _DELIVERY_ID.match(delivery_id):
             return _error(400, "missing or malformed X-GitHub-Event / X-GitHub-Delivery header")
         try:
-            payload: Any = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error(400, f"body is not valid JSON: {exc}")
+            payload: Any = parse_json(body)
+        except JsonRejected as exc:
+            return _error(400, str(exc))
         if not isinstance(payload, dict):
             return _error(400, "body must be a JSON object")
         with log_context(delivery_id=delivery_id, event=event):
-            result = await run_in_threadpool(
-                ingest_delivery, deps.database, Delivery(delivery_id, event, payload), deps.ingest
-            )
+            replay_of = await run_in_threadpool(_first_delivery_of, deps, body, delivery_id)
+            try:
+                result = await run_in_threadpool(
+                    ingest_delivery,
+                    deps.database,
+                    Delivery(delivery_id, event, payload, replay_of=replay_of),
+                    deps.ingest,
+                )
+            except OUTAGE_ERRORS:
+                log.exception("could not record the delivery; answering 503 so it is redelivered")
+                return JSONResponse(
+                    {"error": f"{OUTAGE_MESSAGE}; redeliver this delivery from the App settings"},
+                    status_code=503,
+                    headers=retry_after_header(),
+                )
             await _enqueue(deps.queue, result)
             log.info(
                 "webhook %s", result.outcome.value, extra={"fields": {"reason": result.reason}}
@@ -145,6 +169,27 @@ def webhook_route(
         return _response(delivery_id, result)
 
     return Route(path, endpoint, methods=["POST"])
+
+
+def _first_delivery_of(deps: WebhookDeps, body: bytes, delivery_id: str) -> str | None:
+    """The other delivery id that brought this exact signed body within the window.
+
+    The signature covers the body only, so a captured delivery stays valid forever; GitHub
+    redelivers under the same id (handled by the delivery row), so the same body under a
+    new id is a replay. One kv round trip. When the kv store is down the check is skipped:
+    the delivery id gate still holds, and a lost delivery is worse than a rare replay.
+    """
+    key = f"webhook:body:{hashlib.sha256(body).hexdigest()}"
+    try:
+        first = deps.seen_bodies.set_first(
+            key, delivery_id.encode(), ttl_seconds=deps.replay_window_seconds
+        )
+    except KvError:
+        log.warning("replay check skipped: the kv store is unavailable")
+        return None
+    if first is None or first.decode(errors="replace") == delivery_id:
+        return None
+    return first.decode(errors="replace")
 
 
 async def _enqueue(queue: TaskQueue, result: IngestResult) -> None:

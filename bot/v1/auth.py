@@ -14,10 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from bot.api.auth import authenticate
-from bot.api.errors import ApiError, RateLimited, lookup
+from bot.api.errors import ApiError, Forbidden, RateLimited, lookup
 from bot.api.ratelimit import enforce_rate_limit
-from bot.api.types import Principal, RateLimiter
+from bot.api.types import Principal, RateLimiter, Role
+from bot.outages import OUTAGE_ERRORS
 from bot.v1.errors import OpenAIError
+from bot.v1.provider_errors import backend_unavailable
 from bot.v1.routes import Authenticator
 from storage.sql.database import Database
 
@@ -71,7 +73,12 @@ def key_authenticator(
     limiter: RateLimiter,
     per_minute: int,
     cache: PrincipalCache | None = None,
+    *,
+    required_role: Role = Role.VIEWER,
 ) -> Authenticator:
+    """Authenticates `/v1` callers; `required_role` is the least role a key must hold
+    (on its project, or globally) to get past it."""
+
     async def authenticate_request(request: Request) -> Principal:
         header = request.headers.get("authorization") or ""
         try:
@@ -80,9 +87,16 @@ def key_authenticator(
                 principal = await run_in_threadpool(authenticate, database, header)
                 if cache is not None:
                     cache.put(header, principal)
+            if not principal.role.includes(required_role):
+                raise Forbidden(
+                    f"this needs a key with the {required_role.value} role or above; the key "
+                    f"has {principal.role.value}. Use a member or admin key"
+                )
             enforce_rate_limit(limiter, principal, per_minute)
         except ApiError as exc:
             raise to_openai_error(exc) from None
+        except OUTAGE_ERRORS:
+            raise backend_unavailable() from None
         return principal
 
     return authenticate_request

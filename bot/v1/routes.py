@@ -7,7 +7,6 @@ gateway mode, a provider model passed straight through (`anthropic/claude-...`).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, StreamEvent
+from bot.json_input import JsonRejected, parse_json
 from bot.v1.convert import (
     ChunkWriter,
     RequestConversionError,
@@ -80,7 +80,12 @@ def v1_routes(
     map_error: ErrorMapper,
     *,
     max_body_bytes: int,
+    chat_authenticate: Authenticator | None = None,
 ) -> list[BaseRoute]:
+    """`chat_authenticate` guards `/v1/chat/completions` (it spends model budget); by
+    default the same check as the model list."""
+    authenticate_chat = chat_authenticate or authenticate
+
     async def list_models(request: Request) -> Response:
         try:
             caller = await authenticate(request)
@@ -108,7 +113,7 @@ def v1_routes(
 
     async def chat_completions(request: Request) -> Response:
         try:
-            caller = await authenticate(request)
+            caller = await authenticate_chat(request)
             body = await _read_json(request, max_body_bytes)
             parsed = _parse(body)
             target = await catalog.resolve(
@@ -157,11 +162,11 @@ async def _read_json(request: Request, limit: int) -> Any:
         if len(raw) > limit:
             raise OpenAIError(413, f"Request body exceeds {limit} bytes; send a smaller request.")
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        return parse_json(raw)
+    except JsonRejected as exc:
         raise OpenAIError(
             400,
-            "We could not parse the JSON body of your request. Send a valid JSON object.",
+            f"We could not parse the JSON body of your request ({exc}). Send a valid JSON object.",
         ) from None
 
 

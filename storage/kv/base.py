@@ -53,6 +53,16 @@ class Cache(ABC):
     @abstractmethod
     def delete(self, key: str) -> None: ...
 
+    def set_first(self, key: str, value: bytes, ttl_seconds: float | None = None) -> bytes | None:
+        """Store `value` unless the key holds one; None when stored, else the value kept.
+
+        The backends override this with one atomic step; this fallback is not atomic.
+        """
+        existing = self.get(key)
+        if existing is None:
+            self.set(key, value, ttl_seconds)
+        return existing
+
     def get_json(self, key: str) -> Any:
         """The decoded JSON value, or None when the key is missing or expired."""
         raw = self.get(key)

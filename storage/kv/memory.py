@@ -54,6 +54,19 @@ class MemoryCache(Cache):
                 self._purge_expired()
             self._items[key] = (bytes(value), deadline)
 
+    def set_first(self, key: str, value: bytes, ttl_seconds: float | None = None) -> bytes | None:
+        check_ttl(ttl_seconds)
+        now = self._clock()
+        with self._mutex:
+            item = self._items.get(key)
+            if item is not None and (item[1] is None or item[1] > now):
+                return item[0]
+            self._writes += 1
+            if self._writes % _PURGE_EVERY == 0:
+                self._purge_expired()
+            self._items[key] = (bytes(value), None if ttl_seconds is None else now + ttl_seconds)
+            return None
+
     def delete(self, key: str) -> None:
         with self._mutex:
             self._items.pop(key, None)

@@ -139,6 +139,15 @@ class RedisCache(Cache):
         with self._kv.errors():
             self._kv.client.set(self._kv.key("cache", key), value, px=px)
 
+    def set_first(self, key: str, value: bytes, ttl_seconds: float | None = None) -> bytes | None:
+        check_ttl(ttl_seconds)
+        px = None if ttl_seconds is None else _millis(ttl_seconds)
+        with self._kv.errors():
+            # SET NX GET (Redis 7+): one round trip that stores and reports the old value.
+            old = self._kv.client.set(self._kv.key("cache", key), value, px=px, nx=True, get=True)
+        assert old is None or isinstance(old, bytes)
+        return old
+
     def delete(self, key: str) -> None:
         with self._kv.errors():
             self._kv.client.delete(self._kv.key("cache", key))

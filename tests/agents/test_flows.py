@@ -135,7 +135,7 @@ def test_plan_without_work_posts_the_plan_and_creates_nothing(
     database: Database, tmp_path: Path
 ) -> None:
     repo = init_repo(tmp_path / "repo")
-    model = scripted(["Nothing to do: the app already says bye."])
+    model = scripted([call("finish", summary="Nothing to do: the app already says bye.")])
     host = LocalHost(issue_body="bye", default_branch="main")
     deps, worktrees = _deps(database, repo, tmp_path, model, host)
     plan = _start(database)

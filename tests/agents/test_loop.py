@@ -55,10 +55,13 @@ async def test_round_trip_edits_persists_and_finishes(database: Database, tmp_pa
     assert store.task_spend(task_id).model_calls == 3
 
 
-async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path) -> None:
+async def test_plain_text_answer_after_using_tools_ends_the_run(
+    database: Database, tmp_path: Path
+) -> None:
     task_id = make_task(database)
+    (tmp_path / "a.py").write_text("a")
     loop = AgentLoop(
-        model=scripted(["Nothing to change."]),
+        model=scripted([call("read_file", path="a.py"), "Nothing to change."]),
         tools=_tools(database, tmp_path, task_id),
         steps=AgentStepStore(database),
     )
@@ -68,6 +71,42 @@ async def test_plain_text_answer_ends_the_run(database: Database, tmp_path: Path
         "Nothing to change.",
         (),
     )
+
+
+async def test_a_model_that_never_calls_a_tool_is_nudged_once_then_stopped(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    model = scripted(["Here is my plan in prose.", "Still prose."])
+    loop = AgentLoop(
+        model=model, tools=_tools(database, tmp_path, task_id), steps=AgentStepStore(database)
+    )
+    result = await loop.run(_run(task_id))
+    assert result.status == "no_tools" and not result.ok
+    assert "did not call any tool" in result.summary and "m1" in result.summary
+    assert len(model.requests) == 2
+    nudge = model.requests[1].messages[-1]
+    assert nudge.role == "user" and "without calling a tool" in nudge.content
+
+
+async def test_a_nudged_model_that_then_uses_its_tools_carries_on(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    model = scripted(
+        ["I would edit x.py.", call("write_file", path="x.py", content="x = 1\n"), "Done."]
+    )
+    steps = AgentStepStore(database)
+    loop = AgentLoop(model=model, tools=_tools(database, tmp_path, task_id), steps=steps)
+    result = await loop.run(_run(task_id))
+    assert (result.status, result.changed_paths) == ("finished", ("x.py",))
+    # The nudge is a recorded step: a resumed run rebuilds the same conversation.
+    kinds = [r.kind for r in steps.steps(task_id)]
+    assert kinds.count("nudge") == 1
+    resumed = await AgentLoop(
+        model=scripted([]), tools=_tools(database, tmp_path, task_id), steps=steps
+    ).run(_run(task_id))
+    assert resumed.status == "finished"
 
 
 async def test_tool_errors_go_back_to_the_model(database: Database, tmp_path: Path) -> None:
@@ -113,7 +152,7 @@ async def test_step_budget_stops_before_the_model_call(database: Database, tmp_p
 async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_path: Path) -> None:
     limits = BudgetLimits(max_issue_usd=0.05)
     first = make_task(database)
-    expensive = scripted([reply("done", cost_usd=0.06)])
+    expensive = scripted([reply(calls=[call("finish", summary="done")], cost_usd=0.06)])
     store = AgentStepStore(database)
     config = LoopConfig(limits=limits)
     tools = _tools(database, tmp_path, first)
@@ -130,9 +169,9 @@ async def test_issue_dollar_budget_counts_sibling_tasks(database: Database, tmp_
     assert model.requests == []
     # Another issue is not affected.
     other = make_task(database, group_key="octo/hello#2")
-    ok = await AgentLoop(model=scripted(["fine"]), tools=tools, steps=store, config=config).run(
-        AgentRun(other, role(), "t", "m1", group_key="octo/hello#2")
-    )
+    ok = await AgentLoop(
+        model=scripted([call("finish", summary="fine")]), tools=tools, steps=store, config=config
+    ).run(AgentRun(other, role(), "t", "m1", group_key="octo/hello#2"))
     assert ok.status == "finished"
 
 
@@ -196,6 +235,69 @@ async def test_turns_without_progress_are_detected(database: Database, tmp_path:
     assert result.status == "no_progress"
     assert "3 steps in a row without changing a file" in result.summary
     assert len(model.requests) == 3
+
+
+async def test_a_reader_may_read_many_files_without_being_stopped(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    names = [f"m{n}" for n in range(15)]
+    for name in names:
+        (tmp_path / f"{name}.py").write_text(name)
+    reads = [call("read_file", path=f"{n}.py") for n in names]
+    model = scripted([*reads, call("finish", summary="Read them all.")])
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(idle_limit=3),
+    )
+    reviewer = AgentRun(task_id=task_id, role=role("code_reviewer"), task="Review.", model="m1")
+    result = await loop.run(reviewer)
+    assert result.status == "finished", result.summary
+    assert len(model.requests) == 16
+
+
+async def test_a_reader_rereading_the_same_thing_is_stopped(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    (tmp_path / "a.py").write_text("a")
+    (tmp_path / "b.py").write_text("b")
+    # Alternating between two reads: nothing new after the first two turns.
+    reads = [call("read_file", path=p) for p in ("a.py", "b.py") * 3]
+    model = scripted(reads)
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(idle_limit=2, repeat_limit=5),
+    )
+    planner = AgentRun(task_id=task_id, role=role("project_manager"), task="Plan.", model="m1")
+    result = await loop.run(planner)
+    assert result.status == "no_progress"
+    assert "2 steps in a row without learning anything new" in result.summary
+    assert len(model.requests) == 4
+
+
+async def test_repeated_failures_stop_the_run_with_the_last_error(
+    database: Database, tmp_path: Path
+) -> None:
+    task_id = make_task(database)
+    missing = [call("read_file", path=f"missing{n}.py") for n in range(10)]
+    model = scripted(missing)
+    loop = AgentLoop(
+        model=model,
+        tools=_tools(database, tmp_path, task_id),
+        steps=AgentStepStore(database),
+        config=LoopConfig(failure_limit=4),
+    )
+    reviewer = AgentRun(task_id=task_id, role=role("code_reviewer"), task="Review.", model="m1")
+    result = await loop.run(reviewer)
+    assert result.status == "no_progress"
+    assert "4 tool calls in a row failed (the last, `read_file`:" in result.summary
+    assert "missing3.py" in result.summary
+    assert len(model.requests) == 4
 
 
 async def test_cancelled_task_stops_before_calling_the_model(

@@ -83,7 +83,7 @@ def test_delegate_refuses_what_the_hierarchy_or_dag_forbids(database: Database) 
     other_issue = make_task(database, group_key="octo/hello#2")
     cases: list[tuple[dict[str, Any], str]] = [
         ({"role": "wizard"}, "no role 'wizard'"),
-        ({"role": "qa", "depends_on": [other_issue]}, "is not a task of this issue"),
+        ({"role": "qa", "depends_on": [other_issue]}, "is neither a task of this issue"),
         ({"role": "qa", "paths": ["../etc/passwd"]}, "must be relative"),
         ({"role": "qa", "paths": ["/etc/passwd"]}, "must be relative"),
     ]
@@ -92,6 +92,55 @@ def test_delegate_refuses_what_the_hierarchy_or_dag_forbids(database: Database) 
             "delegate", {"title": "t", "description": "d", **args}, _ctx(f"k-{message}", plan)
         )
         assert not outcome.ok and message in outcome.output
+
+
+def test_delegate_depends_on_labels_given_earlier_in_the_same_reply(database: Database) -> None:
+    tools, plan = _team(database)
+    api = tools.call(
+        "delegate",
+        {"role": "backend_developer", "title": "API", "description": "d", "label": "api"},
+        _ctx("k1", plan),
+    )
+    assert api.ok and "(label 'api')" in api.output
+    tests = tools.call(
+        "delegate",
+        {"role": "qa", "title": "Tests", "description": "d", "depends_on": ["api"]},
+        _ctx("k2", plan),
+    )
+    assert tests.ok, tests.output
+    with database.session() as session:
+        made = {t.id: t for t in group_tasks(session, GROUP)}
+    assert made[tests.data["task_id"]].depends_on == tuple(sorted((plan, api.data["task_id"])))
+    # An unknown label is refused with the labels this plan has; a taken label too.
+    unknown = tools.call(
+        "delegate",
+        {"role": "qa", "title": "t", "description": "d", "depends_on": ["ui"]},
+        _ctx("k3", plan),
+    )
+    assert not unknown.ok and "labels so far: 'api'" in unknown.output
+    taken = tools.call(
+        "delegate",
+        {"role": "qa", "title": "t", "description": "d", "label": "api"},
+        _ctx("k4", plan),
+    )
+    assert not taken.ok and f"already names task #{api.data['task_id']}" in taken.output
+    # Replaying the labelled call (a resumed run) returns the same task.
+    again = tools.call(
+        "delegate",
+        {"role": "backend_developer", "title": "API", "description": "d", "label": "api"},
+        _ctx("k1", plan),
+    )
+    assert again.ok and again.data["task_id"] == api.data["task_id"]
+
+
+def test_team_tools_offer_only_the_roles_of_the_roster(database: Database) -> None:
+    roles = {name: r for name, r in load_roles().items() if name != "tech_lead"}
+    scope = TeamScope(make_task(database), roles["project_manager"], GROUP)
+    specs = {t.spec.name: t.spec for t in TeamTools(database, scope, roles=roles).tools()}
+    offered = specs["delegate"].parameters["properties"]["role"]["enum"]
+    assert "tech_lead" not in offered and "project_manager" not in offered
+    assert set(offered) == set(roles) - {"project_manager"}
+    assert "tech_lead" not in specs["ask"].parameters["properties"]["role"]["enum"]
 
 
 def test_ask_records_the_exchange_and_replays_it(database: Database) -> None:

@@ -59,7 +59,7 @@ def main() -> None:
             (work / "x.txt").write_text("x\n")
             commit_all(work, "x", Identity("Bench", "bench@example.com"))
             t2 = time.perf_counter()
-            push(work, "bench", host.git_token(repo))
+            push(work, "bench", host.git_token(repo), url=host.clone_url(repo))
             t3 = time.perf_counter()
     print(f"installation token mint (JWT sign + POST): {mint_ms:.1f} ms")
     for name, samples in (("GET issue", reads), ("POST comment", writes)):

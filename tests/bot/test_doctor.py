@@ -57,7 +57,7 @@ def test_healthy_embedded_setup(openai_only: Fake, capsys: pytest.CaptureFixture
     code, report = run_doctor(capsys)
     checks = {c["name"]: c for c in report["checks"]}  # type: ignore[attr-defined]
     assert code == 0, report
-    assert set(checks) == {"database", "kv", "vectors", "embeddings"}
+    assert set(checks) == {"database", "kv", "vectors", "embeddings", "sandbox"}
     assert all(c["ok"] for c in checks.values())
     providers = {p["name"]: p for p in report["providers"]}  # type: ignore[attr-defined]
     assert providers["openai"]["ok"] is True

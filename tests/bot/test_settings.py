@@ -32,7 +32,8 @@ def test_environment_and_standard_provider_variables(monkeypatch: pytest.MonkeyP
     assert settings.port == 9100
     assert settings.anthropic_api_key is not None
     assert settings.anthropic_api_key.get_secret_value() == "sk-ant-123"
-    assert settings.role_models == {"reviewer": "openai:gpt-4.1"}
+    # The short name people type is stored as the role file's name, which lookups use.
+    assert settings.role_models == {"code_reviewer": "openai:gpt-4.1"}
 
 
 def test_settings_are_frozen() -> None:
@@ -59,7 +60,7 @@ def test_invalid_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("CODEMONKEY_PORT", "not-a-port")
     with pytest.raises(SettingsError, match="CODEMONKEY_PORT") as info:
         load_settings()
-    assert "Fix the variables" in str(info.value)
+    assert "fix the variable" in str(info.value) and "\n" not in str(info.value)
 
 
 def test_config_command_redacts_secrets(

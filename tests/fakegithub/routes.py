@@ -96,6 +96,12 @@ def routes(fake: FakeGitHub) -> list[Route]:
             "token",
         ),
         (
+            R + "/pulls/{number:int}/comments",
+            "POST",
+            pulls.create_review_comment,
+            "token",
+        ),
+        (
             R + "/pulls/{number:int}/comments/{comment_id:int}/replies",
             "POST",
             pulls.reply_review_comment,

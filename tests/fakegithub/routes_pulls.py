@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
-from tests.fakegithub import shapes
+from tests.fakegithub import hunks, shapes
 from tests.fakegithub.api import (
     GRAPHQL_MUTATION,
     ApiError,
@@ -141,9 +142,65 @@ def update_pull(ctx: Ctx) -> Reply:
     return Reply(200, ctx.render.pull(pr))
 
 
+# GitHub's limit on a review's or a comment's body (characters).
+MAX_BODY_CHARS = 65536
+
+
 def _file_lines(ctx: Ctx, repo: str, sha: str, path: str) -> int | None:
     found = ctx.fake.read_blob(repo, sha, path)
     return None if found is None else len(found[0].decode(errors="replace").splitlines())
+
+
+def _pr_hunks(ctx: Ctx, pr: Pull, commit_id: str) -> dict[str, hunks.FileHunks]:
+    """The hunks of the pull request's diff (`base...commit`), as GitHub shows them."""
+    repo = ctx.fake.repos[pr.repo]
+    diff = ctx.fake.git(
+        repo.path, "diff", "--no-color", "--no-ext-diff", f"{pr.base}...{commit_id}"
+    )
+    return hunks.parse(diff)
+
+
+@dataclass(frozen=True)
+class Placement:
+    path: str
+    line: int
+    side: str
+    start_line: int | None
+    start_side: str | None
+
+
+def _placement(raw: Any) -> Placement:
+    """A comment's place from the request, or GitHub's 422 for a malformed one."""
+    if (
+        not isinstance(raw, dict)
+        or not isinstance(raw.get("path"), str)
+        or not isinstance(raw.get("body"), str)
+        or not isinstance(raw.get("line"), int)
+    ):
+        raise invalid("Invalid request.\n\nEach comment needs path, body and line.")
+    side = raw.get("side", "RIGHT")
+    start_line = raw.get("start_line")
+    start_side = raw.get("start_side", side if start_line is not None else None)
+    for name, value in (("side", side), ("start_side", start_side)):
+        if value is not None and value not in ("LEFT", "RIGHT"):
+            raise invalid(f"Invalid request.\n\nFor '{name}', {value!r} is not a valid value.")
+    if start_line is not None and not isinstance(start_line, int):
+        raise invalid(f"Invalid request.\n\nFor 'start_line', {start_line!r} is not a valid value.")
+    return Placement(raw["path"], raw["line"], side, start_line, start_side)
+
+
+def _objections(
+    ctx: Ctx, pr: Pull, commit_id: str, files: dict[str, hunks.FileHunks], place: Placement
+) -> list[tuple[str, str]] | str:
+    """Why GitHub refuses this place: a resolution error string, objections, or []."""
+    lines = _file_lines(ctx, pr.repo, commit_id, place.path)
+    if lines is None and place.path not in files:
+        return "Path could not be resolved"
+    if lines is not None and place.side == "RIGHT" and not 1 <= place.line <= lines:
+        return "Line could not be resolved"
+    return hunks.problems(
+        files, place.path, place.line, place.side, place.start_line, place.start_side or place.side
+    )
 
 
 def create_review(ctx: Ctx) -> Reply:
@@ -164,6 +221,8 @@ def create_review(ctx: Ctx) -> Reply:
     if event in ("APPROVE", "REQUEST_CHANGES") and issue.user == ctx.actor:
         verb = "approve" if event == "APPROVE" else "request changes on"
         raise invalid("Unprocessable Entity", message=f"Can not {verb} your own pull request")
+    if len(body) > MAX_BODY_CHARS:
+        raise ApiError(422, "Unprocessable Entity", errors=[_too_long("Body")])
     raw_comments = ctx.field("comments", list) or []
     review = Review(
         ctx.fake.next_id(),
@@ -174,37 +233,19 @@ def create_review(ctx: Ctx) -> Reply:
         REVIEW_STATES.get(event or "", "PENDING"),
         commit_id,
     )
+    files = _pr_hunks(ctx, pr, commit_id)
     made: list[ReviewComment] = []
+    # One misplaced comment refuses the whole review (validation_failed_simple: strings).
     for raw in raw_comments:
-        if (
-            not isinstance(raw, dict)
-            or not isinstance(raw.get("path"), str)
-            or not isinstance(raw.get("body"), str)
-            or not isinstance(raw.get("line"), int)
-        ):
-            raise invalid("Invalid request.\n\nEach comment needs path, body and line.")
-        side = raw.get("side", "RIGHT")
-        if side not in ("LEFT", "RIGHT"):
-            raise invalid(f"Invalid request.\n\nFor 'side', {side!r} is not a valid value.")
-        lines = _file_lines(ctx, pr.repo, commit_id, raw["path"])
-        if lines is None:
-            raise ApiError(422, "Unprocessable Entity", errors=["Path could not be resolved"])
-        if not 1 <= raw["line"] <= lines:
-            raise ApiError(422, "Unprocessable Entity", errors=["Line could not be resolved"])
-        made.append(
-            ReviewComment(
-                ctx.fake.next_id(),
-                pr.repo,
-                pr.number,
-                review.id,
-                raw["path"],
-                raw["line"],
-                side,
-                raw["body"],
-                commit_id,
-                ctx.actor,
-            )
-        )
+        place = _placement(raw)
+        if len(raw["body"]) > MAX_BODY_CHARS:
+            raise ApiError(422, "Unprocessable Entity", errors=[_too_long("Body")])
+        objections = _objections(ctx, pr, commit_id, files, place)
+        if isinstance(objections, str):
+            raise ApiError(422, "Unprocessable Entity", errors=[objections])
+        if objections:
+            raise ApiError(422, "Unprocessable Entity", errors=[hunks.sentence(objections)])
+        made.append(_comment(ctx, pr, review.id, place, raw["body"], commit_id))
     ctx.fake.reviews[review.id] = review
     for comment in made:
         ctx.fake.review_comments[comment.id] = comment
@@ -220,6 +261,86 @@ def create_review(ctx: Ctx) -> Reply:
             for c in made
         ]
     return Reply(200, ctx.render.review(review), emits=emits)
+
+
+def create_review_comment(ctx: Ctx) -> Reply:
+    """`POST .../pulls/{n}/comments`: one thread outside a review (validation_failed)."""
+    pr = _pull(ctx)
+    body = ctx.field("body", str, required=True)
+    if len(body) > MAX_BODY_CHARS:
+        raise invalid(
+            resource="PullRequestReviewComment",
+            code="custom",
+            field="body",
+            message=f"body is too long (maximum is {MAX_BODY_CHARS} characters)",
+        )
+    if ctx.field("in_reply_to", int) is not None:
+        ctx.params["comment_id"] = str(ctx.body["in_reply_to"])
+        return reply_review_comment(ctx)
+    commit_id = ctx.field("commit_id", str, required=True)
+    if ctx.fake.head_sha(pr.repo, commit_id) is None:
+        raise invalid(resource="PullRequestReviewComment", field="commit_id", code="invalid")
+    ctx.field("path", str, required=True)
+    place = _placement(ctx.body)
+    objections = _objections(ctx, pr, commit_id, _pr_hunks(ctx, pr, commit_id), place)
+    if isinstance(objections, str):
+        raise invalid(resource="PullRequestReviewComment", field="path", code="invalid")
+    if objections:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            errors=[
+                {
+                    "resource": "PullRequestReviewComment",
+                    "code": "missing_field" if text == "can't be blank" else "custom",
+                    "field": f"pull_request_review_thread.{name}",
+                    **(
+                        {}
+                        if text == "can't be blank"
+                        else {"message": f"pull_request_review_thread.{name} {text}"}
+                    ),
+                }
+                for name, text in objections
+            ],
+        )
+    comment = _comment(ctx, pr, None, place, body, commit_id)
+    ctx.fake.review_comments[comment.id] = comment
+    return Reply(
+        201,
+        ctx.render.review_comment(comment),
+        emits=[
+            Emit(
+                "pull_request_review_comment",
+                "created",
+                pr.repo,
+                ctx.actor,
+                {"review_comment": comment},
+            )
+        ],
+    )
+
+
+def _comment(
+    ctx: Ctx, pr: Pull, review_id: int | None, place: Placement, body: str, commit_id: str
+) -> ReviewComment:
+    return ReviewComment(
+        ctx.fake.next_id(),
+        pr.repo,
+        pr.number,
+        review_id,
+        place.path,
+        place.line,
+        place.side,
+        body,
+        commit_id,
+        ctx.actor,
+        start_line=place.start_line,
+        start_side=place.start_side,
+    )
+
+
+def _too_long(name: str) -> str:
+    return f"{name} is too long (maximum is {MAX_BODY_CHARS} characters)"
 
 
 def list_reviews(ctx: Ctx) -> Reply:

@@ -142,6 +142,9 @@ def review_comment(u: Urls, c: ReviewComment, author: User) -> JSON:
         "original_line": c.line,
         "side": c.side,
         "subject_type": "line",
+        "start_line": c.start_line,
+        "original_start_line": c.start_line,
+        "start_side": c.start_side,
     }
     if c.in_reply_to_id is not None:
         data["in_reply_to_id"] = c.in_reply_to_id

@@ -154,6 +154,8 @@ class ReviewComment:
     commit_id: str
     user: str
     in_reply_to_id: int | None = None
+    start_line: int | None = None
+    start_side: str | None = None
     created_at: float = field(default_factory=now)
     updated_at: float = field(default_factory=now)
 

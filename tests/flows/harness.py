@@ -5,6 +5,7 @@ queue and SQL, the flows registered by `register_flows`, and a scripted model be
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 import uuid
@@ -20,7 +21,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from agents.providers.config import LLMConfig
+from agents.providers.config import LLMConfig, RetryConfig
 from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import Responder, ScriptedModel
@@ -46,9 +47,13 @@ from storage.usage import SqlUsageSink
 from storage.vectors import build_vector_store
 from tests.fakegithub.fake import FakeGitHub, WebhookDelivery
 from tests.fakes.embedder import HashEmbedder
+from tests.fakes.llm.fixtures import Fake
+from tests.fakes.llm.wire_team import WireTeam
 from tests.github.conftest import FAST
 
 REPO = "acme/widgets"
+# Retries that a flow over HTTP can afford (the fakes answer at once).
+WIRE_RETRY = RetryConfig(max_retries=3, base_delay=0.01, max_delay=0.05, max_retry_after=1.0)
 SECRET = "flows-webhook-secret"
 APP_PY = 'def greet(name):\n    return f"Hello, {name}!"\n'
 TEST_APP_PY = (
@@ -143,10 +148,11 @@ class World:
     installation_id: int
     settings: Settings
     database: Database
-    model: ScriptedModel
+    model: ScriptedModel | WireTeam
     services: Services
     queue: InProcessQueue | RQDriver
     client: TestClient
+    wire: Fake | None = None
     hosts_made: dict[int, GitHubHost] = field(default_factory=dict)
 
     def host(self, installation_id: int | None = None) -> GitHubHost:
@@ -212,32 +218,42 @@ def world(
     latency_seconds: float = 0.0,
     start_queue: bool = True,
     rq_redis: Redis | None = None,
+    wire: Fake | None = None,
     **settings_extra: Any,
 ) -> Iterator[World]:
+    """The service around the team. With `wire`, the team's model is that provider's real
+    client class talking HTTP to the provider's fake, which plays `responder`; otherwise
+    the in-process scripted model plays it."""
     fake.create_repo(REPO, files or SAMPLE_FILES)
     installation = fake.install("acme", [REPO])
     fake.set_permission(REPO, "alice", "write")
     fake.set_permission(REPO, "mallory", "read")
+    model: ScriptedModel | WireTeam
+    if wire is None:
+        model = ScriptedModel(
+            responder,
+            provider_id="scripted",
+            strict=True,
+            latency_seconds=latency_seconds,
+            usage=TokenUsage(input_tokens=100, output_tokens=20),
+            cost_usd=0.001,
+        )
+        config = LLMConfig(default_model="scripted:team")
+        registry = ProviderRegistry(config, providers={"scripted": model})
+    else:
+        model = WireTeam(wire.name, responder)
+        wire.script.reset()
+        wire.script.responder = model
+        config = dataclasses.replace(wire.llm_config(), retry=WIRE_RETRY)
+        registry = ProviderRegistry(config)
+        settings_extra.setdefault("default_model", wire.model_id)
     settings = flow_settings(tmp_path / "data", fake.urls.api, fake, **settings_extra)
-    model = ScriptedModel(
-        responder,
-        provider_id="scripted",
-        strict=True,
-        latency_seconds=latency_seconds,
-        usage=TokenUsage(input_tokens=100, output_tokens=20),
-        cost_usd=0.001,
-    )
-    config = LLMConfig(default_model="scripted:team")
-    llm = LLM(
-        config,
-        registry=ProviderRegistry(config, providers={"scripted": model}),
-        usage=SqlUsageSink(database),
-    )
-    registry = HandlerRegistry()
+    llm = LLM(config, registry=registry, usage=SqlUsageSink(database))
+    handlers = HandlerRegistry()
     queue: InProcessQueue | RQDriver = (
-        build_inprocess_queue(settings, database, registry)
+        build_inprocess_queue(settings, database, handlers)
         if rq_redis is None
-        else RQDriver(settings, database, registry, rq_redis)
+        else RQDriver(settings, database, handlers, rq_redis)
     )
     embedder = HashEmbedder()
     services = Services(
@@ -249,12 +265,14 @@ def world(
         llm=llm,
         metrics=Metrics(),
         queue=queue if isinstance(queue, InProcessQueue) else queue.rq,
-        handlers=registry,
+        handlers=handlers,
     )
     app = Starlette(routes=[webhook_route(webhook_deps(settings, database=database, queue=queue))])
     with TestClient(app) as client:
-        made = World(fake, installation.id, settings, database, model, services, queue, client)
-        register_flows(services, registry, hosts=made.host)
+        made = World(
+            fake, installation.id, settings, database, model, services, queue, client, wire
+        )
+        register_flows(services, handlers, hosts=made.host)
         fake.send_webhooks_to(deliver_to(client), SECRET)
         if start_queue:
             queue.start()
@@ -264,6 +282,9 @@ def world(
             fake.send_webhooks_to(None, "")
             if start_queue:
                 queue.stop(drain=False)
+            llm.close()
+            if wire is not None:
+                wire.script.reset()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:

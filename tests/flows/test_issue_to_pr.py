@@ -79,7 +79,8 @@ def test_a_test_broken_by_the_change_fails_the_check_with_annotations(
         _label_issue(fake)
         w.run_until_idle()
         runs = [r for r in fake.check_runs.values() if r.name == "CodeMonkey QA"]
-        assert len(runs) == 1 and runs[0].conclusion == "failure", w.describe()
+        # The developer's fixes (two rounds) do not repair it: every check fails.
+        assert [r.conclusion for r in runs] == ["failure"] * 3, w.describe()
         annotations = runs[0].annotations
         assert any(
             a["path"] == "tests/test_app.py" and a["start_line"] == 8 and "Hi, Ada!" in a["message"]

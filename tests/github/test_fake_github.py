@@ -218,7 +218,7 @@ def test_git_push_emits_push_and_synchronize(github_env: GitHubEnv, tmp_path: Pa
     (work / "b.txt").write_text("b\n")
     (work / "a.txt").write_text("changed\n")
     sha = commit_all(work, "Add b", Identity("Bot", "bot@example.com"))
-    push(work, "topic", token)
+    push(work, "topic", token, url=f"{fake.urls.web}/acme/widgets.git")
     assert [(d.event, d.payload.get("action")) for d in seen] == [
         ("push", None),
         ("pull_request", "synchronize"),

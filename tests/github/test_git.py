@@ -44,7 +44,7 @@ def test_round_trip_clone_branch_commit_push(
     sha = commit_all(work, "Add a greeting", BOT)
     assert sha is not None
     assert commit_all(work, "Nothing", BOT) is None
-    push(work, "codemonkey/1-greeting", token)
+    push(work, "codemonkey/1-greeting", token, url=host.clone_url(REPO))
 
     assert github_env.fake.head_sha("acme/widgets", "codemonkey/1-greeting") == sha
     blob = github_env.fake.read_blob("acme/widgets", "codemonkey/1-greeting", "src/greet.py")
@@ -81,7 +81,7 @@ def test_fetch_then_worktree_on_existing_remote_branch(
     main = github_env.fake.head_sha("acme/widgets", "main")
     assert main is not None
     github_env.fake.git(github_env.repo.path, "update-ref", "refs/heads/fix", main)
-    fetch(repo_dir, token)
+    fetch(repo_dir, token, url=host.clone_url(REPO))
     work = add_worktree(repo_dir, "fix", "origin/main")
     assert (work / "NOTES.md").read_text() == "pushed by a human\n"
     with pytest.raises(GitOperationError, match="already exists"):
@@ -100,7 +100,7 @@ def test_push_with_a_bad_token_fails_clearly(
     (work / "x.txt").write_text("x\n")
     commit_all(work, "x", BOT)
     with pytest.raises(GitOperationError, match="push of feature failed"):
-        push(work, "feature", "ghs_not_a_token")
+        push(work, "feature", "ghs_not_a_token", url=host.clone_url(REPO))
     assert github_env.fake.head_sha("acme/widgets", "refs/heads/feature") is None
     with pytest.raises(GitOperationError, match="clone of"):
         clone(host.clone_url(REPO), tmp_path / "denied", "ghs_not_a_token")

@@ -53,7 +53,7 @@ def test_no_token_or_key_in_logs(
     work = add_worktree(repo_dir, "logged", "origin/main")
     (work / "f.txt").write_text("f\n")
     commit_all(work, "f", Identity("Bot", "bot@example.com"))
-    push(work, "logged", token)
+    push(work, "logged", token, url=host.clone_url(REPO))
     assert caplog.records, "expected debug logging from the GitHub and git clients"
     assert token not in caplog.text
     assert "PRIVATE KEY" not in caplog.text

@@ -128,7 +128,7 @@ def test_chat_reports_an_exhausted_server_error_and_a_bad_model_id(
     fake.script.push(Fail(500, "llama runner process has terminated"))
     assert main(["chat", "--stream", "--model", fake.model_id, "hello"]) == 1
     assert "llama runner process has terminated" in capsys.readouterr().err
-    assert main(["chat", "--model", "gemini:pro", "hello"]) == 1
+    assert main(["chat", "--model", "gemini:pro", "hello"]) == 2
     assert "unknown provider 'gemini'" in capsys.readouterr().err
 
 

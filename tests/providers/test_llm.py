@@ -80,8 +80,11 @@ async def test_roles_resolve_to_their_model_or_the_default() -> None:
     llm = llm_with({"a": a, "b": b}, roles={"reviewer": "b:big"})
     assert (await llm.chat("reviewer", HI)).content == "from b"
     assert b.requests[0].options.model == "big"
-    assert (await llm.chat("developer", HI)).content == "from a"
+    assert (await llm.chat("backend", HI)).content == "from a"
     assert a.requests[0].options.model == "model"
+    with pytest.raises(errors.ConfigurationError, match="not `provider:model`"):
+        await llm.chat("gpt-4o", HI)
+    assert len(a.requests) == 1 and len(b.requests) == 1
 
 
 async def test_role_fallback_chain_and_failure_summary() -> None:
@@ -232,15 +235,15 @@ async def test_usage_lands_in_sql(database: Database) -> None:
     llm = llm_with(
         {"anthropic": model}, default="anthropic:claude-sonnet-4-5", usage=SqlUsageSink(database)
     )
-    response = await llm.chat("developer", HI, ChatOptions(model="", role="developer"))
+    response = await llm.chat("devops", HI, ChatOptions(model="", role="devops"))
     with pytest.raises(errors.InvalidRequestError):
-        await llm.chat("developer", HI)
+        await llm.chat("devops", HI)
     # 1000*3 + 200*15 + 5000*0.3 + 100*3.75 = 7875 micro-dollars
     assert response.cost_usd == pytest.approx(0.007875)
     with database.session() as session:
         rows = session.scalars(select(Usage).order_by(Usage.id)).all()
         assert [(r.provider, r.model, r.ok, r.role) for r in rows] == [
-            ("anthropic", "claude-sonnet-4-5", True, "developer"),
+            ("anthropic", "claude-sonnet-4-5", True, "devops"),
             ("anthropic", "claude-sonnet-4-5", False, None),
         ]
         assert float(rows[0].cost_usd) == pytest.approx(0.007875)

@@ -38,8 +38,9 @@ def test_settings_become_provider_configs() -> None:
         8192,
         30,
     )
-    assert config.role_models["reviewer"] == "anthropic:claude-sonnet-4-5"
-    assert config.fallback_models["reviewer"] == ("openrouter:openai/gpt-4.1",)
+    # Short role names are stored under the role file's name.
+    assert config.role_models["code_reviewer"] == "anthropic:claude-sonnet-4-5"
+    assert config.fallback_models["code_reviewer"] == ("openrouter:openai/gpt-4.1",)
     assert config.prices["openai:gpt-4.1"].output == 6.0
     assert (config.retry.max_retries, config.provider_concurrency) == (1, 3)
 

@@ -57,7 +57,17 @@ async def test_anthropic_request_snapshot(live_fakes: dict[str, Fake]) -> None:
             },
         ],
         "messages": [
-            {"role": "user", "content": [{"type": "text", "text": "Look at a.py and the root."}]},
+            {
+                # the user turn before the last one: a breakpoint the next step reads from
+                "role": "user",
+                "content": [
+                    {
+                        "type": "text",
+                        "text": "Look at a.py and the root.",
+                        "cache_control": {"type": "ephemeral"},
+                    }
+                ],
+            },
             {
                 "role": "assistant",
                 "content": [
@@ -86,6 +96,8 @@ async def test_anthropic_request_snapshot(live_fakes: dict[str, Fake]) -> None:
                         "tool_use_id": "call_2",
                         "content": "a.py b.py",
                         "is_error": True,
+                        # the conversation's last block: this step's prefix is cached
+                        "cache_control": {"type": "ephemeral"},
                     },
                 ],
             },

@@ -1,7 +1,7 @@
 """run_command in the sandbox, on the best backend here and on the subprocess fallback.
 
-"auto" is bubblewrap where it works (else the fallback with `unshare --net`); "subprocess"
-forces the fallback; "bare" is the fallback with no way to unshare the network at all.
+"auto" is bubblewrap (commands are refused without it); "unsafe-host" is the explicit
+fallback (with `unshare --net`); "bare" is that fallback with no way to unshare the network.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 
 from agents.tools.base import SandboxBackend, SandboxSettings, ToolContext, ToolRegistry
 from agents.tools.defaults import workspace_registry
-from agents.tools.sandbox import SandboxRunner, git_metadata_dirs
+from agents.tools.sandbox import SandboxRunner, SandboxUnavailable
 from agents.workspace import create_worktree
 
 from .conftest import REDIS_HOST, REDIS_PORT
@@ -25,13 +25,13 @@ from .conftest import REDIS_HOST, REDIS_PORT
 MISSING = "/nonexistent/bin/tool"
 
 
-@pytest.fixture(params=["auto", "subprocess", "bare"])
+@pytest.fixture(params=["auto", "unsafe-host", "bare"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 def mode(backend: str) -> SandboxBackend:
-    return "auto" if backend == "auto" else "subprocess"
+    return "auto" if backend == "auto" else "unsafe-host"
 
 
 @pytest.fixture
@@ -66,9 +66,11 @@ def test_the_backend_matches_what_is_installed() -> None:
     chosen = runner.backend(SandboxSettings())
     assert (chosen == "bwrap") == runner.bwrap_available()
     assert (shutil.which("bwrap") is not None) or chosen != "bwrap"
-    assert runner.backend(SandboxSettings(backend="subprocess")) == "subprocess+unshare"
+    assert runner.backend(SandboxSettings(backend="unsafe-host")) == "unsafe-host+unshare"
     bare = SandboxRunner(bwrap=MISSING, unshare=MISSING)
-    assert bare.backend(SandboxSettings()) == "subprocess"
+    assert bare.backend(SandboxSettings(backend="unsafe-host")) == "unsafe-host"
+    with pytest.raises(SandboxUnavailable):
+        bare.backend(SandboxSettings())
 
 
 def test_exit_code_output_and_cwd(tools: ToolRegistry, sandboxed: ToolContext, repo: Path) -> None:
@@ -182,11 +184,11 @@ def test_weaker_isolation_is_logged_once(
 ) -> None:
     runner = SandboxRunner(bwrap=MISSING, unshare=MISSING)
     tools = workspace_registry(runner)
-    fallback = replace(ctx, sandbox=SandboxSettings(backend="bwrap"))
+    fallback = replace(ctx, sandbox=SandboxSettings(backend="unsafe-host"))
     with caplog.at_level(logging.WARNING):
         assert run(tools, fallback, "true")[0]
         assert run(tools, fallback, "true")[0]
-    warnings = [r for r in caplog.records if "weaker command isolation" in r.getMessage()]
+    warnings = [r for r in caplog.records if "without isolation" in r.getMessage()]
     assert len(warnings) == 1
     assert "install bubblewrap" in warnings[0].getMessage()
 
@@ -201,8 +203,11 @@ def test_git_metadata_is_read_only_inside_bubblewrap(
     tmp_path: Path, repo: Path, runner: SandboxRunner, backend: str
 ) -> None:
     ws = create_worktree(repo, tmp_path / "trees", "codemonkey/5-hooks")
-    assert git_metadata_dirs(ws.path) == [repo / ".git", repo / ".git" / "worktrees" / ws.path.name]
-    ctx = ToolContext(workspace=ws.path, sandbox=SandboxSettings(backend=mode(backend)))
+    common = (repo / ".git").resolve()
+    assert ws.layout.metadata_dirs() == (common, common / "worktrees" / ws.path.name)
+    ctx = ToolContext(
+        workspace=ws.path, git=ws.layout, sandbox=SandboxSettings(backend=mode(backend))
+    )
     tools = workspace_registry(runner)
     script = (
         "echo '# more' >> README.md; git status --short; "

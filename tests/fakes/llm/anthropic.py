@@ -8,6 +8,7 @@ answers with the documented JSON and SSE event sequence.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -319,7 +320,15 @@ def create_app(script: Script) -> Starlette:
             script.requests.append(Recorded("POST", request.url.path, headers, body, str(exc)))
             return error_response(exc.status, exc.kind, str(exc))
         script.requests.append(Recorded("POST", request.url.path, headers, body))
-        reply = await script.next_reply()
+        reply = await script.next_reply(body)
+        if script.prompt_cache is not None and isinstance(reply, Text | Tools):
+            measured = script.prompt_cache.usage(body)
+            reply = dataclasses.replace(
+                reply,
+                input_tokens=measured.input_tokens,
+                cache_read=measured.cache_read,
+                cache_write=measured.cache_write,
+            )
         if isinstance(reply, Fail):
             kind = reply.kind or _ERROR_TYPES.get(reply.status, "api_error")
             return error_response(reply.status, kind, reply.message, reply.retry_after)

@@ -1,8 +1,9 @@
-"""A strict fake of Ollama's native API: `POST /api/chat` and `GET /api/tags`.
+"""A strict fake of Ollama's native API: `POST /api/chat`, `GET /api/tags`, `POST /api/show`.
 
 Follows https://github.com/ollama/ollama/blob/main/docs/api.md: `messages` with `role`,
 `content`, `tool_calls` whose `function.arguments` is a JSON object (not a string),
 `tools`, `options` (`num_ctx`, `num_predict`, `temperature`, `stop`), `keep_alive`;
+`/api/show` takes `{"model": NAME, "verbose": bool?}` and answers with `capabilities`;
 streaming is NDJSON (one object per line, the last with `done: true` and
 `prompt_eval_count`/`eval_count`); errors are `{"error": "..."}` with the HTTP status.
 """
@@ -34,6 +35,11 @@ from tests.fakes.llm.script import (
 )
 
 PULLED_MODELS = ("qwen2.5-coder:7b", "llama3.2:latest")
+# `/api/show` capabilities of the pulled models; any other scripted model only completes.
+CAPABILITIES = {
+    "qwen2.5-coder:7b": ("completion", "tools", "insert"),
+    "llama3.2:latest": ("completion", "tools"),
+}
 
 
 class Invalid(Exception):
@@ -146,7 +152,7 @@ def create_app(script: Script) -> Starlette:
             script.requests.append(Recorded("POST", request.url.path, headers, body, str(exc)))
             return JSONResponse({"error": str(exc)}, status_code=exc.status)
         script.requests.append(Recorded("POST", request.url.path, headers, body))
-        reply = await script.next_reply()
+        reply = await script.next_reply(body)
         if isinstance(reply, Fail):
             return JSONResponse({"error": reply.message}, status_code=reply.status)
         if isinstance(reply, BodyError):
@@ -182,9 +188,48 @@ def create_app(script: Script) -> Starlette:
         ]
         return JSONResponse({"models": data})
 
+    async def show(request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+        except json.JSONDecodeError:
+            body = None
+        headers = dict(request.headers)
+        try:
+            validate_show(body, script.models or models)
+        except Invalid as exc:
+            script.requests.append(Recorded("POST", request.url.path, headers, body, str(exc)))
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        script.requests.append(Recorded("POST", request.url.path, headers, body))
+        name = body["model"]
+        return JSONResponse(
+            {
+                "modelfile": f"FROM {name}\n",
+                "parameters": "num_ctx 4096",
+                "template": "{{ .Prompt }}",
+                "details": {"format": "gguf", "family": "qwen2", "parameter_size": "7.6B"},
+                "model_info": {"general.architecture": "qwen2"},
+                "capabilities": list(CAPABILITIES.get(name, ("completion",))),
+                "modified_at": "2025-10-01T10:00:00Z",
+            }
+        )
+
     return Starlette(
         routes=[
             Route("/api/chat", chat, methods=["POST"]),
             Route("/api/tags", tags, methods=["GET"]),
+            Route("/api/show", show, methods=["POST"]),
         ]
     )
+
+
+def validate_show(body: Any, models: tuple[str, ...]) -> None:
+    if not isinstance(body, dict):
+        raise Invalid(400, "invalid character looking for beginning of value")
+    if not isinstance(body.get("model"), str) or not body["model"]:
+        raise Invalid(400, "model is required")
+    if "verbose" in body and not isinstance(body["verbose"], bool):
+        raise Invalid(
+            400, "json: cannot unmarshal into Go struct field ShowRequest.verbose of type bool"
+        )
+    if body["model"] not in models:
+        raise Invalid(404, f"model '{body['model']}' not found")

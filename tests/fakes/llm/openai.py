@@ -346,7 +346,7 @@ class ChatFake:
             self.script.requests.append(Recorded("POST", request.url.path, headers, body, str(exc)))
             return self.error(exc.status, str(exc), param=exc.param, code=exc.code)
         self.script.requests.append(Recorded("POST", request.url.path, headers, body))
-        reply = await self.script.next_reply()
+        reply = await self.script.next_reply(body)
         if isinstance(reply, Fail):
             return self.error(
                 reply.status, reply.message, kind=reply.kind, retry_after=reply.retry_after

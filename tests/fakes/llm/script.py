@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.responses import StreamingResponse
+
+from tests.fakes.llm.prompt_cache import PromptCache
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,22 @@ class Script:
     replies: deque[Reply] = field(default_factory=deque)
     requests: list[Recorded] = field(default_factory=list)
     models: tuple[str, ...] = ()
+    # Chooses each reply from the accepted request body instead of the queue (a team of
+    # roles answering in parallel cannot be scripted as one sequence).
+    responder: Callable[[Any], Reply] | None = None
+    # Set: usage is measured from the request (Anthropic: prompt-cache reads and writes)
+    # instead of taken from the scripted reply.
+    prompt_cache: PromptCache | None = None
 
     def push(self, *replies: Reply) -> None:
         self.replies.extend(replies)
 
-    async def next_reply(self) -> Text | Tools | Fail | Cut | StreamError | BodyError:
+    async def next_reply(
+        self, body: Any = None
+    ) -> Text | Tools | Fail | Cut | StreamError | BodyError:
+        if self.responder is not None and not self.replies:
+            chosen = self.responder(body)
+            self.replies.appendleft(chosen)
         if not self.replies:
             raise AssertionError("the fake's script is empty: push a reply for every call")
         reply = self.replies.popleft()
@@ -124,6 +137,8 @@ class Script:
     def reset(self) -> None:
         self.replies.clear()
         self.requests.clear()
+        self.responder = None
+        self.prompt_cache = None
 
     @property
     def accepted(self) -> list[Recorded]:

@@ -86,3 +86,12 @@ def test_expired_keys_do_not_pile_up_in_process() -> None:
         cache.set(f"kept-{i}", b"v")
     assert len(cache._items) < 400  # the 300 expired keys were swept during the writes
     assert cache.get("kept-0") == b"v"
+
+
+def test_set_first_keeps_the_first_value_until_it_expires(kv: KvBackends) -> None:
+    assert kv.cache.set_first("once", b"first", ttl_seconds=0.3) is None
+    assert kv.cache.set_first("once", b"second", ttl_seconds=0.3) == b"first"
+    assert kv.cache.get("once") == b"first"
+    time.sleep(0.4)
+    assert kv.cache.set_first("once", b"third", ttl_seconds=5) is None
+    assert kv.cache.get("once") == b"third"

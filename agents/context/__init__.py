@@ -1,0 +1,1 @@
+"""What a role is shown before it starts: compact views of the repository."""
