@@ -8,10 +8,11 @@ GitHost) is the one injectable seam, so tests hand in hosts talking to the fake 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.env.store import EnvironmentStore
 from agents.githost import GitHost, RepoRef
 from agents.providers.llm import LLM
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
@@ -20,7 +21,7 @@ from agents.roles.names import ROLE_ALIASES
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
-from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
+from agents.team.deps import TeamDeps
 from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
@@ -126,9 +127,12 @@ class FlowRuntime:
     models: ModelResolver
     workspace_root: Path
     review_rounds: int = 2
+    # Action mode: the workflow job's environment, used as it is (no setup step).
+    job_environ: Mapping[str, str] | None = None
     # The code index the agents' `search_code` asks; None: text search only.
     vectors: VectorStore | None = None
     _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
+    _environments: EnvironmentStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def config(self, host: GitHost, repo: RepoRef) -> LoadedConfig:
@@ -158,6 +162,13 @@ class FlowRuntime:
                 made = CloneWorkspaces(self.workspace_root, host, repo, config.protected_paths)
                 self._workspaces[repo.full_name] = made
             return made
+
+    def environments(self) -> EnvironmentStore:
+        """Prepared environments under the data directory, shared by every task."""
+        with self._lock:
+            if self._environments is None:
+                self._environments = EnvironmentStore(self.settings.data_dir / "env")
+            return self._environments
 
     def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
         host = self.hosts(installation_id)
@@ -192,12 +203,11 @@ class FlowRuntime:
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
             sandbox=sandbox_settings(self.settings),
-            test_command=config.test_command or DEFAULT_TEST_COMMAND,
-            test_command_origin=(
-                "`test_command` in .github/codemonkey.yml"
-                if config.test_command
-                else "the default: the repository configures no `test_command`"
-            ),
+            # The repository's config (None: detected from the workspace, see agents.env).
+            test_command=config.test_command,
+            setup_commands=config.setup,
+            environments=self.environments(),
+            job_environ=self.job_environ,
             lint_command=config.lint_command,
             review_rounds=self.review_rounds,
             code_index=None if self.vectors is None else index_search(self.vectors, repo.full_name),

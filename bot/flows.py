@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from agents.env.task import job_variables
 from agents.githost import RepoRef
 from agents.team import pulls
 from agents.team.commands import issue_status, stop_issue
@@ -288,8 +289,12 @@ def register_flows(
     *,
     hosts: HostFactory | None = None,
     runtime: FlowRuntime | None = None,
+    job_environ: Mapping[str, str] | None = None,
 ) -> None:
-    """Register a handler for every ingress task kind and every team task kind."""
+    """Register a handler for every ingress task kind and every team task kind.
+
+    `job_environ` (Action mode): the job's environment, whose PATH commands use as it is.
+    """
     flows = Flows(
         runtime=runtime
         or FlowRuntime(
@@ -299,6 +304,7 @@ def register_flows(
             hosts=hosts or default_hosts(services),
             models=llm_models(services.llm, services.settings),
             workspace_root=services.settings.data_dir / "workspaces",
+            job_environ=None if job_environ is None else job_variables(job_environ),
             vectors=services.vectors,
         ),
         queue=services.queue,

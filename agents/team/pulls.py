@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from agents.githost import CheckConclusion
 from agents.roles.types import Role
 from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
+from agents.team.environment import environment_plan, task_environment
 from agents.team.finalize import tool_data
 from agents.team.flows import commit_task, run_task_agent
 from agents.team.github_tools import keyed
@@ -47,8 +47,17 @@ def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) ->
 def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, Any]:
     """Run the repository's tests on the head branch; report them as a check run."""
     ws = deps.workspaces(pr.branch, pr.base)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox, git=ws.git_layout)
-    conclusion: CheckConclusion = "success" if report.passed else "failure"
+    plan = environment_plan(deps, ws.root)
+    report = run_tests(
+        deps.runner,
+        ws.root,
+        plan.test_command,
+        deps.sandbox,
+        git=ws.git_layout,
+        environment=task_environment(deps, pr.repo, ws, task.id),
+        statement=plan.statement(),
+    )
+    conclusion = report.conclusion
     head = ws.head_sha()
     check = keyed(
         SideEffects(deps.db),

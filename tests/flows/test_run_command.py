@@ -127,3 +127,19 @@ def test_run_uses_the_given_test_command_for_qa(tmp_path: Path) -> None:
     out = done.stdout
     assert "=== check run [failure] ===" in out, out + done.stderr
     assert failing in out
+
+
+def test_run_reads_the_repositorys_config_and_flags_override_it(tmp_path: Path) -> None:
+    repo = _sample_repo(tmp_path / "sample")
+    (repo / ".github").mkdir()
+    failing = "python3 -c 'raise SystemExit(3)'"
+    (repo / ".github" / "codemonkey.yml").write_text(f"test_command: {failing}\nsetup: []\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "config")
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    done = _run(tmp_path, repo, script, "Add a farewell function")
+    assert "=== check run [failure] ===" in done.stdout, done.stdout + done.stderr
+    passing = "python3 -m unittest discover -v"
+    done = _run(tmp_path, repo, script, "Add a farewell again", "--test-command", passing)
+    assert "=== check run [success] ===" in done.stdout, done.stdout + done.stderr

@@ -104,3 +104,14 @@ def test_stored_config_falls_back_to_defaults_when_bad() -> None:
     assert stored_repo_config({"auto_review": False}, defaults=DEFAULTS).auto_review is False
     assert stored_repo_config({"auto_review": "nope"}, defaults=DEFAULTS) == DEFAULTS
     assert stored_repo_config(None, defaults=DEFAULTS) == DEFAULTS
+
+
+def test_setup_commands_are_read_and_checked() -> None:
+    config = parse_repo_config("setup:\n  - npm ci\n  - make deps\n", defaults=DEFAULTS)
+    assert config.setup == ("npm ci", "make deps")
+    assert parse_repo_config("setup: []\n", defaults=DEFAULTS).setup == ()
+    assert parse_repo_config("auto_qa: true\n", defaults=DEFAULTS).setup is None
+    with pytest.raises(RepoConfigError, match="non-empty shell command"):
+        parse_repo_config("setup: ['  ']\n", defaults=DEFAULTS)
+    with pytest.raises(RepoConfigError, match="`setup`"):
+        parse_repo_config("setup: npm ci\n", defaults=DEFAULTS)
