@@ -383,6 +383,8 @@ class _OpenStream:
                     )
                 )
         finally:
+            # The caller may have gone away mid-stream: still account for the call.
+            relay.finish(ok=relay.done)
             await self.response.aclose()
             self.limit.release()
 
