@@ -62,6 +62,7 @@ class RawGatewayRoute:
 
     def __init__(self, passthrough: Passthrough, chain: list[ModelId]) -> None:
         self._passthrough = passthrough
+        self._raw_chains: dict[str, list[ModelId] | None] = {}
         self._chain = chain
 
     async def respond(self, body: JsonObject, public_model: str) -> Response:
@@ -88,6 +89,7 @@ class Catalog:
         passthrough: Passthrough | None = None,
     ) -> None:
         self._passthrough = passthrough
+        self._raw_chains: dict[str, list[ModelId] | None] = {}
         self._llm = llm
         self._database = database
         self._roles = roles
@@ -116,14 +118,25 @@ class Catalog:
         provider, _, name = base.partition("/")
         if provider not in RAW_PROVIDERS or not name:
             return None
+        chain = self._raw_chain(f"{provider}:{name}")
+        return None if chain is None else RawGatewayRoute(self._passthrough, chain)
+
+    def _raw_chain(self, model_id: str) -> list[ModelId] | None:
+        """The fallback chain when every model in it speaks OpenAI's wire format; worked
+        out once per model (the configuration does not change while serving)."""
+        if model_id in self._raw_chains:
+            return self._raw_chains[model_id]
         try:
-            chain = self._llm.registry.chain(f"{provider}:{name}")
+            chain: list[ModelId] | None = self._llm.registry.chain(model_id)
         except ConfigurationError:
-            return None
+            chain = None
         # A fallback to Anthropic or Ollama needs the facade's translation: the SDK path.
-        if any(model_id.provider not in RAW_PROVIDERS for model_id in chain):
-            return None
-        return RawGatewayRoute(self._passthrough, chain)
+        if chain is not None and any(m.provider not in RAW_PROVIDERS for m in chain):
+            chain = None
+        if len(self._raw_chains) >= 1024:  # callers choose model names: stay bounded
+            self._raw_chains.clear()
+        self._raw_chains[model_id] = chain
+        return chain
 
     async def _scope(
         self, model: str, project: str | None, caller: object
