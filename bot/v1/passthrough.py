@@ -280,7 +280,7 @@ class _StreamRelay:
         self.done = False
         self.recorded = False
 
-    async def until_first_data(self, chunks: AsyncIterator[bytes]) -> list[bytes]:
+    async def until_first_data(self, chunks: AsyncIterator[bytes]) -> bytes:
         """Read until the first data event; raise ProviderError if the upstream fails
         first (so the caller can still be answered with a status, or another try made)."""
         ready: list[bytes] = []
@@ -303,18 +303,17 @@ class _StreamRelay:
                     if out:
                         ready.append(out)
             if saw_data:
-                return ready
+                return b"".join(ready)
 
-    def feed(self, chunk: bytes) -> list[bytes]:
-        """The bytes to pass on for `chunk`: the events it completes, relayed."""
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes to pass on for `chunk`: the events it completes, relayed. One write
+        per upstream read: events that arrived together leave together, in one send."""
         out: list[bytes] = []
         for frame in self._frames.feed(chunk):
             if self.ended:
                 break
-            piece = self.relay(frame)
-            if piece:
-                out.append(piece)
-        return out
+            out.append(self.relay(frame))
+        return b"".join(out)
 
     @property
     def ended(self) -> bool:
@@ -358,18 +357,18 @@ class _OpenStream:
     response: httpx.Response
     chunks: AsyncIterator[bytes]
     relay: _StreamRelay
-    ready: list[bytes]
+    ready: bytes
     limit: asyncio.Semaphore
 
     async def body(self) -> AsyncIterator[bytes]:
         relay = self.relay
         try:
-            for piece in self.ready:
-                yield piece
+            yield self.ready
             try:
                 if not relay.ended:
                     async for chunk in self.chunks:
-                        for piece in relay.feed(chunk):
+                        piece = relay.feed(chunk)
+                        if piece:
                             yield piece
                         if relay.ended:
                             break
