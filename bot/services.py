@@ -17,6 +17,7 @@ from redis import Redis
 
 from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
+from agents.providers.usage import UsageSink
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.database import open_database
 from bot.health import Check
@@ -51,6 +52,8 @@ class Services:
     queue: InProcessQueue | RQTaskQueue
     handlers: HandlerRegistry
     redis: Redis | None = None
+    # Where model usage goes (the background writer); the gateway's raw path records here.
+    usage: UsageSink | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -133,6 +136,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
         queue=queue,
         handlers=handlers,
         redis=redis,
+        usage=usage,
     )
     register_handlers(services, handlers)
     timed_handlers(handlers, metrics)
