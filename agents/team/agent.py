@@ -13,6 +13,7 @@ from agents.roles.types import Role
 from agents.runtime.loop import AgentLoop, AgentRun, LoopConfig, RunResult
 from agents.runtime.ports import EventSink, SearchFn, Tool
 from agents.runtime.toolset import ToolSet
+from agents.runtime.throttle import ThrottledCheck
 from agents.team.ports import ModelResolver
 from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database
@@ -48,7 +49,8 @@ def run_role(
         steps=AgentStepStore(deps.db),
         config=deps.config,
         search=deps.search,
-        is_cancelled=lambda: _cancelled(deps.db, task_id),
+        # A cancel is seen within half a second instead of costing a query every step.
+        is_cancelled=ThrottledCheck(lambda: _cancelled(deps.db, task_id)),
         on_event=deps.on_event,
     )
     run = AgentRun(
