@@ -2,8 +2,9 @@
 
 A step is committed before the next one starts, so a run that dies mid-way can be rebuilt
 from what is here; records that happen together (a model request, its response and the
-first tool call it asks for) are written in one transaction. Spend (tokens, dollars, model calls) is derived
-from the recorded model responses, which keeps budgets correct across crashes and resumes.
+first tool call it asks for) are written in one transaction. Spend (tokens, dollars, model
+calls) is derived from the recorded model responses, which keeps budgets correct across
+crashes and resumes.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 Every step is persisted before the next starts (`start`, `request`, `response`,
 `tool_call`, `tool_result`, `end`). Records that happen together share one transaction: a
 model request is written with its response and the first tool call it asks for (before that
-tool runs), and a tool result with the next tool call or before the next model request. Running a task that already has steps resumes it: the
-conversation is rebuilt from the records, recorded model responses are never requested
-again, and a tool call recorded without its result is repeated only when the tool says
-that is safe (read-only, or keyed so the side effect happens once).
+tool runs), and a tool result with the next tool call or before the next model request.
+Running a task that already has steps resumes it: the conversation is rebuilt from the
+records, recorded model responses are never requested again, and a tool call recorded
+without its result is repeated only when the tool says that is safe (read-only, or keyed so
+the side effect happens once).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolC
 from agents.roles.types import Role
 from agents.runtime.budget import BudgetLimits, Spend, over_budget, over_time
 from agents.runtime.context import fit_window
+from agents.runtime.issue_spend import IssueSpend
 from agents.runtime.ports import (
     AgentEvent,
     CallContext,
@@ -32,7 +34,6 @@ from agents.runtime.ports import (
 )
 from agents.runtime.progress import ProgressMonitor
 from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
-from agents.runtime.issue_spend import IssueSpend
 from storage.agent_steps import AgentStepStore, StepRecord
 
 RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled", "no_tools"]

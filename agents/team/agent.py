@@ -12,8 +12,8 @@ from agents.providers.types import ChatMessage, ChatOptions
 from agents.roles.types import Role
 from agents.runtime.loop import AgentLoop, AgentRun, LoopConfig, RunResult
 from agents.runtime.ports import EventSink, SearchFn, Tool
-from agents.runtime.toolset import ToolSet
 from agents.runtime.throttle import ThrottledCheck
+from agents.runtime.toolset import ToolSet
 from agents.team.ports import ModelResolver
 from storage.agent_steps import AgentStepStore
 from storage.sql.database import Database

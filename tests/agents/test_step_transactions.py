@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agents.providers.scripted import call
 from agents.runtime import AgentLoop, AgentRun, CallContext
 from agents.runtime.issue_spend import IssueSpend
@@ -71,10 +73,8 @@ async def test_a_failed_model_call_still_records_its_request(
     run = AgentRun(task_id=task_id, role=role(), task="Write a.", model="m1")
     tools = ToolSet(workspace_tools(tmp_path))
     loop = AgentLoop(model=Broken(), tools=tools, steps=AgentStepStore(database))
-    try:
+    with pytest.raises(RuntimeError, match="provider down"):
         await loop.run(run)
-    except RuntimeError:
-        pass
     kinds = [s.kind for s in AgentStepStore(database).steps(task_id)]
     assert kinds == ["start", "request"]
 
