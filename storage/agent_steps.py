@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.sql.database import Database
@@ -79,8 +79,15 @@ class AgentStepStore:
         """Persist one step; committed when this returns."""
         self.append_many([StepRecord(task_id, step, kind, payload)])
 
-    def append_many(self, records: list[StepRecord]) -> None:
-        """Persist several steps in one transaction; committed when this returns."""
+    def append_many(self, records: list[StepRecord], *, flush_to_disk: bool = True) -> None:
+        """Persist several steps in one transaction; committed when this returns.
+
+        With `flush_to_disk=False`, PostgreSQL acknowledges the commit before its WAL
+        reaches the disk (`synchronous_commit = off`): the rows are visible at once and
+        survive the worker dying; only a database server crash can lose them, and the
+        next committed transaction flushes them with its own. SQLite is unaffected (its
+        WAL commits already skip the fsync).
+        """
         if not records:
             return
         rows = [
@@ -90,6 +97,8 @@ class AgentStepStore:
         try:
             # A Core insert, not the ORM unit of work: it was most of the cost of a step.
             with self._db.engine.begin() as connection:
+                if not flush_to_disk and not self._db.is_sqlite:
+                    connection.execute(text("SET LOCAL synchronous_commit = off"))
                 connection.execute(insert(AgentState), rows)
         except IntegrityError as exc:
             first = records[0]

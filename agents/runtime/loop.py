@@ -174,9 +174,12 @@ class AgentLoop:
         state.pinned = [ChatMessage.system(payload["system"]), ChatMessage.user(task)]
 
     async def _call_model(self, run: AgentRun, state: RunState) -> ChatResponse:
-        # Tool results are committed before the model is asked again, so a crash during
-        # the call never loses them; the request itself waits for its response.
-        self._flush()
+        # Tool results are committed before the model is asked again, so a worker crash
+        # during the call never loses them; the request itself waits for its response.
+        # They need not wait for the disk: were the database server to lose them, their
+        # tool calls (flushed to disk before the tools ran) resume as interrupted calls,
+        # as after a crash during the tool, and the next commit flushes them anyway.
+        self._flush(flush_to_disk=False)
         fitted = fit_window(state.pinned, state.history, max_tokens=self._config.context_tokens)
         specs = tuple(self._tools.specs())
         self._append(
@@ -262,10 +265,10 @@ class AgentLoop:
         if commit:
             self._flush()
 
-    def _flush(self) -> None:
+    def _flush(self, *, flush_to_disk: bool = True) -> None:
         if self._pending:
             records, self._pending = self._pending, []
-            self._store.append_many(records)
+            self._store.append_many(records, flush_to_disk=flush_to_disk)
 
     def _end(self, run: AgentRun, state: RunState, status: RunStatus, summary: str) -> RunResult:
         self._append(run, state, "end", {"status": status, "summary": summary}, commit=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from agents.providers.scripted import call
 from agents.runtime import AgentLoop, AgentRun, CallContext
@@ -26,9 +27,10 @@ class CountingStore(AgentStepStore):
         super().__init__(db)
         self.transactions: list[list[str]] = []
 
-    def append_many(self, records: list[StepRecord]) -> None:
-        super().append_many(records)
-        self.transactions.append([r.kind for r in records])
+    def append_many(self, records: list[StepRecord], *, flush_to_disk: bool = True) -> None:
+        super().append_many(records, flush_to_disk=flush_to_disk)
+        label = "" if flush_to_disk else " (no disk wait)"
+        self.transactions.append([r.kind + label for r in records])
 
 
 async def test_a_step_is_one_write_before_the_tool_and_one_after(
@@ -52,10 +54,11 @@ async def test_a_step_is_one_write_before_the_tool_and_one_after(
 
     assert result.status == "finished"
     assert seen[0] == ["start", "request", "response", "tool_call"]
+    # Only tool results may skip the disk wait: a tool call is on disk before its tool runs.
     assert store.transactions == [
         ["start"],
         ["request", "response", "tool_call"],
-        ["tool_result"],
+        ["tool_result (no disk wait)"],
         ["request", "response", "tool_call"],
         ["tool_result", "end"],
     ]
@@ -144,3 +147,25 @@ def test_throttled_check_asks_at_most_once_per_interval_and_keeps_a_yes() -> Non
     assert throttled() is True and len(asked) == 2
     clock.now += 5
     assert throttled() is True and len(asked) == 2
+
+
+def test_records_that_need_not_wait_for_the_disk_skip_it_on_postgres(database: Database) -> None:
+    task_id = make_task(database)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        store = AgentStepStore(database)
+        store.append_many([StepRecord(task_id, 0, "start", {})])
+        waited = len(statements)
+        store.append_many([StepRecord(task_id, 1, "tool_result", {})], flush_to_disk=False)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+
+    skipped = [s for s in statements if "synchronous_commit" in s]
+    assert not [s for s in statements[:waited] if "synchronous_commit" in s]
+    assert len(skipped) == (0 if database.is_sqlite else 1)
+    assert [s.kind for s in store.steps(task_id)] == ["start", "tool_result"]
