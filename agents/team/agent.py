@@ -12,7 +12,6 @@ from agents.providers.types import ChatMessage, ChatOptions
 from agents.roles.types import Role
 from agents.runtime.loop import AgentLoop, AgentRun, LoopConfig, RunResult
 from agents.runtime.ports import EventSink, SearchFn, Tool
-from agents.runtime.throttle import ThrottledCheck
 from agents.runtime.toolset import ToolSet
 from agents.team.ports import ModelResolver
 from storage.agent_steps import AgentStepStore
@@ -49,8 +48,7 @@ def run_role(
         steps=AgentStepStore(deps.db),
         config=deps.config,
         search=deps.search,
-        # A cancel is seen within half a second instead of costing a query every step.
-        is_cancelled=ThrottledCheck(lambda: _cancelled(deps.db, task_id)),
+        is_cancelled=lambda: _cancelled(deps.db, task_id),
         on_event=deps.on_event,
     )
     run = AgentRun(

@@ -12,7 +12,6 @@ from agents.providers.scripted import call
 from agents.runtime import AgentLoop, AgentRun, CallContext
 from agents.runtime.issue_spend import IssueSpend
 from agents.runtime.ports import ToolOutcome
-from agents.runtime.throttle import ThrottledCheck
 from agents.runtime.toolset import ToolSet
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore, StepRecord
@@ -128,25 +127,6 @@ def test_issue_spend_is_read_again_only_after_the_refresh_interval(database: Dat
     clock.now += 0.6
     spend.others()
     assert reads == ["g#1", "g#1"]
-
-
-def test_throttled_check_asks_at_most_once_per_interval_and_keeps_a_yes() -> None:
-    clock = _Clock()
-    answers = [False, True, False]
-    asked: list[bool] = []
-
-    def check() -> bool:
-        asked.append(True)
-        return answers[len(asked) - 1]
-
-    throttled = ThrottledCheck(check, 0.5, clock=clock)
-    assert throttled() is False
-    clock.now += 0.1
-    assert throttled() is False and len(asked) == 1
-    clock.now += 0.5
-    assert throttled() is True and len(asked) == 2
-    clock.now += 5
-    assert throttled() is True and len(asked) == 2
 
 
 def test_records_that_need_not_wait_for_the_disk_skip_it_on_postgres(database: Database) -> None:
