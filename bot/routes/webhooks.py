@@ -147,14 +147,10 @@ def webhook_route(
         if not isinstance(payload, dict):
             return _error(400, "body must be a JSON object")
         with log_context(delivery_id=delivery_id, event=event):
-            replay_of = await run_in_threadpool(_first_delivery_of, deps, body, delivery_id)
             try:
-                result = await run_in_threadpool(
-                    ingest_delivery,
-                    deps.database,
-                    Delivery(delivery_id, event, payload, replay_of=replay_of),
-                    deps.ingest,
-                )
+                # One trip to a worker thread for the replay check, the transaction and the
+                # enqueue: each hop costs a thread hand-off on the request path.
+                result = await run_in_threadpool(_accept, deps, body, delivery_id, event, payload)
             except OUTAGE_ERRORS:
                 log.exception("could not record the delivery; answering 503 so it is redelivered")
                 return JSONResponse(
@@ -162,13 +158,23 @@ def webhook_route(
                     status_code=503,
                     headers=retry_after_header(),
                 )
-            await _enqueue(deps.queue, result)
             log.info(
                 "webhook %s", result.outcome.value, extra={"fields": {"reason": result.reason}}
             )
         return _response(delivery_id, result)
 
     return Route(path, endpoint, methods=["POST"])
+
+
+def _accept(
+    deps: WebhookDeps, body: bytes, delivery_id: str, event: str, payload: dict[str, Any]
+) -> IngestResult:
+    """Check for a replay, record the delivery and its tasks, then enqueue the new ones."""
+    replay_of = _first_delivery_of(deps, body, delivery_id)
+    delivery = Delivery(delivery_id, event, payload, replay_of=replay_of)
+    result = ingest_delivery(deps.database, delivery, deps.ingest)
+    _enqueue(deps.queue, result)
+    return result
 
 
 def _first_delivery_of(deps: WebhookDeps, body: bytes, delivery_id: str) -> str | None:
@@ -192,11 +198,11 @@ def _first_delivery_of(deps: WebhookDeps, body: bytes, delivery_id: str) -> str 
     return first.decode(errors="replace")
 
 
-async def _enqueue(queue: TaskQueue, result: IngestResult) -> None:
+def _enqueue(queue: TaskQueue, result: IngestResult) -> None:
     if not result.new_task_ids:
         return
     try:
-        await run_in_threadpool(queue.enqueue, list(result.new_task_ids))
+        queue.enqueue(list(result.new_task_ids))
     except Exception:
         # The tasks are committed in SQL; the queue's recovery sweep re-delivers queued
         # tasks whose ids were lost, so the delivery is still accepted.
