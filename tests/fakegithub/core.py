@@ -100,6 +100,9 @@ class FakeGitHubCore:
         self.faults: deque[Fault] = deque()
         self.webhook_target: WebhookTarget | None = None
         self.webhook_secret = ""
+        # App manifest flow: code -> (manifest, expiry); every manifest posted, in order.
+        self.manifest_codes: dict[str, tuple[dict[str, Any], float]] = {}
+        self.manifest_posts: list[dict[str, Any]] = []
         private, public = generate_private_key()
         owner = self.user("codemonkey-org", "Organization")
         self.app = App(app_id, app_slug, "CodeMonkey", owner.login, public, private)
