@@ -142,8 +142,10 @@ def store_app(secrets: SecretStore, app: CreatedApp) -> None:
         secrets.put(name, value)
 
 
-def stored_app_url(secrets: SecretStore) -> str | None:
-    return secrets.get(APP_URL)
+def forget_app(secrets: SecretStore) -> bool:
+    """Remove the stored App's credentials; whether there were any."""
+    names = (APP_ID, APP_SLUG, PRIVATE_KEY, HOOK_SIGNING, CLIENT_ID, CLIENT_CREDENTIAL, APP_URL)
+    return any([secrets.delete(name) for name in names])
 
 
 def with_stored_app(settings: Settings, secrets: SecretStore | None) -> Settings:

@@ -73,7 +73,7 @@ def github_app_routes(deps: ManifestDeps) -> list[BaseRoute]:
             return _page(
                 "The GitHub App is already configured",
                 "<p>This service already has a GitHub App. To create another, remove the "
-                "stored one (<code>codemonkey secrets delete github_app_id</code>) or unset "
+                "stored one (<code>codemonkey secrets delete github-app</code>) or unset "
                 "CODEMONKEY_GITHUB_APP_ID.</p>",
                 409,
             )

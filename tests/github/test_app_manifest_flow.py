@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from agents.githost import RepoRef
-from bot.github.app_manifest import ManifestError, exchange_code, with_stored_app
+from bot.github.app_manifest import ManifestError, exchange_code, forget_app, with_stored_app
 from bot.github.hosts import GitHubHosts
 from bot.github.types import MemoryTokenCache
 from bot.routes.github_app import ManifestDeps, github_app_routes
@@ -88,6 +88,7 @@ def test_the_app_created_from_the_manifest_is_stored_encrypted_and_works(
         # Stored, and encrypted at rest.
         assert store.get("github_private_key") == app.private_key_pem
         assert store.get("webhook_secret") == fake.webhook_secret
+        stored = {name: store.get(name) or "" for name in store.names()}
         with database.session() as session:
             raw = b"".join(bytes(c) for c in session.scalars(select(StoredSecret.ciphertext)))
         assert b"PRIVATE KEY" not in raw and fake.webhook_secret.encode() not in raw
@@ -98,8 +99,12 @@ def test_the_app_created_from_the_manifest_is_stored_encrypted_and_works(
         setup = client.get(f"/github/setup?installation_id={installation.id}&setup_action=install")
         assert setup.status_code == 200 and "CodeMonkey is set up" in setup.text
 
-        # A second App is refused while one is configured.
+        # A second App is refused while one is configured, until the stored one is forgotten.
         assert client.get("/github/app-manifest").status_code == 409
+        assert forget_app(store) and store.names() == []
+        assert client.get("/github/app-manifest").status_code == 200
+        for name, value in stored.items():
+            store.put(name, value)
 
     # The service started again: the stored App fills the unset settings and acts on GitHub.
     loaded = with_stored_app(_settings(fake, tmp_path), store)
