@@ -130,7 +130,10 @@ class CloneWorkspaces:
             if has_remote and not has_local:
                 git(clone, "branch", "--no-track", branch, remote, check=True)
         ws = self._worktrees(branch, base)
-        if has_remote:
+        if has_remote and is_pull_head(branch):
+            # A fork PR's head may be force-pushed; nothing of ours lives only on this branch.
+            git(ws.root, "reset", "--hard", "--quiet", remote, layout=ws.git_layout, check=True)
+        elif has_remote:
             # Another worker may have pushed since this worktree was made: catch up.
             git(ws.root, "merge", "--ff-only", "--quiet", remote, layout=ws.git_layout)
         return ws

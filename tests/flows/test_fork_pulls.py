@@ -81,6 +81,20 @@ def test_a_fork_pull_request_is_reviewed_and_checked_on_its_head_commit(
         assert w.pushes() == 0
         assert _branches(fake) == before
 
+        # The author force-pushes a new head (not a descendant): the next check is on it.
+        fake.commit_files(FORK, {"app.py": FAREWELL}, "Redo", branch="redo", base="main")
+        redone = fake.head_sha(FORK, "refs/heads/redo")
+        assert redone is not None
+        fake.git(fake.repos[FORK].path, "update-ref", "refs/heads/hi", redone)
+        fake.sync_pull_ref(pull)
+        fake.emit(
+            "pull_request", "synchronize", REPO, "alice", pull=pull, before=head, after=redone
+        )
+        w.run_until_idle()
+        runs = [r for r in fake.check_runs.values() if r.name == "CodeMonkey QA"]
+        assert [(r.head_sha, r.conclusion) for r in runs][1:] == [(redone, "success")], w.describe()
+        assert w.pushes() == 0
+
 
 def _ask_for_a_fix(w: World, fake: FakeGitHub, number: int) -> None:
     fake.add_comment(REPO, number, "@codemonkey fix: keep Hello in greet()", user="alice")
