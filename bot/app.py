@@ -12,7 +12,9 @@ from starlette.routing import BaseRoute
 from agents.roles import load_roles
 from bot.api.app import build_api_routes
 from bot.api.types import ApiDeps, Role
+from bot.llm_config import secret_store
 from bot.observability import RequestContextMiddleware
+from bot.routes.github_app import ManifestDeps, github_app_routes
 from bot.routes.health import health_routes
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.services import Services
@@ -76,6 +78,13 @@ def build_routes(services: Services, passthrough: Passthrough | None = None) -> 
     )
     return [
         *health_routes(services.checks(), services.metrics),
+        *github_app_routes(
+            ManifestDeps(
+                settings,
+                lambda: secret_store(settings, services.database),
+                services.kv.cache,
+            )
+        ),
         webhook_route(
             webhook_deps(
                 settings,

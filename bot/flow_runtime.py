@@ -22,6 +22,7 @@ from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
+from agents.team.forks import ForkPushRefusedError, is_pull_head
 from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
@@ -65,6 +66,15 @@ def llm_models(llm: LLM, settings: Settings) -> ModelResolver:
     return resolve
 
 
+def _sibling_url(base_url: str, repo: RepoRef, other: str) -> str:
+    """The clone URL of `other` on the same host as `repo`'s (a private fork may not be
+    readable over the API with the installation's token, but its git URL is known)."""
+    suffix = f"/{repo.full_name}.git"
+    if not base_url.endswith(suffix):
+        raise ForkPushRefusedError(f"cannot derive the fork's URL from {base_url}")
+    return f"{base_url.removesuffix(suffix)}/{other}.git"
+
+
 class CloneWorkspaces:
     """One clone per repository (under the data dir), a worktree per branch.
 
@@ -106,15 +116,27 @@ class CloneWorkspaces:
         with self._lock:
             clone = self._sync()
             remote = f"refs/remotes/origin/{branch}"
+            if is_pull_head(branch):
+                # A fork PR's head is only in the repository as `refs/pull/N/head`.
+                remote = f"refs/{branch}"
+                github_git.fetch(
+                    clone,
+                    self._host.git_token(self._repo),
+                    f"+{remote}:{remote}",
+                    url=self._host.clone_url(self._repo),
+                )
             local = f"refs/heads/{branch}"
             has_remote = git(clone, "rev-parse", "--verify", "--quiet", remote).returncode == 0
             has_local = git(clone, "rev-parse", "--verify", "--quiet", local).returncode == 0
             if has_remote and not has_local:
-                git(clone, "branch", "--no-track", branch, f"origin/{branch}", check=True)
+                git(clone, "branch", "--no-track", branch, remote, check=True)
         ws = self._worktrees(branch, base)
-        if has_remote:
+        if has_remote and is_pull_head(branch):
+            # A fork PR's head may be force-pushed; nothing of ours lives only on this branch.
+            git(ws.root, "reset", "--hard", "--quiet", remote, layout=ws.git_layout, check=True)
+        elif has_remote:
             # Another worker may have pushed since this worktree was made: catch up.
-            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}", layout=ws.git_layout)
+            git(ws.root, "merge", "--ff-only", "--quiet", remote, layout=ws.git_layout)
         return ws
 
 
@@ -190,7 +212,17 @@ class FlowRuntime:
                 ws.git_layout, ws.branch, host.git_token(repo), url=host.clone_url(repo)
             )
 
+        def push_fork(ws: Workspace, fork: str, branch: str) -> None:
+            # The installation's token: GitHub accepts it on a fork's PR branch only when
+            # the fork allows edits from maintainers.
+            url = _sibling_url(host.clone_url(repo), repo, fork)
+            try:
+                github_git.push(ws.git_layout, ws.branch, host.git_token(repo), url=url, to=branch)
+            except github_git.GitOperationError as exc:
+                raise ForkPushRefusedError(str(exc)) from None
+
         return TeamDeps(
+            push_fork=push_fork,
             agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
             host=host,
             roles=self.roles(config),

@@ -27,6 +27,7 @@ from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
 from agents.team.failures import report_failure
 from agents.team.flows import start_issue
+from agents.team.forks import pull_head_branch
 from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
 from bot.flow_runtime import FlowRuntime, HostFactory, agent_role_name, llm_models
@@ -196,9 +197,13 @@ def _thread(ctx: TaskContext, flows: Flows) -> IssueRef:
     host = flows.runtime.hosts(_installation(payload))
     head = payload.get("head_ref")
     base = payload.get("base_ref")
-    if payload.get("is_pull_request", head is not None) and (head is None or base is None):
+    head_repo = payload.get("head_repo")
+    is_pull = payload.get("is_pull_request", head is not None)
+    if is_pull and (head is None or base is None or "head_repo" not in payload):
         pr = host.pull_request(repo, number)
-        head, base = head or pr.head, base or pr.base
+        head, base, head_repo = head or pr.head, base or pr.base, pr.head_repo
+    if is_pull and head_repo and head_repo != repo.full_name:
+        head = pull_head_branch(number)  # a fork's branch: only its PR ref is reachable
     return IssueRef(
         repo,
         number,

@@ -20,6 +20,7 @@ from agents.providers.registry import ProviderRegistry
 from agents.providers.usage import UsageSink
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.database import open_database
+from bot.github.app_manifest import with_stored_app
 from bot.health import Check
 from bot.llm_config import llm_config, secret_store
 from bot.metrics import Metrics
@@ -110,6 +111,8 @@ HandlerFactory = Callable[["Services", HandlerRegistry], None]
 
 def build_services(settings: Settings, register_handlers: HandlerFactory) -> Services:
     database = open_database(settings)
+    # An App created from the manifest fills the App settings the environment leaves unset.
+    settings = with_stored_app(settings, secret_store(settings, database))
     kv = kv_from(settings)
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)

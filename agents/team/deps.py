@@ -11,6 +11,7 @@ from agents.githost import GitHost, RepoRef
 from agents.roles.types import Role
 from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
+from agents.team.forks import ForkPusher
 from agents.team.ports import Pusher, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
@@ -64,6 +65,8 @@ class TeamDeps:
     host_refuses_self_review: bool = True
     lock_lease_seconds: float = 900.0
     lock_wait_seconds: float = 30.0
+    # Push to a fork PR's branch (`agents.team.forks`); None: never push to forks.
+    push_fork: ForkPusher | None = None
 
     @property
     def db(self) -> Database:

@@ -17,6 +17,8 @@ from agents.team.deps import IssueRef, TeamDeps
 from agents.team.environment import environment_plan, task_environment
 from agents.team.finalize import tool_data
 from agents.team.flows import commit_task, run_task_agent
+from agents.team.fork_fix import offer_fork_change
+from agents.team.forks import is_pull_head
 from agents.team.github_tools import keyed
 from agents.team.qa import run_tests
 from agents.team.review_brief import review_context
@@ -90,6 +92,10 @@ def fix_pull(
     """Change the head branch as asked, commit, push, and reply where it was asked."""
     ws = deps.workspaces(pr.branch, pr.base)
     result = run_task_agent(deps, _on_pull(task, pr, request), role, pr, ws)
+    if is_pull_head(pr.branch):  # a fork's pull request: never pushed to origin
+        sha, text = offer_fork_change(deps, ws, task, pr, result.summary, result.changed_paths)
+        reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)
+        return {"commit": sha, "summary": result.summary, "reply": reply}
     sha = commit_task(deps, ws, task, pr, f"Address feedback on #{pr.number}", result.changed_paths)
     text = result.summary if sha is None else f"Pushed {sha[:7]}: {result.summary}"
     reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)

@@ -391,8 +391,16 @@ class GitHubHost:
 
 
 def _pr_ref(pr: Any) -> PullRequestRef:
+    head_repo = pr.head.repo.full_name if pr.head.repo is not None else None
+    base_repo = pr.base.repo.full_name if pr.base.repo is not None else None
     return PullRequestRef(
-        int(pr.number), str(pr.html_url), str(pr.head.ref), str(pr.base.ref), bool(pr.draft)
+        int(pr.number),
+        str(pr.html_url),
+        str(pr.head.ref),
+        str(pr.base.ref),
+        bool(pr.draft),
+        head_repo=None if head_repo == base_repo else head_repo,
+        maintainer_can_modify=bool(pr.maintainer_can_modify),
     )
 
 

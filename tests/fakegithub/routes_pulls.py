@@ -109,6 +109,7 @@ def create_pull(ctx: Ctx) -> Reply:
         shapes.node_id("PullRequest", issue.id),
     )
     ctx.fake.pulls[(repo.full_name, pr.number)] = pr
+    ctx.fake.sync_pull_ref(pr)
     return Reply(
         201,
         ctx.render.pull(pr),
@@ -206,7 +207,7 @@ def _objections(
 def create_review(ctx: Ctx) -> Reply:
     pr = _pull(ctx)
     issue = ctx.fake.issues[(pr.repo, pr.number)]
-    head_sha = ctx.fake.head_sha(pr.repo, pr.head) or ""
+    head_sha = ctx.fake.pull_head_sha(pr) or ""
     commit_id = ctx.field("commit_id", str) or head_sha
     if ctx.fake.head_sha(pr.repo, commit_id) is None:
         raise invalid("Unprocessable Entity", message="commit_id is not part of the pull request")
