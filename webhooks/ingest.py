@@ -13,6 +13,7 @@ the delivery id back this up if a task insert is ever retried.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,9 +26,10 @@ from storage.sql.database import Database
 from storage.sql.models import Installation, Project, Task, TaskState, WebhookDelivery
 from storage.tasks import NewTask, create_task
 from webhooks import intents as k
+from webhooks.config_cache import routing_config
 from webhooks.events import Event, EventParseError, parse_envelope, parse_event
 from webhooks.intents import InstallationChange, Intent, Routing
-from webhooks.repo_config import RepoConfig, stored_repo_config
+from webhooks.repo_config import RepoConfig
 from webhooks.routing import RoutingContext, route
 from webhooks.supersede import cancel_group
 
@@ -152,11 +154,12 @@ def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig
             return IngestResult(
                 outcome=Outcome.IGNORED, reason=f"project {project.name} is deactivated"
             )
-    repo_config = stored_repo_config(project.config if project else None, defaults=config.defaults)
+    repo_config = routing_config(project.config if project else None, defaults=config.defaults)
     ctx = RoutingContext(
         delivery_id=delivery.delivery_id,
         app_slug=config.app_slug,
-        config=repo_config,
+        config=repo_config or config.defaults,
+        config_known=repo_config is not None,
         branch_prefix=config.branch_prefix,
         extra_bot_logins=config.extra_bot_logins,
     )
@@ -234,13 +237,22 @@ def _project_id(session: Session, intent: Intent) -> int | None:
 def _pending_same(session: Session, intent: Intent) -> int | None:
     if intent.kind not in COALESCED_KINDS or intent.group_key is None:
         return None
-    return session.scalar(
-        select(Task.id).where(
+    pending = session.scalars(
+        select(Task).where(
             Task.group_key == intent.group_key,
             Task.kind == intent.kind,
             Task.state.in_([TaskState.QUEUED.value, TaskState.RUNNING.value]),
         )
     )
+    return next((task.id for task in pending if _covers(task.payload, intent.payload)), None)
+
+
+def _covers(pending: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether the pending task already carries the new event's label. While a repository's
+    config is unknown, any label is routed and the worker checks it: a pending task for
+    `bug` must not swallow the `codemonkey` label added just after."""
+    label = new.get("label")
+    return label is None or label == pending.get("label") or label in pending.get("labels", ())
 
 
 def _apply_installation(session: Session, change: InstallationChange) -> str:

@@ -60,11 +60,12 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
     label = ctx.config.trigger_label
     issue = event.issue
     action = event.action
+    labels = [lbl.name for lbl in issue.labels]
     if action == "opened":
-        if not any(lbl.name == label for lbl in issue.labels):
+        if label not in labels and not (labels and not ctx.config_known):
             return Routing.ignore(f"issue opened without the trigger label {label!r}")
     elif action == "labeled":
-        if event.label is None or event.label.name != label:
+        if event.label is None or (event.label.name != label and ctx.config_known):
             return Routing.ignore(f"label is not the trigger label {label!r}")
     elif action == "assigned":
         if event.assignee is None or not ctx.is_bot(event.assignee.login):
@@ -79,6 +80,9 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
         "number": issue.number,
         "title": sanitize(issue.title, max_chars=512),
         "text": sanitize(issue.body),
+        # The worker checks these against the repository's config (`webhooks.config_gate`).
+        "labels": labels,
+        "label": event.label.name if event.label is not None else None,
         **pinned_issue(issue.title, issue.body),
     }
     return Routing(
