@@ -198,10 +198,21 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
         return Routing.ignore("default branch deleted")
     changed: set[str] = set()
     removed: set[str] = set()
-    for commit in event.commits:
-        changed.update(commit.added, commit.modified)
-        removed.update(commit.removed)
-    full = len(event.commits) >= PUSH_COMMITS_LISTED or not event.before.strip("0")
+    for commit in event.commits:  # oldest first: a later commit's change wins
+        for path in (*commit.added, *commit.modified):
+            changed.add(path)
+            removed.discard(path)
+        for path in commit.removed:
+            removed.add(path)
+            changed.discard(path)
+    # The lists say what changed only when they are complete: GitHub lists at most 20
+    # commits, and a force push or a new branch has no listed history to diff against.
+    full = (
+        len(event.commits) >= PUSH_COMMITS_LISTED
+        or event.forced
+        or not event.before.strip("0")
+        or not event.commits
+    )
     repo = repo_name(event)
     return Routing(
         intents=(
@@ -215,8 +226,8 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
                     "full": full,
                     "before": event.before,
                     "after": event.after,
-                    "changed": sorted(changed - removed),
-                    "removed": sorted(removed - changed),
+                    "changed": sorted(changed),
+                    "removed": sorted(removed),
                 },
                 group_key=f"{repo}:index",
             ),

@@ -71,6 +71,7 @@ def test_an_unknown_config_lets_any_label_through_for_the_worker_to_check() -> N
     wanted = RepoConfig.defaults().merged({"trigger_label": "ai-help"})
     assert config_refusal(intent.kind, intent.payload, wanted) is None
     opened = example("issues", "opened")
+    opened["issue"]["labels"] = []
     parsed = parse_event("issues", opened)
     assert parsed is not None
     assert route("issues", parsed, ctx).ignored is not None  # no labels at all
@@ -221,7 +222,28 @@ def test_push_to_default_branch_reindexes_changed_files() -> None:
     assert intent.kind == k.REPO_INDEX
     assert intent.payload["full"] is False
     assert intent.payload["changed"] == ["a.py"]
-    assert intent.payload["removed"] == ["c.py"]
+    # b.py was modified, then removed: the last commit decides.
+    assert intent.payload["removed"] == ["b.py", "c.py"]
+    payload["commits"].append({"added": ["c.py"], "modified": [], "removed": []})
+    (intent,) = run("push", payload).intents
+    assert intent.payload["changed"] == ["a.py", "c.py"]
+    assert intent.payload["removed"] == ["b.py"]
+
+
+def test_a_forced_or_truncated_push_reindexes_everything() -> None:
+    payload = example("push")
+    payload["ref"] = "refs/heads/" + payload["repository"]["default_branch"]
+    payload["before"] = "a" * 40
+    payload["commits"] = [{"added": ["a.py"], "modified": [], "removed": []}]
+    (intent,) = run("push", payload).intents
+    assert intent.payload["full"] is False
+    payload["forced"] = True
+    (intent,) = run("push", payload).intents
+    assert intent.payload["full"] is True
+    payload["forced"] = False
+    payload["commits"] = payload["commits"] * 20
+    (intent,) = run("push", payload).intents
+    assert intent.payload["full"] is True
 
 
 def test_installation_created_registers_and_indexes() -> None:
