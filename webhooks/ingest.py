@@ -12,6 +12,7 @@ the delivery id back this up if a task insert is ever retried.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class IngestResult:
     task_ids: tuple[int, ...] = ()
     new_task_ids: tuple[int, ...] = ()
     cancelled_task_ids: tuple[int, ...] = field(default_factory=tuple)
+    # An installation GitHub reported deleted or suspended: its cached token must go now.
+    revoked_installation: int | None = None
 
 
 def ingest_delivery(database: Database, delivery: Delivery, config: IngestConfig) -> IngestResult:
@@ -169,7 +172,11 @@ def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig
     registered = ""
     if routing.installation is not None:
         registered = _apply_installation(session, routing.installation)
-    return _create_tasks(session, delivery, routing, project, registered)
+    result = _create_tasks(session, delivery, routing, project, registered)
+    change = routing.installation
+    if change is not None and (change.deleted or change.suspended):
+        return dataclasses.replace(result, revoked_installation=change.installation_id)
+    return result
 
 
 def _create_tasks(
