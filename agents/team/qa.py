@@ -16,7 +16,6 @@ from agents.tools.gitcli import GitLayout
 from agents.tools.sandbox import CommandOptions, SandboxRunner, SandboxUnavailable
 
 MAX_ANNOTATIONS = 50
-MAX_TEXT_CHARS = 60_000
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
 # The exception line that ends a traceback, e.g. "AssertionError: 'hi' != 'hello'".
 _RAISED = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(Error|Exception|Failure))(: (?P<msg>.*))?$")
@@ -38,7 +37,8 @@ class TestReport:
         summary = f"`{self.command}` {verdict}."
         if self.annotations:
             summary += f" {len(self.annotations)} failure(s) annotated."
-        text = f"```\n{self.output[-MAX_TEXT_CHARS:]}\n```"
+        # The git host trims this to GitHub's limit and says where the full output is.
+        text = f"```\n{self.output}\n```"
         return CheckRunOutput(f"Tests {verdict}", summary, text, self.annotations)
 
 
