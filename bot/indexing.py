@@ -53,6 +53,13 @@ def _text(file: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+def _inside(name: str) -> bool:
+    """A path as git lists it: relative, no `..` (the payload is GitHub's, but a path
+    that leaves the checkout must never be read)."""
+    path = Path(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts
+
+
 def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext) -> dict[str, Any]:
     """Index the default branch: every file, or only those a push changed (`changed`) and
     removed (`removed`) when its payload lists them completely (`full` false)."""
@@ -78,8 +85,8 @@ def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext)
         names = [n for n in git(root, "ls-files", "-z", check=True).stdout.split("\0") if n]
         gone = sorted(known - set(names))
     else:
-        names = [str(n) for n in payload.get("changed") or ()]
-        gone = [str(n) for n in payload.get("removed") or ()]
+        names = [n for n in map(str, payload.get("changed") or ()) if _inside(n)]
+        gone = [n for n in map(str, payload.get("removed") or ()) if _inside(n)]
     indexed: dict[str, tuple[str, str, int]] = {}
     unreadable: list[str] = []
     for name in names:
