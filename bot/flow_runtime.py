@@ -28,6 +28,7 @@ from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
 from bot.code_index import index_search
+from bot.config_store import remember_config
 from bot.github import git as github_git
 from bot.sandbox import sandbox_runner, sandbox_settings
 from bot.settings import Settings
@@ -161,7 +162,11 @@ class FlowRuntime:
         defaults = RepoConfig.defaults(
             trigger_label=self.settings.trigger_label, role_models=self.settings.role_models
         )
-        return load_repo_config(host, repo, defaults=defaults)
+        loaded = load_repo_config(host, repo, defaults=defaults)
+        # Ingress routes with this copy; every read refreshes it (a push to the default
+        # branch runs an index task, which reads the file, so edits reach ingress).
+        remember_config(self.database, repo.full_name, loaded)
+        return loaded
 
     def roles(self, config: RepoConfig) -> dict[str, Role]:
         """The team of a repository: every role but those its config disables (the

@@ -46,6 +46,7 @@ from bot.queue.handlers import (
 from bot.services import Services
 from storage.task_graph import TaskSnapshot, load_task
 from webhooks import intents as k
+from webhooks.config_gate import config_refusal
 from webhooks.trust import SqlRefusalLedger, TrustPolicy
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,16 @@ def _installation(payload: Mapping[str, Any]) -> int | None:
 
 
 def _trusted(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
-    """None when the author may start this task; else the refusal (replied to once)."""
+    """None when the repository's config wants this task and its author may start it;
+    else why not (a refusal is replied to once; a task the config does not want is
+    ignored silently, as ingress would have)."""
     payload = ctx.task.payload
     runtime = flows.runtime
     host = runtime.hosts(_installation(payload))
     config = runtime.config(host, _repo(payload)).config
+    if (ignored := config_refusal(ctx.task.kind, payload, config)) is not None:
+        log.info("task %s %s", ctx.task.id, ignored)
+        return {"ignored": ignored}
     policy = TrustPolicy(host, SqlRefusalLedger(runtime.database))
     decision = policy.check_task(ctx.task.kind, payload, config.trust)
     if decision.allowed:

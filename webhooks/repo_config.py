@@ -165,8 +165,9 @@ class LoadedConfig:
     ref: str
     found: bool
     error: str | None = None
-    # The file's own settings (valid ones only): what to store in `projects.config`, so
-    # ingress applies them without calling GitHub and later default changes still apply.
+    # The file's own settings (valid ones only): what workers store in `projects.config`
+    # (`webhooks.config_cache`), so ingress applies them without calling GitHub and later
+    # default changes still apply.
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -226,16 +227,3 @@ def load_repo_config(
         return LoadedConfig(config=config, ref=ref, found=True, overrides=overrides)
     except RepoConfigError as exc:
         return LoadedConfig(config=defaults, ref=ref, found=True, error=str(exc))
-
-
-def stored_repo_config(stored: dict[str, Any] | None, *, defaults: RepoConfig) -> RepoConfig:
-    """The config cached on the project row (refreshed by the index task); defaults if bad.
-
-    Used inside the webhook request, which must not call GitHub.
-    """
-    if not stored:
-        return defaults
-    try:
-        return defaults.merged(stored)
-    except ValidationError:
-        return defaults

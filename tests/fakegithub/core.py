@@ -153,8 +153,10 @@ class FakeGitHubCore:
         branch: str | None = None,
         base: str | None = None,
         emit_as: str | None = None,
+        remove: Iterable[str] = (),
     ) -> str:
-        """Commit `files` on `branch` (default branch by default) as if someone pushed it.
+        """Commit `files` (and the removal of `remove`) on `branch` (default branch by
+        default) as if someone pushed it.
 
         A new branch starts from `base` (default branch by default). With `emit_as` (a login),
         send the `push`/`synchronize` events a push would."""
@@ -178,6 +180,8 @@ class FakeGitHubCore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
                 self.git(repo.path, "add", "--", rel, env=env, cwd=work / "tree")
+            for rel in remove:
+                self.git(repo.path, "rm", "--cached", "-q", "--", rel, env=env, cwd=work / "tree")
             tree = self.git(repo.path, "write-tree", env=env).strip()
             args = ["commit-tree", tree, "-m", message] + (["-p", parent] if parent else [])
             sha = self.git(repo.path, *args).strip()

@@ -15,6 +15,7 @@ from tests.fakegithub.api import (
     Reply,
     invalid,
     not_found,
+    refuse_long_body,
 )
 from tests.fakegithub.state import (
     Issue,
@@ -65,6 +66,7 @@ def create_pull(ctx: Ctx) -> Reply:
     head = ctx.field("head", str, required=True)
     base = ctx.field("base", str, required=True)
     body = ctx.field("body", str) or None
+    refuse_long_body(body, "PullRequest")
     draft = bool(ctx.field("draft", bool))
     owner, sep, branch = head.partition(":")
     if sep and owner != repo.owner:
@@ -127,6 +129,7 @@ def update_pull(ctx: Ctx) -> Reply:
     title = ctx.field("title", str)
     state = ctx.field("state", str)
     base = ctx.field("base", str)
+    refuse_long_body(ctx.body.get("body") if isinstance(ctx.body, dict) else None, "PullRequest")
     if state is not None and state not in ("open", "closed"):
         raise invalid(f"Invalid request.\n\nFor 'state', {state!r} is not a valid value.")
     if base is not None and ctx.fake.head_sha(pr.repo, f"refs/heads/{base}") is None:
