@@ -69,6 +69,10 @@ class PullRequestRef:
     head: str
     base: str
     draft: bool
+    # The fork holding `head` ("owner/name"; None when the head is in the repository
+    # itself), and whether its owner lets maintainers push to that branch.
+    head_repo: str | None = None
+    maintainer_can_modify: bool = False
 
 
 @dataclass(frozen=True)

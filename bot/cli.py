@@ -25,7 +25,9 @@ COMMANDS = {
     "deliveries": "list recent webhook deliveries and their outcome",
     "action": "handle the current GitHub Actions event (inside a workflow job)",
     "chat": "send one message to a model and print its answer",
-    "doctor": "check the database, Redis, Chroma, embeddings and model providers",
+    "doctor": (
+        "check the database, Redis, Chroma, embeddings, the command sandbox and model providers"
+    ),
     "secrets": "store provider API keys in the database, encrypted",
     "worker": "run queued tasks from Redis (start as many as you like)",
     "run": "run the team on a local git repository; the result is a branch",

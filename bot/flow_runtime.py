@@ -8,10 +8,11 @@ GitHost) is the one injectable seam, so tests hand in hosts talking to the fake 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.env.store import EnvironmentStore
 from agents.githost import GitHost, RepoRef
 from agents.providers.llm import LLM
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
@@ -20,12 +21,14 @@ from agents.roles.names import ROLE_ALIASES
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
-from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
+from agents.team.deps import TeamDeps
+from agents.team.forks import ForkPushRefusedError, is_pull_head
 from agents.team.gitworkspace import GitWorktrees
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
 from bot.code_index import index_search
+from bot.config_store import remember_config
 from bot.github import git as github_git
 from bot.sandbox import sandbox_runner, sandbox_settings
 from bot.settings import Settings
@@ -62,6 +65,15 @@ def llm_models(llm: LLM, settings: Settings) -> ModelResolver:
         return LLMModel(llm, ref), ref
 
     return resolve
+
+
+def _sibling_url(base_url: str, repo: RepoRef, other: str) -> str:
+    """The clone URL of `other` on the same host as `repo`'s (a private fork may not be
+    readable over the API with the installation's token, but its git URL is known)."""
+    suffix = f"/{repo.full_name}.git"
+    if not base_url.endswith(suffix):
+        raise ForkPushRefusedError(f"cannot derive the fork's URL from {base_url}")
+    return f"{base_url.removesuffix(suffix)}/{other}.git"
 
 
 class CloneWorkspaces:
@@ -105,15 +117,27 @@ class CloneWorkspaces:
         with self._lock:
             clone = self._sync()
             remote = f"refs/remotes/origin/{branch}"
+            if is_pull_head(branch):
+                # A fork PR's head is only in the repository as `refs/pull/N/head`.
+                remote = f"refs/{branch}"
+                github_git.fetch(
+                    clone,
+                    self._host.git_token(self._repo),
+                    f"+{remote}:{remote}",
+                    url=self._host.clone_url(self._repo),
+                )
             local = f"refs/heads/{branch}"
             has_remote = git(clone, "rev-parse", "--verify", "--quiet", remote).returncode == 0
             has_local = git(clone, "rev-parse", "--verify", "--quiet", local).returncode == 0
             if has_remote and not has_local:
-                git(clone, "branch", "--no-track", branch, f"origin/{branch}", check=True)
+                git(clone, "branch", "--no-track", branch, remote, check=True)
         ws = self._worktrees(branch, base)
-        if has_remote:
+        if has_remote and is_pull_head(branch):
+            # A fork PR's head may be force-pushed; nothing of ours lives only on this branch.
+            git(ws.root, "reset", "--hard", "--quiet", remote, layout=ws.git_layout, check=True)
+        elif has_remote:
             # Another worker may have pushed since this worktree was made: catch up.
-            git(ws.root, "merge", "--ff-only", "--quiet", f"origin/{branch}", layout=ws.git_layout)
+            git(ws.root, "merge", "--ff-only", "--quiet", remote, layout=ws.git_layout)
         return ws
 
 
@@ -126,16 +150,23 @@ class FlowRuntime:
     models: ModelResolver
     workspace_root: Path
     review_rounds: int = 2
+    # Action mode: the workflow job's environment, used as it is (no setup step).
+    job_environ: Mapping[str, str] | None = None
     # The code index the agents' `search_code` asks; None: text search only.
     vectors: VectorStore | None = None
     _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
+    _environments: EnvironmentStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def config(self, host: GitHost, repo: RepoRef) -> LoadedConfig:
         defaults = RepoConfig.defaults(
             trigger_label=self.settings.trigger_label, role_models=self.settings.role_models
         )
-        return load_repo_config(host, repo, defaults=defaults)
+        loaded = load_repo_config(host, repo, defaults=defaults)
+        # Ingress routes with this copy; every read refreshes it (a push to the default
+        # branch runs an index task, which reads the file, so edits reach ingress).
+        remember_config(self.database, repo.full_name, loaded)
+        return loaded
 
     def roles(self, config: RepoConfig) -> dict[str, Role]:
         """The team of a repository: every role but those its config disables (the
@@ -159,6 +190,13 @@ class FlowRuntime:
                 self._workspaces[repo.full_name] = made
             return made
 
+    def environments(self) -> EnvironmentStore:
+        """Prepared environments under the data directory, shared by every task."""
+        with self._lock:
+            if self._environments is None:
+                self._environments = EnvironmentStore(self.settings.data_dir / "env")
+            return self._environments
+
     def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
         host = self.hosts(installation_id)
         config = self.config(host, repo).config
@@ -179,7 +217,17 @@ class FlowRuntime:
                 ws.git_layout, ws.branch, host.git_token(repo), url=host.clone_url(repo)
             )
 
+        def push_fork(ws: Workspace, fork: str, branch: str) -> None:
+            # The installation's token: GitHub accepts it on a fork's PR branch only when
+            # the fork allows edits from maintainers.
+            url = _sibling_url(host.clone_url(repo), repo, fork)
+            try:
+                github_git.push(ws.git_layout, ws.branch, host.git_token(repo), url=url, to=branch)
+            except github_git.GitOperationError as exc:
+                raise ForkPushRefusedError(str(exc)) from None
+
         return TeamDeps(
+            push_fork=push_fork,
             agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
             host=host,
             roles=self.roles(config),
@@ -192,12 +240,11 @@ class FlowRuntime:
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
             sandbox=sandbox_settings(self.settings),
-            test_command=config.test_command or DEFAULT_TEST_COMMAND,
-            test_command_origin=(
-                "`test_command` in .github/codemonkey.yml"
-                if config.test_command
-                else "the default: the repository configures no `test_command`"
-            ),
+            # The repository's config (None: detected from the workspace, see agents.env).
+            test_command=config.test_command,
+            setup_commands=config.setup,
+            environments=self.environments(),
+            job_environ=self.job_environ,
             lint_command=config.lint_command,
             review_rounds=self.review_rounds,
             code_index=None if self.vectors is None else index_search(self.vectors, repo.full_name),

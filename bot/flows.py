@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from agents.env.task import job_variables
 from agents.githost import RepoRef
 from agents.team import pulls
 from agents.team.commands import issue_status, stop_issue
@@ -26,6 +27,7 @@ from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
 from agents.team.failures import report_failure
 from agents.team.flows import start_issue
+from agents.team.forks import pull_head_branch
 from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
 from bot.flow_runtime import FlowRuntime, HostFactory, agent_role_name, llm_models
@@ -44,6 +46,7 @@ from bot.queue.handlers import (
 from bot.services import Services
 from storage.task_graph import TaskSnapshot, load_task
 from webhooks import intents as k
+from webhooks.config_gate import config_refusal
 from webhooks.trust import SqlRefusalLedger, TrustPolicy
 
 log = logging.getLogger(__name__)
@@ -86,11 +89,16 @@ def _installation(payload: Mapping[str, Any]) -> int | None:
 
 
 def _trusted(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
-    """None when the author may start this task; else the refusal (replied to once)."""
+    """None when the repository's config wants this task and its author may start it;
+    else why not (a refusal is replied to once; a task the config does not want is
+    ignored silently, as ingress would have)."""
     payload = ctx.task.payload
     runtime = flows.runtime
     host = runtime.hosts(_installation(payload))
     config = runtime.config(host, _repo(payload)).config
+    if (ignored := config_refusal(ctx.task.kind, payload, config)) is not None:
+        log.info("task %s %s", ctx.task.id, ignored)
+        return {"ignored": ignored}
     policy = TrustPolicy(host, SqlRefusalLedger(runtime.database))
     decision = policy.check_task(ctx.task.kind, payload, config.trust)
     if decision.allowed:
@@ -195,9 +203,13 @@ def _thread(ctx: TaskContext, flows: Flows) -> IssueRef:
     host = flows.runtime.hosts(_installation(payload))
     head = payload.get("head_ref")
     base = payload.get("base_ref")
-    if payload.get("is_pull_request", head is not None) and (head is None or base is None):
+    head_repo = payload.get("head_repo")
+    is_pull = payload.get("is_pull_request", head is not None)
+    if is_pull and (head is None or base is None or "head_repo" not in payload):
         pr = host.pull_request(repo, number)
-        head, base = head or pr.head, base or pr.base
+        head, base, head_repo = head or pr.head, base or pr.base, pr.head_repo
+    if is_pull and head_repo and head_repo != repo.full_name:
+        head = pull_head_branch(number)  # a fork's branch: only its PR ref is reachable
     return IssueRef(
         repo,
         number,
@@ -288,8 +300,12 @@ def register_flows(
     *,
     hosts: HostFactory | None = None,
     runtime: FlowRuntime | None = None,
+    job_environ: Mapping[str, str] | None = None,
 ) -> None:
-    """Register a handler for every ingress task kind and every team task kind."""
+    """Register a handler for every ingress task kind and every team task kind.
+
+    `job_environ` (Action mode): the job's environment, whose PATH commands use as it is.
+    """
     flows = Flows(
         runtime=runtime
         or FlowRuntime(
@@ -299,6 +315,7 @@ def register_flows(
             hosts=hosts or default_hosts(services),
             models=llm_models(services.llm, services.settings),
             workspace_root=services.settings.data_dir / "workspaces",
+            job_environ=None if job_environ is None else job_variables(job_environ),
             vectors=services.vectors,
         ),
         queue=services.queue,

@@ -7,7 +7,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from agents.githost import RepoRef
 from agents.tools.gitcli import git
@@ -53,7 +53,16 @@ def _text(file: Path) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+def _inside(name: str) -> bool:
+    """A path as git lists it: relative, no `..` (the payload is GitHub's, but a path
+    that leaves the checkout must never be read)."""
+    path = Path(name)
+    return bool(name) and not path.is_absolute() and ".." not in path.parts
+
+
 def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext) -> dict[str, Any]:
+    """Index the default branch: every file, or only those a push changed (`changed`) and
+    removed (`removed`) when its payload lists them completely (`full` false)."""
     payload = ctx.task.payload
     repo = RepoRef.parse(str(payload["repo"]))
     installation = payload.get("installation_id")
@@ -61,30 +70,46 @@ def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext)
     config = runtime.config(host, repo).config
     branch = host.default_branch(repo)
     root = runtime.workspaces(host, repo, config).snapshot(branch)
-    names = [n for n in git(root, "ls-files", "-z", check=True).stdout.split("\0") if n]
-    indexed: dict[str, tuple[str, str, int]] = {}
     project = repo.full_name
-    for name in names:
-        ctx.raise_if_cancelled()
-        text = _text(root.resolve() / name)
-        if text is None:
-            continue
-        services.vectors.delete(project, "code", where={"path": name})
-        items = chunks(name, text)
-        if items:
-            services.vectors.upsert(project, "code", items)
-        digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-        indexed[name] = (digest, LANGUAGES.get(Path(name).suffix, ""), len(text))
     with runtime.database.session() as session:
         row = session.scalar(select(Project).where(Project.name == project))
         if row is None:
             row = Project(name=project, default_branch=branch)
             session.add(row)
             session.flush()
-        before = set(session.scalars(select(File.path).where(File.project_id == row.id)))
-        for gone in sorted(before - set(indexed)):
-            services.vectors.delete(project, "code", where={"path": gone})
-        session.execute(delete(File).where(File.project_id == row.id))
+        project_id = row.id
+        known = set(session.scalars(select(File.path).where(File.project_id == project_id)))
+    # An incremental update needs an earlier full index to update.
+    full = bool(payload.get("full", True)) or not known
+    if full:
+        names = [n for n in git(root, "ls-files", "-z", check=True).stdout.split("\0") if n]
+        gone = sorted(known - set(names))
+    else:
+        names = [n for n in map(str, payload.get("changed") or ()) if _inside(n)]
+        gone = [n for n in map(str, payload.get("removed") or ()) if _inside(n)]
+    indexed: dict[str, tuple[str, str, int]] = {}
+    unreadable: list[str] = []
+    for name in names:
+        ctx.raise_if_cancelled()
+        text = _text(root.resolve() / name)
+        services.vectors.delete(project, "code", where={"path": name})
+        if text is None:
+            unreadable.append(name)  # now binary, a link or too large: no longer indexed
+            continue
+        items = chunks(name, text)
+        if items:
+            services.vectors.upsert(project, "code", items)
+        digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+        indexed[name] = (digest, LANGUAGES.get(Path(name).suffix, ""), len(text))
+    for name in gone:
+        services.vectors.delete(project, "code", where={"path": name})
+    with runtime.database.session() as session:
+        stale = session.query(File).filter(File.project_id == project_id)
+        if not full:
+            stale = stale.filter(File.path.in_([*indexed, *unreadable, *gone]))
+        stale.delete(synchronize_session=False)
         for path, (sha, language, size) in indexed.items():
-            session.add(File(project_id=row.id, path=path, sha=sha, language=language, size=size))
-    return {"files": len(indexed), "branch": branch}
+            session.add(
+                File(project_id=project_id, path=path, sha=sha, language=language, size=size)
+            )
+    return {"files": len(indexed), "removed": len(gone), "full": full, "branch": branch}

@@ -23,6 +23,23 @@ class MeteredUsageSink:
         self._metrics = metrics
 
     def record(self, **call: Any) -> None:
+        self._observe(call)
+        self._inner.record(**call)
+
+    def record_many(self, calls: list[dict[str, Any]]) -> None:
+        """A batch, in one transaction when the inner sink can (the SQL sink can)."""
+        record_many = getattr(self._inner, "record_many", None)
+        if record_many is None:
+            for call in calls:
+                self.record(**call)
+            return
+        # Written first: a failed batch is retried row by row through `record`, which
+        # observes each row itself.
+        record_many(calls)
+        for call in calls:
+            self._observe(call)
+
+    def _observe(self, call: dict[str, Any]) -> None:
         provider, model = call["provider"], call["model"]
         self._metrics.llm_latency.labels(provider, model).observe(call["latency_ms"] / 1000)
         for direction in ("input", "output", "cache_read", "cache_write"):
@@ -33,7 +50,6 @@ class MeteredUsageSink:
             self._metrics.llm_cost.labels(provider, model).inc(call["cost_usd"])
         if not call["ok"]:
             self._metrics.errors.labels("llm", provider).inc()
-        self._inner.record(**call)
 
 
 def timed_handlers(registry: HandlerRegistry, metrics: Metrics) -> None:

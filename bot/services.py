@@ -17,8 +17,10 @@ from redis import Redis
 
 from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
+from agents.providers.usage import UsageSink
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.database import open_database
+from bot.github.app_manifest import with_stored_app
 from bot.health import Check
 from bot.llm_config import llm_config, secret_store
 from bot.metrics import Metrics
@@ -51,6 +53,8 @@ class Services:
     queue: InProcessQueue | RQTaskQueue
     handlers: HandlerRegistry
     redis: Redis | None = None
+    # Where model usage goes (the background writer); the gateway's raw path records here.
+    usage: UsageSink | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property
@@ -107,6 +111,8 @@ HandlerFactory = Callable[["Services", HandlerRegistry], None]
 
 def build_services(settings: Settings, register_handlers: HandlerFactory) -> Services:
     database = open_database(settings)
+    # An App created from the manifest fills the App settings the environment leaves unset.
+    settings = with_stored_app(settings, secret_store(settings, database))
     kv = kv_from(settings)
     embedder = embedder_from(settings)
     vectors = vector_store_from(settings, embedder)
@@ -133,6 +139,7 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
         queue=queue,
         handlers=handlers,
         redis=redis,
+        usage=usage,
     )
     register_handlers(services, handlers)
     timed_handlers(handlers, metrics)

@@ -172,6 +172,12 @@ class Settings(BaseSettings):
     github_private_key: SecretStr | None = None
     github_private_key_path: Path | None = None
     github_app_slug: str = "codemonkey"
+    # GitHub's web root for the App manifest flow; derived from github_api_url when unset
+    # (https://api.github.com -> https://github.com, https://HOST/api/v3 -> https://HOST).
+    github_web_url: str | None = None
+    # The URL GitHub reaches this service at (webhooks, manifest redirects); derived from
+    # the request when unset.
+    public_url: str | None = None
     github_max_wait_seconds: float = Field(default=900.0, gt=0)
     webhook_secret: SecretStr | None = None
     webhook_max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)

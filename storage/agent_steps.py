@@ -1,8 +1,10 @@
 """Persisted steps of agent runs (`agent_states`), handed out as plain dicts.
 
-A step is written in its own transaction before the next one starts, so a run that dies
-mid-way can be rebuilt from what is here. Spend (tokens, dollars, model calls) is derived
-from the recorded model responses, which keeps budgets correct across crashes and resumes.
+A step is committed before the next one starts, so a run that dies mid-way can be rebuilt
+from what is here; records that happen together (a model request, its response and the
+first tool call it asks for) are written in one transaction. Spend (tokens, dollars, model
+calls) is derived from the recorded model responses, which keeps budgets correct across
+crashes and resumes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.sql.database import Database
@@ -75,14 +77,35 @@ class AgentStepStore:
 
     def append(self, task_id: int, step: int, kind: str, payload: dict[str, Any]) -> None:
         """Persist one step; committed when this returns."""
+        self.append_many([StepRecord(task_id, step, kind, payload)])
+
+    def append_many(self, records: list[StepRecord], *, flush_to_disk: bool = True) -> None:
+        """Persist several steps in one transaction; committed when this returns.
+
+        With `flush_to_disk=False`, PostgreSQL acknowledges the commit before its WAL
+        reaches the disk (`synchronous_commit = off`): the rows are visible at once and
+        survive the worker dying; only a database server crash can lose them, and the
+        next committed transaction flushes them with its own. SQLite is unaffected (its
+        WAL commits already skip the fsync).
+        """
+        if not records:
+            return
+        rows = [
+            {"task_id": r.task_id, "step": r.step, "kind": r.kind, "payload": r.payload}
+            for r in records
+        ]
         try:
-            with self._db.session() as session:
-                session.add(AgentState(task_id=task_id, step=step, kind=kind, payload=payload))
+            # A Core insert, not the ORM unit of work: it was most of the cost of a step.
+            with self._db.engine.begin() as connection:
+                if not flush_to_disk and not self._db.is_sqlite:
+                    connection.execute(text("SET LOCAL synchronous_commit = off"))
+                connection.execute(insert(AgentState), rows)
         except IntegrityError as exc:
+            first = records[0]
             raise StepConflictError(
-                f"task {task_id} already has a step {step}; another worker is running this "
-                "task, or its lease expired while it was still running (raise "
-                "CODEMONKEY_TASK_LEASE_SECONDS)"
+                f"task {first.task_id} already has a step in {first.step}..{records[-1].step}; "
+                "another worker is running this task, or its lease expired while it was still "
+                "running (raise CODEMONKEY_TASK_LEASE_SECONDS)"
             ) from exc
 
     def steps(self, task_id: int) -> list[StepRecord]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -15,7 +16,8 @@ from storage.sql.models import Usage
 
 
 class SqlUsageSink:
-    """Writes one `usage` row per model call; each write is its own transaction."""
+    """Writes one `usage` row per model call; each `record` is its own transaction,
+    `record_many` writes a batch in one."""
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -36,23 +38,34 @@ class SqlUsageSink:
         project_id: int | None,
         role: str | None,
     ) -> None:
+        self.record_many(
+            [
+                {
+                    "provider": provider,
+                    "model": model,
+                    "input_tokens": input_tokens,
+                    "output_tokens": output_tokens,
+                    "cache_read_tokens": cache_read_tokens,
+                    "cache_write_tokens": cache_write_tokens,
+                    "cost_usd": cost_usd,
+                    "latency_ms": latency_ms,
+                    "ok": ok,
+                    "task_id": task_id,
+                    "project_id": project_id,
+                    "role": role,
+                }
+            ]
+        )
+
+    def record_many(self, calls: list[dict[str, Any]]) -> None:
+        """One transaction for all of `calls` (each with `record`'s keyword arguments)."""
         with self._database.session() as session:
-            session.add(
+            # Decimal from the string form, so 0.1 is stored as 0.1.
+            session.add_all(
                 Usage(
-                    provider=provider,
-                    model=model,
-                    task_id=task_id,
-                    project_id=project_id,
-                    role=role,
-                    input_tokens=input_tokens,
-                    output_tokens=output_tokens,
-                    cache_read_tokens=cache_read_tokens,
-                    cache_write_tokens=cache_write_tokens,
-                    # Decimal from the string form, so 0.1 is stored as 0.1.
-                    cost_usd=Decimal(str(round(cost_usd, 6))),
-                    latency_ms=latency_ms,
-                    ok=ok,
+                    **{**call, "cost_usd": Decimal(str(round(call["cost_usd"], 6)))},
                 )
+                for call in calls
             )
 
 

@@ -193,6 +193,8 @@ class PushEvent(Event):
     before: str = ""
     after: str = ""
     deleted: bool = False
+    # A force push: the listed commits need not cover what changed since `before`.
+    forced: bool = False
     commits: list[PushCommit] = Field(default_factory=list)
 
 

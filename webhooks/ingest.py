@@ -12,7 +12,9 @@ the delivery id back this up if a task insert is ever retried.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,9 +27,10 @@ from storage.sql.database import Database
 from storage.sql.models import Installation, Project, Task, TaskState, WebhookDelivery
 from storage.tasks import NewTask, create_task
 from webhooks import intents as k
+from webhooks.config_cache import routing_config
 from webhooks.events import Event, EventParseError, parse_envelope, parse_event
 from webhooks.intents import InstallationChange, Intent, Routing
-from webhooks.repo_config import RepoConfig, stored_repo_config
+from webhooks.repo_config import RepoConfig
 from webhooks.routing import RoutingContext, route
 from webhooks.supersede import cancel_group
 
@@ -72,6 +75,8 @@ class IngestResult:
     task_ids: tuple[int, ...] = ()
     new_task_ids: tuple[int, ...] = ()
     cancelled_task_ids: tuple[int, ...] = field(default_factory=tuple)
+    # An installation GitHub reported deleted or suspended: its cached token must go now.
+    revoked_installation: int | None = None
 
 
 def ingest_delivery(database: Database, delivery: Delivery, config: IngestConfig) -> IngestResult:
@@ -152,11 +157,12 @@ def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig
             return IngestResult(
                 outcome=Outcome.IGNORED, reason=f"project {project.name} is deactivated"
             )
-    repo_config = stored_repo_config(project.config if project else None, defaults=config.defaults)
+    repo_config = routing_config(project.config if project else None, defaults=config.defaults)
     ctx = RoutingContext(
         delivery_id=delivery.delivery_id,
         app_slug=config.app_slug,
-        config=repo_config,
+        config=repo_config or config.defaults,
+        config_known=repo_config is not None,
         branch_prefix=config.branch_prefix,
         extra_bot_logins=config.extra_bot_logins,
     )
@@ -166,7 +172,11 @@ def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig
     registered = ""
     if routing.installation is not None:
         registered = _apply_installation(session, routing.installation)
-    return _create_tasks(session, delivery, routing, project, registered)
+    result = _create_tasks(session, delivery, routing, project, registered)
+    change = routing.installation
+    if change is not None and (change.deleted or change.suspended):
+        return dataclasses.replace(result, revoked_installation=change.installation_id)
+    return result
 
 
 def _create_tasks(
@@ -234,13 +244,22 @@ def _project_id(session: Session, intent: Intent) -> int | None:
 def _pending_same(session: Session, intent: Intent) -> int | None:
     if intent.kind not in COALESCED_KINDS or intent.group_key is None:
         return None
-    return session.scalar(
-        select(Task.id).where(
+    pending = session.scalars(
+        select(Task).where(
             Task.group_key == intent.group_key,
             Task.kind == intent.kind,
             Task.state.in_([TaskState.QUEUED.value, TaskState.RUNNING.value]),
         )
     )
+    return next((task.id for task in pending if _covers(task.payload, intent.payload)), None)
+
+
+def _covers(pending: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether the pending task already carries the new event's label. While a repository's
+    config is unknown, any label is routed and the worker checks it: a pending task for
+    `bug` must not swallow the `codemonkey` label added just after."""
+    label = new.get("label")
+    return label is None or label == pending.get("label") or label in pending.get("labels", ())
 
 
 def _apply_installation(session: Session, change: InstallationChange) -> str:

@@ -15,6 +15,8 @@ Example:
     budgets: {max_steps: 30, max_cost_usd: 2.5}
     protected_paths: ["deploy/**"]
     test_command: python3 -m pytest -q
+    setup:
+      - python3 -m pip install -e .[test]
     lint_command: ruff check
     trust:
       allowed_bots: ["dependabot[bot]"]
@@ -35,6 +37,8 @@ from webhooks.commands import COMMANDS
 
 CONFIG_PATH = ".github/codemonkey.yml"
 MAX_CONFIG_BYTES = 64 * 1024
+MAX_SETUP_COMMANDS = 20
+MAX_SETUP_COMMAND_CHARS = 2000
 # Always protected, whatever the file says: workflows run with the repository's secrets.
 ALWAYS_PROTECTED = (".github/workflows/**",)
 
@@ -81,13 +85,28 @@ class RepoConfig(_Strict):
     roles: dict[str, RoleConfig] = Field(default_factory=dict)
     budgets: Budgets = Field(default_factory=Budgets)
     protected_paths: tuple[str, ...] = ALWAYS_PROTECTED
-    # How QA runs the repository's tests in the sandbox; unset = the team's default
-    # (`python3 -m unittest discover -v`). E.g. "python3 -m pytest -q".
+    # How QA runs the repository's tests in the sandbox; unset = detected from the
+    # repository (pytest, unittest, npm/pnpm/yarn test, go test, cargo test, make test, tox).
     test_command: str | None = Field(default=None, min_length=1, max_length=500)
+    # Shell commands that install what the tests need, run once per dependency manifest
+    # with network but no secrets, into a per-repository virtualenv; unset = detected,
+    # [] = none. E.g. ["python3 -m pip install -e .[test]", "npm ci"].
+    setup: tuple[str, ...] | None = Field(default=None, max_length=MAX_SETUP_COMMANDS)
     # Run in the sandbox after every edit with the edited files appended, e.g. "ruff check";
     # its findings come back to the agent with the edit's result.
     lint_command: str | None = Field(default=None, min_length=1, max_length=500)
     trust: TrustConfig = Field(default_factory=TrustConfig)
+
+    @field_validator("setup")
+    @classmethod
+    def _setup_commands(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for command in value or ():
+            if not command.strip() or len(command) > MAX_SETUP_COMMAND_CHARS:
+                raise ValueError(
+                    "each setup command must be a non-empty shell command of at most "
+                    f"{MAX_SETUP_COMMAND_CHARS} characters"
+                )
+        return value
 
     @field_validator("commands")
     @classmethod
@@ -146,8 +165,9 @@ class LoadedConfig:
     ref: str
     found: bool
     error: str | None = None
-    # The file's own settings (valid ones only): what to store in `projects.config`, so
-    # ingress applies them without calling GitHub and later default changes still apply.
+    # The file's own settings (valid ones only): what workers store in `projects.config`
+    # (`webhooks.config_cache`), so ingress applies them without calling GitHub and later
+    # default changes still apply.
     overrides: dict[str, Any] = field(default_factory=dict)
 
 
@@ -207,16 +227,3 @@ def load_repo_config(
         return LoadedConfig(config=config, ref=ref, found=True, overrides=overrides)
     except RepoConfigError as exc:
         return LoadedConfig(config=defaults, ref=ref, found=True, error=str(exc))
-
-
-def stored_repo_config(stored: dict[str, Any] | None, *, defaults: RepoConfig) -> RepoConfig:
-    """The config cached on the project row (refreshed by the index task); defaults if bad.
-
-    Used inside the webhook request, which must not call GitHub.
-    """
-    if not stored:
-        return defaults
-    try:
-        return defaults.merged(stored)
-    except ValidationError:
-        return defaults

@@ -7,6 +7,7 @@ from typing import Any
 from webhooks import intents as k
 from webhooks.commands import Mention, SlashCommand, parse_comment
 from webhooks.events import (
+    Branch,
     Comment,
     Event,
     IssueCommentEvent,
@@ -18,6 +19,11 @@ from webhooks.events import (
 from webhooks.intents import Intent, Routing
 from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
 from webhooks.sanitize import sanitize
+
+
+def _full_name(branch: Branch) -> str | None:
+    """The repository holding a pull request's branch (a fork's for a fork PR)."""
+    return branch.repo.full_name if branch.repo is not None else None
 
 
 def _comment_intent(
@@ -116,6 +122,7 @@ def review_comment(event: PullRequestReviewCommentEvent, ctx: RoutingContext) ->
             "line": comment.line,
             "head_sha": event.pull_request.head.sha,
             "head_ref": event.pull_request.head.ref,
+            "head_repo": _full_name(event.pull_request.head),
             **pinned_issue(event.pull_request.title, event.pull_request.body),
         },
     )
@@ -148,6 +155,7 @@ def review(event: PullRequestReviewEvent, ctx: RoutingContext) -> Routing:
             "review_id": review.id,
             "head_sha": pr.head.sha,
             "head_ref": pr.head.ref,
+            "head_repo": _full_name(pr.head),
             **pinned_issue(pr.title, pr.body),
         },
     )
@@ -172,6 +180,7 @@ def review(event: PullRequestReviewEvent, ctx: RoutingContext) -> Routing:
                         "review_id": review.id,
                         "head_sha": pr.head.sha,
                         "head_ref": pr.head.ref,
+                        "head_repo": _full_name(pr.head),
                         "text": sanitize(review.body),
                     },
                     role=k.DEFAULT_ROLES[k.PR_FIX],

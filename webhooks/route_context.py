@@ -19,6 +19,9 @@ class RoutingContext:
     # Logins whose events are the bot's own (the App's `<slug>[bot]`; in Action mode also
     # `github-actions[bot]`).
     extra_bot_logins: frozenset[str] = frozenset()
+    # False when no worker has read the repository's config yet (`webhooks.config_cache`):
+    # issue label events are then routed whatever the label, for the worker to decide.
+    config_known: bool = True
 
     @property
     def bot_logins(self) -> frozenset[str]:

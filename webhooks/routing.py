@@ -60,11 +60,12 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
     label = ctx.config.trigger_label
     issue = event.issue
     action = event.action
+    labels = [lbl.name for lbl in issue.labels]
     if action == "opened":
-        if not any(lbl.name == label for lbl in issue.labels):
+        if label not in labels and not (labels and not ctx.config_known):
             return Routing.ignore(f"issue opened without the trigger label {label!r}")
     elif action == "labeled":
-        if event.label is None or event.label.name != label:
+        if event.label is None or (event.label.name != label and ctx.config_known):
             return Routing.ignore(f"label is not the trigger label {label!r}")
     elif action == "assigned":
         if event.assignee is None or not ctx.is_bot(event.assignee.login):
@@ -79,6 +80,9 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
         "number": issue.number,
         "title": sanitize(issue.title, max_chars=512),
         "text": sanitize(issue.body),
+        # The worker checks these against the repository's config (`webhooks.config_gate`).
+        "labels": labels,
+        "label": event.label.name if event.label is not None else None,
         **pinned_issue(issue.title, issue.body),
     }
     return Routing(
@@ -194,10 +198,21 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
         return Routing.ignore("default branch deleted")
     changed: set[str] = set()
     removed: set[str] = set()
-    for commit in event.commits:
-        changed.update(commit.added, commit.modified)
-        removed.update(commit.removed)
-    full = len(event.commits) >= PUSH_COMMITS_LISTED or not event.before.strip("0")
+    for commit in event.commits:  # oldest first: a later commit's change wins
+        for path in (*commit.added, *commit.modified):
+            changed.add(path)
+            removed.discard(path)
+        for path in commit.removed:
+            removed.add(path)
+            changed.discard(path)
+    # The lists say what changed only when they are complete: GitHub lists at most 20
+    # commits, and a force push or a new branch has no listed history to diff against.
+    full = (
+        len(event.commits) >= PUSH_COMMITS_LISTED
+        or event.forced
+        or not event.before.strip("0")
+        or not event.commits
+    )
     repo = repo_name(event)
     return Routing(
         intents=(
@@ -211,8 +226,8 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
                     "full": full,
                     "before": event.before,
                     "after": event.after,
-                    "changed": sorted(changed - removed),
-                    "removed": sorted(removed - changed),
+                    "changed": sorted(changed),
+                    "removed": sorted(removed),
                 },
                 group_key=f"{repo}:index",
             ),

@@ -1,10 +1,13 @@
 """The agent runtime: one tool-calling loop over any `ModelClient`.
 
 Every step is persisted before the next starts (`start`, `request`, `response`,
-`tool_call`, `tool_result`, `end`). Running a task that already has steps resumes it: the
-conversation is rebuilt from the records, recorded model responses are never requested
-again, and a tool call recorded without its result is repeated only when the tool says
-that is safe (read-only, or keyed so the side effect happens once).
+`tool_call`, `tool_result`, `end`). Records that happen together share one transaction: a
+model request is written with its response and the first tool call it asks for (before that
+tool runs), and a tool result with the next tool call or before the next model request.
+Running a task that already has steps resumes it: the conversation is rebuilt from the
+records, recorded model responses are never requested again, and a tool call recorded
+without its result is repeated only when the tool says that is safe (read-only, or keyed so
+the side effect happens once).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolC
 from agents.roles.types import Role
 from agents.runtime.budget import BudgetLimits, Spend, over_budget, over_time
 from agents.runtime.context import fit_window
+from agents.runtime.issue_spend import IssueSpend
 from agents.runtime.ports import (
     AgentEvent,
     CallContext,
@@ -31,7 +35,7 @@ from agents.runtime.ports import (
 from agents.runtime.progress import ProgressMonitor
 from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
 from agents.runtime.tool_summary import call_line, result_line
-from storage.agent_steps import AgentStepStore
+from storage.agent_steps import AgentStepStore, StepRecord
 
 RunStatus = Literal["finished", "budget_exhausted", "no_progress", "cancelled", "no_tools"]
 
@@ -105,6 +109,8 @@ class AgentLoop:
         self._search = search
         self._is_cancelled = is_cancelled
         self._on_event = on_event
+        # Records not yet committed; `_flush` writes them in one transaction.
+        self._pending: list[StepRecord] = []
 
     async def run(self, run: AgentRun) -> RunResult:
         monitor = ProgressMonitor(
@@ -113,6 +119,7 @@ class AgentLoop:
             failure_limit=self._config.failure_limit,
             reads_are_progress=run.role.works_by_reading,
         )
+        self._pending = []
         state = rebuild(self._store.steps(run.task_id), monitor)
         if state.ended is not None:
             status, summary = state.ended
@@ -123,6 +130,7 @@ class AgentLoop:
             return self._end(run, state, "no_progress", state.stop_reason)
         if not state.pinned:
             self._start(run, state)
+        issue_spend = IssueSpend(self._store, run.group_key, run.task_id) if run.group_key else None
         started = time.monotonic()
         while True:
             late = over_time(self._config.limits, time.monotonic() - started)
@@ -136,9 +144,8 @@ class AgentLoop:
             if self._is_cancelled is not None and self._is_cancelled():
                 return self._end(run, state, "cancelled", "Stopped: the task was cancelled.")
             issue = None
-            if run.group_key is not None:
-                others = self._store.group_spend(run.group_key, exclude_task_id=run.task_id)
-                issue = Spend(others.model_calls, others.tokens, others.cost_usd) + state.spend
+            if issue_spend is not None:
+                issue = issue_spend.others() + state.spend
             reason = over_budget(self._config.limits, state.spend, issue)
             if reason is not None:
                 return self._end(run, state, "budget_exhausted", reason)
@@ -148,7 +155,7 @@ class AgentLoop:
             if self._tools.specs() and not state.called_a_tool:
                 # Prose before any tool call: small models without tool support do this.
                 if not state.nudged:
-                    self._append(run, state, "nudge", {"text": NUDGE})
+                    self._append(run, state, "nudge", {"text": NUDGE}, commit=True)
                     state.apply_nudge(NUDGE)
                     continue
                 return self._end(run, state, "no_tools", _no_tools_message(run.model))
@@ -164,10 +171,16 @@ class AgentLoop:
                 blocks = [f"{s.path}:\n```\n{s.text}\n```" for s in snippets]
                 task += "\n\nCode that may be relevant:\n\n" + "\n\n".join(blocks)
         payload = {"system": run.role.system_prompt, "task": task, "role": run.role.name}
-        self._append(run, state, "start", payload)
+        self._append(run, state, "start", payload, commit=True)
         state.pinned = [ChatMessage.system(payload["system"]), ChatMessage.user(task)]
 
     async def _call_model(self, run: AgentRun, state: RunState) -> ChatResponse:
+        # Tool results are committed before the model is asked again, so a worker crash
+        # during the call never loses them; the request itself waits for its response.
+        # They need not wait for the disk: were the database server to lose them, their
+        # tool calls (flushed to disk before the tools ran) resume as interrupted calls,
+        # as after a crash during the tool, and the next commit flushes them anyway.
+        self._flush(flush_to_disk=False)
         fitted = fit_window(state.pinned, state.history, max_tokens=self._config.context_tokens)
         specs = tuple(self._tools.specs())
         self._append(
@@ -191,8 +204,13 @@ class AgentLoop:
             project_id=run.project_id,
             role=run.role.name,
         )
-        response = await self._model.chat(fitted.messages, options)
+        try:
+            response = await self._model.chat(fitted.messages, options)
+        except BaseException:
+            self._flush()
+            raise
         payload = response_payload(response)
+        # Committed with the first tool call (before the tool runs) or with the end record.
         self._append(run, state, "response", payload)
         state.apply_response(payload)
         state.calls_made += 1
@@ -221,7 +239,7 @@ class AgentLoop:
         if started is None:
             step = state.next_step
             key = f"task:{run.task_id}:step:{step}:{call.name}"
-            self._append(run, state, "tool_call", call_payload(call, key))
+            self._append(run, state, "tool_call", call_payload(call, key), commit=True)
             state.started[call.id] = (step, key)
         else:
             step, key = started
@@ -234,12 +252,28 @@ class AgentLoop:
         except ToolError as exc:
             return ToolOutcome(False, str(exc))
 
-    def _append(self, run: AgentRun, state: RunState, kind: str, payload: dict[str, Any]) -> None:
-        self._store.append(run.task_id, state.next_step, kind, payload)
+    def _append(
+        self,
+        run: AgentRun,
+        state: RunState,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        commit: bool = False,
+    ) -> None:
+        """Record a step; with `commit`, it and every record before it are committed now."""
+        self._pending.append(StepRecord(run.task_id, state.next_step, kind, payload))
         state.next_step += 1
+        if commit:
+            self._flush()
+
+    def _flush(self, *, flush_to_disk: bool = True) -> None:
+        if self._pending:
+            records, self._pending = self._pending, []
+            self._store.append_many(records, flush_to_disk=flush_to_disk)
 
     def _end(self, run: AgentRun, state: RunState, status: RunStatus, summary: str) -> RunResult:
-        self._append(run, state, "end", {"status": status, "summary": summary})
+        self._append(run, state, "end", {"status": status, "summary": summary}, commit=True)
         self._emit(run, "end", f"{status}: {summary}")
         return self._result(state, status, summary)
 

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from agents.diffs import FileDiff, parse_diff
 from agents.runtime.context import estimate_tokens
+from agents.team.test_paths import is_test_path
 from agents.tools.gitcli import GitLayout, git
 
 # Review tools spend their context on source first; these are read last or not at all.
@@ -74,13 +75,7 @@ def rank(path: str) -> int:
         return 3
     if pure.suffix.lower() in _DOC_SUFFIXES or lowered.startswith("docs/"):
         return 2
-    parts = {p.lower() for p in pure.parts[:-1]}
-    name = pure.name.lower()
-    if parts & {"tests", "test", "spec", "__tests__"} or name.startswith("test_"):
-        return 1
-    if name.endswith(("_test.py", ".test.ts", ".test.js", "_spec.rb", "_test.go")):
-        return 1
-    return 0
+    return 1 if is_test_path(path) else 0
 
 
 @dataclass(frozen=True)

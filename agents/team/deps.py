@@ -6,10 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agents.env.store import EnvironmentStore
 from agents.githost import GitHost, RepoRef
 from agents.roles.types import Role
 from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
+from agents.team.forks import ForkPusher
 from agents.team.ports import Pusher, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
@@ -18,7 +20,7 @@ from storage.kv.base import LockManager
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot
 
-# Run by the QA step in the sandbox; its exit code is the check run's conclusion.
+# What detection falls back to when a repository shows no test configuration at all.
 DEFAULT_TEST_COMMAND = "python3 -m unittest discover -v"
 
 
@@ -43,9 +45,17 @@ class TeamDeps:
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     runner: SandboxRunner = field(default_factory=SandboxRunner)
-    test_command: str = DEFAULT_TEST_COMMAND
-    # Where `test_command` came from, said to the agents with it ("" when unknown).
+    # Run by the QA step in the sandbox; None: detected from the repository.
+    test_command: str | None = None
+    # Where a given `test_command` came from, said to the agents and on the check run
+    # ("" when unknown); a detected one says what it was detected from instead.
     test_command_origin: str = ""
+    # The repository's setup commands; None: detected from the repository.
+    setup_commands: tuple[str, ...] | None = None
+    # Where repositories' prepared environments and tasks' scratch directories live.
+    environments: EnvironmentStore = field(default_factory=EnvironmentStore)
+    # Action mode: the workflow job's environment, used as it is (no setup step).
+    job_environ: Mapping[str, str] | None = None
     # Run on the edited files after every edit (`lint_command` in .github/codemonkey.yml).
     lint_command: str | None = None
     # Semantic search over the repository's code index; None when it was never indexed.
@@ -55,6 +65,8 @@ class TeamDeps:
     host_refuses_self_review: bool = True
     lock_lease_seconds: float = 900.0
     lock_wait_seconds: float = 30.0
+    # Push to a fork PR's branch (`agents.team.forks`); None: never push to forks.
+    push_fork: ForkPusher | None = None
 
     @property
     def db(self) -> Database:

@@ -11,8 +11,8 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from agents.tools.base import ToolContext
-from agents.tools.sandbox import ReadOnlyUnavailableError, SandboxRunner
+from agents.tools.base import ToolContext, ToolError
+from agents.tools.sandbox import CommandOptions, SandboxRunner
 from agents.tools.syntax import check_files, checkable
 
 LINT_OUTPUT_CHARS = 3_000
@@ -25,7 +25,7 @@ def syntax_report(context: ToolContext, paths: Sequence[str]) -> str | None:
     if problems:
         return "Syntax check FAILED; fix this before going on:\n" + "\n".join(problems)
     checked = [p for p in present if checkable(p)]
-    return f"Syntax check: {', '.join(checked)} parse." if checked else None
+    return f"Syntax check passed: {', '.join(checked)}." if checked else None
 
 
 @dataclass(frozen=True)
@@ -46,19 +46,28 @@ class EditChecks:
     def _lint(self, context: ToolContext, paths: Sequence[str]) -> str:
         assert self.lint_command is not None
         command = f"{self.lint_command} {' '.join(shlex.quote(p) for p in paths)}"
+        note = ""
         try:
+            settings = context.sandbox
+            if context.environment is not None:
+                # The linter is often one the repository's setup step installed; the setup
+                # step's note (it ran, or it failed and why) is said once, here if first.
+                prepared = context.environment.command_settings(settings)
+                settings, note = prepared.sandbox, prepared.note
             outcome = self.runner.run(
                 ["bash", "-c", command],
                 workspace=context.workspace.resolve(),
                 cwd=context.workspace.resolve(),
-                settings=context.sandbox,
+                settings=settings,
+                options=CommandOptions(git=context.git),
             )
-        except ReadOnlyUnavailableError as exc:
+        except ToolError as exc:
             return f"Lint (`{command}`) could not run: {exc}"
+        prefix = f"{note}\n" if note else ""
         if outcome.exit_code == 0:
-            return f"Lint (`{command}`): clean."
+            return f"{prefix}Lint (`{command}`): clean."
         output = outcome.output.strip()
         if len(output) > LINT_OUTPUT_CHARS:
             output = "[...]\n" + output[-LINT_OUTPUT_CHARS:]
         status = f"exit code {outcome.exit_code}" if outcome.exit_code is not None else "killed"
-        return f"Lint (`{command}`) reported problems ({status}):\n{output}"
+        return f"{prefix}Lint (`{command}`) reported problems ({status}):\n{output}"

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.githost import CheckConclusion
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
 from agents.team.edit_locks import edit_locks
+from agents.team.environment import environment_plan, task_environment
 from agents.team.flows import (
     comment_once,
     commit_task,
@@ -157,9 +157,18 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     adds_tests = not task.payload.get("recheck") and task.role in deps.roles
     if adds_tests and not _plan_has_qa(deps, issue.group_key):
         result = _qa_agent(deps, task, issue, ws)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox, git=ws.git_layout)
+    plan = environment_plan(deps, ws.root)
+    report = run_tests(
+        deps.runner,
+        ws.root,
+        plan.test_command,
+        deps.sandbox,
+        git=ws.git_layout,
+        environment=task_environment(deps, issue.repo, ws, task.id),
+        statement=plan.statement(),
+    )
     head = ws.head_sha()
-    conclusion: CheckConclusion = "success" if report.passed else "failure"
+    conclusion = report.conclusion
     check = keyed(
         SideEffects(deps.db),
         f"{issue.group_key}:check:{task.id}",
@@ -183,7 +192,9 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         "changed_paths": [] if result is None else list(result.changed_paths),
         "qa_fix_rounds": fix_rounds,
     }
-    if not report.passed and fix_rounds < deps.review_rounds:
+    # Only tests that ran and failed go back to the developers; a setup that failed or a
+    # sandbox that could not start is reported (neutral) and reviewed as it is.
+    if report.status == "failed" and fix_rounds < deps.review_rounds:
         fixer = _fixer(deps, issue.group_key)
         fix = _next_step(
             deps,

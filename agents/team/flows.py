@@ -24,6 +24,7 @@ from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.edit_checks import EditChecks
 from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
+from agents.team.environment import environment_plan, task_environment
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
 from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
@@ -99,6 +100,7 @@ def agent_tools(
         git=ws.git_layout,
         protected_paths=deps.protected_paths,
         sandbox=sandbox,
+        environment=task_environment(deps, issue.repo, ws, task.id),
     )
     checks = EditChecks(deps.runner, deps.lint_command)
     claim = None if claims is None else claims.claim
@@ -288,6 +290,7 @@ def handle_plan(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     body = f"### Plan\n\n{result.summary}"
     if lines:
         body += "\n\n" + "\n".join(lines)
+    body += "\n\n" + environment_plan(deps, ws.root).statement()
     comment_once(deps, issue, f"{issue.group_key}:plan-comment:{task.id}", task.id, body)
     sync_checklist(deps, issue)
     return {

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from agents.env.store import EnvironmentStore
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
-from agents.team.deps import DEFAULT_TEST_COMMAND, TeamDeps
+from agents.team.deps import TeamDeps
 from agents.team.failures import failure_reason, report_failure
 from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitError, GitWorktrees, run_git
@@ -69,8 +70,12 @@ class LocalOptions:
     review_rounds: int = 1
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
-    test_command: str = DEFAULT_TEST_COMMAND
+    # None: detected from the repository (see agents.env.detect).
+    test_command: str | None = None
     test_command_origin: str = ""
+    setup: tuple[str, ...] | None = None
+    # Run on the edited files after every edit (`lint_command` in the repository's config).
+    lint_command: str | None = None
     search: SearchFn | None = None
     on_event: EventSink | None = None
     on_record: Callable[[HostRecord], None] | None = None
@@ -136,6 +141,9 @@ def run_local(
         sandbox=opts.sandbox,
         test_command=opts.test_command,
         test_command_origin=opts.test_command_origin,
+        setup_commands=opts.setup,
+        lint_command=opts.lint_command,
+        environments=EnvironmentStore(data_dir / "env"),
         review_rounds=opts.review_rounds,
         code_index=opts.search,
         # LocalHost records reviews; only GitHub forbids approving one's own PR.

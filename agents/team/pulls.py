@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from agents.githost import CheckConclusion
 from agents.roles.types import Role
 from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
+from agents.team.environment import environment_plan, task_environment
 from agents.team.finalize import tool_data
 from agents.team.flows import commit_task, run_task_agent
+from agents.team.fork_fix import offer_fork_change
+from agents.team.forks import is_pull_head
 from agents.team.github_tools import keyed
 from agents.team.qa import run_tests
 from agents.team.review_brief import review_context
@@ -47,8 +49,17 @@ def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) ->
 def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, Any]:
     """Run the repository's tests on the head branch; report them as a check run."""
     ws = deps.workspaces(pr.branch, pr.base)
-    report = run_tests(deps.runner, ws.root, deps.test_command, deps.sandbox, git=ws.git_layout)
-    conclusion: CheckConclusion = "success" if report.passed else "failure"
+    plan = environment_plan(deps, ws.root)
+    report = run_tests(
+        deps.runner,
+        ws.root,
+        plan.test_command,
+        deps.sandbox,
+        git=ws.git_layout,
+        environment=task_environment(deps, pr.repo, ws, task.id),
+        statement=plan.statement(),
+    )
+    conclusion = report.conclusion
     head = ws.head_sha()
     check = keyed(
         SideEffects(deps.db),
@@ -81,6 +92,10 @@ def fix_pull(
     """Change the head branch as asked, commit, push, and reply where it was asked."""
     ws = deps.workspaces(pr.branch, pr.base)
     result = run_task_agent(deps, _on_pull(task, pr, request), role, pr, ws)
+    if is_pull_head(pr.branch):  # a fork's pull request: never pushed to origin
+        sha, text = offer_fork_change(deps, ws, task, pr, result.summary, result.changed_paths)
+        reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)
+        return {"commit": sha, "summary": result.summary, "reply": reply}
     sha = commit_task(deps, ws, task, pr, f"Address feedback on #{pr.number}", result.changed_paths)
     text = result.summary if sha is None else f"Pushed {sha[:7]}: {result.summary}"
     reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)

@@ -1,7 +1,9 @@
-"""The QA check: run the repository's tests in the sandbox and turn the outcome into a
-check run with annotations on the failing lines.
+"""The QA check: run the repository's tests in the sandbox, in the repository's prepared
+environment, and turn the outcome into a check run with annotations on the failing lines.
 
-The conclusion comes from the test command's exit code, never from a model's opinion.
+The conclusion comes from the test command's exit code and output, never from a model's
+opinion: `success`, `failure` when tests ran and failed, and `neutral` ("Could not run the
+tests") when the setup step failed or no test could even start.
 """
 
 from __future__ import annotations
@@ -10,36 +12,74 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.githost import Annotation, CheckRunOutput
+from agents.env.task import JobEnvironment, TaskEnvironment
+from agents.githost import Annotation, CheckConclusion, CheckRunOutput
+from agents.team.verdict import TestStatus, classify, failing_tests
 from agents.tools.base import SandboxSettings
 from agents.tools.gitcli import GitLayout
 from agents.tools.sandbox import CommandOptions, SandboxRunner, SandboxUnavailable
 
 MAX_ANNOTATIONS = 50
-MAX_TEXT_CHARS = 60_000
+# GitHub refuses a check run output text longer than this.
+MAX_TEXT_CHARS = 65_535
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
 # The exception line that ends a traceback, e.g. "AssertionError: 'hi' != 'hello'".
 _RAISED = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(Error|Exception|Failure))(: (?P<msg>.*))?$")
+TITLES = {"passed": "Tests passed", "failed": "Tests failed", "not_run": "Could not run the tests"}
+CONCLUSIONS: dict[TestStatus, CheckConclusion] = {
+    "passed": "success",
+    "failed": "failure",
+    "not_run": "neutral",
+}
 
 
 @dataclass(frozen=True)
 class TestReport:
     command: str
-    passed: bool
+    status: TestStatus
     output: str
-    annotations: tuple[Annotation, ...]
+    annotations: tuple[Annotation, ...] = ()
+    # Why the tests could not run ('' when they ran).
+    reason: str = ""
+    failing: tuple[str, ...] = ()
+    # How the environment was chosen (detected or configured), for the check run.
+    statement: str = ""
 
     @property
-    def conclusion(self) -> str:
-        return "success" if self.passed else "failure"
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def conclusion(self) -> CheckConclusion:
+        return CONCLUSIONS[self.status]
 
     def check_output(self) -> CheckRunOutput:
-        verdict = "passed" if self.passed else "failed"
-        summary = f"`{self.command}` {verdict}."
+        if self.status == "passed":
+            summary = f"`{self.command}` passed."
+        elif self.status == "failed":
+            summary = f"`{self.command}` failed"
+            summary += f": {len(self.failing)} failing test(s)." if self.failing else "."
+        else:
+            summary = f"`{self.command}` could not run the tests: {self.reason}."
         if self.annotations:
             summary += f" {len(self.annotations)} failure(s) annotated."
-        text = f"```\n{self.output[-MAX_TEXT_CHARS:]}\n```"
-        return CheckRunOutput(f"Tests {verdict}", summary, text, self.annotations)
+        if self.statement:
+            summary += f"\n\n{self.statement}"
+        return CheckRunOutput(TITLES[self.status], summary, self.text(), self.annotations)
+
+    def text(self) -> str:
+        head = ""
+        if self.failing:
+            head = "Failing tests:\n" + "\n".join(f"- `{t}`" for t in self.failing) + "\n\n"
+        label = "Setup log" if self.reason.startswith("the setup step") else "Output"
+        head += f"{label}:\n"
+        room = MAX_TEXT_CHARS - len(head) - len("```\n\n```") - 120
+        output = self.output
+        if len(output) > room:
+            cut = len(output) - room
+            output = f"[output trimmed to GitHub's limit: the first {cut} characters omitted]\n"
+            output += self.output[cut:]
+        return f"{head}```\n{output}\n```"
 
 
 def failure_annotations(output: str, root: Path) -> tuple[Annotation, ...]:
@@ -77,8 +117,19 @@ def run_tests(
     settings: SandboxSettings,
     *,
     git: GitLayout | None = None,
+    environment: TaskEnvironment | JobEnvironment | None = None,
+    statement: str = "",
 ) -> TestReport:
+    """Run `command` in `root`; with an `environment`, in it (running its setup if needed)."""
     try:
+        if environment is not None:
+            prepared = environment.prepare(settings)
+            if not prepared.ok:
+                reason = "the setup step failed (its log is below)"
+                return TestReport(
+                    command, "not_run", prepared.log, reason=reason, statement=statement
+                )
+            settings = environment.settings(settings, prepared)
         outcome = runner.run(
             ["bash", "-c", command],
             workspace=root,
@@ -87,7 +138,16 @@ def run_tests(
             options=CommandOptions(git=git),
         )
     except SandboxUnavailable as exc:
-        return TestReport(command, False, str(exc), ())
-    passed = outcome.exit_code == 0
-    annotations = () if passed else failure_annotations(outcome.output, root)
-    return TestReport(command, passed, outcome.output, annotations)
+        reason = "the command sandbox is unavailable on the worker"
+        return TestReport(command, "not_run", str(exc), reason=reason, statement=statement)
+    verdict = classify(command, outcome.exit_code, outcome.output, timed_out=outcome.timed_out)
+    failed = verdict.status == "failed"
+    return TestReport(
+        command,
+        verdict.status,
+        outcome.output,
+        failure_annotations(outcome.output, root) if failed else (),
+        reason=verdict.reason,
+        failing=failing_tests(outcome.output) if failed else (),
+        statement=statement,
+    )

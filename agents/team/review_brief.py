@@ -29,6 +29,8 @@ def qa_outcome(report: TestReport, head_sha: str) -> dict[str, Any]:
     return {
         "command": report.command,
         "passed": report.passed,
+        # "passed", "failed" or "not_run" (the tests could not run: setup, sandbox).
+        "status": report.status,
         "head_sha": head_sha,
         "output_tail": "" if report.passed else report.output[-QA_TAIL_CHARS:],
     }
@@ -38,6 +40,8 @@ def qa_block(outcome: dict[str, Any] | None) -> str | None:
     if not outcome:
         return None
     verdict = "passed" if outcome.get("passed") else "FAILED"
+    if outcome.get("status") == "not_run":
+        verdict = "could not run the tests"
     sha = str(outcome.get("head_sha", ""))[:7]
     text = f"QA check: `{outcome.get('command')}` {verdict}" + (f" on {sha}" if sha else "")
     rounds = int(outcome.get("fix_rounds") or 0)

@@ -8,9 +8,9 @@ and a task's scope (its paths, and whether tests are part of it) from the task.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import PurePosixPath
 
 from agents.roles.types import Role
+from agents.team.test_paths import is_test_path
 
 # Tools that address another role by name.
 ADDRESSING_TOOLS = ("delegate", "ask")
@@ -34,16 +34,6 @@ def roster_block(roles: Mapping[str, Role], me: Role) -> tuple[str, ...]:
     )
 
 
-def is_test_path(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    name = parts[-1] if parts else ""
-    return (
-        any(p in ("test", "tests", "spec", "specs", "__tests__") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.rsplit(".", 1)[0].endswith(("_test", ".test", ".spec"))
-    )
-
-
 def scope_note(role: Role, paths: Sequence[str]) -> str:
     """The task's paths and whether writing tests is part of it, for a role that edits code."""
     if not paths:
@@ -56,7 +46,7 @@ def scope_note(role: Role, paths: Sequence[str]) -> str:
     )
     if not role.writes_code:
         return note
-    if any(is_test_path(p) for p in paths):
+    if role.name == "qa" or any(is_test_path(p) for p in paths):
         return note + " Tests are part of this task: add or update them in its test paths."
     return note + (
         " None of these paths is a test file: tests are not part of this task, so do not "

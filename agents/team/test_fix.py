@@ -8,7 +8,6 @@ and the end of the output.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from agents.team.changes import fenced
@@ -17,25 +16,6 @@ from agents.team.qa import TestReport
 # The end of the output a fix brief carries (the failures are summarised at the end).
 FIX_TAIL_CHARS = 4_000
 MAX_LISTED = 20
-# unittest: "FAIL: test_greet (tests.test_app.GreetTest.test_greet)"; pytest: "FAILED a.py::t".
-_UNITTEST = re.compile(r"^(?:FAIL|ERROR): (?P<name>\S+) \((?P<where>[^)]+)\)")
-_PYTEST = re.compile(r"^(?:FAILED|ERROR) (?P<name>\S+::\S+)")
-
-
-def failing_tests(output: str) -> list[str]:
-    """The names of the failing tests, as unittest or pytest printed them."""
-    found: list[str] = []
-    for line in output.splitlines():
-        unit = _UNITTEST.match(line)
-        if unit is not None:
-            where = unit.group("where")
-            name = where if where.endswith(unit.group("name")) else f"{where}.{unit.group('name')}"
-            found.append(name)
-            continue
-        pytest = _PYTEST.match(line)
-        if pytest is not None:
-            found.append(pytest.group("name"))
-    return list(dict.fromkeys(found))[:MAX_LISTED]
 
 
 def fix_brief(report: TestReport, head_sha: str, *, fix_round: int, max_rounds: int) -> str:
@@ -44,7 +24,8 @@ def fix_brief(report: TestReport, head_sha: str, *, fix_round: int, max_rounds: 
         f"The QA check failed on {head_sha[:7]} (fix round {fix_round} of {max_rounds}): "
         f"`{report.command}` exited with a failure.",
     ]
-    names = failing_tests(report.output)
+    # The same names the check run lists (agents.team.verdict).
+    names = report.failing[:MAX_LISTED]
     if names:
         lines.append("Failing tests:\n" + "\n".join(f"- {n}" for n in names))
     if report.annotations:
@@ -69,6 +50,8 @@ def qa_line(payload: dict[str, Any]) -> str:
         return "QA: not run."
     rounds = int(payload.get("qa_fix_rounds", 0))
     plural = "round" if rounds == 1 else "rounds"
+    if conclusion == "neutral":
+        return "QA: could not run the tests (the check run says why)."
     if conclusion == "success":
         return "QA: passed." if rounds == 0 else f"QA: passed after {rounds} fix {plural}."
     if rounds == 0:

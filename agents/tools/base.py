@@ -62,9 +62,35 @@ class SandboxSettings:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     # Extra host directories visible read-only inside bubblewrap (toolchains, virtualenvs).
     ro_paths: tuple[str, ...] = ()
+    # Only a repository's setup step turns this on (to reach package registries).
+    network: bool = False
+    # Directories searched before the standard PATH (a prepared virtualenv's bin).
+    path_prefix: tuple[str, ...] = ()
+    # Extra host directories writable inside bubblewrap (the environment a setup prepares).
+    rw_paths: tuple[str, ...] = ()
+    # A host directory kept between commands and used as HOME and TMPDIR (None: a fresh
+    # one per command).
+    scratch_dir: str | None = None
     # Mount the workspace read-only (for roles that read and run but must not edit).
     # Only bubblewrap can enforce it; the other backends refuse such commands.
     read_only_workspace: bool = False
+
+
+@dataclass(frozen=True)
+class CommandSettings:
+    """How one command runs: the sandbox settings, and a note for its output ('' if none)."""
+
+    sandbox: SandboxSettings
+    note: str = ""
+
+
+@runtime_checkable
+class CommandEnvironment(Protocol):
+    """A task's prepared environment (a repository's setup, a scratch directory)."""
+
+    def command_settings(self, base: SandboxSettings) -> CommandSettings:
+        """`base` with the environment laid over it; may run the setup step first."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -78,6 +104,8 @@ class ToolContext:
     git: GitLayout | None = None
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
+    # None: commands run with the sandbox settings alone.
+    environment: CommandEnvironment | None = None
     max_read_bytes: int = 100_000
     max_read_lines: int = 2_000
     max_search_results: int = 200

@@ -73,7 +73,11 @@ class RunCommandTool:
             float(args.get("timeout_seconds", ctx.sandbox.timeout_seconds)),
             ctx.sandbox.timeout_seconds,
         )
+        note = ""
         settings = ctx.sandbox
+        if ctx.environment is not None:
+            prepared = ctx.environment.command_settings(settings)
+            settings, note = prepared.sandbox, prepared.note
         if timeout != settings.timeout_seconds:
             settings = replace(settings, timeout_seconds=timeout)
         outcome = self.runner.run(
@@ -83,11 +87,12 @@ class RunCommandTool:
             settings=settings,
             options=CommandOptions(git=ctx.git),
         )
-        text = f"$ {command}\n{outcome.output}"
+        text = f"{note}\n" if note else ""
+        text += f"$ {command}\n{outcome.output}"
         if not text.endswith("\n"):
             text += "\n"
         text += describe(outcome, ctx, timeout)
-        if settings.read_only_workspace and outcome.exit_code != 0:
+        if settings.read_only_workspace and "Read-only file system" in outcome.output:
             text += "\n[the repository is mounted read-only for this role: commands cannot edit it]"
         if outcome.git_tampered is not None:
             text += f"\n[{outcome.git_tampered}]"

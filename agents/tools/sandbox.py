@@ -3,8 +3,10 @@
 Backends:
 - bubblewrap (`bwrap`): new network, PID, IPC and UTS namespaces, system directories
   read-only, only the workspace writable (its `.git` and git metadata read-only), a private
-  /tmp, no capabilities. `auto` (the default) and `bwrap` use nothing else: when bubblewrap
-  is missing or cannot create namespaces, commands are refused with the fix.
+  /tmp, no capabilities; only a repository's setup step keeps the network (to reach package
+  registries) and gets its environment directory writable. `auto` (the default) and `bwrap`
+  use nothing else: when bubblewrap is missing or cannot create namespaces, commands are
+  refused with the fix.
 - `unsafe-host`, only when chosen explicitly: a new session, rlimits and a scrubbed
   environment, and `unshare --net` where possible, but the host's files and processes are
   visible to the command. Meant for throwaway machines that cannot run bubblewrap.
@@ -69,7 +71,7 @@ class BackendStatus:
 def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
     """The command's whole environment: fixed values plus allow-listed, non-secret ones."""
     env = {
-        "PATH": STANDARD_PATH,
+        "PATH": ":".join((*settings.path_prefix, STANDARD_PATH)),
         "HOME": home,
         "TMPDIR": home,
         "LANG": "C.UTF-8",
@@ -220,7 +222,9 @@ class SandboxRunner:
         options: CommandOptions,
     ) -> list[str]:
         argv = [self._bwrap, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-        argv += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+        if not settings.network:
+            argv.append("--unshare-net")
+        argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts"]
         for directory in SYSTEM_DIRS:
             if os.path.islink(directory):
                 argv += ["--symlink", os.readlink(directory), directory]
@@ -229,6 +233,9 @@ class SandboxRunner:
         argv += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", SANDBOX_TMP]
         for extra in settings.ro_paths:
             argv += ["--ro-bind-try", extra, extra]
+        # The task's scratch directory and, for a setup step, the environment it prepares.
+        for writable in (*settings.rw_paths, *filter(None, [settings.scratch_dir])):
+            argv += ["--bind", writable, writable]
         # Roles that must not change the code (reviewer, planner) see it read-only.
         mount = "--ro-bind" if settings.read_only_workspace else "--bind"
         argv += [mount, str(workspace), str(workspace)]
@@ -270,11 +277,12 @@ class SandboxRunner:
             with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as home:
                 if backend == "bwrap":
                     argv = self._bwrap_argv(settings, workspace, cwd, command, options)
-                    env = minimal_env(settings, SANDBOX_TMP)
+                    env = minimal_env(settings, settings.scratch_dir or SANDBOX_TMP)
                 else:
-                    net = [self._unshare, "--net", "--"] if backend.endswith("+unshare") else []
+                    isolate = backend.endswith("+unshare") and not settings.network
+                    net = [self._unshare, "--net", "--"] if isolate else []
                     argv = net + list(command)
-                    env = minimal_env(settings, home)
+                    env = minimal_env(settings, settings.scratch_dir or home)
                 procs = str(cgroup.procs_file) if cgroup is not None else ""
                 limited = with_limits(settings, argv, cgroup_procs=procs)
                 outcome, _ = execute(limited, cwd, env, settings, backend)

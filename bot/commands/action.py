@@ -29,7 +29,12 @@ def action_handlers(environ: Mapping[str, str]) -> Any:
 
     def register_handlers(services: Services, registry: HandlerRegistry) -> None:
         register_builtin(registry, services.settings.data_dir)
-        register_flows(services, registry, hosts=lambda _installation: action_host(environ))
+        register_flows(
+            services,
+            registry,
+            hosts=lambda _installation: action_host(environ),
+            job_environ=environ,
+        )
 
     return register_handlers
 

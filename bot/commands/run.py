@@ -23,7 +23,6 @@ from agents.roles import Role, load_roles
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import ModelClient
-from agents.team.deps import DEFAULT_TEST_COMMAND
 from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, RunInterrupted, run_local
 from agents.team.local_outcome import branch_changes, drop_branch, judge
@@ -36,6 +35,7 @@ from bot.run_setup import route_logs, uncommitted_warning
 from bot.sandbox import sandbox_settings
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
+from webhooks.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 
 SCRIPTED_PREFIX = "scripted:"
 EXIT_INTERRUPTED = 130
@@ -55,8 +55,16 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--review-rounds", type=int, default=1)
     parser.add_argument(
         "--test-command",
-        default=DEFAULT_TEST_COMMAND,
-        help=f"how QA runs the repository's tests in the sandbox (default: {DEFAULT_TEST_COMMAND})",
+        help="how QA runs the repository's tests in the sandbox (default: `test_command` "
+        f"in the repository's {CONFIG_PATH}, else detected from its files)",
+    )
+    parser.add_argument(
+        "--setup",
+        action="append",
+        metavar="COMMAND",
+        help="a setup command (repeatable) that installs what the tests need, run with "
+        f"network into a per-repository virtualenv (default: `setup` in {CONFIG_PATH}, "
+        "else detected)",
     )
     parser.add_argument(
         "--verbose",
@@ -67,10 +75,25 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def local_repo_config(repo: Path) -> RepoConfig:
+    """The repository's own `.github/codemonkey.yml` (its working tree's), or the defaults."""
+    path = repo / CONFIG_PATH
+    if not path.is_file():
+        return RepoConfig()
+    return parse_repo_config(
+        path.read_text(encoding="utf-8"), defaults=RepoConfig(), where=str(path)
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     repo: Path = args.repo
     if not (repo / ".git").exists():
         print(f"codemonkey run: {repo} is not a git repository; pass --repo", file=sys.stderr)
+        return 2
+    try:
+        repo_config = local_repo_config(repo)
+    except RepoConfigError as exc:
+        print(f"codemonkey run: {exc}", file=sys.stderr)
         return 2
     settings = run_settings(settings, repo, os.environ)
     log_file = route_logs(settings, verbose=args.verbose, environ=os.environ)
@@ -120,14 +143,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         parallelism=args.parallel,
         review_rounds=args.review_rounds,
         loop=LoopConfig(limits=limits),
-        protected_paths=tuple(settings.protected_paths),
-        sandbox=sandbox_settings(settings),
-        test_command=args.test_command,
-        test_command_origin=(
-            "the default (pass --test-command to change it)"
-            if args.test_command == DEFAULT_TEST_COMMAND
-            else "--test-command"
+        protected_paths=tuple(
+            dict.fromkeys([*settings.protected_paths, *repo_config.protected_paths])
         ),
+        sandbox=sandbox_settings(settings),
+        test_command=args.test_command or repo_config.test_command,
+        test_command_origin="--test-command" if args.test_command else "",
+        setup=tuple(args.setup) if args.setup is not None else repo_config.setup,
+        lint_command=repo_config.lint_command,
         on_event=reporter.event,
         on_record=reporter.record,
     )

@@ -11,9 +11,13 @@ import sys
 from typing import Any
 
 from bot.database import open_database
+from bot.github.app_manifest import forget_app
 from bot.llm_config import STORED_KEY_NAMES
 from bot.settings import Settings
 from storage.secrets import SecretStore
+
+# `secrets delete github-app`: the App created from the manifest (`/github/app-manifest`).
+GITHUB_APP = "github-app"
 
 
 def register(subparsers: Any) -> None:
@@ -27,8 +31,10 @@ def register(subparsers: Any) -> None:
     put.set_defaults(handler=run_set)
     listing = actions.add_parser("list", help="which providers have a stored key")
     listing.set_defaults(handler=run_list)
-    delete = actions.add_parser("delete", help="remove a provider's stored key")
-    delete.add_argument("provider", choices=names)
+    delete = actions.add_parser(
+        "delete", help="remove a provider's stored key, or the stored GitHub App (github-app)"
+    )
+    delete.add_argument("provider", choices=[*names, GITHUB_APP])
     delete.set_defaults(handler=run_delete)
 
 
@@ -70,6 +76,9 @@ def run_delete(settings: Settings, args: argparse.Namespace) -> int:
     store = _store(settings)
     if store is None:
         return 2
-    removed = store.delete(STORED_KEY_NAMES[args.provider])
+    if args.provider == GITHUB_APP:
+        removed = forget_app(store)
+    else:
+        removed = store.delete(STORED_KEY_NAMES[args.provider])
     print(f"{args.provider}: {'removed' if removed else 'nothing stored'}")
     return 0

@@ -107,6 +107,17 @@ class InstallationToken:
         return InstallationToken(str(data["token"]), float(data["expires_at"]))
 
 
+def installation_token_key(app_id: int, installation_id: int) -> str:
+    """Where an installation's token is cached (shared by every process of the App)."""
+    return f"github:installation-token:{app_id}:{installation_id}"
+
+
+def forget_installation_token(cache: TokenCache, app_id: int, installation_id: int) -> None:
+    """Drop an installation's cached token without minting rights (the webhook receiver
+    does this when GitHub says the installation was deleted or suspended)."""
+    cache.delete(installation_token_key(app_id, installation_id))
+
+
 class InstallationTokens:
     """Mints installation tokens and keeps them in `cache` until shortly before expiry."""
 
@@ -151,7 +162,7 @@ class InstallationTokens:
         return self.installation_token(installation_id).token
 
     def _key(self, installation_id: int) -> str:
-        return f"github:installation-token:{self.app_id}:{installation_id}"
+        return installation_token_key(self.app_id, installation_id)
 
     def forget(self, installation_id: int) -> None:
         """Drop the cached token (GitHub no longer accepts it, or the installation went)."""

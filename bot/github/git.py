@@ -122,13 +122,20 @@ def fetch(repo_dir: Path | GitLayout, token: str, *refspecs: str, url: str) -> N
 
 
 def push(
-    repo_dir: Path | GitLayout, branch: str, token: str, *, url: str, force: bool = False
+    repo_dir: Path | GitLayout,
+    branch: str,
+    token: str,
+    *,
+    url: str,
+    force: bool = False,
+    to: str | None = None,
 ) -> None:
-    """Push `branch` to the same name at `url`, the service's clone URL for the repository
-    (force-with-lease against the last fetched state when `force`); the token goes to that
-    URL's origin only, whatever the clone's configured remote says."""
+    """Push `branch` to the same name (or to branch `to`) at `url`, the service's clone URL
+    for the repository (force-with-lease against the last fetched state when `force`); the
+    token goes to that URL's origin only, whatever the clone's configured remote says."""
     layout = checkout_layout(repo_dir)
-    target = f"refs/heads/{branch}"
+    source = f"refs/heads/{branch}"
+    target = f"refs/heads/{to or branch}"
     tracking = f"refs/remotes/{DEFAULT_REMOTE}/{branch}"
     flags: list[str] = []
     if force:
@@ -142,9 +149,11 @@ def push(
         "--porcelain",
         *flags,
         url,
-        f"{target}:{target}",
+        f"{source}:{target}",
         env=auth_env(url, token),
     )
+    if to is not None:
+        return  # another repository's branch (a fork's): no remote-tracking ref for it
     # As a push to the named remote would, remember what the remote now has.
     pushed = _ref_sha(layout, target)
     if pushed is not None:

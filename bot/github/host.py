@@ -30,6 +30,7 @@ from agents.githost import (
 )
 from bot.github.app_auth import InstallationTokens
 from bot.github.errors import translated
+from bot.github.limits import MAX_BODY_CHARS, MAX_CHECK_OUTPUT_CHARS, fit
 from bot.github.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -209,14 +210,16 @@ class GitHubHost:
     @fresh_token_on_401
     def comment(self, repo: RepoRef, number: int, body: str) -> Comment:
         with translated(f"commenting on {repo.full_name}#{number}"):
-            made = self._repo(repo).get_issue(number).create_comment(body)
+            made = self._repo(repo).get_issue(number).create_comment(_body(body, "comment"))
             return Comment(made.id, made.html_url)
 
     @fresh_token_on_401
     def update_comment(self, repo: RepoRef, comment_id: int, body: str) -> None:
         with translated(f"editing comment {comment_id} in {repo.full_name}"):
             self._request(
-                "PATCH", f"/repos/{repo.full_name}/issues/comments/{comment_id}", {"body": body}
+                "PATCH",
+                f"/repos/{repo.full_name}/issues/comments/{comment_id}",
+                {"body": _body(body, "comment")},
             )
 
     @fresh_token_on_401
@@ -233,7 +236,11 @@ class GitHubHost:
         self, repo: RepoRef, number: int, comment_id: int, body: str
     ) -> Comment:
         with translated(f"replying to review comment {comment_id} on {repo.full_name}#{number}"):
-            made = self._repo(repo).get_pull(number).create_review_comment_reply(comment_id, body)
+            made = (
+                self._repo(repo)
+                .get_pull(number)
+                .create_review_comment_reply(comment_id, _body(body, "reply"))
+            )
             return Comment(made.id, made.html_url)
 
     @fresh_token_on_401
@@ -251,7 +258,11 @@ class GitHubHost:
     @fresh_token_on_401
     def update_issue_body(self, repo: RepoRef, number: int, body: str) -> None:
         with translated(f"editing {repo.full_name}#{number}"):
-            self._request("PATCH", f"/repos/{repo.full_name}/issues/{number}", {"body": body})
+            self._request(
+                "PATCH",
+                f"/repos/{repo.full_name}/issues/{number}",
+                {"body": _body(body, "issue body")},
+            )
 
     @fresh_token_on_401
     def open_pull_request(
@@ -260,7 +271,9 @@ class GitHubHost:
         gh_repo = self._repo(repo)
         try:
             with translated(f"opening a pull request from {head} in {repo.full_name}"):
-                pr = gh_repo.create_pull(base=base, head=head, title=title, body=body, draft=draft)
+                pr = gh_repo.create_pull(
+                    base=base, head=head, title=title, body=_body(body, "description"), draft=draft
+                )
                 return _pr_ref(pr)
         except GitHostError as exc:
             if exc.status != 422 or "already exists" not in str(exc):
@@ -282,7 +295,8 @@ class GitHubHost:
         ready_for_review: bool | None = None,
     ) -> None:
         with translated(f"updating {repo.full_name}#{number}"):
-            fields = {k: v for k, v in (("title", title), ("body", body)) if v is not None}
+            text = None if body is None else _body(body, "description")
+            fields = {k: v for k, v in (("title", title), ("body", text)) if v is not None}
             if fields:
                 self._request("PATCH", f"/repos/{repo.full_name}/pulls/{number}", fields)
             if ready_for_review is None:
@@ -314,7 +328,7 @@ class GitHubHost:
     ) -> int:
         payload = {
             "commit_id": commit_sha,
-            "body": body,
+            "body": _body(body, "review"),
             "event": event,
             "comments": [_comment_json(c) for c in comments],
         }
@@ -391,8 +405,16 @@ class GitHubHost:
 
 
 def _pr_ref(pr: Any) -> PullRequestRef:
+    head_repo = pr.head.repo.full_name if pr.head.repo is not None else None
+    base_repo = pr.base.repo.full_name if pr.base.repo is not None else None
     return PullRequestRef(
-        int(pr.number), str(pr.html_url), str(pr.head.ref), str(pr.base.ref), bool(pr.draft)
+        int(pr.number),
+        str(pr.html_url),
+        str(pr.head.ref),
+        str(pr.base.ref),
+        bool(pr.draft),
+        head_repo=None if head_repo == base_repo else head_repo,
+        maintainer_can_modify=bool(pr.maintainer_can_modify),
     )
 
 
@@ -413,9 +435,12 @@ def _annotation_batches(output: CheckRunOutput | None) -> list[list[dict[str, An
 
 
 def _output_json(output: CheckRunOutput, annotations: list[dict[str, Any]]) -> dict[str, Any]:
-    data: dict[str, Any] = {"title": output.title, "summary": output.summary}
+    # The summary points to the details (`text`) when there are some; the text to the log.
+    details = "the full output is in this check run's details" if output.text else None
+    summary = fit(output.summary, MAX_CHECK_OUTPUT_CHARS, what="summary", elsewhere=details)
+    data: dict[str, Any] = {"title": output.title, "summary": summary}
     if output.text:
-        data["text"] = output.text
+        data["text"] = fit(output.text, MAX_CHECK_OUTPUT_CHARS, what="output")
     if annotations:
         data["annotations"] = annotations
     return data
@@ -426,9 +451,13 @@ def _comment_json(comment: ReviewComment) -> dict[str, Any]:
         "path": comment.path,
         "line": comment.line,
         "side": comment.side,
-        "body": comment.body,
+        "body": _body(comment.body, "review comment"),
     }
     if comment.start_line is not None:
         data["start_line"] = comment.start_line
         data["start_side"] = comment.side
     return data
+
+
+def _body(text: str, what: str) -> str:
+    return fit(text, MAX_BODY_CHARS, what=what)

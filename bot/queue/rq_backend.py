@@ -92,8 +92,9 @@ class RQTaskQueue:
             )
             for i in fresh
         ]
-        jobs_made = self.rq_queue.enqueue_many(datas)
-        with self._redis.pipeline(transaction=False) as pipe:
+        # The jobs and their markers go to Redis in one round trip.
+        with self._redis.pipeline() as pipe:
+            jobs_made = self.rq_queue.enqueue_many(datas, pipeline=pipe)
             for task_id, job in zip(fresh, jobs_made, strict=True):
                 pipe.set(self._marker(task_id), job.id, ex=_MARKER_TTL_SECONDS)
             pipe.execute()

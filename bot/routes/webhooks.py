@@ -14,6 +14,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from pydantic import SecretStr
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.github.app_auth import forget_installation_token
 from bot.json_input import JsonRejected, parse_json
 from bot.logs import log_context
 from bot.metric_labels import webhook_event_label
@@ -52,6 +54,8 @@ class WebhookDeps:
     # Remembers each body's digest for `replay_window_seconds` (Redis or in-process).
     seen_bodies: Cache = field(default_factory=MemoryCache)
     replay_window_seconds: float = 24 * 3600.0
+    # Drops an installation's cached token (installation id); None without App settings.
+    forget_token: Callable[[int], None] | None = None
 
 
 def webhook_deps(
@@ -72,6 +76,11 @@ def webhook_deps(
         max_body_bytes=settings.webhook_max_body_bytes,
         seen_bodies=cache or MemoryCache(),
         replay_window_seconds=settings.webhook_replay_window_seconds,
+        forget_token=(
+            None
+            if cache is None or settings.github_app_id is None
+            else partial(forget_installation_token, cache, settings.github_app_id)
+        ),
     )
 
 
@@ -147,14 +156,10 @@ def webhook_route(
         if not isinstance(payload, dict):
             return _error(400, "body must be a JSON object")
         with log_context(delivery_id=delivery_id, event=event):
-            replay_of = await run_in_threadpool(_first_delivery_of, deps, body, delivery_id)
             try:
-                result = await run_in_threadpool(
-                    ingest_delivery,
-                    deps.database,
-                    Delivery(delivery_id, event, payload, replay_of=replay_of),
-                    deps.ingest,
-                )
+                # One trip to a worker thread for the replay check, the transaction and the
+                # enqueue: each hop costs a thread hand-off on the request path.
+                result = await run_in_threadpool(_accept, deps, body, delivery_id, event, payload)
             except OUTAGE_ERRORS:
                 log.exception("could not record the delivery; answering 503 so it is redelivered")
                 return JSONResponse(
@@ -162,13 +167,24 @@ def webhook_route(
                     status_code=503,
                     headers=retry_after_header(),
                 )
-            await _enqueue(deps.queue, result)
             log.info(
                 "webhook %s", result.outcome.value, extra={"fields": {"reason": result.reason}}
             )
         return _response(delivery_id, result)
 
     return Route(path, endpoint, methods=["POST"])
+
+
+def _accept(
+    deps: WebhookDeps, body: bytes, delivery_id: str, event: str, payload: dict[str, Any]
+) -> IngestResult:
+    """Check for a replay, record the delivery and its tasks, then enqueue the new ones."""
+    replay_of = _first_delivery_of(deps, body, delivery_id)
+    delivery = Delivery(delivery_id, event, payload, replay_of=replay_of)
+    result = ingest_delivery(deps.database, delivery, deps.ingest)
+    _enqueue(deps.queue, result)
+    _forget_token(deps, result)
+    return result
 
 
 def _first_delivery_of(deps: WebhookDeps, body: bytes, delivery_id: str) -> str | None:
@@ -192,11 +208,22 @@ def _first_delivery_of(deps: WebhookDeps, body: bytes, delivery_id: str) -> str 
     return first.decode(errors="replace")
 
 
-async def _enqueue(queue: TaskQueue, result: IngestResult) -> None:
+def _forget_token(deps: WebhookDeps, result: IngestResult) -> None:
+    """A deleted or suspended installation's token is dropped at once, not when it expires
+    (up to an hour later): GitHub refuses it from now on, and every worker shares it."""
+    if result.revoked_installation is None or deps.forget_token is None:
+        return
+    try:
+        deps.forget_token(result.revoked_installation)
+    except KvError:
+        log.warning("could not drop installation %s's cached token", result.revoked_installation)
+
+
+def _enqueue(queue: TaskQueue, result: IngestResult) -> None:
     if not result.new_task_ids:
         return
     try:
-        await run_in_threadpool(queue.enqueue, list(result.new_task_ids))
+        queue.enqueue(list(result.new_task_ids))
     except Exception:
         # The tasks are committed in SQL; the queue's recovery sweep re-delivers queued
         # tasks whose ids were lost, so the delivery is still accepted.

@@ -15,9 +15,12 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from agents.providers.config import PROVIDER_NAMES
+from agents.providers.errors import ConfigurationError
 from agents.providers.llm import LLM
+from agents.providers.model_ids import ModelId
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, StreamEvent
 from agents.roles.types import Role
 from bot.api.auth import resolve_chat_project
@@ -26,7 +29,10 @@ from bot.api.types import Principal
 from bot.v1.agent_chat import ChatScope, RoleChat, SearchFn
 from bot.v1.auth import to_openai_error
 from bot.v1.errors import model_not_found
+from bot.v1.json_members import JsonObject
+from bot.v1.passthrough import Passthrough, RawRequest
 from bot.v1.routes import ChatTarget, ModelInfo
+from bot.v1.upstream_pool import RAW_PROVIDERS
 from storage.sql.database import Database
 
 AGENT_PREFIX = "codemonkey/"
@@ -50,6 +56,19 @@ class GatewayChat:
         return self._llm.stream(self._model_id, messages, options)
 
 
+class RawGatewayRoute:
+    """A provider model whose whole fallback chain speaks OpenAI's wire format: served by
+    the raw pass-through, without the SDK."""
+
+    def __init__(self, passthrough: Passthrough, chain: list[ModelId]) -> None:
+        self._passthrough = passthrough
+        self._raw_chains: dict[str, list[ModelId] | None] = {}
+        self._chain = chain
+
+    async def respond(self, body: JsonObject, public_model: str) -> Response:
+        return await self._passthrough.respond(self._chain, RawRequest.of(body, public_model))
+
+
 @dataclass(frozen=True)
 class CatalogConfig:
     default_model: str
@@ -67,7 +86,10 @@ class Catalog:
         roles: Mapping[str, Role],
         config: CatalogConfig,
         search: SearchFn | None,
+        passthrough: Passthrough | None = None,
     ) -> None:
+        self._passthrough = passthrough
+        self._raw_chains: dict[str, list[ModelId] | None] = {}
         self._llm = llm
         self._database = database
         self._roles = roles
@@ -83,15 +105,51 @@ class Catalog:
                 models.append(ModelInfo(f"{provider}/{name}", provider))
         return models
 
-    async def resolve(self, model: str, project: str | None, caller: object) -> ChatTarget:
+    async def raw_route(
+        self, model: str, project: str | None, caller: object
+    ) -> RawGatewayRoute | None:
+        """The raw pass-through for a gateway model, or None when `resolve` decides."""
+        if self._passthrough is None or not self._config.gateway_mode:
+            return None
+        provider, slash, name = model.partition("/")
+        if provider not in RAW_PROVIDERS or not slash or not name:
+            return None
+        _, _, base = await self._scope(model, project, caller)
+        provider, _, name = base.partition("/")
+        if provider not in RAW_PROVIDERS or not name:
+            return None
+        chain = self._raw_chain(f"{provider}:{name}")
+        return None if chain is None else RawGatewayRoute(self._passthrough, chain)
+
+    def _raw_chain(self, model_id: str) -> list[ModelId] | None:
+        """The fallback chain when every model in it speaks OpenAI's wire format; worked
+        out once per model (the configuration does not change while serving)."""
+        if model_id in self._raw_chains:
+            return self._raw_chains[model_id]
+        try:
+            chain: list[ModelId] | None = self._llm.registry.chain(model_id)
+        except ConfigurationError:
+            chain = None
+        # A fallback to Anthropic or Ollama needs the facade's translation: the SDK path.
+        if chain is not None and any(m.provider not in RAW_PROVIDERS for m in chain):
+            chain = None
+        if len(self._raw_chains) >= 1024:  # callers choose model names: stay bounded
+            self._raw_chains.clear()
+        self._raw_chains[model_id] = chain
+        return chain
+
+    async def _scope(
+        self, model: str, project: str | None, caller: object
+    ) -> tuple[int | None, str | None, str]:
         assert isinstance(caller, Principal)
         if caller.project_id is None and not project and "@" not in model:
             # A global key naming no project: nothing to look up.
-            project_id, project_name, base = None, None, model
-        else:
-            project_id, project_name, base = await run_in_threadpool(
-                self._project, caller, project, model
-            )
+            return None, None, model
+        return await run_in_threadpool(self._project, caller, project, model)
+
+    async def resolve(self, model: str, project: str | None, caller: object) -> ChatTarget:
+        assert isinstance(caller, Principal)
+        project_id, project_name, base = await self._scope(model, project, caller)
         if base.startswith(AGENT_PREFIX):
             role_name = base.removeprefix(AGENT_PREFIX)
             role_name = TEAM_ROLE if base == TEAM_MODEL else role_name

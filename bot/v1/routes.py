@@ -29,6 +29,7 @@ from bot.v1.convert import (
     to_tool_specs,
 )
 from bot.v1.errors import OpenAIError, model_not_found
+from bot.v1.json_members import JsonObject, NotAnObject, scan_object
 from bot.v1.schemas import ChatCompletionRequest
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,16 @@ class ChatBackend(Protocol):
     ) -> AsyncIterator[StreamEvent]: ...
 
 
+class RawRoute(Protocol):
+    """Answers a request from its raw body (gateway mode's pass-through)."""
+
+    async def respond(self, body: JsonObject, public_model: str) -> Response: ...
+
+
+# Returns the raw route for a model, or None for the ChatBackend path.
+RawResolver = Callable[[str, str | None, Any], Awaitable[RawRoute | None]]
+
+
 class ModelCatalog(Protocol):
     def list_models(self, caller: Any) -> list[ModelInfo]: ...
 
@@ -81,9 +92,11 @@ def v1_routes(
     *,
     max_body_bytes: int,
     chat_authenticate: Authenticator | None = None,
+    raw_routes: RawResolver | None = None,
 ) -> list[BaseRoute]:
     """`chat_authenticate` guards `/v1/chat/completions` (it spends model budget); by
-    default the same check as the model list."""
+    default the same check as the model list. `raw_routes` picks the models whose request
+    bytes are passed straight through (gateway mode)."""
     authenticate_chat = chat_authenticate or authenticate
 
     async def list_models(request: Request) -> Response:
@@ -114,7 +127,12 @@ def v1_routes(
     async def chat_completions(request: Request) -> Response:
         try:
             caller = await authenticate_chat(request)
-            body = await _read_json(request, max_body_bytes)
+            raw = await _read_body(request, max_body_bytes)
+            if raw_routes is not None:
+                answered = await _try_raw(raw_routes, raw, request, caller)
+                if answered is not None:
+                    return answered
+            body = _decode_json(raw)
             parsed = _parse(body)
             target = await catalog.resolve(
                 parsed.model, request.headers.get(PROJECT_HEADER), caller
@@ -152,7 +170,25 @@ def v1_routes(
     ]
 
 
-async def _read_json(request: Request, limit: int) -> Any:
+async def _try_raw(
+    raw_routes: RawResolver, raw: bytes, request: Request, caller: Any
+) -> Response | None:
+    """The raw route's answer, or None when the model is not served that way (or the body
+    is not a JSON object: the ordinary path then says what is wrong with it)."""
+    try:
+        body = scan_object(raw.decode())
+    except (UnicodeDecodeError, NotAnObject):
+        return None
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        return None
+    route = await raw_routes(model, request.headers.get(PROJECT_HEADER), caller)
+    if route is None:
+        return None
+    return await route.respond(body, model)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise OpenAIError(413, f"Request body exceeds {limit} bytes; send a smaller request.")
@@ -161,6 +197,10 @@ async def _read_json(request: Request, limit: int) -> Any:
         raw.extend(chunk)
         if len(raw) > limit:
             raise OpenAIError(413, f"Request body exceeds {limit} bytes; send a smaller request.")
+    return bytes(raw)
+
+
+def _decode_json(raw: bytes) -> Any:
     try:
         return parse_json(raw)
     except JsonRejected as exc:

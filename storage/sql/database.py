@@ -34,7 +34,10 @@ class Database:
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
-            kwargs["pool_pre_ping"] = True
+            # No pre-ping: it is a round trip before every transaction (an agent step has
+            # two). A connection the server dropped fails one query, after which SQLAlchemy
+            # discards the pool's stale connections; recycling bounds how old one can get.
+            kwargs["pool_recycle"] = 1800
             kwargs["pool_size"] = 10
             kwargs["max_overflow"] = 20
         self.engine: Engine = create_engine(self.url, **kwargs)

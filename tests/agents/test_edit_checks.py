@@ -31,7 +31,7 @@ def test_a_broken_python_file_is_reported_with_its_line_and_no_bytecode(tmp_path
     assert "pkg/app.py: Python syntax error at line 2" in output
     assert not list(tmp_path.rglob("__pycache__")) and not list(tmp_path.rglob("*.pyc"))
     fixed = _write(box, "pkg/app.py", "def greet(name):\n    return f'Hi {name}'\n")
-    assert "Syntax check: pkg/app.py parse." in fixed and "FAILED" not in fixed
+    assert "Syntax check passed: pkg/app.py." in fixed and "FAILED" not in fixed
 
 
 def test_json_yaml_and_toml_are_parsed_and_other_files_are_not_checked(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_json_yaml_and_toml_are_parsed_and_other_files_are_not_checked(tmp_path:
     assert "a.yml: invalid YAML at line 2" in _write(box, "a.yml", "a: [1\nb: 2\n")
     assert "a.toml: invalid TOML" in _write(box, "a.toml", "a = \n")
     assert "Syntax check" not in _write(box, "notes.txt", "def (:\n")
-    assert "a.yaml parse" in _write(box, "a.yaml", "---\na: 1\n---\nb: 2\n")
+    assert "Syntax check passed: a.yaml." in _write(box, "a.yaml", "---\na: 1\n---\nb: 2\n")
 
 
 def test_edits_and_patches_are_checked_too(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_edits_and_patches_are_checked_too(tmp_path: Path) -> None:
     assert edit.ok and "m.py: Python syntax error at line 1" in edit.output
     patch = "--- a/m.py\n+++ b/m.py\n@@ -1 +1 @@\n-x = (\n+x = 2\n"
     patched = box.call("apply_patch", {"patch": patch}, CTX)
-    assert patched.ok and "Syntax check: m.py parse." in patched.output
+    assert patched.ok and "Syntax check passed: m.py." in patched.output
 
 
 def test_the_configured_lint_command_runs_on_the_edited_files(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ Run: python -m tests.bench.bench_agents [--steps N] [--postgres URL]
 
 1. Overhead per agent step: a scripted model with no latency and a trivial tool, so the
    time measured is the loop itself (context fitting, budget checks, four persisted rows
-   per step: request, response, tool call, tool result) plus the real `write_file` tool
+   per step in two transactions: request, response and tool call before the tool runs,
+   the tool result before the next model call) plus the real `write_file` tool
    (schema validation, path confinement, protected paths, the write). Measured twice in
    the same run: the in-process scripted model, and each real provider class over HTTP
    to its strict fake answering at once (the whole model path: the `LLM` facade on its

@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.queue.rq_backend import RQTaskQueue
 from bot.routes.webhooks import WebhookDeps, webhook_route
 from storage.sql import migrate
 from storage.sql.database import Database
@@ -62,20 +63,6 @@ class ListQueue:
         return len(self.ids)
 
 
-class RqQueue:
-    """Task ids onto an RQ queue, one job per id (what the production queue does)."""
-
-    def __init__(self, redis_url: str, name: str) -> None:
-        self._queue = Queue(name, connection=Redis.from_url(redis_url))
-
-    def enqueue(self, task_ids: Iterable[int]) -> None:
-        for task_id in task_ids:
-            self._queue.enqueue("bot.queue.rq.run_task", task_id)
-
-    def depth(self) -> int:
-        return int(self._queue.count)
-
-
 async def _accepted(request: Request) -> JSONResponse:
     await request.body()
     return JSONResponse({"outcome": "queued"}, status_code=202)
@@ -86,8 +73,11 @@ def _build(scenario: str, db_url: str | None, queue_name: str) -> Starlette:
         return Starlette(routes=[Route("/webhooks/github", _accepted, methods=["POST"])])
     assert db_url is not None
     database = Database(db_url)
-    queue: ListQueue | RqQueue = (
-        RqQueue(REDIS_URL, queue_name) if scenario == "postgres+rq" else ListQueue()
+    # The production RQ queue (jobs and their markers in one pipeline).
+    queue: ListQueue | RQTaskQueue = (
+        RQTaskQueue(Redis.from_url(REDIS_URL), queue_name)
+        if scenario == "postgres+rq"
+        else ListQueue()
     )
     deps = WebhookDeps(
         database=database,
@@ -121,10 +111,11 @@ def _wait_for(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def _requests(count: int) -> list[tuple[bytes, dict[str, str]]]:
+def _requests(count: int, first: int = 0) -> list[tuple[bytes, dict[str, str]]]:
+    """Distinct bodies: the same body under a new delivery id is a replay (answered 200)."""
     payload: dict[str, Any] = json.loads(FIXTURE.read_text())[0]
     out = []
-    for index in range(count):
+    for index in range(first, first + count):
         payload["comment"]["body"] = f"@codemonkey reviewer question {index}"
         payload["comment"]["id"] = 10_000 + index
         body = json.dumps(payload).encode()
@@ -148,7 +139,9 @@ async def _drive(base_url: str, count: int, concurrency: int) -> dict[str, float
     statuses: dict[int, int] = {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as client:
-        for body, headers in _requests(10):  # warm-up: connections, pools, first inserts
+        for body, headers in _requests(
+            10, first=count
+        ):  # warm-up: connections, pools, first inserts
             await client.post("/webhooks/github", content=body, headers=headers)
         pending = iter(work)
 
@@ -221,6 +214,9 @@ def main() -> None:
         queued = Queue(queue_name, connection=Redis.from_url(REDIS_URL))
         jobs = queued.count
         queued.delete(delete_jobs=True)
+        markers = queued.connection.keys(f"codemonkey:rq:{queue_name}:task:*")
+        if markers:
+            queued.connection.delete(*markers)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

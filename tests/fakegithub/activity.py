@@ -75,8 +75,12 @@ class HumanActivity(FakeGitHubCore):
         user: str = "octocat",
         draft: bool = False,
         emit: bool = False,
+        head_repo: str | None = None,
+        maintainer_can_modify: bool = False,
     ) -> Pull:
-        """Open a PR as `user` from an existing branch."""
+        """Open a PR as `user` from an existing branch (of the fork `head_repo`, if given)."""
+        if head_repo is not None and self.repos[head_repo].parent != full_name:
+            raise ValueError(f"{head_repo} is not a fork of {full_name}")
         issue = self.create_issue(full_name, title, body, user=user)
         with self.lock:
             issue.is_pull = True
@@ -88,8 +92,11 @@ class HumanActivity(FakeGitHubCore):
                 base,
                 draft,
                 shapes.node_id("PullRequest", issue.id),
+                head_repo=head_repo,
+                maintainer_can_modify=maintainer_can_modify,
             )
             self.pulls[(full_name, issue.number)] = pr
+            self.sync_pull_ref(pr)
         if emit:
             self.emit("pull_request", "opened", full_name, user, pull=pr)
         return pr
@@ -158,7 +165,7 @@ class HumanActivity(FakeGitHubCore):
         with self.lock:
             self.user(user)
             pr = self.pulls[(full_name, number)]
-            sha = self.head_sha(full_name, pr.head) or ""
+            sha = self.pull_head_sha(pr) or ""
             review = Review(self.next_id(), full_name, number, user, body, state, sha)
             self.reviews[review.id] = review
             for path, line, text in comments:
@@ -195,7 +202,7 @@ class HumanActivity(FakeGitHubCore):
         with self.lock:
             self.user(user)
             pr = self.pulls[(full_name, number)]
-            sha = self.head_sha(full_name, pr.head) or ""
+            sha = self.pull_head_sha(pr) or ""
             made = ReviewComment(
                 self.next_id(),
                 full_name,

@@ -59,6 +59,33 @@ def invalid(top: str = "Validation Failed", /, **error: Any) -> ApiError:
     return ApiError(422, top, errors=[error] if error else [])
 
 
+# GitHub's limit on an issue's, pull request's or comment's body (characters).
+MAX_ISSUE_BODY_CHARS = 65536
+# ... and on a check run's `output.summary` and `output.text`.
+MAX_CHECK_OUTPUT_CHARS = 65535
+
+
+def refuse_long_body(body: object, resource: str) -> None:
+    """422 as GitHub answers a body over its limit (the whole request is refused)."""
+    if isinstance(body, str) and len(body) > MAX_ISSUE_BODY_CHARS:
+        raise invalid(
+            resource=resource,
+            code="custom",
+            field="body",
+            message=f"body is too long (maximum is {MAX_ISSUE_BODY_CHARS} characters)",
+        )
+
+
+def refuse_long_output(output: dict[str, Any]) -> None:
+    for key in ("summary", "text"):
+        value = output.get(key)
+        if isinstance(value, str) and len(value) > MAX_CHECK_OUTPUT_CHARS:
+            raise invalid(
+                f"Invalid request.\n\nOnly {MAX_CHECK_OUTPUT_CHARS} characters are allowed; "
+                f"{len(value)} were supplied."
+            )
+
+
 @dataclass
 class Emit:
     event: str

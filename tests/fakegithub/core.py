@@ -100,6 +100,9 @@ class FakeGitHubCore:
         self.faults: deque[Fault] = deque()
         self.webhook_target: WebhookTarget | None = None
         self.webhook_secret = ""
+        # App manifest flow: code -> (manifest, expiry); every manifest posted, in order.
+        self.manifest_codes: dict[str, tuple[dict[str, Any], float]] = {}
+        self.manifest_posts: list[dict[str, Any]] = []
         private, public = generate_private_key()
         owner = self.user("codemonkey-org", "Organization")
         self.app = App(app_id, app_slug, "CodeMonkey", owner.login, public, private)
@@ -150,8 +153,10 @@ class FakeGitHubCore:
         branch: str | None = None,
         base: str | None = None,
         emit_as: str | None = None,
+        remove: Iterable[str] = (),
     ) -> str:
-        """Commit `files` on `branch` (default branch by default) as if someone pushed it.
+        """Commit `files` (and the removal of `remove`) on `branch` (default branch by
+        default) as if someone pushed it.
 
         A new branch starts from `base` (default branch by default). With `emit_as` (a login),
         send the `push`/`synchronize` events a push would."""
@@ -175,6 +180,8 @@ class FakeGitHubCore:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text, encoding="utf-8")
                 self.git(repo.path, "add", "--", rel, env=env, cwd=work / "tree")
+            for rel in remove:
+                self.git(repo.path, "rm", "--cached", "-q", "--", rel, env=env, cwd=work / "tree")
             tree = self.git(repo.path, "write-tree", env=env).strip()
             args = ["commit-tree", tree, "-m", message] + (["-p", parent] if parent else [])
             sha = self.git(repo.path, *args).strip()
@@ -183,6 +190,56 @@ class FakeGitHubCore:
             self.user(emit_as)
             after_push(self, full_name, emit_as, before)
         return sha
+
+    def create_fork(self, full_name: str, owner: str) -> Repo:
+        """`owner`'s fork of `full_name`: its own bare repository holding every branch of
+        the parent, as `POST /repos/{owner}/{repo}/forks` makes it."""
+        parent = self.repos[full_name]
+        self.user(owner)
+        path = self.root / owner / f"{parent.name}.git"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(
+            ["git", "clone", "--bare", "--quiet", str(parent.path), str(path)],
+            env={**os.environ, **GIT_ENV},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"forking {full_name} failed: {done.stderr.strip()}")
+        self.git(path, "config", "http.receivepack", "true")
+        fork = Repo(
+            self.next_id(),
+            owner,
+            parent.name,
+            parent.default_branch,
+            parent.private,
+            path,
+            parent=full_name,
+        )
+        with self.lock:
+            self.repos[fork.full_name] = fork
+        return fork
+
+    def pull_head_sha(self, pr: Pull) -> str | None:
+        """The commit a pull request's head branch (in its fork, for a fork PR) points at."""
+        return self.head_sha(pr.head_full_name, f"refs/heads/{pr.head}")
+
+    def sync_pull_ref(self, pr: Pull) -> None:
+        """Point the base repository's `refs/pull/N/head` at the PR's head, fetching the
+        commits from the fork when the head is there (GitHub keeps this ref for every PR)."""
+        base = self.repos[pr.repo]
+        if pr.head_repo is None:
+            sha = self.pull_head_sha(pr)
+            if sha is not None:
+                self.git(base.path, "update-ref", pr.pull_ref, sha)
+            return
+        source = self.repos[pr.head_repo].path
+        self.git(base.path, "fetch", "--quiet", str(source), f"+refs/heads/{pr.head}:{pr.pull_ref}")
+
+    def sync_pull_refs(self, full_name: str) -> None:
+        for pr in [p for p in self.pulls.values() if p.repo == full_name]:
+            self.sync_pull_ref(pr)
 
     def install(self, account: str, repos: Iterable[str]) -> Installation:
         with self.lock:

@@ -38,6 +38,25 @@ def _token(request: Request) -> str | None:
     return password or None
 
 
+def _sync_pull_refs(fake: FakeGitHub, full_name: str) -> None:
+    with fake.lock:
+        fake.sync_pull_refs(full_name)
+
+
+def _reaches(fake: FakeGitHub, repos: set[str], full_name: str) -> bool:
+    """A token reaches its own repositories, and a fork whose open pull request into one
+    of them allows edits from maintainers ("Allow edits by maintainers")."""
+    if full_name in repos:
+        return True
+    return any(
+        pr.head_repo == full_name
+        and pr.repo in repos
+        and pr.maintainer_can_modify
+        and fake.issues[(pr.repo, pr.number)].state == "open"
+        for pr in fake.pulls.values()
+    )
+
+
 def git_route(fake: FakeGitHub) -> Route:
     async def handle(request: Request) -> Response:
         owner = request.path_params["owner"]
@@ -53,7 +72,7 @@ def git_route(fake: FakeGitHub) -> Route:
             if grant is None or grant.expires_at <= time.time():
                 status = 401
                 return Response("Authentication required\n", 401, headers=CHALLENGE)
-            if repo is None or full_name not in grant.repos:
+            if repo is None or not _reaches(fake, grant.repos, full_name):
                 status = 404
                 return Response("Repository not found.\n", 404)
             env = {
@@ -74,6 +93,9 @@ def git_route(fake: FakeGitHub) -> Route:
             if request.headers.get("content-encoding"):
                 env["HTTP_CONTENT_ENCODING"] = request.headers["content-encoding"]
             pushing = rest == "git-receive-pack" and request.method == "POST"
+            if not pushing:
+                # GitHub keeps `refs/pull/N/head` of every PR, fork PRs included.
+                await run_in_threadpool(_sync_pull_refs, fake, full_name)
             before = await run_in_threadpool(snapshot, fake, full_name) if pushing else {}
             done = await run_in_threadpool(
                 subprocess.run,

@@ -79,7 +79,9 @@ def after_push(fake: FakeGitHubCore, full_name: str, actor: str, before: dict[st
         branch = ref.removeprefix("refs/heads/")
         for pr in list(fake.pulls.values()):
             issue = fake.issues[(pr.repo, pr.number)]
-            if pr.repo == full_name and pr.head == branch and issue.state == "open":
+            if pr.head_full_name == full_name and pr.head == branch and issue.state == "open":
+                # A push to a fork's PR branch is announced on the base repository.
+                fake.sync_pull_ref(pr)
                 fake.emit(
-                    "pull_request", "synchronize", full_name, actor, pull=pr, before=old, after=new
+                    "pull_request", "synchronize", pr.repo, actor, pull=pr, before=old, after=new
                 )

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.routing import Route
 
+from tests.fakegithub import manifests
 from tests.fakegithub import routes_checks as checks
 from tests.fakegithub import routes_issues as issues
 from tests.fakegithub import routes_pulls as pulls
@@ -22,6 +23,7 @@ R = "/repos/{owner}/{repo}"
 def routes(fake: FakeGitHub) -> list[Route]:
     table: list[tuple[str, str, Handler, str]] = [
         ("/rate_limit", "GET", repos.rate_limit, "token"),
+        ("/app-manifests/{code}/conversions", "POST", manifests.create_from_manifest, "none"),
         ("/app", "GET", repos.get_app, "jwt"),
         ("/app/installations", "GET", repos.list_installations, "jwt"),
         ("/app/installations/{installation_id:int}", "GET", repos.get_installation, "jwt"),

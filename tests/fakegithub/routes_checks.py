@@ -11,6 +11,7 @@ from tests.fakegithub.api import (
     Reply,
     invalid,
     not_found,
+    refuse_long_output,
 )
 from tests.fakegithub.state import (
     CheckRun,
@@ -53,6 +54,7 @@ def _check_fields(ctx: Ctx, run: CheckRun) -> None:
     if output is not None:
         if not isinstance(output.get("title"), str) or not isinstance(output.get("summary"), str):
             raise invalid('Invalid request.\n\n"title" and "summary" are required in output.')
+        refuse_long_output(output)
         annotations = output.get("annotations") or []
         if not isinstance(annotations, list) or len(annotations) > 50:
             raise invalid("Invalid request.\n\nAt most 50 annotations per request.")

@@ -11,6 +11,7 @@ from tests.fakegithub.api import (
     Reply,
     invalid,
     not_found,
+    refuse_long_body,
 )
 from tests.fakegithub.state import (
     REACTIONS,
@@ -40,6 +41,7 @@ def update_issue(ctx: Ctx) -> Reply:
     body = ctx.body.get("body") if isinstance(ctx.body, dict) else None
     if body is not None and not isinstance(body, str):
         raise invalid("Invalid request.\n\nFor 'body', it is not a string.")
+    refuse_long_body(body, "Issue")
     state = ctx.field("state", str)
     if state is not None and state not in ("open", "closed"):
         raise invalid(f"Invalid request.\n\nFor 'state', {state!r} is not a valid value.")
@@ -69,6 +71,7 @@ def list_comments(ctx: Ctx) -> Reply:
 def create_comment(ctx: Ctx) -> Reply:
     issue = _issue(ctx)
     body = ctx.field("body", str, required=True)
+    refuse_long_body(body, "IssueComment")
     comment = IssueComment(ctx.fake.next_id(), issue.repo, issue.number, body, ctx.actor)
     ctx.fake.comments[comment.id] = comment
     return Reply(
@@ -93,7 +96,9 @@ def get_comment(ctx: Ctx) -> Reply:
 
 def update_comment(ctx: Ctx) -> Reply:
     comment = _comment(ctx)
-    comment.body = ctx.field("body", str, required=True)
+    body = ctx.field("body", str, required=True)
+    refuse_long_body(body, "IssueComment")
+    comment.body = body
     comment.updated_at = time.time()
     return Reply(200, ctx.render.comment(comment))
 

@@ -15,6 +15,7 @@ from tests.fakegithub.api import (
     Reply,
     invalid,
     not_found,
+    refuse_long_body,
 )
 from tests.fakegithub.state import (
     Issue,
@@ -65,6 +66,7 @@ def create_pull(ctx: Ctx) -> Reply:
     head = ctx.field("head", str, required=True)
     base = ctx.field("base", str, required=True)
     body = ctx.field("body", str) or None
+    refuse_long_body(body, "PullRequest")
     draft = bool(ctx.field("draft", bool))
     owner, sep, branch = head.partition(":")
     if sep and owner != repo.owner:
@@ -109,6 +111,7 @@ def create_pull(ctx: Ctx) -> Reply:
         shapes.node_id("PullRequest", issue.id),
     )
     ctx.fake.pulls[(repo.full_name, pr.number)] = pr
+    ctx.fake.sync_pull_ref(pr)
     return Reply(
         201,
         ctx.render.pull(pr),
@@ -126,6 +129,7 @@ def update_pull(ctx: Ctx) -> Reply:
     title = ctx.field("title", str)
     state = ctx.field("state", str)
     base = ctx.field("base", str)
+    refuse_long_body(ctx.body.get("body") if isinstance(ctx.body, dict) else None, "PullRequest")
     if state is not None and state not in ("open", "closed"):
         raise invalid(f"Invalid request.\n\nFor 'state', {state!r} is not a valid value.")
     if base is not None and ctx.fake.head_sha(pr.repo, f"refs/heads/{base}") is None:
@@ -206,7 +210,7 @@ def _objections(
 def create_review(ctx: Ctx) -> Reply:
     pr = _pull(ctx)
     issue = ctx.fake.issues[(pr.repo, pr.number)]
-    head_sha = ctx.fake.head_sha(pr.repo, pr.head) or ""
+    head_sha = ctx.fake.pull_head_sha(pr) or ""
     commit_id = ctx.field("commit_id", str) or head_sha
     if ctx.fake.head_sha(pr.repo, commit_id) is None:
         raise invalid("Unprocessable Entity", message="commit_id is not part of the pull request")

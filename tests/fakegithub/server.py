@@ -20,6 +20,7 @@ from starlette.routing import Mount
 
 from tests.fakegithub.fake import FakeGitHub
 from tests.fakegithub.githttp import git_route
+from tests.fakegithub.manifests import web_routes
 from tests.fakegithub.routes import graphql_route, routes
 from tests.fakegithub.shapes import Urls
 
@@ -37,7 +38,12 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 def build_app(fake: FakeGitHub) -> Starlette:
     return Starlette(
-        routes=[Mount("/api/v3", routes=routes(fake)), graphql_route(fake), git_route(fake)],
+        routes=[
+            Mount("/api/v3", routes=routes(fake)),
+            graphql_route(fake),
+            *web_routes(fake),
+            git_route(fake),
+        ],
         exception_handlers={404: _not_found},
     )
 

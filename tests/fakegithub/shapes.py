@@ -116,7 +116,7 @@ def repository(u: Urls, repo: Repo, owner: User, *, full: bool = True) -> JSON:
         "visibility": "private" if repo.private else "public",
         "html_url": f"{u.web}/{repo.full_name}",
         "description": None,
-        "fork": False,
+        "fork": repo.parent is not None,
         "url": api,
         "clone_url": f"{u.web}/{repo.full_name}.git",
         "git_url": f"{u.web.replace('http', 'git', 1)}/{repo.full_name}.git",

@@ -75,6 +75,8 @@ class Repo:
     collaborators: dict[str, str] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     created_at: float = field(default_factory=now)
+    # The repository this one is a fork of.
+    parent: str | None = None
 
     @property
     def full_name(self) -> str:
@@ -115,6 +117,18 @@ class Pull:
     draft: bool
     node_id: str
     merged: bool = False
+    # The fork holding `head` (None: the base repository itself), and whether its owner
+    # lets the base repository's maintainers push to that branch.
+    head_repo: str | None = None
+    maintainer_can_modify: bool = False
+
+    @property
+    def head_full_name(self) -> str:
+        return self.head_repo or self.repo
+
+    @property
+    def pull_ref(self) -> str:
+        return f"refs/pull/{self.number}/head"
 
 
 @dataclass

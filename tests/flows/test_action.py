@@ -96,3 +96,20 @@ def test_untrusted_command_gets_a_polite_refusal_and_no_work(
     replies = [c for c in _comments(fake) if c.startswith("Hi @mallory")]
     assert len(replies) == 1
     assert fake.branches(REPO) == ["main"]
+
+
+def test_the_repository_config_applies_in_action_mode(
+    fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    # The Action's database is new on every run: the config comes from the default branch.
+    fake = fake_github
+    fake.create_repo(
+        REPO, {"README.md": "# widgets\n", ".github/codemonkey.yml": "commands: [plan]\n"}
+    )
+    fake.set_permission(REPO, "alice", "write")
+    fake.create_issue(REPO, "Add a greeting", "Please add a greeting.", user="alice")
+    delivery = _captured_event(fake, "/status", "alice")
+    result = _run_action(fake, tmp_path, delivery)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "command.status: succeeded" in result.stdout
+    assert _comments(fake) == ["/status"]

@@ -93,14 +93,17 @@ def test_each_role_starts_with_the_map_the_tests_and_the_code_search(
             assert "tests/test_app.py: class GreetTest:6(test_greet)" in text
         for request in (dev, qa):
             text = text_of(request)
-            assert (
-                f"How to run the tests: `{TESTS}` (from the default: the repository "
-                "configures no `test_command`)"
-            ) in text
+            # The repository configures no `test_command`: the one detected, and why.
+            assert f"How to run the tests: `{TESTS}` (detected: " in text, text[-3000:]
             assert "The repository (your working directory) persists between calls" in text
-            assert "emptied after every call" in text and "There is no network" in text
-        assert "How to run the tests" not in text_of(pm)
+            assert "scratch directory, outside the repository, which is also kept" in text
+            assert "There is no network" in text
+        # The project manager reproduces with the same command, in a read-only work tree.
+        assert "How to run the tests" in text_of(pm)
+        assert "mounted read-only for your commands" in text_of(pm)
         assert "Repository map" not in text_of(qa)
+        # QA follows the developer: it learns that the change is committed, against which base.
+        assert "the work of earlier tasks is already committed" in text_of(qa)
         for role in ("project_manager", "backend_developer", "qa", "code_reviewer"):
             assert "search_code" in {t.name for t in first(requests, role).options.tools}
 

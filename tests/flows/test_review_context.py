@@ -7,10 +7,13 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from agents.providers.scripted import ScriptedModel, ScriptedReply, ScriptedRequest, call
 from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
 from tests.fakegithub.fake import FakeGitHub
+from tests.fakes.llm.fixtures import Fake
 from tests.fakes.llm.wire_team import WireTeam
 from tests.flows.harness import REPO, turn, world
 from tests.flows.scripts import BROKEN, TEST_FAREWELL
@@ -80,11 +83,18 @@ def request_tokens(request: ScriptedRequest) -> int:
     return (len(text) + 3) // 4
 
 
+@pytest.mark.parametrize("provider", [None, "openai"])
 def test_the_reviewer_first_sees_the_whole_pull_request(
-    database: Database, fake_github: FakeGitHub, tmp_path: Path
+    database: Database,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    live_fakes: dict[str, Fake],
+    provider: str | None,
 ) -> None:
+    """In process, and over HTTP with the OpenAI provider class and its strict fake."""
+    wire = None if provider is None else live_fakes[provider]
     fake = fake_github
-    with world(tmp_path, database, fake, respond) as w:
+    with world(tmp_path, database, fake, respond, wire=wire) as w:
         issue = fake.create_issue(REPO, "Add a farewell", "We need farewell(name).", user="alice")
         fake.label_issue(REPO, issue.number, "codemonkey", user="alice")
         w.run_until_idle()

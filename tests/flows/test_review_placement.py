@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from agents.providers.scripted import ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
 from tests.fakegithub.fake import FakeGitHub
+from tests.fakes.llm.fixtures import Fake
 from tests.flows.harness import REPO, SAMPLE_FILES, turn, world
 
 UTIL = "".join(f"def f{n}():\n    return {n}\n\n\n" for n in range(1, 11))  # 40 lines
@@ -16,9 +19,16 @@ UTIL = "".join(f"def f{n}():\n    return {n}\n\n\n" for n in range(1, 11))  # 40
 CHANGED = UTIL.replace("    return 6\n", "    return 6 * 1\n")
 
 
+@pytest.mark.parametrize("provider", [None, "openai"])
 def test_a_comment_outside_the_diff_is_corrected_and_the_review_posted(
-    database: Database, fake_github: FakeGitHub, tmp_path: Path
+    database: Database,
+    fake_github: FakeGitHub,
+    tmp_path: Path,
+    live_fakes: dict[str, Fake],
+    provider: str | None,
 ) -> None:
+    """In process, and over HTTP with the OpenAI provider class and its strict fake."""
+    wire = None if provider is None else live_fakes[provider]
     fake = fake_github
     errors: list[str] = []
 
@@ -37,7 +47,7 @@ def test_a_comment_outside_the_diff_is_corrected_and_the_review_posted(
         return call("finish", summary="Reviewed.")
 
     files = {**SAMPLE_FILES, "util.py": UTIL}
-    with world(tmp_path, database, fake, reviewer, files=files) as w:
+    with world(tmp_path, database, fake, reviewer, files=files, wire=wire) as w:
         fake.commit_files(REPO, {"util.py": CHANGED}, "Multiply", branch="mul")
         pull = fake.create_pull(REPO, "mul", "main", "Multiply", user="alice", emit=True)
         w.run_until_idle()

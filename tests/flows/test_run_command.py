@@ -273,3 +273,19 @@ def test_ctrl_c_stops_within_two_seconds_and_says_what_was_left(tmp_path: Path) 
     assert "Traceback" not in errors and errors.strip().endswith("codemonkey run: interrupted")
     assert "Not finished:" in out and "Add farewell (backend_developer): running" in out
     assert "Branch: none (deleted codemonkey/1-add-a-farewell-function" in out
+
+
+def test_run_reads_the_repositorys_config_and_flags_override_it(tmp_path: Path) -> None:
+    repo = _sample_repo(tmp_path / "sample")
+    (repo / ".github").mkdir()
+    failing = "python3 -c 'raise SystemExit(3)'"
+    (repo / ".github" / "codemonkey.yml").write_text(f"test_command: {failing}\nsetup: []\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "config")
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(SCRIPT))
+    done = _run(tmp_path, repo, script, "Add a farewell function")
+    assert "=== check run [failure] ===" in done.stdout, done.stdout + done.stderr
+    passing = "python3 -m unittest discover -v"
+    done = _run(tmp_path, repo, script, "Add a farewell again", "--test-command", passing)
+    assert "=== check run [success] ===" in done.stdout, done.stdout + done.stderr

@@ -62,16 +62,18 @@ def upstream(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         yield url, "upstream_authentication"
 
 
-def _chat(client: TestClient, key: str) -> httpx2.Response:
+def _chat(client: TestClient, key: str, model: str) -> httpx2.Response:
     return client.post(
         "/v1/chat/completions",
         headers={"authorization": f"Bearer {key}"},
-        json={"model": "codemonkey/qa", "messages": [{"role": "user", "content": "hello"}]},
+        json={"model": model, "messages": [{"role": "user", "content": "hello"}]},
     )
 
 
+# A role agent (through the SDK), and gateway mode's raw pass-through of upstream bytes.
+@pytest.mark.parametrize("model", ["codemonkey/qa", "openai/gpt-4o-mini"])
 def test_v1_errors_carry_no_upstream_url_password_or_text(
-    tmp_path: Path, upstream: tuple[str, str]
+    tmp_path: Path, upstream: tuple[str, str], model: str
 ) -> None:
     base_url, expected_code = upstream
     settings = v1_settings(
@@ -79,13 +81,15 @@ def test_v1_errors_carry_no_upstream_url_password_or_text(
         default_model="openai:gpt-4o-mini",
         openai_api_key="sk-server-key",
         openai_base_url=base_url,
+        gateway_mode=model.startswith("openai/"),
+        llm_max_retries=0,
     )
     services = build_services(settings, register_handlers)
     with services.database.session() as session:
         member = create_key(session, name="member", role=Role.MEMBER, project_id=None).secret
     try:
         with TestClient(create_app(services)) as client:
-            refused = _chat(client, member)
+            refused = _chat(client, member, model)
     finally:
         services.close()
     assert refused.status_code == 502, refused.text
@@ -102,7 +106,7 @@ def test_a_viewer_key_cannot_spend_model_budget(tmp_path: Path) -> None:
         viewer = create_key(session, name="viewer", role=Role.VIEWER, project_id=None).secret
     try:
         with TestClient(create_app(services)) as client:
-            as_viewer = _chat(client, viewer)
+            as_viewer = _chat(client, viewer, "codemonkey/qa")
             models = client.get("/v1/models", headers={"authorization": f"Bearer {viewer}"})
     finally:
         services.close()

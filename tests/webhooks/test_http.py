@@ -8,12 +8,15 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
+from bot.github.app_auth import installation_token_key
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.settings import Settings
+from storage.kv.memory import MemoryCache
 from storage.sql.database import Database
 from storage.sql.models import Task, WebhookDelivery
 from tests.webhooks.support import RecordingQueue, example, make_app, signed_headers
@@ -228,3 +231,23 @@ async def test_deps_from_settings_apply_slug_label_and_limit(database: Database)
     assert labeled.status_code == 202
     assert ignored.json()["reason"] == "no @helper mention or slash command"
     assert len(queue.ids) == 1
+
+
+@pytest.mark.parametrize("action", ["deleted", "suspend"])
+async def test_a_deleted_or_suspended_installation_loses_its_cached_token_at_once(
+    database: Database, action: str
+) -> None:
+    settings = Settings(webhook_secret=SecretStr("It's a Secret to Everybody"), github_app_id=7)
+    cache = MemoryCache()
+    payload = example("installation", action)
+    gone = payload["installation"]["id"]
+    cache.set(installation_token_key(7, gone), b"cached-token", 3000)
+    cache.set(installation_token_key(7, gone + 1), b"other-token", 3000)
+    deps = webhook_deps(settings, database=database, queue=RecordingQueue(), cache=cache)
+    app = Starlette(routes=[webhook_route(deps)])
+    body = json.dumps(payload).encode()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        response = await c.post(URL, content=body, headers=signed_headers(body, "installation"))
+    assert response.status_code == 202, response.text
+    assert cache.get(installation_token_key(7, gone)) is None
+    assert cache.get(installation_token_key(7, gone + 1)) == b"other-token"

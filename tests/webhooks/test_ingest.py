@@ -115,3 +115,28 @@ def test_payload_missing_required_fields_is_ignored_with_reason(database: Databa
     )
     assert result.outcome is Outcome.IGNORED
     assert "issue" in result.reason
+
+
+def test_an_unknown_config_routes_any_label_and_a_later_label_is_not_swallowed(
+    database: Database,
+) -> None:
+    # No worker has read the repository's config: every label reaches the worker's check,
+    # and a pending task for one label does not absorb the next, different label.
+    bug = example("issues", "labeled")
+    bug["label"]["name"] = "bug"
+    first = deliver(database, "issues", bug, "u-1")
+    assert first.outcome is Outcome.QUEUED and len(first.new_task_ids) == 1
+    trigger = example("issues", "labeled")
+    trigger["label"]["name"] = "codemonkey"
+    second = deliver(database, "issues", trigger, "u-2")
+    assert len(second.new_task_ids) == 1 and second.new_task_ids != first.new_task_ids
+    again = example("issues", "labeled")
+    again["label"]["name"] = "codemonkey"
+    third = deliver(database, "issues", again, "u-3")
+    assert third.new_task_ids == () and third.task_ids == second.new_task_ids
+    with database.session() as session:
+        session.add(Project(name="Other/Repo", config={"_loaded_from": "main"}))
+    known = example("issues", "labeled")
+    known["label"]["name"] = "bug"
+    known["repository"]["full_name"] = "Other/Repo"
+    assert deliver(database, "issues", known, "u-4").outcome is Outcome.IGNORED

@@ -6,13 +6,14 @@ import pytest
 
 from agents.githost import RepoRef
 from tests.webhooks.support import InMemoryGitHost
+from webhooks.config_cache import LOADED_FROM, cached_value, routing_config
 from webhooks.repo_config import (
     CONFIG_PATH,
+    LoadedConfig,
     RepoConfig,
     RepoConfigError,
     load_repo_config,
     parse_repo_config,
-    stored_repo_config,
 )
 
 REPO = RepoRef("octo", "app")
@@ -80,7 +81,7 @@ def test_load_reads_the_default_branch_only() -> None:
     assert loaded.config.trust.allowed_bots == ()
     assert loaded.ref == "trunk" and loaded.found and loaded.error is None
     assert loaded.overrides == {"trigger_label": "from-trunk"}
-    assert stored_repo_config(loaded.overrides, defaults=DEFAULTS) == loaded.config
+    assert routing_config(cached_value(loaded), defaults=DEFAULTS) == loaded.config
     assert host.reads == [(CONFIG_PATH, "trunk")]
 
 
@@ -100,7 +101,24 @@ def test_load_of_invalid_file_returns_defaults_and_a_message_to_post() -> None:
     assert "Fix the file on the default branch" in loaded.error
 
 
-def test_stored_config_falls_back_to_defaults_when_bad() -> None:
-    assert stored_repo_config({"auto_review": False}, defaults=DEFAULTS).auto_review is False
-    assert stored_repo_config({"auto_review": "nope"}, defaults=DEFAULTS) == DEFAULTS
-    assert stored_repo_config(None, defaults=DEFAULTS) == DEFAULTS
+def test_cached_config_falls_back_to_defaults_when_bad_and_is_unknown_when_absent() -> None:
+    assert routing_config({"auto_review": False}, defaults=DEFAULTS).auto_review is False  # type: ignore[union-attr]
+    assert routing_config({"auto_review": "nope"}, defaults=DEFAULTS) == DEFAULTS
+    assert routing_config(None, defaults=DEFAULTS) is None
+    assert routing_config({}, defaults=DEFAULTS) is None
+    # A file without settings, once read, is known: the defaults apply at ingress.
+    empty = LoadedConfig(config=DEFAULTS, ref="main", found=False)
+    assert routing_config(cached_value(empty), defaults=DEFAULTS) == DEFAULTS
+    broken = LoadedConfig(config=DEFAULTS, ref="main", found=True, error="bad", overrides={})
+    assert cached_value(broken) == {LOADED_FROM: "main"}
+
+
+def test_setup_commands_are_read_and_checked() -> None:
+    config = parse_repo_config("setup:\n  - npm ci\n  - make deps\n", defaults=DEFAULTS)
+    assert config.setup == ("npm ci", "make deps")
+    assert parse_repo_config("setup: []\n", defaults=DEFAULTS).setup == ()
+    assert parse_repo_config("auto_qa: true\n", defaults=DEFAULTS).setup is None
+    with pytest.raises(RepoConfigError, match="non-empty shell command"):
+        parse_repo_config("setup: ['  ']\n", defaults=DEFAULTS)
+    with pytest.raises(RepoConfigError, match="`setup`"):
+        parse_repo_config("setup: npm ci\n", defaults=DEFAULTS)

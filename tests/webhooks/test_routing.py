@@ -8,6 +8,7 @@ import pytest
 
 from tests.webhooks.support import example
 from webhooks import intents as k
+from webhooks.config_gate import config_refusal
 from webhooks.events import parse_event
 from webhooks.intents import Routing
 from webhooks.repo_config import RepoConfig
@@ -53,6 +54,38 @@ def test_per_repo_trigger_label_overrides_the_default() -> None:
     assert run("issues", payload).ignored is not None
     config = RepoConfig.defaults().merged({"trigger_label": "ai-help"})
     assert kinds(run("issues", payload, config)) == [k.ISSUE_TRIAGE]
+
+
+def test_an_unknown_config_lets_any_label_through_for_the_worker_to_check() -> None:
+    payload = example("issues", "labeled")
+    payload["label"]["name"] = "ai-help"
+    parsed = parse_event("issues", payload)
+    assert parsed is not None
+    ctx = RoutingContext(
+        delivery_id="d1", app_slug="codemonkey", config=RepoConfig.defaults(), config_known=False
+    )
+    (intent,) = route("issues", parsed, ctx).intents
+    assert intent.payload["label"] == "ai-help"
+    refused = config_refusal(intent.kind, intent.payload, RepoConfig.defaults())
+    assert refused == "ignored: label 'ai-help' is not the trigger label 'codemonkey'"
+    wanted = RepoConfig.defaults().merged({"trigger_label": "ai-help"})
+    assert config_refusal(intent.kind, intent.payload, wanted) is None
+    opened = example("issues", "opened")
+    opened["issue"]["labels"] = []
+    parsed = parse_event("issues", opened)
+    assert parsed is not None
+    assert route("issues", parsed, ctx).ignored is not None  # no labels at all
+
+
+def test_the_config_gate_honours_auto_review_auto_qa_and_commands() -> None:
+    config = RepoConfig.defaults().merged(
+        {"auto_review": False, "auto_qa": False, "commands": ["status"]}
+    )
+    assert config_refusal(k.PR_REVIEW, {}, config) is not None
+    assert config_refusal(k.PR_QA, {}, config) is not None
+    assert config_refusal(k.COMMAND_PLAN, {"command": "plan"}, config) is not None
+    assert config_refusal(k.COMMAND_STATUS, {"command": "status"}, config) is None
+    assert config_refusal(k.PR_REVIEW, {}, RepoConfig.defaults()) is None
 
 
 def test_issue_assigned_to_the_bot_is_triaged() -> None:
@@ -189,7 +222,28 @@ def test_push_to_default_branch_reindexes_changed_files() -> None:
     assert intent.kind == k.REPO_INDEX
     assert intent.payload["full"] is False
     assert intent.payload["changed"] == ["a.py"]
-    assert intent.payload["removed"] == ["c.py"]
+    # b.py was modified, then removed: the last commit decides.
+    assert intent.payload["removed"] == ["b.py", "c.py"]
+    payload["commits"].append({"added": ["c.py"], "modified": [], "removed": []})
+    (intent,) = run("push", payload).intents
+    assert intent.payload["changed"] == ["a.py", "c.py"]
+    assert intent.payload["removed"] == ["b.py"]
+
+
+def test_a_forced_or_truncated_push_reindexes_everything() -> None:
+    payload = example("push")
+    payload["ref"] = "refs/heads/" + payload["repository"]["default_branch"]
+    payload["before"] = "a" * 40
+    payload["commits"] = [{"added": ["a.py"], "modified": [], "removed": []}]
+    (intent,) = run("push", payload).intents
+    assert intent.payload["full"] is False
+    payload["forced"] = True
+    (intent,) = run("push", payload).intents
+    assert intent.payload["full"] is True
+    payload["forced"] = False
+    payload["commits"] = payload["commits"] * 20
+    (intent,) = run("push", payload).intents
+    assert intent.payload["full"] is True
 
 
 def test_installation_created_registers_and_indexes() -> None:

@@ -32,7 +32,7 @@ def _text(content: Any) -> str:
     return "".join(part.get("text", "") for part in content if isinstance(part, dict))
 
 
-def openai_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[str]]:
+def openai_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[ToolSpec]]:
     messages: list[ChatMessage] = []
     for message in body["messages"]:
         role = message["role"]
@@ -50,11 +50,22 @@ def openai_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[str]]
             messages.append(ChatMessage.assistant(_text(message.get("content")), calls))
         elif role == "tool":
             messages.append(ChatMessage.tool(message["tool_call_id"], _text(message["content"])))
-    tools = [t["function"]["name"] for t in body.get("tools") or ()]
-    return messages, tools
+    return messages, _function_tools(body)
 
 
-def anthropic_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[str]]:
+def _function_tools(body: dict[str, Any]) -> list[ToolSpec]:
+    """OpenAI's and Ollama's `tools`: `{"type": "function", "function": {...}}`."""
+    return [
+        ToolSpec(
+            t["function"]["name"],
+            t["function"].get("description", ""),
+            t["function"].get("parameters") or {"type": "object"},
+        )
+        for t in body.get("tools") or ()
+    ]
+
+
+def anthropic_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[ToolSpec]]:
     messages = [ChatMessage.system(_text(body.get("system")))]
     for message in body["messages"]:
         content = message["content"]
@@ -81,11 +92,14 @@ def anthropic_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[st
                 )
             elif block["type"] == "text":
                 messages.append(ChatMessage.user(block["text"]))
-    tools = [t["name"] for t in body.get("tools") or ()]
+    tools = [
+        ToolSpec(t["name"], t.get("description", ""), t.get("input_schema") or {"type": "object"})
+        for t in body.get("tools") or ()
+    ]
     return messages, tools
 
 
-def ollama_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[str]]:
+def ollama_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[ToolSpec]]:
     """Ollama's tool calls carry no ids: ids are made up in order, as our provider does."""
     messages: list[ChatMessage] = []
     pending: list[str] = []
@@ -108,8 +122,7 @@ def ollama_messages(body: dict[str, Any]) -> tuple[list[ChatMessage], list[str]]
             messages.append(ChatMessage.system(message.get("content") or ""))
         else:
             messages.append(ChatMessage.user(message.get("content") or ""))
-    tools = [t["function"]["name"] for t in body.get("tools") or ()]
-    return messages, tools
+    return messages, _function_tools(body)
 
 
 READERS = {
@@ -144,11 +157,12 @@ class WireTeam:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, body: Any) -> Reply:
-        messages, offered = READERS[self.provider](body)
+        messages, specs = READERS[self.provider](body)
+        offered = [spec.name for spec in specs]
         options = ChatOptions(
             model=str(body.get("model", "")),
             role=role_of(messages[0].content) if messages else None,
-            tools=tuple(ToolSpec(name, "", {"type": "object"}) for name in offered),
+            tools=tuple(specs),
         )
         with self._lock:
             self.requests.append(

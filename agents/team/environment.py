@@ -1,0 +1,46 @@
+"""A task's environment from the team's dependencies: the repository's config (or what
+detection infers) over its workspace, prepared by the team's `EnvironmentStore`."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from agents.env.plan import EnvironmentConfig, EnvironmentPlan, plan_environment
+from agents.env.task import JobEnvironment, TaskEnvironment
+from agents.githost import RepoRef
+from agents.team.deps import TeamDeps
+from agents.team.ports import Workspace
+
+JOB_NOTE = (
+    "No setup step: in a GitHub Action the job's environment is used as it is (install "
+    "the repository's dependencies in a workflow step before CodeMonkey's)."
+)
+
+
+def environment_plan(deps: TeamDeps, root: Path) -> EnvironmentPlan:
+    config = EnvironmentConfig(
+        setup=deps.setup_commands,
+        test_command=deps.test_command,
+        test_origin=deps.test_command_origin,
+    )
+    if deps.job_environ is not None:
+        plan = plan_environment(root, dataclasses.replace(config, setup=()))
+        return dataclasses.replace(plan, setup_note=JOB_NOTE)
+    return plan_environment(root, config)
+
+
+def task_environment(
+    deps: TeamDeps, repo: RepoRef, ws: Workspace, task_id: int | None
+) -> TaskEnvironment | JobEnvironment:
+    if deps.job_environ is not None:
+        return JobEnvironment(deps.environments, task_id=task_id, environ=deps.job_environ)
+    return TaskEnvironment(
+        deps.environments,
+        repo=repo.full_name,
+        workspace=ws.root,
+        plan=environment_plan(deps, ws.root),
+        runner=deps.runner,
+        task_id=task_id,
+        git=ws.git_layout,
+    )

@@ -1,0 +1,435 @@
+"""Gateway mode's raw path to OpenAI-compatible upstreams (OpenAI, OpenRouter).
+
+The caller's request bytes go upstream with only the model name rewritten (and
+`stream_options.include_usage` asked for when streaming); the upstream's answer comes back
+byte for byte except the model name, streamed events passed on as each one completes. No
+SDK and no re-serialisation: each body or event is scanned once, to splice the model name
+and to read the usage object.
+
+Retries and the fallback chain apply only until the first byte goes to the caller: a
+non-stream answer is read whole first; a stream is committed when its first data event has
+arrived. Usage and cost come from the upstream's usage object and are handed to the
+background usage writer, so no database work sits on the request path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+from starlette.responses import Response, StreamingResponse
+
+from agents.providers import errors
+from agents.providers.config import LLMConfig
+from agents.providers.model_ids import ModelId
+from agents.providers.pricing import cost_usd, find_price
+from agents.providers.resilience import RetryPolicy
+from agents.providers.types import TokenUsage
+from agents.providers.usage import UsageSink
+from bot.v1.errors import OpenAIError
+from bot.v1.json_members import JsonObject, NotAnObject, scan_object, splice
+from bot.v1.provider_errors import map_provider_error
+from bot.v1.sse_frames import Frame, FrameSplitter
+from bot.v1.upstream_pool import UpstreamPool, body_error
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+_DONE = b"[DONE]"
+_STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """A scanned chat request: what the caller named, and how to re-address it."""
+
+    body: JsonObject
+    public_model: str
+    stream: bool
+    client_wants_usage: bool
+
+    @staticmethod
+    def of(body: JsonObject, public_model: str) -> RawRequest:
+        clashing = body.duplicates & {"model", "stream", "stream_options"}
+        if clashing:
+            name = sorted(clashing)[0]
+            raise OpenAIError(400, f"Invalid request: '{name}' appears twice; send it once.")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise OpenAIError(
+                400,
+                "Invalid request: messages: send a non-empty list of messages.",
+                param="messages",
+            )
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise OpenAIError(400, "Invalid request: stream must be true or false.", param="stream")
+        options = body.get("stream_options")
+        if options is not None and not isinstance(options, dict):
+            raise OpenAIError(
+                400, "Invalid request: stream_options must be an object.", param="stream_options"
+            )
+        wants = bool(stream and options and options.get("include_usage") is True)
+        return RawRequest(body, public_model, stream, wants)
+
+    def payload(self, upstream_model: str) -> bytes:
+        """The caller's bytes addressed to `upstream_model`, asking for usage if streaming."""
+        text = self.body.text
+        model = self.body.members["model"]
+        edits = [(model.start, model.end, json.dumps(upstream_model))]
+        if self.stream and not self.client_wants_usage:
+            options = self.body.members.get("stream_options")
+            if options is None:
+                edits.append(
+                    (self.body.close, self.body.close, ',"stream_options":{"include_usage":true}')
+                )
+            else:
+                merged = {**(options.value or {}), "include_usage": True}
+                edits.append((options.start, options.end, json.dumps(merged)))
+        return splice(text, edits).encode()
+
+
+class Passthrough:
+    def __init__(
+        self,
+        config: LLMConfig,
+        pool: UpstreamPool,
+        usage: UsageSink | None,
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        """`usage` must not block (the background writer): it is called on the loop."""
+        self._config = config
+        self._pool = pool
+        self._usage = usage
+        self._policy = RetryPolicy(config.retry)
+        self._sleep = sleep
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+    async def respond(self, chain: list[ModelId], request: RawRequest) -> Response:
+        try:
+            if request.stream:
+                return await self._stream(chain, request)
+            return await self._complete(chain, request)
+        except errors.ProviderError as exc:
+            mapped = map_provider_error(exc)
+            assert mapped is not None
+            return mapped.response()
+
+    # the fallback chain and retries, up to the first byte
+
+    async def _first_success(
+        self, chain: list[ModelId], attempt: Callable[[ModelId], Awaitable[T]]
+    ) -> T:
+        failures: list[tuple[str, errors.ProviderError]] = []
+        for model_id in chain:
+            started = time.monotonic()
+            tries = 0
+            while True:
+                try:
+                    return await attempt(model_id)
+                except errors.ProviderError as error:
+                    tries += 1
+                    wait = self._policy.delay(tries, error)
+                    if wait is None:
+                        failure = error
+                        break
+                    log.warning(
+                        "upstream call failed, retrying",
+                        extra={"provider": model_id.provider, "attempt": tries, "wait_s": wait},
+                    )
+                    await self._sleep(wait)
+            self._record(model_id, None, started, ok=False)
+            failures.append((str(model_id), failure))
+            if not failure.fallback:
+                break
+        if len(failures) == 1:
+            raise failures[0][1]
+        raise errors.AllModelsFailedError(failures)
+
+    # non-streaming
+
+    async def _complete(self, chain: list[ModelId], request: RawRequest) -> Response:
+        async def attempt(model_id: ModelId) -> bytes:
+            started = time.monotonic()
+            async with self._pool.limit(model_id.provider):
+                response = await self._pool.open(
+                    model_id.provider, model_id.model, request.payload(model_id.model), stream=False
+                )
+                try:
+                    raw = await response.aread()
+                except httpx.HTTPError as exc:
+                    raise self._broken(model_id, exc) from None
+                finally:
+                    await response.aclose()
+            return self._relay_body(model_id, request, raw, started)
+
+        content = await self._first_success(chain, attempt)
+        return Response(content, media_type="application/json")
+
+    def _relay_body(
+        self, model_id: ModelId, request: RawRequest, raw: bytes, started: float
+    ) -> bytes:
+        try:
+            body = scan_object(raw.decode())
+        except (UnicodeDecodeError, NotAnObject):
+            raise errors.ServerError(
+                f"{model_id.provider} answered 200 with a body that is not a JSON object",
+                provider=model_id.provider,
+                status=200,
+            ) from None
+        if body.get("error") is not None:
+            raise self._in_body_error(model_id, body.get("error"))
+        self._record(model_id, body.get("usage"), started, ok=True)
+        return _renamed(body, request.public_model).encode()
+
+    # streaming
+
+    async def _stream(self, chain: list[ModelId], request: RawRequest) -> Response:
+        async def attempt(model_id: ModelId) -> _OpenStream:
+            started = time.monotonic()
+            limit = self._pool.limit(model_id.provider)
+            await limit.acquire()
+            response: httpx.Response | None = None
+            try:
+                response = await self._pool.open(
+                    model_id.provider, model_id.model, request.payload(model_id.model), stream=True
+                )
+                relay = _StreamRelay(self, model_id, request, started)
+                chunks = response.aiter_raw().__aiter__()
+                ready = await relay.until_first_data(chunks)
+            except BaseException:
+                if response is not None:
+                    await response.aclose()
+                limit.release()
+                raise
+            return _OpenStream(response, chunks, relay, ready, limit)
+
+        opened = await self._first_success(chain, attempt)
+        return StreamingResponse(
+            opened.body(), media_type="text/event-stream", headers=_STREAM_HEADERS
+        )
+
+    # shared
+
+    def _broken(self, model_id: ModelId, exc: BaseException) -> errors.ProviderError:
+        return errors.StreamInterruptedError(
+            f"{model_id.provider}'s answer broke off ({type(exc).__name__})",
+            provider=model_id.provider,
+        )
+
+    def _in_body_error(self, model_id: ModelId, error: Any) -> errors.ProviderError:
+        config = self._pool.config(model_id.provider)
+        return body_error(
+            model_id.provider, error, model=model_id.model, base_url=config.effective_base_url
+        )
+
+    def _record(self, model_id: ModelId, usage: Any, started: float, *, ok: bool) -> None:
+        if self._usage is None:
+            return
+        tokens = _tokens(usage)
+        reported = usage.get("cost") if isinstance(usage, dict) else None
+        # A cost the upstream reported (OpenRouter does) is the real charge; else our table.
+        if isinstance(reported, int | float) and not isinstance(reported, bool) and reported:
+            cost = float(reported)
+        else:
+            price = find_price(model_id.provider, model_id.model, self._config.prices)
+            cost = cost_usd(tokens, price)
+        try:
+            self._usage.record(
+                provider=model_id.provider,
+                model=model_id.model,
+                input_tokens=tokens.input_tokens,
+                output_tokens=tokens.output_tokens,
+                cache_read_tokens=tokens.cache_read_tokens,
+                cache_write_tokens=tokens.cache_write_tokens,
+                cost_usd=cost,
+                latency_ms=int((time.monotonic() - started) * 1000),
+                ok=ok,
+                task_id=None,
+                project_id=None,
+                role=None,
+            )
+        except Exception:
+            # Losing one usage row must not fail a call that already succeeded.
+            log.exception("could not record usage", extra={"model": str(model_id)})
+
+
+class _StreamRelay:
+    """Passes each complete event on: model name spliced, usage read, the usage event
+    dropped when only we asked for it, an upstream error event replaced by ours."""
+
+    def __init__(
+        self, owner: Passthrough, model_id: ModelId, request: RawRequest, started: float
+    ) -> None:
+        self._owner = owner
+        self._model_id = model_id
+        self._request = request
+        self._started = started
+        self._frames = FrameSplitter()
+        self._usage: Any = None
+        self.done = False
+        self.recorded = False
+
+    async def until_first_data(self, chunks: AsyncIterator[bytes]) -> bytes:
+        """Read until the first data event; raise ProviderError if the upstream fails
+        first (so the caller can still be answered with a status, or another try made)."""
+        ready: list[bytes] = []
+        while True:
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                raise self._owner._broken(self._model_id, EOFError()) from None
+            except httpx.HTTPError as exc:
+                raise self._owner._broken(self._model_id, exc) from None
+            saw_data = False
+            for frame in self._frames.feed(chunk):
+                if frame.data is not None and not saw_data:
+                    error = _error_of(frame)
+                    if error is not None:
+                        raise self._owner._in_body_error(self._model_id, error)
+                    saw_data = True
+                if not self.ended:
+                    out = self.relay(frame)
+                    if out:
+                        ready.append(out)
+            if saw_data:
+                return b"".join(ready)
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes to pass on for `chunk`: the events it completes, relayed. One write
+        per upstream read: events that arrived together leave together, in one send."""
+        out: list[bytes] = []
+        for frame in self._frames.feed(chunk):
+            if self.ended:
+                break
+            out.append(self.relay(frame))
+        return b"".join(out)
+
+    @property
+    def ended(self) -> bool:
+        """[DONE] or an error event has been passed on: nothing more goes to the caller."""
+        return self.recorded
+
+    def relay(self, frame: Frame) -> bytes:
+        data = frame.data
+        if data is None:
+            return frame.raw
+        if data.strip() == _DONE:
+            self.done = True
+            self.finish(ok=True)
+            return frame.raw
+        try:
+            body = scan_object(data.decode())
+        except (UnicodeDecodeError, NotAnObject):
+            return frame.raw
+        error = body.get("error")
+        if error is not None:
+            self.finish(ok=False)
+            return _error_event(self._owner._in_body_error(self._model_id, error))
+        usage = body.get("usage")
+        if isinstance(usage, dict):
+            self._usage = usage
+            if not self._request.client_wants_usage and body.get("choices") == []:
+                return b""
+        if "model" not in body.members:
+            return frame.raw
+        renamed = _renamed(body, self._request.public_model).encode()
+        return frame.raw[: frame.data_start] + renamed + frame.raw[frame.data_end :]
+
+    def finish(self, *, ok: bool) -> None:
+        if not self.recorded:
+            self.recorded = True
+            self._owner._record(self._model_id, self._usage, self._started, ok=ok)
+
+
+@dataclass
+class _OpenStream:
+    response: httpx.Response
+    chunks: AsyncIterator[bytes]
+    relay: _StreamRelay
+    ready: bytes
+    limit: asyncio.Semaphore
+
+    async def body(self) -> AsyncIterator[bytes]:
+        relay = self.relay
+        try:
+            yield self.ready
+            try:
+                if not relay.ended:
+                    async for chunk in self.chunks:
+                        piece = relay.feed(chunk)
+                        if piece:
+                            yield piece
+                        if relay.ended:
+                            break
+            except httpx.HTTPError as exc:
+                log.warning("upstream stream broke off: %s", type(exc).__name__)
+            if not relay.ended:
+                relay.finish(ok=False)
+                yield _error_event(
+                    errors.StreamInterruptedError(
+                        "the upstream stream ended before [DONE]", provider=""
+                    )
+                )
+        finally:
+            # The caller may have gone away mid-stream: still account for the call.
+            relay.finish(ok=relay.done)
+            await self.response.aclose()
+            self.limit.release()
+
+
+def _renamed(body: JsonObject, public_model: str) -> str:
+    model = body.members.get("model")
+    if model is None:
+        return body.text
+    return splice(body.text, [(model.start, model.end, json.dumps(public_model))])
+
+
+def _error_of(frame: Frame) -> Any:
+    data = frame.data
+    if data is None or b'"error"' not in data:
+        return None
+    try:
+        return scan_object(data.decode()).get("error")
+    except (UnicodeDecodeError, NotAnObject):
+        return None
+
+
+def _error_event(error: errors.ProviderError) -> bytes:
+    mapped = map_provider_error(error)
+    message = mapped.message if mapped else "The stream failed on the server; retry the request."
+    kind = mapped.error_type if mapped else "server_error"
+    code = mapped.code if mapped else None
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+def _tokens(usage: Any) -> TokenUsage:
+    if not isinstance(usage, dict):
+        return TokenUsage()
+    details = usage.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    cached = _count(details.get("cached_tokens"))
+    written = _count(details.get("cache_write_tokens"))
+    prompt = _count(usage.get("prompt_tokens"))
+    # prompt_tokens counts cached tokens too; ours keeps each class separate.
+    return TokenUsage(
+        input_tokens=max(0, prompt - cached - written),
+        output_tokens=_count(usage.get("completion_tokens")),
+        cache_read_tokens=cached,
+        cache_write_tokens=written,
+    )
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
