@@ -11,6 +11,7 @@ from agents.env.task import JobEnvironment, TaskEnvironment
 from agents.githost import RepoRef
 from agents.team.deps import TeamDeps
 from agents.team.ports import Workspace
+from agents.team.qa import TestReport, run_tests
 
 JOB_NOTE = (
     "No setup step: in a GitHub Action the job's environment is used as it is (install "
@@ -43,4 +44,19 @@ def task_environment(
         runner=deps.runner,
         task_id=task_id,
         git=ws.git_layout,
+    )
+
+
+def run_checks(deps: TeamDeps, repo: RepoRef, ws: Workspace, task_id: int) -> TestReport:
+    """The repository's tests on the workspace, in the task's environment: the QA check of
+    the team's pull requests and of a person's."""
+    plan = environment_plan(deps, ws.root)
+    return run_tests(
+        deps.runner,
+        ws.root,
+        plan.test_command,
+        deps.sandbox,
+        git=ws.git_layout,
+        environment=task_environment(deps, repo, ws, task_id),
+        statement=plan.statement(),
     )

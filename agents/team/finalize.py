@@ -23,7 +23,7 @@ from agents.roles.types import Role
 from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
 from agents.team.edit_locks import edit_locks
-from agents.team.environment import environment_plan, task_environment
+from agents.team.environment import run_checks
 from agents.team.flows import (
     comment_once,
     commit_task,
@@ -34,7 +34,6 @@ from agents.team.flows import (
 from agents.team.github_tools import keyed
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
-from agents.team.qa import run_tests
 from agents.team.review_brief import (
     diff_block,
     pull_request_block,
@@ -157,16 +156,7 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     adds_tests = not task.payload.get("recheck") and task.role in deps.roles
     if adds_tests and not _plan_has_qa(deps, issue.group_key):
         result = _qa_agent(deps, task, issue, ws)
-    plan = environment_plan(deps, ws.root)
-    report = run_tests(
-        deps.runner,
-        ws.root,
-        plan.test_command,
-        deps.sandbox,
-        git=ws.git_layout,
-        environment=task_environment(deps, issue.repo, ws, task.id),
-        statement=plan.statement(),
-    )
+    report = run_checks(deps, issue.repo, ws, task.id)
     head = ws.head_sha()
     conclusion = report.conclusion
     check = keyed(

@@ -14,13 +14,12 @@ from typing import Any
 from agents.roles.types import Role
 from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
-from agents.team.environment import environment_plan, task_environment
+from agents.team.environment import run_checks
 from agents.team.finalize import tool_data
 from agents.team.flows import commit_task, run_task_agent
 from agents.team.fork_fix import offer_fork_change
 from agents.team.forks import is_pull_head
 from agents.team.github_tools import keyed
-from agents.team.qa import run_tests
 from agents.team.review_brief import review_context
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot
@@ -49,16 +48,7 @@ def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) ->
 def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, Any]:
     """Run the repository's tests on the head branch; report them as a check run."""
     ws = deps.workspaces(pr.branch, pr.base)
-    plan = environment_plan(deps, ws.root)
-    report = run_tests(
-        deps.runner,
-        ws.root,
-        plan.test_command,
-        deps.sandbox,
-        git=ws.git_layout,
-        environment=task_environment(deps, pr.repo, ws, task.id),
-        statement=plan.statement(),
-    )
+    report = run_checks(deps, pr.repo, ws, task.id)
     conclusion = report.conclusion
     head = ws.head_sha()
     check = keyed(
