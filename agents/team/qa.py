@@ -20,8 +20,6 @@ from agents.tools.gitcli import GitLayout
 from agents.tools.sandbox import CommandOptions, SandboxRunner, SandboxUnavailable
 
 MAX_ANNOTATIONS = 50
-# GitHub refuses a check run output text longer than this.
-MAX_TEXT_CHARS = 65_535
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
 # The exception line that ends a traceback, e.g. "AssertionError: 'hi' != 'hello'".
 _RAISED = re.compile(r"^(?P<name>[A-Za-z_][\w.]*(Error|Exception|Failure))(: (?P<msg>.*))?$")
@@ -73,13 +71,9 @@ class TestReport:
             head = "Failing tests:\n" + "\n".join(f"- `{t}`" for t in self.failing) + "\n\n"
         label = "Setup log" if self.reason.startswith("the setup step") else "Output"
         head += f"{label}:\n"
-        room = MAX_TEXT_CHARS - len(head) - len("```\n\n```") - 120
-        output = self.output
-        if len(output) > room:
-            cut = len(output) - room
-            output = f"[output trimmed to GitHub's limit: the first {cut} characters omitted]\n"
-            output += self.output[cut:]
-        return f"{head}```\n{output}\n```"
+        # Whole: the git host trims an over-long text to GitHub's limit, keeping its start
+        # (the failing tests) and end (the summary), and says where the full output is.
+        return f"{head}```\n{self.output}\n```"
 
 
 def failure_annotations(output: str, root: Path) -> tuple[Annotation, ...]:
