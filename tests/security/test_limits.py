@@ -16,7 +16,11 @@ FOUR_HOGS = (
     "python3 -c 'import time; b = b\"x\" * (200 << 20); time.sleep(5)' & "
     "done; wait; echo ALL-FOUR-$((2 + 2))"
 )
-FORK_BOMB = "bomb() { bomb | bomb & }; bomb; sleep 20; echo SURVIVED-$((40 + 2))"
+# 200 processes against a limit of 64. A truly exponential fork bomb is not run here: on
+# a host without the cgroup v2 pids controller (this one mounts cgroup v1) only the /proc
+# watchdog bounds it, and between two of its polls a bomb exhausts the machine's process
+# table, which fails every other process on it (a CI run included).
+PROCESS_STORM = "for i in $(seq 200); do sleep 20 & done; wait; echo SURVIVED-$((40 + 2))"
 
 
 def limited(
@@ -41,10 +45,10 @@ def test_memory_is_limited_for_the_whole_tree(ctx: ToolContext) -> None:
     assert "300 MB memory limit" in result.output
 
 
-def test_a_fork_bomb_is_contained(ctx: ToolContext) -> None:
+def test_a_process_storm_is_stopped_at_the_process_limit(ctx: ToolContext) -> None:
     started = time.monotonic()
     result = workspace_registry().call(
-        limited(ctx, processes=64), "run_command", {"command": FORK_BOMB}
+        limited(ctx, processes=64), "run_command", {"command": PROCESS_STORM}
     )
     assert not result.ok and "SURVIVED-42" not in result.output
     assert "more than 64 processes" in result.output
