@@ -30,8 +30,10 @@ from tests.conftest import REDIS_URL
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LEASE_SECONDS = 2.0
 REAPER_SECONDS = 0.5
-# Starting a second Python process and RQ worker takes a moment on a busy machine.
-STARTUP_SLACK_SECONDS = 8.0
+# Starting a second Python process and RQ worker takes a moment on a busy machine (13-14 s
+# seen on 2 shared cores under load). The bound stays well under the default 30 s lease, so
+# passing still shows that the short lease, not a default timeout, brought the task back.
+STARTUP_SLACK_SECONDS = 15.0
 
 
 class Workers:
