@@ -184,8 +184,11 @@ def fetch_branch(repo_dir: Path | GitLayout, token: str, branch: str, *, url: st
     return _ref_sha(layout, tracking)
 
 
-# How git's porcelain push output says the branch moved since it was fetched.
-_MOVED = ("(fetch first)", "(non-fast-forward)", "(stale info)", "cannot lock ref")
+# How git says the branch moved since it was fetched: refused by the client as not a
+# fast-forward, or by the server when another push updated the ref in between (the remote
+# repository cannot lock the ref, or finds another old value than the one pushed against).
+_MOVED = ("(fetch first)", "(non-fast-forward)", "(stale info)")
+_RACED = ("cannot lock ref", "incorrect old value")
 
 
 def publish_branch(
@@ -200,7 +203,11 @@ def publish_branch(
     proc = plain_git(layout.work_tree, "push", "--porcelain", url, ref, env=env)
     if proc.returncode != 0:
         rejected = [line for line in proc.stdout.splitlines() if line.startswith("!")]
-        if rejected and all(any(m in line for m in _MOVED) for line in rejected):
+        raced = any(m in proc.stderr for m in _RACED)
+        if rejected and all(
+            any(m in line for m in _MOVED) or ("[remote rejected]" in line and raced)
+            for line in rejected
+        ):
             return False
         raise _failure(f"push of {branch}", proc.stderr or proc.stdout)
     _run(layout, "update-ref", "update-ref", f"refs/remotes/{DEFAULT_REMOTE}/{branch}", sha)
