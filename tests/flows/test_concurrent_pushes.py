@@ -61,6 +61,7 @@ def test_two_clones_pushing_to_one_branch_at_once_both_land(
         # The branch exists with one commit, as after an earlier task of the issue.
         fake.commit_files(REPO, {"notes.md": "start\n"}, "Start", branch=BRANCH)
         start = fake.head_sha(REPO, BRANCH)
+        assert start is not None
         repo = RepoRef.parse(REPO)
         host = w.host()
         machines = [CloneWorkspaces(tmp_path / f"machine-{n}", host, repo, ()) for n in (1, 2)]

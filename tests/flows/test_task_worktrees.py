@@ -118,9 +118,7 @@ def test_a_task_never_sees_another_tasks_half_made_edits(
     fake = fake_github
     seen: dict[str, str] = {}
     events = {"broken": threading.Event(), "tested": threading.Event()}
-    with world(
-        tmp_path, database, fake, half_made_edits(seen, events), wire=openai_fake
-    ) as w:
+    with world(tmp_path, database, fake, half_made_edits(seen, events), wire=openai_fake) as w:
         issue = fake.create_issue(REPO, "Greetings", "Farewell and docs.", user="alice")
         fake.label_issue(REPO, issue.number, "codemonkey", user="alice")
         w.run_until_idle(timeout=120)
