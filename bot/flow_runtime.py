@@ -22,11 +22,10 @@ from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
-from agents.team.forks import ForkPushRefusedError, is_pull_head
-from agents.team.gitworkspace import GitWorktrees
+from agents.team.forks import ForkPushRefusedError
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
-from agents.tools.gitcli import git
+from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote
 from bot.code_index import index_search
 from bot.config_store import remember_config
 from bot.github import git as github_git
@@ -74,71 +73,6 @@ def _sibling_url(base_url: str, repo: RepoRef, other: str) -> str:
     if not base_url.endswith(suffix):
         raise ForkPushRefusedError(f"cannot derive the fork's URL from {base_url}")
     return f"{base_url.removesuffix(suffix)}/{other}.git"
-
-
-class CloneWorkspaces:
-    """One clone per repository (under the data dir), a worktree per branch.
-
-    Before handing out a branch it fetches, so a branch another worker pushed (an earlier
-    attempt of this task, or an earlier task of the issue) is continued, not restarted.
-    """
-
-    def __init__(self, root: Path, host: GitHost, repo: RepoRef, protected: tuple[str, ...]):
-        self._dir = root / repo.owner / repo.name
-        self._host = host
-        self._repo = repo
-        self._lock = threading.Lock()
-        self._worktrees = GitWorktrees(
-            self._dir / "clone",
-            self._dir / "worktrees",
-            base_prefix="origin/",
-            protected_paths=protected,
-        )
-
-    def _sync(self) -> Path:
-        """The clone, made on first use and fetched on every later one (holds the lock)."""
-        clone = self._dir / "clone"
-        token = self._host.git_token(self._repo)
-        if not (clone / ".git").exists():
-            self._dir.mkdir(parents=True, exist_ok=True)
-            github_git.clone(self._host.clone_url(self._repo), clone, token)
-        else:
-            github_git.fetch(clone, token, url=self._host.clone_url(self._repo))
-        return clone
-
-    def snapshot(self, branch: str) -> Path:
-        """The clone checked out (detached) at the remote's `branch`, for reading."""
-        with self._lock:
-            clone = self._sync()
-            git(clone, "checkout", "--quiet", "--detach", f"origin/{branch}", check=True)
-            return clone
-
-    def __call__(self, branch: str, base: str) -> Workspace:
-        with self._lock:
-            clone = self._sync()
-            remote = f"refs/remotes/origin/{branch}"
-            if is_pull_head(branch):
-                # A fork PR's head is only in the repository as `refs/pull/N/head`.
-                remote = f"refs/{branch}"
-                github_git.fetch(
-                    clone,
-                    self._host.git_token(self._repo),
-                    f"+{remote}:{remote}",
-                    url=self._host.clone_url(self._repo),
-                )
-            local = f"refs/heads/{branch}"
-            has_remote = git(clone, "rev-parse", "--verify", "--quiet", remote).returncode == 0
-            has_local = git(clone, "rev-parse", "--verify", "--quiet", local).returncode == 0
-            if has_remote and not has_local:
-                git(clone, "branch", "--no-track", branch, remote, check=True)
-        ws = self._worktrees(branch, base)
-        if has_remote and is_pull_head(branch):
-            # A fork PR's head may be force-pushed; nothing of ours lives only on this branch.
-            git(ws.root, "reset", "--hard", "--quiet", remote, layout=ws.git_layout, check=True)
-        elif has_remote:
-            # Another worker may have pushed since this worktree was made: catch up.
-            git(ws.root, "merge", "--ff-only", "--quiet", remote, layout=ws.git_layout)
-        return ws
 
 
 @dataclass
@@ -211,18 +145,19 @@ class FlowRuntime:
 
         runner = sandbox_runner(self.settings)
 
-        def push(ws: Workspace) -> None:
-            # The URL is the service's own, never the clone's configured remote.
-            github_git.push(
-                ws.git_layout, ws.branch, host.git_token(repo), url=host.clone_url(repo)
-            )
-
         def push_fork(ws: Workspace, fork: str, branch: str) -> None:
             # The installation's token: GitHub accepts it on a fork's PR branch only when
             # the fork allows edits from maintainers.
             url = _sibling_url(host.clone_url(repo), repo, fork)
             try:
-                github_git.push(ws.git_layout, ws.branch, host.git_token(repo), url=url, to=branch)
+                github_git.push(
+                    ws.git_layout,
+                    ws.branch,
+                    host.git_token(repo),
+                    url=url,
+                    to=branch,
+                    source="HEAD",  # the task's own checkout: its task branch's head
+                )
             except github_git.GitOperationError as exc:
                 raise ForkPushRefusedError(str(exc)) from None
 
@@ -232,7 +167,7 @@ class FlowRuntime:
             host=host,
             roles=self.roles(config),
             workspaces=self.workspaces(host, repo, config),
-            push=push,
+            remote=GitHubBranchRemote(host, repo),
             locks=self.locks,
             tools=workspace_registry(runner),
             runner=runner,

@@ -47,6 +47,7 @@ from bot.services import Services
 from storage.task_graph import TaskSnapshot, load_task
 from webhooks import intents as k
 from webhooks.config_gate import config_refusal
+from webhooks.loop_guard import LoopGuard
 from webhooks.trust import SqlRefusalLedger, TrustPolicy
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,8 @@ class Flows:
     runtime: FlowRuntime
     queue: TaskQueue
     index: Callable[[TaskContext, FlowRuntime], dict[str, Any]]
+    # Caps the changes events the bot does not cause itself can start (a failing CI check).
+    guard: LoopGuard
 
     def snapshot(self, ctx: TaskContext) -> TaskSnapshot:
         with self.runtime.database.session() as session:
@@ -240,6 +243,11 @@ def on_pull(flows: Flows, action: str, ctx: TaskContext) -> dict[str, Any]:
             return pulls.check_pull(deps, task, thread)
         if action == "fix":
             if ctx.task.kind == k.CHECK_FIX:
+                if not flows.guard.allow(thread.repo.full_name, thread.number):
+                    log.warning(
+                        "task %s: too many automatic fixes on %s", task.id, thread.group_key
+                    )
+                    return {"skipped": "the hourly cap of automatic fixes for this pull request"}
                 request = f"The check `{payload.get('check_name')}` failed; fix it. {request}"
             return pulls.fix_pull(
                 deps,
@@ -320,6 +328,7 @@ def register_flows(
         ),
         queue=services.queue,
         index=lambda ctx, rt: index_repository(services, rt, ctx),
+        guard=LoopGuard(services.kv.rates),
     )
     for kind in TEAM_KINDS:
         registry.register(kind, partial(run_team_task, flows))

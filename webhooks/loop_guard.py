@@ -1,31 +1,39 @@
-"""Keeping the bot from talking to itself (or to another bot) forever.
+"""Keeping the bot from fixing the same pull request forever.
 
-Two layers: ingress drops every event whose sender is the bot's own user (see
-`webhooks.routing`), and workers ask `LoopGuard.allow_comment` before each comment they post
-on an issue or pull request, which caps bot comments per thread per hour.
+Ingress drops every event the bot's own user caused (`webhooks.routing`), but a loop can
+still close outside it: the bot pushes a fix, the repository's CI (a bot the config allows,
+or a person re-running it) fails again, `check_run.completed` starts another fix, and so on.
+Workers ask `LoopGuard.allow` before such an automatic change, which caps them per pull
+request per hour; past the cap the task ends without acting.
 """
 
 from __future__ import annotations
 
-from webhooks.types import RateDecision, RateLimiter
+from typing import Protocol
 
 HOUR = 3600.0
 
 
+class _Decision(Protocol):
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def retry_after_seconds(self) -> float: ...
+
+
+class _Counter(Protocol):
+    def hit(self, key: str, *, limit: int, window_seconds: float) -> _Decision: ...
+
+
 class LoopGuard:
-    def __init__(
-        self, limiter: RateLimiter, *, app_slug: str, max_comments_per_hour: int = 10
-    ) -> None:
-        self._limiter = limiter
-        self._bot_login = f"{app_slug}[bot]".lower()
-        self._limit = max_comments_per_hour
+    def __init__(self, counter: _Counter, *, max_per_hour: int = 3) -> None:
+        self._counter = counter
+        self._limit = max_per_hour
 
-    def is_own(self, login: str | None) -> bool:
-        """True for events the bot's own user caused."""
-        return login is not None and login.lower() == self._bot_login
-
-    def allow_comment(self, repo: str, number: int) -> RateDecision:
-        """Count one bot comment on `repo#number`; refused past the hourly limit."""
-        return self._limiter.hit(
+    def allow(self, repo: str, number: int) -> bool:
+        """Count one automatic change on `repo#number`; False past the hourly cap."""
+        decision = self._counter.hit(
             f"loop-guard:{repo.lower()}#{number}", limit=self._limit, window_seconds=HOUR
         )
+        return decision.allowed

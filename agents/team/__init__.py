@@ -8,12 +8,13 @@ from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.local import LocalOptions, LocalResult, run_local
 from agents.team.localhost import HostRecord, LocalHost
 from agents.team.locks import PathsBusyError, hold_paths, path_lock_names
-from agents.team.ports import ModelResolver, Pusher, Workspace
+from agents.team.ports import BranchRemote, ModelResolver, Workspace
 from agents.team.scheduler import DagScheduler, TaskHandler
 
 __all__ = [
     "TEAM_KINDS",
     "AgentDeps",
+    "BranchRemote",
     "DagScheduler",
     "FlowError",
     "HostRecord",
@@ -24,7 +25,6 @@ __all__ = [
     "ModelAnswerer",
     "ModelResolver",
     "PathsBusyError",
-    "Pusher",
     "TaskCancelledError",
     "TaskHandler",
     "TeamDeps",

@@ -12,7 +12,7 @@ from agents.roles.types import Role
 from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.forks import ForkPusher
-from agents.team.ports import Pusher, WorkspaceProvider
+from agents.team.ports import BranchRemote, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
 from agents.untrusted import fence
@@ -38,7 +38,8 @@ class TeamDeps:
     host: GitHost
     roles: Mapping[str, Role]
     workspaces: WorkspaceProvider
-    push: Pusher
+    # Where the branch is integrated (`agents.team.integration`).
+    remote: BranchRemote
     locks: LockManager
     # The workspace tools (`agents.tools.defaults.workspace_registry`).
     tools: ToolRegistry

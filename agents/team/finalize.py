@@ -21,6 +21,7 @@ from typing import Any
 
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
+from agents.team.conflicts import hand_over_conflict
 from agents.team.deps import FlowError, IssueRef, TeamDeps
 from agents.team.edit_locks import edit_locks
 from agents.team.environment import run_checks
@@ -30,10 +31,11 @@ from agents.team.flows import (
     push_once,
     run_task_agent,
     sync_checklist,
+    task_checkout,
 )
 from agents.team.github_tools import keyed
+from agents.team.integration import IntegrationConflictError
 from agents.team.locks import hold_paths
-from agents.team.ports import Workspace
 from agents.team.review_brief import (
     diff_block,
     pull_request_block,
@@ -116,7 +118,7 @@ def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             "The team finished without changing any file; no pull request opened.",
         )
         return {"pull_request": None}
-    push_once(deps, ws, task.id)
+    push_once(deps, ws, task.id, issue.repo.full_name)
     summaries = _summaries(_work(deps, group))
     pr = keyed(
         SideEffects(deps.db), f"{group}:pr", task.id, lambda: _open_pr(deps, issue, summaries)
@@ -129,18 +131,19 @@ def _plan_has_qa(deps: TeamDeps, group: str) -> bool:
     return any(t.role == "qa" for t in _work(deps, group))
 
 
-def _qa_agent(deps: TeamDeps, task: TaskSnapshot, issue: IssueRef, ws: Workspace) -> RunResult:
+def _qa_agent(deps: TeamDeps, task: TaskSnapshot, issue: IssueRef) -> RunResult:
     """The QA agent adds tests for the change: it gets the PR diff and what the tasks did."""
     number = int(task.payload["pull_request"])
     work = _work(deps, issue.group_key)
-    context = (
-        f"Pull request #{number}:\n{_summaries(work)}",
-        diff_block(ws),
-        summaries_block(work),
-    )
-    role = deps.role(task.role)
-    result = run_task_agent(deps, task, role, issue, ws, context=tuple(c for c in context if c))
-    commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
+    with task_checkout(deps, issue, task) as ws:
+        context = (
+            f"Pull request #{number}:\n{_summaries(work)}",
+            diff_block(ws),
+            summaries_block(work),
+        )
+        role = deps.role(task.role)
+        result = run_task_agent(deps, task, role, issue, ws, context=tuple(c for c in context if c))
+        commit_task(deps, ws, task, issue, f"Tests for #{issue.number}", result.changed_paths)
     return result
 
 
@@ -148,14 +151,15 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     """Run the checks (after adding tests, only where the plan had no QA task); a failure
     goes back to the developers while fix rounds remain, then the change is reviewed."""
     issue = IssueRef.of(task)
-    ws = deps.workspaces(issue.branch, issue.base)
     number = int(task.payload["pull_request"])
     round_no = int(task.payload.get("round", 0))
     fix_rounds = int(task.payload.get("qa_fix_rounds", 0))
     result = None
     adds_tests = not task.payload.get("recheck") and task.role in deps.roles
     if adds_tests and not _plan_has_qa(deps, issue.group_key):
-        result = _qa_agent(deps, task, issue, ws)
+        result = _qa_agent(deps, task, issue)
+    # The branch's checkout, with every task's work (the QA agent's tests too) integrated.
+    ws = deps.workspaces(issue.branch, issue.base)
     report = run_checks(deps, issue.repo, ws, task.id)
     head = ws.head_sha()
     conclusion = report.conclusion
@@ -310,7 +314,6 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
 def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     """Fix what the QA check or the reviewer found; the checks run again after it."""
     issue = IssueRef.of(task)
-    ws = deps.workspaces(issue.branch, issue.base)
     role = deps.role(task.role)
     round_no = int(task.payload.get("round", 0))
     after_review = task.payload.get("stage", "review") == "review"
@@ -323,10 +326,15 @@ def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             wait_seconds=deps.lock_wait_seconds,
         ),
         edit_locks(deps, issue, task) as claims,
+        task_checkout(deps, issue, task) as ws,
     ):
         result = run_task_agent(deps, task, role, issue, ws, claims=claims)
         title = f"Address review round {round_no + 1}" if after_review else "Fix the failing tests"
-        sha = commit_task(deps, ws, task, issue, title, result.changed_paths)
+        try:
+            sha = commit_task(deps, ws, task, issue, title, result.changed_paths)
+        except IntegrationConflictError as conflict:
+            # A person pushed to the branch meanwhile: the fix is redone on top of it.
+            return {"summary": result.summary, **hand_over_conflict(deps, task, conflict)}
     # After a review's fix the next review is the next round; after a QA fix it is not.
     next_round = round_no + 1 if after_review else round_no
     qa = _next_step(

@@ -8,6 +8,8 @@ fix rounds, ready for review, PM summary with cost). Every GitHub side effect is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -20,12 +22,14 @@ from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
 from agents.team.changes import commit_diff, diff_text_block
 from agents.team.code_search import code_search_tool
+from agents.team.conflicts import hand_over_conflict
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.edit_checks import EditChecks
 from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
 from agents.team.environment import environment_plan, task_environment
 from agents.team.github_tools import GitHubScope, GitHubTools, keyed
+from agents.team.integration import IntegrationConflictError, integrate
 from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
 from agents.team.ports import Workspace
@@ -165,15 +169,23 @@ def run_task_agent(
     return result
 
 
-def push_once(deps: TeamDeps, ws: Workspace, task_id: int) -> None:
-    """Push the branch's head, once per commit: a resumed task does not push again."""
+def push_once(deps: TeamDeps, ws: Workspace, task_id: int, scope: str) -> str:
+    """Integrate the checkout's head onto its branch (`agents.team.integration`), once per
+    commit: a resumed task does not push again. The branch's new head."""
     sha = ws.head_sha()
-    keyed(SideEffects(deps.db), f"push:{ws.branch}:{sha}", task_id, lambda: _push(deps, ws, sha))
+    return str(
+        keyed(
+            SideEffects(deps.db),
+            f"push:{ws.branch}:{sha}",
+            task_id,
+            lambda: _push(deps, ws, scope),
+        )[0]["sha"]
+    )
 
 
-def _push(deps: TeamDeps, ws: Workspace, sha: str) -> dict[str, Any]:
-    deps.push(ws)
-    return {"branch": ws.branch, "sha": sha}
+def _push(deps: TeamDeps, ws: Workspace, scope: str) -> dict[str, Any]:
+    head = integrate(deps.locks, deps.remote, ws, scope, wait_seconds=deps.lock_wait_seconds)
+    return {"branch": ws.branch, "sha": head}
 
 
 def commit_task(
@@ -184,12 +196,27 @@ def commit_task(
     title: str,
     paths: tuple[str, ...],
 ) -> str | None:
-    """Commit the task's paths on the branch and push them; the new sha or None."""
+    """Commit the task's paths and integrate them onto the issue's branch; the integrated
+    commit's sha, or None when the task committed nothing."""
     body = f"Task #{task.id} ({task.role})."
     sha = ws.commit(commit_message(issue.number, title, body), paths)
-    if sha is not None or ws.has_changes_since_base():
-        push_once(deps, ws, task.id)
-    return sha
+    if sha is None and not ws.has_changes_since_base():
+        return None
+    head = push_once(deps, ws, task.id, issue.repo.full_name)
+    return None if sha is None else head
+
+
+@contextmanager
+def task_checkout(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> Iterator[Workspace]:
+    """The task's own checkout of the issue's branch, removed once the task is done with it
+    (kept when the task may be retried, so the retry continues where it stopped)."""
+    ws = deps.workspaces.for_task(issue.branch, issue.base, task.id)
+    try:
+        yield ws
+    except FlowError:
+        deps.workspaces.release(ws)  # failed for good: nothing will continue there
+        raise
+    deps.workspaces.release(ws)
 
 
 def comment_once(deps: TeamDeps, issue: IssueRef, key: str, task_id: int, body: str) -> None:
@@ -315,7 +342,7 @@ def handle_design(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
 def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
-    ws = deps.workspaces(issue.branch, issue.base)
+    # The checkout is cut once the paths are held, so it holds what their last editor made.
     with (
         hold_paths(
             deps.locks,
@@ -325,11 +352,17 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             wait_seconds=deps.lock_wait_seconds,
         ),
         edit_locks(deps, issue, task) as claims,
+        task_checkout(deps, issue, task) as ws,
     ):
         result = run_task_agent(
             deps, task, role, issue, ws, context=dependency_notes(deps, task, ws), claims=claims
         )
-        sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
+        try:
+            sha = commit_task(deps, ws, task, issue, task.title, result.changed_paths)
+        except IntegrationConflictError as conflict:
+            handed = hand_over_conflict(deps, task, conflict)
+            _link_delegated_work(deps, task)
+            return {"summary": result.summary, "role": role.name, **handed}
     _link_delegated_work(deps, task)
     sync_checklist(deps, issue)
     return {

@@ -1,8 +1,10 @@
-"""Git worktrees as team `Workspace`s: one per branch, shared by the tasks of an issue.
+"""Git worktrees as team `Workspace`s: one per issue branch, and one per editing task.
 
-Built on `agents.workspace` (branch naming, worktree creation, hook-free commits). Tasks
-of one issue edit disjoint paths (the path locks see to that) in the same worktree, so a
-commit here includes only the committing task's paths, and refuses protected ones.
+Built on `agents.workspace` (branch naming, worktree creation, hook-free commits). A task
+that edits works in a worktree of its own, on a task branch cut from the issue branch's
+head, so no task's commands see another task's uncommitted edits; its commits reach the
+issue branch through `agents.team.integration`. A commit includes only the task's paths,
+and refuses protected ones.
 
 Both checks run on what git actually staged, not on the path strings: a command can turn
 a declared file into a directory full of other files (`.github` -> `.github/workflows/x`).
@@ -10,10 +12,12 @@ a declared file into a directory full of other files (`.github` -> `.github/work
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from agents.team.ports import Workspace
 from agents.tools.gitcli import GitError, GitLayout, git
 from agents.workspace import (
     GitIdentity,
@@ -25,7 +29,20 @@ from agents.workspace import (
 )
 from agents.workspace import TaskWorkspace as _TaskWorkspace
 
-__all__ = ["GitError", "GitWorktree", "GitWorktrees", "WorkspaceError", "run_git"]
+__all__ = [
+    "GitError",
+    "GitWorktree",
+    "GitWorktrees",
+    "LocalBranches",
+    "WorkspaceError",
+    "run_git",
+    "task_branch",
+]
+
+
+def task_branch(branch: str, task_id: int) -> str:
+    """The local branch a task works on before its commits are integrated onto `branch`."""
+    return f"{branch}.task-{task_id}"
 
 
 def run_git(repo: Path, *args: str, layout: GitLayout | None = None) -> str:
@@ -40,10 +57,13 @@ class GitWorktree:
         *,
         identity: GitIdentity | None = None,
         protected_paths: tuple[str, ...] = (),
+        target: str | None = None,
     ) -> None:
         self._ws = workspace
         self._layout = workspace.layout
         self._base = base
+        # A task's worktree works on its own branch and is integrated onto `target`.
+        self._target = target or workspace.branch
         self._identity = identity or GitIdentity()
         self._protected = protected_paths
         self._lock = threading.Lock()
@@ -62,7 +82,12 @@ class GitWorktree:
 
     @property
     def branch(self) -> str:
-        return self._ws.branch
+        """The issue's branch: where this checkout's commits end up."""
+        return self._target
+
+    @property
+    def is_task_checkout(self) -> bool:
+        return self._target != self._ws.branch
 
     @property
     def base(self) -> str:
@@ -162,14 +187,46 @@ class GitWorktrees:
 
     def __call__(self, branch: str, base: str) -> GitWorktree:
         with self._lock:
-            if branch in self._open:
-                return self._open[branch]
-            ws = create_worktree(
-                self._repo, self._directory, branch, base_ref=f"{self._prefix}{base}"
-            )
-            made = GitWorktree(ws, base, protected_paths=self._protected)
-            self._open[branch] = made
+            made = self._open.get(branch)
+            if made is None:
+                ws = create_worktree(
+                    self._repo, self._directory, branch, base_ref=f"{self._prefix}{base}"
+                )
+                made = GitWorktree(ws, base, protected_paths=self._protected)
+                self._open[branch] = made
+        # Integration moves the branch under this checkout (in a local repository the task
+        # branches are integrated onto it directly); nobody edits here, so catch up.
+        git(made.root, "reset", "--hard", "--quiet", "HEAD", layout=made.git_layout, check=True)
+        return made
+
+    def for_task(
+        self, branch: str, base: str, task_id: int, *, start: str | None = None
+    ) -> GitWorktree:
+        """A worktree on the task's own branch, cut from `start` (default: the issue branch's
+        head here, or the base when the branch does not exist yet)."""
+        name = task_branch(branch, task_id)
+        with self._lock:
+            if name in self._open:
+                return self._open[name]
+            base_ref = f"{self._prefix}{base}"
+            if start is None:
+                exists = git(self._repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
+                start = f"refs/heads/{branch}" if exists.returncode == 0 else base_ref
+            ws = create_worktree(self._repo, self._directory, name, base_ref=start)
+            # Diffs are the whole change of the issue's branch, as in the branch's checkout.
+            fork_point = git(self._repo, "merge-base", base_ref, name).stdout.strip()
+            ws = dataclasses.replace(ws, base_sha=fork_point or ws.base_sha)
+            made = GitWorktree(ws, base, protected_paths=self._protected, target=branch)
+            self._open[name] = made
             return made
+
+    def release(self, workspace: Workspace) -> None:
+        """Remove a task's worktree and its task branch; the issue branch's stays."""
+        if not isinstance(workspace, GitWorktree) or not workspace.is_task_checkout:
+            return
+        with self._lock:
+            self._open.pop(workspace.task_workspace.branch, None)
+            remove_worktree(workspace.task_workspace, delete_branch=True)
 
     def close(self) -> None:
         """Remove the worktrees; their branches stay in the repository."""
@@ -177,3 +234,22 @@ class GitWorktrees:
             for worktree in self._open.values():
                 remove_worktree(worktree.task_workspace)
             self._open.clear()
+
+
+class LocalBranches:
+    """The `BranchRemote` of a local repository: its own branches are where tasks integrate."""
+
+    def fetch(self, layout: GitLayout, branch: str) -> str | None:
+        ref = f"refs/heads/{branch}"
+        found = git(layout.work_tree, "rev-parse", "--verify", "--quiet", ref, layout=layout)
+        return found.stdout.strip() if found.returncode == 0 else None
+
+    def publish(self, layout: GitLayout, sha: str, branch: str, expected: str | None) -> bool:
+        # A compare-and-swap: refused when the branch is no longer where it was fetched.
+        ref = f"refs/heads/{branch}"
+        moved = git(layout.work_tree, "update-ref", ref, sha, expected or "", layout=layout)
+        if moved.returncode == 0:
+            return True
+        if self.fetch(layout, branch) != expected:
+            return False
+        raise GitError(f"could not move {branch} to {sha}: {moved.stderr.strip()}")

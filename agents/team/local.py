@@ -23,10 +23,10 @@ from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
 from agents.team.failures import failure_reason, report_failure
 from agents.team.flows import start_issue
-from agents.team.gitworkspace import GitError, GitWorktrees, run_git
+from agents.team.gitworkspace import GitError, GitWorktrees, LocalBranches, run_git
 from agents.team.handlers import handlers
 from agents.team.localhost import HostRecord, LocalHost
-from agents.team.ports import ModelResolver, Workspace
+from agents.team.ports import ModelResolver
 from agents.team.scheduler import DagScheduler
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings
 from agents.tools.defaults import workspace_registry
@@ -125,16 +125,13 @@ def run_local(
         repo, data_dir / "worktrees" / repo.name, protected_paths=opts.protected_paths
     )
 
-    def push(ws: Workspace) -> None:
-        # The worktree's branch lives in the repository itself: nothing to push.
-        return None
-
     deps = TeamDeps(
         agents=AgentDeps(db, models, opts.loop, opts.search, opts.on_event),
         host=host,
         roles=roles,
         workspaces=worktrees,
-        push=push,
+        # Tasks integrate onto the repository's own branch: nothing is pushed anywhere.
+        remote=LocalBranches(),
         locks=MemoryLockManager(),
         tools=workspace_registry(),
         protected_paths=opts.protected_paths,

@@ -1,4 +1,5 @@
-"""Path locks: a task declares the paths it edits, and holds them while it runs.
+"""Path locks: a task declares the paths it edits, and holds them while it runs; and the
+branch lock, held while a task's commits are integrated onto its issue's branch.
 
 The locks are `storage.kv` locks (in-process in embedded mode, Redis across workers);
 this module names them per repository and path, and keeps the lease alive while a long
@@ -32,6 +33,10 @@ def path_lock_names(scope: str, paths: Sequence[str]) -> list[str]:
     return sorted(f"path:{scope}:{name}" for name in names)
 
 
+def branch_lock_name(scope: str, branch: str) -> str:
+    return f"branch:{scope}:{branch}"
+
+
 @contextmanager
 def hold_paths(
     locks: LockManager,
@@ -48,14 +53,39 @@ def hold_paths(
     if not paths:
         yield None
         return
-    names = path_lock_names(scope, paths)
+    busy = (
+        f"paths {sorted(paths)} are being edited by another task; this task waits and "
+        "runs when they are free"
+    )
+    with hold_locks(
+        locks, path_lock_names(scope, paths), busy, lease_seconds, wait_seconds
+    ) as lease:
+        yield lease
+
+
+@contextmanager
+def hold_branch(
+    locks: LockManager, scope: str, branch: str, *, lease_seconds: float, wait_seconds: float
+) -> Iterator[Lease]:
+    """Hold the branch lock while a task's commits are integrated onto `branch`."""
+    busy = f"branch {branch} is being integrated by another task; this task waits and retries"
+    with hold_locks(
+        locks, [branch_lock_name(scope, branch)], busy, lease_seconds, wait_seconds
+    ) as lease:
+        yield lease
+
+
+@contextmanager
+def hold_locks(
+    locks: LockManager,
+    names: list[str],
+    busy: str,
+    lease_seconds: float,
+    wait_seconds: float,
+) -> Iterator[Lease]:
     lease = locks.acquire_many(names, lease_seconds=lease_seconds, wait_seconds=wait_seconds)
     if lease is None:
-        raise PathsBusyError(
-            f"paths {sorted(paths)} are being edited by another task; this task waits and "
-            "runs when they are free",
-            retry_after_seconds=max(1.0, min(lease_seconds / 3, 30.0)),
-        )
+        raise PathsBusyError(busy, retry_after_seconds=max(1.0, min(lease_seconds / 3, 30.0)))
     stop = threading.Event()
 
     def heartbeat() -> None:
@@ -64,7 +94,7 @@ def hold_paths(
                 logger.warning("lost the lock on %s; another task may edit them", names)
                 return
 
-    beat = threading.Thread(target=heartbeat, name="path-lock-heartbeat", daemon=True)
+    beat = threading.Thread(target=heartbeat, name="lock-heartbeat", daemon=True)
     beat.start()
     try:
         yield lease

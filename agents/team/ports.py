@@ -46,9 +46,40 @@ class Workspace(Protocol):
     def has_changes_since_base(self) -> bool: ...
 
 
-# (branch, base) -> the workspace for that branch, created on first use.
-WorkspaceProvider = Callable[[str, str], Workspace]
-# Push a branch to the remote; the git host engineer's token-safe push in production.
-Pusher = Callable[[Workspace], None]
+class WorkspaceProvider(Protocol):
+    """Checkouts of an issue's branch: the branch's own (read by the tasks that do not edit,
+    committed on by nobody but the integration) and one per editing task."""
+
+    def __call__(self, branch: str, base: str) -> Workspace:
+        """The checkout of `branch` (from `base` when it does not exist yet), up to date with
+        where the branch is integrated."""
+        ...
+
+    def for_task(self, branch: str, base: str, task_id: int) -> Workspace:
+        """A checkout of its own for one task: a task branch cut from `branch`'s current head
+        (or `base`), whose `branch` is still `branch` (where its commits are integrated).
+        A retried task gets its earlier checkout back."""
+        ...
+
+    def release(self, workspace: Workspace) -> None:
+        """Remove a task's checkout and its task branch (after its commits were integrated)."""
+        ...
+
+
+class BranchRemote(Protocol):
+    """Where an issue's branch is integrated: the remote repository's branch (so several
+    machines, each with its own clone, meet there), or the local repository's own branch."""
+
+    def fetch(self, layout: GitLayout, branch: str) -> str | None:
+        """The branch's head there now (its objects fetched into `layout`'s repository);
+        None when the branch does not exist yet."""
+        ...
+
+    def publish(self, layout: GitLayout, sha: str, branch: str, expected: str | None) -> bool:
+        """Move the branch there to `sha` if it still is at `expected` (None: absent) and the
+        move is a fast-forward; False when it was refused because the branch moved."""
+        ...
+
+
 # Which model a role runs on: the client and the provider's own model name.
 ModelResolver = Callable[[Role], tuple[ModelClient, str]]

@@ -16,7 +16,7 @@ from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.environment import run_checks
 from agents.team.finalize import tool_data
-from agents.team.flows import commit_task, run_task_agent
+from agents.team.flows import commit_task, run_task_agent, task_checkout
 from agents.team.fork_fix import offer_fork_change
 from agents.team.forks import is_pull_head
 from agents.team.github_tools import keyed
@@ -80,13 +80,14 @@ def fix_pull(
     review_comment_id: int | None = None,
 ) -> dict[str, Any]:
     """Change the head branch as asked, commit, push, and reply where it was asked."""
-    ws = deps.workspaces(pr.branch, pr.base)
-    result = run_task_agent(deps, _on_pull(task, pr, request), role, pr, ws)
-    if is_pull_head(pr.branch):  # a fork's pull request: never pushed to origin
-        sha, text = offer_fork_change(deps, ws, task, pr, result.summary, result.changed_paths)
-        reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)
-        return {"commit": sha, "summary": result.summary, "reply": reply}
-    sha = commit_task(deps, ws, task, pr, f"Address feedback on #{pr.number}", result.changed_paths)
+    with task_checkout(deps, pr, task) as ws:
+        result = run_task_agent(deps, _on_pull(task, pr, request), role, pr, ws)
+        if is_pull_head(pr.branch):  # a fork's pull request: never pushed to origin
+            sha, text = offer_fork_change(deps, ws, task, pr, result.summary, result.changed_paths)
+            reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)
+            return {"commit": sha, "summary": result.summary, "reply": reply}
+        title = f"Address feedback on #{pr.number}"
+        sha = commit_task(deps, ws, task, pr, title, result.changed_paths)
     text = result.summary if sha is None else f"Pushed {sha[:7]}: {result.summary}"
     reply = reply_once(deps, task, pr, text, review_comment_id=review_comment_id)
     return {"commit": sha, "summary": result.summary, "reply": reply}

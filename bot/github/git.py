@@ -72,12 +72,16 @@ def _run(layout: GitLayout, what: str, *args: str, env: Mapping[str, str] | None
     env.update(layout_env(layout))
     proc = plain_git(layout.work_tree, *args, env=env)
     if proc.returncode != 0:
-        stderr = proc.stderr.strip()
-        hint = ""
-        if "403" in stderr or "401" in stderr or "Authentication failed" in stderr:
-            hint = "; the token was refused: check the app's contents permission and installation"
-        raise GitOperationError(f"git {what} failed: {stderr[-500:]}{hint}")
+        raise _failure(what, proc.stderr)
     return proc.stdout.strip()
+
+
+def _failure(what: str, stderr: str) -> GitOperationError:
+    stderr = stderr.strip()
+    hint = ""
+    if "403" in stderr or "401" in stderr or "Authentication failed" in stderr:
+        hint = "; the token was refused: check the app's contents permission and installation"
+    return GitOperationError(f"git {what} failed: {stderr[-500:]}{hint}")
 
 
 def checkout_layout(checkout: Path | GitLayout) -> GitLayout:
@@ -129,12 +133,14 @@ def push(
     url: str,
     force: bool = False,
     to: str | None = None,
+    source: str | None = None,
 ) -> None:
-    """Push `branch` to the same name (or to branch `to`) at `url`, the service's clone URL
-    for the repository (force-with-lease against the last fetched state when `force`); the
-    token goes to that URL's origin only, whatever the clone's configured remote says."""
+    """Push `branch` (or the commit `source` names) to the same name (or to branch `to`) at
+    `url`, the service's clone URL for the repository (force-with-lease against the last
+    fetched state when `force`); the token goes to that URL's origin only, whatever the
+    clone's configured remote says."""
     layout = checkout_layout(repo_dir)
-    source = f"refs/heads/{branch}"
+    source = source or f"refs/heads/{branch}"
     target = f"refs/heads/{to or branch}"
     tracking = f"refs/remotes/{DEFAULT_REMOTE}/{branch}"
     flags: list[str] = []
@@ -158,6 +164,54 @@ def push(
     pushed = _ref_sha(layout, target)
     if pushed is not None:
         _run(layout, "update-ref", "update-ref", tracking, pushed)
+
+
+def fetch_branch(repo_dir: Path | GitLayout, token: str, branch: str, *, url: str) -> str | None:
+    """Fetch one branch from `url` into its remote-tracking ref; its head, or None when the
+    repository has no such branch (the stale tracking ref is then dropped)."""
+    layout = checkout_layout(repo_dir)
+    tracking = f"refs/remotes/{DEFAULT_REMOTE}/{branch}"
+    env = auth_env(url, token)
+    env.update(layout_env(layout))
+    wanted = f"+refs/heads/{branch}:{tracking}"
+    proc = plain_git(layout.work_tree, "fetch", "--quiet", "--no-tags", url, wanted, env=env)
+    if proc.returncode != 0:
+        if "couldn't find remote ref" not in proc.stderr:
+            raise _failure(f"fetch of {branch}", proc.stderr)
+        if _ref_sha(layout, tracking) is not None:
+            _run(layout, "update-ref", "update-ref", "-d", tracking)
+        return None
+    return _ref_sha(layout, tracking)
+
+
+# How git says the branch moved since it was fetched: refused by the client as not a
+# fast-forward, or by the server when another push updated the ref in between (the remote
+# repository cannot lock the ref, or finds another old value than the one pushed against).
+_MOVED = ("(fetch first)", "(non-fast-forward)", "(stale info)")
+_RACED = ("cannot lock ref", "incorrect old value")
+
+
+def publish_branch(
+    repo_dir: Path | GitLayout, sha: str, branch: str, token: str, *, url: str
+) -> bool:
+    """Push commit `sha` to `branch` at `url` as a fast-forward; False when the repository
+    refused it because the branch moved (fetch, rebase and try again)."""
+    layout = checkout_layout(repo_dir)
+    env = auth_env(url, token)
+    env.update(layout_env(layout))
+    ref = f"{sha}:refs/heads/{branch}"
+    proc = plain_git(layout.work_tree, "push", "--porcelain", url, ref, env=env)
+    if proc.returncode != 0:
+        rejected = [line for line in proc.stdout.splitlines() if line.startswith("!")]
+        raced = any(m in proc.stderr for m in _RACED)
+        if rejected and all(
+            any(m in line for m in _MOVED) or ("[remote rejected]" in line and raced)
+            for line in rejected
+        ):
+            return False
+        raise _failure(f"push of {branch}", proc.stderr or proc.stdout)
+    _run(layout, "update-ref", "update-ref", f"refs/remotes/{DEFAULT_REMOTE}/{branch}", sha)
+    return True
 
 
 def commit_all(worktree: Path | GitLayout, message: str, author: Identity) -> str | None:

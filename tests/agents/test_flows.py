@@ -12,7 +12,7 @@ from agents.team.agent import AgentDeps
 from agents.team.commands import stop_issue
 from agents.team.deps import TeamDeps
 from agents.team.flows import handle_implement, start_issue
-from agents.team.gitworkspace import GitWorktrees
+from agents.team.gitworkspace import GitWorktrees, LocalBranches
 from agents.team.handlers import TEAM_KINDS, handlers
 from agents.team.localhost import LocalHost
 from agents.team.locks import PathsBusyError, hold_paths
@@ -36,7 +36,7 @@ def _deps(
         host=host,
         roles=load_roles(),
         workspaces=worktrees,
-        push=lambda ws: None,
+        remote=LocalBranches(),
         locks=MemoryLockManager(),
         tools=workspace_registry(),
         host_refuses_self_review=False,

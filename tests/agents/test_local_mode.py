@@ -15,7 +15,7 @@ from agents.runtime import BudgetLimits, LoopConfig
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
 from agents.team.flows import start_issue
-from agents.team.gitworkspace import GitWorktrees
+from agents.team.gitworkspace import GitWorktrees, LocalBranches
 from agents.team.handlers import handlers
 from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import LocalHost
@@ -239,7 +239,7 @@ def test_crashed_finalize_resumes_without_repeating_side_effects_or_model_calls(
         host=host,
         roles=load_roles(),
         workspaces=worktrees,
-        push=lambda ws: None,
+        remote=LocalBranches(),
         locks=MemoryLockManager(),
         tools=workspace_registry(),
         host_refuses_self_review=False,

@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 
 from agents.githost import RepoRef
-from agents.team.gitworkspace import GitWorktree
+from agents.team.gitworkspace import GitWorktree, GitWorktrees, LocalBranches
+from agents.team.integration import integrate
 from agents.tools.base import ToolContext
 from agents.tools.defaults import workspace_registry
 from agents.tools.gitcli import git
 from agents.workspace import GitIdentity, TaskWorkspace, changed_paths, commit_all
 from bot.github.git import add_worktree, clone, push
 from bot.github.host import GitHubHost
+from storage.kv.memory import MemoryLockManager
 from tests.agents.helpers import git as plain_git
+from tests.agents.helpers import init_repo
 from tests.fakegithub.fixtures import GitHubEnv
 
 REPO = RepoRef("acme", "widgets")
@@ -117,3 +120,29 @@ def test_push_goes_to_the_service_url_not_the_configured_remote(
     assert seen == []
     sha = plain_git(work, "rev-parse", "HEAD").strip()
     assert github_env.fake.head_sha("acme/widgets", "codemonkey/2-push") == sha
+
+
+def test_integrating_a_task_ignores_a_planted_git_dir(tmp_path: Path) -> None:
+    # The rebase and the branch update run on the host after the task's commands ran: a
+    # `.git` they rewrote must neither run their fsmonitor nor receive the integration.
+    repo = init_repo(tmp_path / "repo")
+    trees = GitWorktrees(repo, tmp_path / "trees")
+    branch = "codemonkey/3-attack"
+    earlier = trees.for_task(branch, "main", 1)
+    later = trees.for_task(branch, "main", 2)
+    (earlier.root / "a.py").write_text("a = 1\n")
+    assert earlier.commit("Add a.py\n", ["a.py"]) is not None
+    integrate(MemoryLockManager(), LocalBranches(), earlier, "acme/widgets")
+    (later.root / "b.py").write_text("b = 2\n")
+    assert later.commit("Add b.py\n", ["b.py"]) is not None
+    marker = tmp_path / "fsmonitor-ran"
+    assert isinstance(later, GitWorktree)
+    plant_evil_git_dir(later.task_workspace, marker)
+
+    head = integrate(MemoryLockManager(), LocalBranches(), later, "acme/widgets")
+
+    assert not marker.exists(), marker.read_text()[:200]
+    # Rebased onto the earlier task's commit, in the real repository.
+    assert git(repo, "rev-parse", branch).stdout.strip() == head
+    log = git(repo, "log", "--format=%s", branch).stdout.split("\n")
+    assert log[:2] == ["Add b.py", "Add a.py"]

@@ -1,10 +1,10 @@
-"""Loop safety: own events and a per-thread hourly cap on bot comments."""
+"""Loop safety: automatic changes to one pull request are capped per hour."""
 
 from __future__ import annotations
 
+from storage.kv.memory import MemoryRateLimiter
 from webhooks.loop_guard import LoopGuard
 from webhooks.ratelimit import InMemoryRateLimiter
-from webhooks.types import RateLimiter
 
 
 class Clock:
@@ -15,24 +15,17 @@ class Clock:
         return self.now
 
 
-def test_own_user_is_recognised() -> None:
-    guard = LoopGuard(InMemoryRateLimiter(), app_slug="codemonkey")
-    assert guard.is_own("codemonkey[bot]")
-    assert guard.is_own("CodeMonkey[bot]")
-    assert not guard.is_own("codemonkey")
-    assert not guard.is_own(None)
-
-
-def test_comments_per_thread_are_capped_per_hour() -> None:
+def test_changes_per_pull_request_are_capped_per_hour() -> None:
     clock = Clock()
-    limiter: RateLimiter = InMemoryRateLimiter(clock=clock)
-    guard = LoopGuard(limiter, app_slug="codemonkey", max_comments_per_hour=3)
-    decisions = [guard.allow_comment("o/r", 7) for _ in range(4)]
-    assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
-    assert decisions[3].retry_after_seconds == 3600
-    assert guard.allow_comment("o/r", 8).allowed, "other threads have their own budget"
+    guard = LoopGuard(InMemoryRateLimiter(clock=clock), max_per_hour=3)
+    assert [guard.allow("o/r", 7) for _ in range(4)] == [True, True, True, False]
+    assert guard.allow("O/R", 8), "other pull requests have their own budget"
     clock.now = 1800
-    assert not guard.allow_comment("o/r", 7).allowed
+    assert not guard.allow("o/r", 7)
     clock.now = 3600.5
-    assert guard.allow_comment("o/r", 7).allowed
+    assert guard.allow("o/r", 7)
+
+
+def test_the_services_rate_limiter_counts_for_it() -> None:
+    guard = LoopGuard(MemoryRateLimiter(), max_per_hour=1)
+    assert guard.allow("o/r", 1) and not guard.allow("o/r", 1)
