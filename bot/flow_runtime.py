@@ -30,7 +30,7 @@ from agents.tools.gitcli import git
 from bot.code_index import index_search
 from bot.config_store import remember_config
 from bot.github import git as github_git
-from bot.sandbox import sandbox_runner, sandbox_settings
+from bot.sandbox import repository_sandbox, sandbox_runner
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database
@@ -239,7 +239,7 @@ class FlowRuntime:
             protected_paths=tuple(
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
-            sandbox=sandbox_settings(self.settings),
+            sandbox=repository_sandbox(self.settings, config.image),
             # The repository's config (None: detected from the workspace, see agents.env).
             test_command=config.test_command,
             setup_commands=config.setup,

@@ -102,8 +102,12 @@ class Settings(BaseSettings):
 
     # Agent tools: paths agents may not change, and limits for the commands they run.
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
-    # auto/bwrap: bubblewrap or refuse; unsafe-host: commands on the host, an explicit opt-in.
-    sandbox_backend: Literal["auto", "bwrap", "unsafe-host"] = "auto"
+    # auto: a container when an image is set and Podman or Docker works, else bubblewrap,
+    # else refuse; bwrap: bubblewrap or refuse; podman/docker: a container of the image or
+    # refuse; unsafe-host: commands on the host, an explicit opt-in.
+    sandbox_backend: Literal["auto", "bwrap", "podman", "docker", "unsafe-host"] = "auto"
+    # The image of the container backends when a repository names none (`image:`).
+    sandbox_image: str | None = Field(default=None, min_length=1, max_length=300)
     sandbox_bwrap_path: str = "bwrap"
     # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
     # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.

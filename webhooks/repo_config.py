@@ -18,6 +18,7 @@ Example:
     setup:
       - python3 -m pip install -e .[test]
     lint_command: ruff check
+    image: python:3.12-slim
     trust:
       allowed_bots: ["dependabot[bot]"]
       public_commands: [status]
@@ -95,6 +96,9 @@ class RepoConfig(_Strict):
     # Run in the sandbox after every edit with the edited files appended, e.g. "ruff check";
     # its findings come back to the agent with the edit's result.
     lint_command: str | None = Field(default=None, min_length=1, max_length=500)
+    # A container image the setup and commands run in (Podman or Docker on the worker,
+    # see deploy/README.md); unset = the worker's sandbox as configured.
+    image: str | None = Field(default=None, min_length=1, max_length=300, pattern=r"^[\w./:@-]+$")
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
     @field_validator("setup")

@@ -121,7 +121,7 @@ class EnvironmentStore:
         """
         if not setup:
             return SetupOutcome(ok=True)
-        python = interpreter()
+        python = _interpreter_key(runner, base)
         key = environment_key(workspace, setup, python)[:20]
         repo_dir = self.root / "environments" / _UNSAFE.sub("_", repo.replace("/", "__"))
         directory = repo_dir / key
@@ -135,7 +135,7 @@ class EnvironmentStore:
                 _link_kept(directory, workspace)
                 return SetupOutcome(ok=True, log=_read_log(directory), directory=directory)
             options = CommandOptions(git=git)
-            outcome = self._make(directory, workspace, setup, python, runner, base, options)
+            outcome = self._make(directory, workspace, setup, runner, base, options)
         if outcome.ok:
             self._prune(repo_dir)
         else:
@@ -148,7 +148,6 @@ class EnvironmentStore:
         directory: Path,
         workspace: Path,
         setup: Sequence[str],
-        python: str,
         runner: SandboxRunner,
         base: SandboxSettings,
         options: CommandOptions,
@@ -157,17 +156,6 @@ class EnvironmentStore:
         shutil.rmtree(directory, ignore_errors=True)
         (directory / "home").mkdir(parents=True)
         venv = directory / "venv"
-        made = subprocess.run(
-            [python, "-m", "venv", str(venv)],
-            capture_output=True,
-            text=True,
-            timeout=VENV_SECONDS,
-            check=False,
-        )
-        log = [f"$ python3 -m venv {venv}\n{made.stdout}{made.stderr}"]
-        if made.returncode != 0:
-            log.append(f"[exit code {made.returncode}: the virtualenv could not be created]")
-            return self._failed(directory, log, started)
         settings = replace(
             base,
             network=True,
@@ -179,6 +167,11 @@ class EnvironmentStore:
             scratch_dir=str(directory / "home"),
             extra_env={**base.extra_env, **tool_env(directory)},
         )
+        made, text = _make_venv(venv, runner, workspace, settings, options)
+        log = [f"$ python3 -m venv {venv}\n{text}"]
+        if made != 0:
+            log.append(f"[exit code {made}: the virtualenv could not be created]")
+            return self._failed(directory, log, started)
         for command in setup:
             outcome = runner.run(
                 ["bash", "-c", command],
@@ -225,6 +218,49 @@ class EnvironmentStore:
         )
         for old in ready[KEEP_PER_REPOSITORY:]:
             shutil.rmtree(old.parent, ignore_errors=True)
+
+
+# In an image: a virtualenv of the image's python3, or none for an image without one (a
+# Node or Go image needs no virtualenv).
+_VENV_IN_IMAGE = (
+    'if command -v python3 >/dev/null; then exec python3 -m venv "$0"; fi; '
+    'echo "no python3 in the image: no virtualenv"'
+)
+
+
+def _interpreter_key(runner: SandboxRunner, base: SandboxSettings) -> str:
+    """What the environment's interpreter is: the host's python3, or the image's id."""
+    runtime = runner.runtime(base)
+    if runtime is None or base.image is None:
+        return interpreter()
+    return f"{runtime.runtime} image {base.image} {runtime.image_id(base.image) or ''}"
+
+
+def _make_venv(
+    venv: Path,
+    runner: SandboxRunner,
+    workspace: Path,
+    settings: SandboxSettings,
+    options: CommandOptions,
+) -> tuple[int | None, str]:
+    """(exit code, output) of creating the virtualenv with the python3 commands will see."""
+    if runner.runtime(settings) is not None:
+        outcome = runner.run(
+            ["sh", "-c", _VENV_IN_IMAGE, str(venv)],
+            workspace=workspace,
+            cwd=workspace,
+            settings=replace(settings, network=False),
+            options=options,
+        )
+        return outcome.exit_code, outcome.output
+    made = subprocess.run(
+        [interpreter(), "-m", "venv", str(venv)],
+        capture_output=True,
+        text=True,
+        timeout=VENV_SECONDS,
+        check=False,
+    )
+    return made.returncode, made.stdout + made.stderr
 
 
 def _link_kept(directory: Path, workspace: Path) -> None:
