@@ -195,6 +195,8 @@ class FlowRuntime:
         with self._lock:
             if self._environments is None:
                 self._environments = EnvironmentStore(self.settings.data_dir / "env")
+                # The worker's first task: what a worker that died left behind goes.
+                self._environments.sweep_scratch(self.settings.scratch_max_age_hours * 3600)
             return self._environments
 
     def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
     # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.
     sandbox_cgroup_parent: Path | None = None
+    # A task's scratch directory (HOME, TMPDIR) is deleted when the task ends; ones left by
+    # a worker that died are deleted at the next start once untouched this long (longer
+    # than a task may run).
+    scratch_max_age_hours: float = Field(default=24.0, gt=0)
     command_timeout_seconds: float = Field(default=300.0, gt=0)
     command_cpu_seconds: int = Field(default=240, ge=1)
     command_memory_mb: int = Field(default=4096, ge=64)

@@ -96,12 +96,36 @@ class EnvironmentStore:
     def root(self) -> Path:
         return self._root or Path(tempfile.gettempdir()) / "codemonkey-environments"
 
+    def _scratch_path(self, task_id: int | None) -> Path:
+        name = f"task-{task_id}" if task_id is not None else f"adhoc-{os.getpid()}"
+        return self.root / "scratch" / name
+
     def scratch(self, task_id: int | None) -> Path:
         """The task's scratch directory (HOME and TMPDIR), kept between its commands."""
-        name = f"task-{task_id}" if task_id is not None else f"adhoc-{os.getpid()}"
-        path = self.root / "scratch" / name
+        path = self._scratch_path(task_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def discard_scratch(self, task_id: int | None) -> None:
+        """Deletes the task's scratch directory: its task ended (a retry starts afresh)."""
+        shutil.rmtree(self._scratch_path(task_id), ignore_errors=True)
+
+    def sweep_scratch(self, max_age_seconds: float, *, now: float | None = None) -> int:
+        """Deletes scratch directories untouched for `max_age_seconds` (left by a worker
+        that died mid-task); how many. Run when a worker starts."""
+        cutoff = (time.time() if now is None else now) - max_age_seconds
+        removed = 0
+        for path in (self.root / "scratch").glob("*"):
+            try:
+                touched = max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.iterdir())])
+            except OSError:
+                continue
+            if touched < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        if removed:
+            self._log.info("removed %d stale scratch directories", removed)
+        return removed
 
     def prepare(
         self,
