@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agents.env.editable import import_roots
 from agents.env.fingerprint import environment_key
 from agents.tools.base import SandboxSettings
 from agents.tools.gitcli import GitLayout
@@ -52,6 +53,9 @@ class SetupOutcome:
     ran: bool = False
     seconds: float = 0.0
     directory: Path | None = None
+    # Workspace-relative directories the setup's editable installs import the project from
+    # (see `editable`): each task puts its own first on PYTHONPATH.
+    import_roots: tuple[str, ...] = ()
 
     @property
     def venv(self) -> Path | None:
@@ -157,7 +161,12 @@ class EnvironmentStore:
         with key_lock, _file_lock(repo_dir / f"{key}.lock"):
             if (directory / READY).is_file():
                 _link_kept(directory, workspace)
-                return SetupOutcome(ok=True, log=_read_log(directory), directory=directory)
+                return SetupOutcome(
+                    ok=True,
+                    log=_read_log(directory),
+                    directory=directory,
+                    import_roots=_recorded_roots(directory),
+                )
             options = CommandOptions(git=git)
             outcome = self._make(directory, workspace, setup, runner, base, options)
         if outcome.ok:
@@ -224,10 +233,18 @@ class EnvironmentStore:
         seconds = time.monotonic() - started
         text = _trimmed("\n".join(log))
         (directory / "setup.log").write_text(text, encoding="utf-8")
-        ready = {"commands": list(setup), "seconds": round(seconds, 3), "at": time.time()}
+        roots = import_roots(venv, workspace)
+        ready = {
+            "commands": list(setup),
+            "seconds": round(seconds, 3),
+            "at": time.time(),
+            "import_roots": list(roots),
+        }
         (directory / READY).write_text(json.dumps(ready), encoding="utf-8")
         self._log.info("prepared environment %s in %.1f s", directory, seconds)
-        return SetupOutcome(ok=True, log=text, ran=True, seconds=seconds, directory=directory)
+        return SetupOutcome(
+            ok=True, log=text, ran=True, seconds=seconds, directory=directory, import_roots=roots
+        )
 
     def _failed(self, directory: Path, log: list[str], started: float) -> SetupOutcome:
         text = _trimmed("\n".join(log))
@@ -292,6 +309,15 @@ def _link_kept(directory: Path, workspace: Path) -> None:
         kept, link = directory / name, workspace / name
         if kept.is_dir() and not link.exists() and not link.is_symlink():
             link.symlink_to(kept, target_is_directory=True)
+
+
+def _recorded_roots(directory: Path) -> tuple[str, ...]:
+    try:
+        ready = json.loads((directory / READY).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return ()
+    roots = ready.get("import_roots", []) if isinstance(ready, dict) else []
+    return tuple(r for r in roots if isinstance(r, str))
 
 
 def _read_log(directory: Path) -> str:
