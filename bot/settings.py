@@ -107,7 +107,9 @@ class Settings(BaseSettings):
     # refuse; unsafe-host: commands on the host, an explicit opt-in.
     sandbox_backend: Literal["auto", "bwrap", "podman", "docker", "unsafe-host"] = "auto"
     # The image of the container backends when a repository names none (`image:`).
-    sandbox_image: str | None = Field(default=None, min_length=1, max_length=300)
+    sandbox_image: str | None = Field(
+        default=None, min_length=1, max_length=300, pattern=r"^[A-Za-z0-9][\w./:@-]*$"
+    )
     sandbox_bwrap_path: str = "bwrap"
     # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
     # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.

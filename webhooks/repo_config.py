@@ -39,6 +39,8 @@ from webhooks.commands import COMMANDS
 CONFIG_PATH = ".github/codemonkey.yml"
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_SETUP_COMMANDS = 20
+# An image reference; never one starting with "-", which the runtime would read as a flag.
+IMAGE_PATTERN = r"^[A-Za-z0-9][\w./:@-]*$"
 MAX_SETUP_COMMAND_CHARS = 2000
 # Always protected, whatever the file says: workflows run with the repository's secrets.
 ALWAYS_PROTECTED = (".github/workflows/**",)
@@ -98,7 +100,7 @@ class RepoConfig(_Strict):
     lint_command: str | None = Field(default=None, min_length=1, max_length=500)
     # A container image the setup and commands run in (Podman or Docker on the worker,
     # see deploy/README.md); unset = the worker's sandbox as configured.
-    image: str | None = Field(default=None, min_length=1, max_length=300, pattern=r"^[\w./:@-]+$")
+    image: str | None = Field(default=None, min_length=1, max_length=300, pattern=IMAGE_PATTERN)
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
     @field_validator("setup")

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.tools.base import SandboxSettings
+from agents.tools.base import SandboxSettings, ToolError
 from agents.tools.gitcli import GitLayout
 
 CONTAINER_BACKENDS = ("podman", "docker")
@@ -133,6 +133,9 @@ def container_argv(
     nproc: int,
 ) -> list[str]:
     """The `run` command line for one command; its environment comes from `env_file`."""
+    if not image or image.startswith("-"):
+        # The image is positional: "--privileged" would be read as a flag.
+        raise ToolError(f"not an image reference: {image!r}; name an image such as python:3.12")
     argv = [executable, "run", "--name", name, "--label", LABEL]
     # A setup step keeps the runtime's default network (package registries); commands none.
     if not settings.network:

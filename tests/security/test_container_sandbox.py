@@ -6,13 +6,16 @@ has the token in its own environment (as a worker process does)."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from agents.tools.base import ToolContext
+from agents.tools.base import SandboxSettings, ToolContext, ToolError
+from agents.tools.container import Mounts, container_argv
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner
 from agents.workspace import TaskWorkspace
+from webhooks.repo_config import RepoConfig, RepoConfigError, parse_repo_config
 
 TOKEN = "ghs_workertoken_9c1e"
 
@@ -43,3 +46,23 @@ def test_a_container_command_finds_no_token_and_cannot_plant_a_hook(
     hooks = workspace.layout.common_dir / "hooks"
     assert not (hooks / "post-checkout").exists()
     assert "hooksPath" not in (workspace.layout.common_dir / "config").read_text()
+
+
+def test_an_image_that_is_a_flag_never_reaches_the_runtime(tmp_path: Path) -> None:
+    """`image: --privileged` in a repository's config would make every command's
+    container privileged if it reached `podman run` as an argument."""
+    with pytest.raises(RepoConfigError):
+        parse_repo_config("image: --privileged\n", defaults=RepoConfig())
+    with pytest.raises(ToolError, match="not an image reference"):
+        container_argv(
+            "podman",
+            "podman",
+            SandboxSettings(),
+            image="--privileged",
+            name="codemonkey-x",
+            env_file=tmp_path / "env",
+            mounts=Mounts(workspace=tmp_path, read_only_workspace=False),
+            cwd=tmp_path,
+            command=["true"],
+            nproc=100,
+        )
