@@ -29,7 +29,7 @@ from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote
 from bot.code_index import index_search
 from bot.config_store import remember_config
 from bot.github import git as github_git
-from bot.sandbox import sandbox_runner, sandbox_settings
+from bot.sandbox import repository_sandbox, sandbox_runner
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database
@@ -129,6 +129,8 @@ class FlowRuntime:
         with self._lock:
             if self._environments is None:
                 self._environments = EnvironmentStore(self.settings.data_dir / "env")
+                # The worker's first task: what a worker that died left behind goes.
+                self._environments.sweep_scratch(self.settings.scratch_max_age_hours * 3600)
             return self._environments
 
     def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
@@ -174,7 +176,7 @@ class FlowRuntime:
             protected_paths=tuple(
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
-            sandbox=sandbox_settings(self.settings),
+            sandbox=repository_sandbox(self.settings, config.image),
             # The repository's config (None: detected from the workspace, see agents.env).
             test_command=config.test_command,
             setup_commands=config.setup,

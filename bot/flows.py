@@ -25,6 +25,7 @@ from agents.team import pulls
 from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
+from agents.team.environment import task_scratch
 from agents.team.failures import report_failure
 from agents.team.flows import start_issue
 from agents.team.forks import pull_head_branch
@@ -120,7 +121,7 @@ def _trusted(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
 def run_team_task(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
     task = flows.snapshot(ctx)
     deps = flows.runtime.team(_installation(task.payload), _repo(task.payload))
-    with translated_errors():
+    with translated_errors(), task_scratch(deps, task.id):
         return handlers(deps)[task.kind](task)
 
 
@@ -236,7 +237,7 @@ def on_pull(flows: Flows, action: str, ctx: TaskContext) -> dict[str, Any]:
     role = deps.role(agent_role_name(task.role, "backend_developer"))
     request = str(payload.get("request") or payload.get("text") or "")
     comment_id = payload.get("review_comment_id")
-    with translated_errors():
+    with translated_errors(), task_scratch(deps, task.id):
         if action == "review":
             return pulls.review_pull(deps, task, thread, deps.role("code_reviewer"))
         if action == "qa":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from agents.tools.base import SandboxSettings
 from agents.tools.sandbox import SandboxRunner
 from bot.health import Check
@@ -24,7 +26,14 @@ def sandbox_settings(settings: Settings) -> SandboxSettings:
         memory_bytes=settings.command_memory_mb * 1024**2,
         max_processes=settings.command_max_processes,
         max_output_bytes=settings.command_max_output_bytes,
+        image=settings.sandbox_image,
     )
+
+
+def repository_sandbox(settings: Settings, image: str | None) -> SandboxSettings:
+    """The service's sandbox for a repository whose config may name an image."""
+    base = sandbox_settings(settings)
+    return base if image is None else replace(base, image=image)
 
 
 def sandbox_check(settings: Settings, runner: SandboxRunner | None = None) -> Check:

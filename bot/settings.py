@@ -102,12 +102,22 @@ class Settings(BaseSettings):
 
     # Agent tools: paths agents may not change, and limits for the commands they run.
     protected_paths: list[str] = Field(default_factory=lambda: [".github/workflows/**"])
-    # auto/bwrap: bubblewrap or refuse; unsafe-host: commands on the host, an explicit opt-in.
-    sandbox_backend: Literal["auto", "bwrap", "unsafe-host"] = "auto"
+    # auto: a container when an image is set and Podman or Docker works, else bubblewrap,
+    # else refuse; bwrap: bubblewrap or refuse; podman/docker: a container of the image or
+    # refuse; unsafe-host: commands on the host, an explicit opt-in.
+    sandbox_backend: Literal["auto", "bwrap", "podman", "docker", "unsafe-host"] = "auto"
+    # The image of the container backends when a repository names none (`image:`).
+    sandbox_image: str | None = Field(
+        default=None, min_length=1, max_length=300, pattern=r"^[A-Za-z0-9][\w./:@-]*$"
+    )
     sandbox_bwrap_path: str = "bwrap"
     # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
     # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.
     sandbox_cgroup_parent: Path | None = None
+    # A task's scratch directory (HOME, TMPDIR) is deleted when the task ends; ones left by
+    # a worker that died are deleted at the next start once untouched this long (longer
+    # than a task may run).
+    scratch_max_age_hours: float = Field(default=24.0, gt=0)
     command_timeout_seconds: float = Field(default=300.0, gt=0)
     command_cpu_seconds: int = Field(default=240, ge=1)
     command_memory_mb: int = Field(default=4096, ge=64)

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 
 from storage.sql import migrate
 from storage.sql.database import Database
+from tests.container_image import container_image
 
 pytest_plugins = ["tests.network_guard", "tests.fakes.llm.fixtures"]
 
@@ -64,3 +65,20 @@ def sqlite_database(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def postgres_database() -> Iterator[Database]:
     yield from fresh_postgres_database()
+
+
+@pytest.fixture(scope="session")
+def podman_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local image that Podman runs here (made without a registry), or a skip that says
+    exactly why not (see tests/container_image.py)."""
+    before = os.environ.get("CONTAINERS_CONF")
+    found = container_image(tmp_path_factory.mktemp("podman"))
+    try:
+        if found.image is None:
+            pytest.skip(found.reason)
+        yield found.image
+    finally:
+        if before is None:
+            os.environ.pop("CONTAINERS_CONF", None)
+        else:
+            os.environ["CONTAINERS_CONF"] = before

@@ -18,6 +18,7 @@ Example:
     setup:
       - python3 -m pip install -e .[test]
     lint_command: ruff check
+    image: python:3.12-slim
     trust:
       allowed_bots: ["dependabot[bot]"]
       public_commands: [status]
@@ -38,6 +39,8 @@ from webhooks.commands import COMMANDS
 CONFIG_PATH = ".github/codemonkey.yml"
 MAX_CONFIG_BYTES = 64 * 1024
 MAX_SETUP_COMMANDS = 20
+# An image reference; never one starting with "-", which the runtime would read as a flag.
+IMAGE_PATTERN = r"^[A-Za-z0-9][\w./:@-]*$"
 MAX_SETUP_COMMAND_CHARS = 2000
 # Always protected, whatever the file says: workflows run with the repository's secrets.
 ALWAYS_PROTECTED = (".github/workflows/**",)
@@ -95,6 +98,9 @@ class RepoConfig(_Strict):
     # Run in the sandbox after every edit with the edited files appended, e.g. "ruff check";
     # its findings come back to the agent with the edit's result.
     lint_command: str | None = Field(default=None, min_length=1, max_length=500)
+    # A container image the setup and commands run in (Podman or Docker on the worker,
+    # see deploy/README.md); unset = the worker's sandbox as configured.
+    image: str | None = Field(default=None, min_length=1, max_length=300, pattern=IMAGE_PATTERN)
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
     @field_validator("setup")

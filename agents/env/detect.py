@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ DEV_REQUIREMENTS = (
     "requirements/dev.txt",
     "requirements/test.txt",
     "requirements/tests.txt",
+    "tests/requirements.txt",
+    "test/requirements.txt",
 )
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
 _MAKE_TEST_TARGET = re.compile(r"^test\s*:", re.M)
@@ -113,24 +116,50 @@ def _optional_deps(pyproject: dict[str, Any]) -> dict[str, Any]:
     return groups
 
 
+def _group(pyproject: dict[str, Any], name: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """A PEP 735 dependency group's requirements, its `include-group`s resolved."""
+    found: list[str] = []
+    for item in pyproject.get("dependency-groups", {}).get(name, []):
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+            included = item["include-group"]
+            if included not in seen:
+                found += _group(pyproject, included, seen | {name})
+    return found
+
+
+def _test_group(pyproject: dict[str, Any]) -> list[str]:
+    """The requirements of the first test-like dependency group (`pip install .` does not
+    install groups, and the bundled pip predates `--group`, so they are named instead)."""
+    for name in TEST_EXTRAS:
+        found = _group(pyproject, name)
+        if found:
+            return found
+    return []
+
+
 def _python_setup(root: Path, pyproject: dict[str, Any], pytest: bool) -> tuple[str, ...]:
     steps: list[str] = []
     if (root / "requirements.txt").is_file():
         steps.append(f"{PIP} -r requirements.txt")
     dev = [name for name in DEV_REQUIREMENTS if (root / name).is_file()]
     steps += [f"{PIP} -r {name}" for name in dev]
+    installed = [_read(root, name) for name in dev]
     if (root / "pyproject.toml").is_file() or (root / "setup.py").is_file():
-        extras = [
-            e
-            for e in TEST_EXTRAS
-            if e in pyproject.get("project", {}).get("optional-dependencies", {})
-        ]
+        optional = pyproject.get("project", {}).get("optional-dependencies", {})
+        extras = [e for e in TEST_EXTRAS if e in optional]
         target = f"'.[{extras[0]}]'" if extras else "."
         steps.append(f"{PIP} {target}")
-    listed = any("pytest" in _read(root, name) for name in dev) or _PYTEST_WORD.search(
-        json.dumps(_optional_deps(pyproject))
-    )
-    if pytest and not listed:
+        if extras:
+            installed.append(json.dumps(optional[extras[0]]))
+    # A dev requirements file is the project's own list; a group only stands in for one.
+    group = [] if dev else _test_group(pyproject)
+    if group:
+        steps.append(f"{PIP} " + " ".join(shlex.quote(r) for r in group))
+        installed.append(json.dumps(group))
+    # pytest only counts when a step above installs it (not when a docs extra lists it).
+    if pytest and not any(_PYTEST_WORD.search(text) for text in installed):
         steps.append(f"{PIP} pytest")
     return tuple(steps)
 
@@ -180,12 +209,14 @@ def detect(root: Path) -> Detection:
         return Detection("go test ./...", ("go mod download",), "go", "go.mod exists")
     if (root / "Cargo.toml").is_file():
         return Detection("cargo test", ("cargo fetch",), "rust", "Cargo.toml exists")
+    # A Python project's own tests before its Makefile or tox.ini, which usually wrap them
+    # in tools (coverage, tox's virtualenvs) that need more than the project's setup.
+    if _is_python(root):
+        setup = _python_setup(root, pyproject, pytest=False)
+        return Detection(_unittest_command(root), setup, "python", "Python tests without pytest")
     makefile = _read(root, "Makefile") or _read(root, "makefile")
     if _MAKE_TEST_TARGET.search(makefile):
         return Detection("make test", (), "make", "the Makefile has a test target")
     if (root / "tox.ini").is_file():
         return Detection("tox", (f"{PIP} tox",), "python", "tox.ini exists")
-    if _is_python(root):
-        setup = _python_setup(root, pyproject, pytest=False)
-        return Detection(_unittest_command(root), setup, "python", "Python tests without pytest")
     return Detection(UNITTEST_COMMAND, (), "unknown", "no test configuration was found")

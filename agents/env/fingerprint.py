@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 # Bump when the layout of a prepared environment changes, so old ones are not reused.
-LAYOUT_VERSION = "1"
+LAYOUT_VERSION = "2"
 # Dependency manifests and lockfiles (globs from the repository's root).
 MANIFESTS = (
     "pyproject.toml",

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agents.env.editable import import_roots
 from agents.env.fingerprint import environment_key
 from agents.tools.base import SandboxSettings
 from agents.tools.gitcli import GitLayout
@@ -52,6 +53,9 @@ class SetupOutcome:
     ran: bool = False
     seconds: float = 0.0
     directory: Path | None = None
+    # Workspace-relative directories the setup's editable installs import the project from
+    # (see `editable`): each task puts its own first on PYTHONPATH.
+    import_roots: tuple[str, ...] = ()
 
     @property
     def venv(self) -> Path | None:
@@ -96,12 +100,36 @@ class EnvironmentStore:
     def root(self) -> Path:
         return self._root or Path(tempfile.gettempdir()) / "codemonkey-environments"
 
+    def _scratch_path(self, task_id: int | None) -> Path:
+        name = f"task-{task_id}" if task_id is not None else f"adhoc-{os.getpid()}"
+        return self.root / "scratch" / name
+
     def scratch(self, task_id: int | None) -> Path:
         """The task's scratch directory (HOME and TMPDIR), kept between its commands."""
-        name = f"task-{task_id}" if task_id is not None else f"adhoc-{os.getpid()}"
-        path = self.root / "scratch" / name
+        path = self._scratch_path(task_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def discard_scratch(self, task_id: int | None) -> None:
+        """Deletes the task's scratch directory: its task ended (a retry starts afresh)."""
+        shutil.rmtree(self._scratch_path(task_id), ignore_errors=True)
+
+    def sweep_scratch(self, max_age_seconds: float, *, now: float | None = None) -> int:
+        """Deletes scratch directories untouched for `max_age_seconds` (left by a worker
+        that died mid-task); how many. Run when a worker starts."""
+        cutoff = (time.time() if now is None else now) - max_age_seconds
+        removed = 0
+        for path in (self.root / "scratch").glob("*"):
+            try:
+                touched = max([path.stat().st_mtime, *(p.stat().st_mtime for p in path.iterdir())])
+            except OSError:
+                continue
+            if touched < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        if removed:
+            self._log.info("removed %d stale scratch directories", removed)
+        return removed
 
     def prepare(
         self,
@@ -121,7 +149,7 @@ class EnvironmentStore:
         """
         if not setup:
             return SetupOutcome(ok=True)
-        python = interpreter()
+        python = _interpreter_key(runner, base)
         key = environment_key(workspace, setup, python)[:20]
         repo_dir = self.root / "environments" / _UNSAFE.sub("_", repo.replace("/", "__"))
         directory = repo_dir / key
@@ -133,9 +161,14 @@ class EnvironmentStore:
         with key_lock, _file_lock(repo_dir / f"{key}.lock"):
             if (directory / READY).is_file():
                 _link_kept(directory, workspace)
-                return SetupOutcome(ok=True, log=_read_log(directory), directory=directory)
+                return SetupOutcome(
+                    ok=True,
+                    log=_read_log(directory),
+                    directory=directory,
+                    import_roots=_recorded_roots(directory),
+                )
             options = CommandOptions(git=git)
-            outcome = self._make(directory, workspace, setup, python, runner, base, options)
+            outcome = self._make(directory, workspace, setup, runner, base, options)
         if outcome.ok:
             self._prune(repo_dir)
         else:
@@ -148,7 +181,6 @@ class EnvironmentStore:
         directory: Path,
         workspace: Path,
         setup: Sequence[str],
-        python: str,
         runner: SandboxRunner,
         base: SandboxSettings,
         options: CommandOptions,
@@ -157,17 +189,6 @@ class EnvironmentStore:
         shutil.rmtree(directory, ignore_errors=True)
         (directory / "home").mkdir(parents=True)
         venv = directory / "venv"
-        made = subprocess.run(
-            [python, "-m", "venv", str(venv)],
-            capture_output=True,
-            text=True,
-            timeout=VENV_SECONDS,
-            check=False,
-        )
-        log = [f"$ python3 -m venv {venv}\n{made.stdout}{made.stderr}"]
-        if made.returncode != 0:
-            log.append(f"[exit code {made.returncode}: the virtualenv could not be created]")
-            return self._failed(directory, log, started)
         settings = replace(
             base,
             network=True,
@@ -179,6 +200,11 @@ class EnvironmentStore:
             scratch_dir=str(directory / "home"),
             extra_env={**base.extra_env, **tool_env(directory)},
         )
+        made, text = _make_venv(venv, runner, workspace, settings, options)
+        log = [f"$ python3 -m venv {venv}\n{text}"]
+        if made != 0:
+            log.append(f"[exit code {made}: the virtualenv could not be created]")
+            return self._failed(directory, log, started)
         for command in setup:
             outcome = runner.run(
                 ["bash", "-c", command],
@@ -207,10 +233,18 @@ class EnvironmentStore:
         seconds = time.monotonic() - started
         text = _trimmed("\n".join(log))
         (directory / "setup.log").write_text(text, encoding="utf-8")
-        ready = {"commands": list(setup), "seconds": round(seconds, 3), "at": time.time()}
+        roots = import_roots(venv, workspace)
+        ready = {
+            "commands": list(setup),
+            "seconds": round(seconds, 3),
+            "at": time.time(),
+            "import_roots": list(roots),
+        }
         (directory / READY).write_text(json.dumps(ready), encoding="utf-8")
         self._log.info("prepared environment %s in %.1f s", directory, seconds)
-        return SetupOutcome(ok=True, log=text, ran=True, seconds=seconds, directory=directory)
+        return SetupOutcome(
+            ok=True, log=text, ran=True, seconds=seconds, directory=directory, import_roots=roots
+        )
 
     def _failed(self, directory: Path, log: list[str], started: float) -> SetupOutcome:
         text = _trimmed("\n".join(log))
@@ -227,11 +261,63 @@ class EnvironmentStore:
             shutil.rmtree(old.parent, ignore_errors=True)
 
 
+# In an image: a virtualenv of the image's python3, or none for an image without one (a
+# Node or Go image needs no virtualenv).
+_VENV_IN_IMAGE = (
+    'if command -v python3 >/dev/null; then exec python3 -m venv "$0"; fi; '
+    'echo "no python3 in the image: no virtualenv"'
+)
+
+
+def _interpreter_key(runner: SandboxRunner, base: SandboxSettings) -> str:
+    """What the environment's interpreter is: the host's python3, or the image's id."""
+    runtime = runner.runtime(base)
+    if runtime is None or base.image is None:
+        return interpreter()
+    return f"{runtime.runtime} image {base.image} {runtime.image_id(base.image) or ''}"
+
+
+def _make_venv(
+    venv: Path,
+    runner: SandboxRunner,
+    workspace: Path,
+    settings: SandboxSettings,
+    options: CommandOptions,
+) -> tuple[int | None, str]:
+    """(exit code, output) of creating the virtualenv with the python3 commands will see."""
+    if runner.runtime(settings) is not None:
+        outcome = runner.run(
+            ["sh", "-c", _VENV_IN_IMAGE, str(venv)],
+            workspace=workspace,
+            cwd=workspace,
+            settings=replace(settings, network=False),
+            options=options,
+        )
+        return outcome.exit_code, outcome.output
+    made = subprocess.run(
+        [interpreter(), "-m", "venv", str(venv)],
+        capture_output=True,
+        text=True,
+        timeout=VENV_SECONDS,
+        check=False,
+    )
+    return made.returncode, made.stdout + made.stderr
+
+
 def _link_kept(directory: Path, workspace: Path) -> None:
     for name in KEPT_DIRS:
         kept, link = directory / name, workspace / name
         if kept.is_dir() and not link.exists() and not link.is_symlink():
             link.symlink_to(kept, target_is_directory=True)
+
+
+def _recorded_roots(directory: Path) -> tuple[str, ...]:
+    try:
+        ready = json.loads((directory / READY).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return ()
+    roots = ready.get("import_roots", []) if isinstance(ready, dict) else []
+    return tuple(r for r in roots if isinstance(r, str))
 
 
 def _read_log(directory: Path) -> str:

@@ -74,8 +74,10 @@ class TaskEnvironment:
         env = {**base.extra_env, **NO_BYTECODE}
         if not outcome.ok or outcome.directory is None or outcome.venv is None:
             return replace(base, extra_env=env, scratch_dir=scratch)
-        # The workspace's own code wins over a copy of the project the setup installed.
-        own = [self.workspace / "src", self.workspace]
+        # The workspace's own code wins over a copy of the project the setup installed, and
+        # over the first task's tree that an editable install points at.
+        roots = [self.workspace / r for r in outcome.import_roots]
+        own = list(dict.fromkeys([*roots, self.workspace / "src", self.workspace]))
         env.update(tool_env(outcome.directory))
         env["PYTHONPATH"] = ":".join(str(p) for p in own if p.is_dir())
         return replace(

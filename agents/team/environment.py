@@ -4,6 +4,8 @@ detection infers) over its workspace, prepared by the team's `EnvironmentStore`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from agents.env.plan import EnvironmentConfig, EnvironmentPlan, plan_environment
@@ -60,3 +62,12 @@ def run_checks(deps: TeamDeps, repo: RepoRef, ws: Workspace, task_id: int) -> Te
         environment=task_environment(deps, repo, ws, task_id),
         statement=plan.statement(),
     )
+
+
+@contextmanager
+def task_scratch(deps: TeamDeps, task_id: int) -> Iterator[None]:
+    """The task's scratch directory is deleted when it ends, however it ends."""
+    try:
+        yield
+    finally:
+        deps.environments.discard_scratch(task_id)

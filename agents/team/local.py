@@ -167,6 +167,9 @@ def run_local(
         raise RunInterrupted(str(plan.payload["branch"]), base, left) from None
     finally:
         worktrees.close()
+        with db.session() as session:
+            for task in group_tasks(session, group):
+                deps.environments.discard_scratch(task.id)
     spend = AgentStepStore(db).group_spend(group)
     failed = [t for t in tasks if t.state != "succeeded"]
     final = next(

@@ -23,8 +23,9 @@ from agents.tools.gitcli import GitLayout
 
 DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (".github/workflows/**",)
 
+# "podman"/"docker" run each command in a container of `SandboxSettings.image`;
 # "unsafe-host" runs commands on the host with rlimits only: an explicit, visible opt-in.
-SandboxBackend = Literal["auto", "bwrap", "unsafe-host"]
+SandboxBackend = Literal["auto", "bwrap", "podman", "docker", "unsafe-host"]
 
 
 class ToolError(Exception):
@@ -74,6 +75,9 @@ class SandboxSettings:
     # Mount the workspace read-only (for roles that read and run but must not edit).
     # Only bubblewrap can enforce it; the other backends refuse such commands.
     read_only_workspace: bool = False
+    # The container image commands run in (the container backends; with `auto`, a working
+    # Podman or Docker is used for it instead of bubblewrap). None: no container.
+    image: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ Backends:
   registries) and gets its environment directory writable. `auto` (the default) and `bwrap`
   use nothing else: when bubblewrap is missing or cannot create namespaces, commands are
   refused with the fix.
+- `podman` / `docker` (`agents.tools.container`): each command in a throwaway container of
+  the configured image, with the same mounts, network rule and limits through the runtime's
+  flags. `auto` uses one when an image is configured and the runtime works.
 - `unsafe-host`, only when chosen explicitly: a new session, rlimits and a scrubbed
   environment, and `unshare --net` where possible, but the host's files and processes are
   visible to the command. Meant for throwaway machines that cannot run bubblewrap.
@@ -30,6 +33,17 @@ from pathlib import Path
 
 from agents.tools.base import SandboxSettings, ToolError
 from agents.tools.cgroup import TaskCgroup, usable_parent
+from agents.tools.container import (
+    CONTAINER_BACKENDS,
+    ContainerRuntime,
+    Mounts,
+    client_env,
+    container_argv,
+    container_name,
+    git_dirs,
+    private_dir,
+    write_env_file,
+)
 from agents.tools.gitcli import GitLayout
 from agents.tools.gitguard import GitEntry
 from agents.tools.supervise import CommandOutcome, execute
@@ -42,6 +56,7 @@ SECRET_NAME = re.compile(r"TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|COOK
 SANDBOX_TMP = "/tmp"  # noqa: S108
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt")
 UNSAFE_SETTING = "CODEMONKEY_SANDBOX_BACKEND=unsafe-host"
+IMAGE_SETTING = "CODEMONKEY_SANDBOX_IMAGE"
 
 
 class SandboxUnavailable(ToolError):
@@ -64,7 +79,8 @@ class CommandOptions:
 
 @dataclass(frozen=True)
 class BackendStatus:
-    name: str | None  # "bwrap" or "unsafe-host"; None when commands would be refused
+    # "bwrap", "podman", "docker" or "unsafe-host"; None when commands would be refused
+    name: str | None
     detail: str
 
 
@@ -148,13 +164,20 @@ class SandboxRunner:
         logger: logging.Logger | None = None,
         bwrap: str = "bwrap",
         unshare: str = "unshare",
+        podman: str = "podman",
+        docker: str = "docker",
         cgroup_parent: Path | None = None,
     ) -> None:
-        """`bwrap` and `unshare` name the executables (a missing one disables its backend);
-        `cgroup_parent` is a delegated cgroup v2 directory for per-command cgroups."""
+        """`bwrap`, `unshare`, `podman` and `docker` name the executables (a missing one
+        disables its backend); `cgroup_parent` is a delegated cgroup v2 directory for
+        per-command cgroups."""
         self._log = logger or logging.getLogger(__name__)
         self._bwrap = bwrap
         self._unshare = unshare
+        self._runtimes = {
+            "podman": ContainerRuntime("podman", podman),
+            "docker": ContainerRuntime("docker", docker),
+        }
         self._cgroup_parent = cgroup_parent
         self._probed: dict[str, str | None] = {}
         self._warned = False
@@ -185,6 +208,32 @@ class SandboxRunner:
     def unshare_available(self) -> bool:
         return self._problem([self._unshare, "--net", "true"]) is None
 
+    def runtime_problem(self, runtime: str) -> str | None:
+        """None when the runtime's client reaches a working engine; otherwise why not."""
+        return self._problem([self._runtimes[runtime].executable, "info"])
+
+    def runtime(self, settings: SandboxSettings) -> ContainerRuntime | None:
+        """The container runtime `settings` run commands with (None: not a container)."""
+        name = self.status(settings).name
+        return self._runtimes[name] if name in CONTAINER_BACKENDS else None
+
+    def _container_status(self, runtime: str, image: str | None) -> BackendStatus:
+        problem = self.runtime_problem(runtime)
+        if problem is not None:
+            return BackendStatus(
+                None,
+                f"agent commands are refused: the {runtime} backend was chosen but {problem}. "
+                f"Install {runtime} (apt-get install {runtime}) or set "
+                "CODEMONKEY_SANDBOX_BACKEND=auto to use bubblewrap",
+            )
+        if not image:
+            return BackendStatus(
+                None,
+                f"agent commands are refused: the {runtime} backend needs an image; set "
+                f"{IMAGE_SETTING} (or `image:` in .github/codemonkey.yml)",
+            )
+        return BackendStatus(runtime, f"{runtime} runs commands in containers of {image}")
+
     def status(self, settings: SandboxSettings) -> BackendStatus:
         """Which backend commands would use, for readiness checks and `doctor`."""
         if settings.backend == "unsafe-host":
@@ -193,19 +242,32 @@ class SandboxRunner:
                 "commands run on the host WITHOUT isolation (CODEMONKEY_SANDBOX_BACKEND="
                 "unsafe-host); install bubblewrap and set it to auto",
             )
+        if settings.backend in CONTAINER_BACKENDS:
+            return self._container_status(settings.backend, settings.image)
+        if settings.backend == "auto" and settings.image:
+            # A runtime image is asked for: a working runtime wins over bubblewrap.
+            for runtime in CONTAINER_BACKENDS:
+                if self.runtime_problem(runtime) is None:
+                    return self._container_status(runtime, settings.image)
         problem = self._bwrap_problem()
         if problem is None:
             limits = "cgroup v2" if usable_parent(self._cgroup_parent) else "process watchdog"
-            return BackendStatus("bwrap", f"bubblewrap works; task limits by {limits}")
+            unused = (
+                f"; the image {settings.image} is not used (no working podman or docker)"
+                if settings.image and settings.backend == "auto"
+                else ""
+            )
+            return BackendStatus("bwrap", f"bubblewrap works; task limits by {limits}{unused}")
         return BackendStatus(None, refusal(problem))
 
     def backend(self, settings: SandboxSettings) -> str:
-        """'bwrap', 'unsafe-host+unshare' or 'unsafe-host'; SandboxUnavailable otherwise."""
+        """'bwrap', 'podman', 'docker', 'unsafe-host+unshare' or 'unsafe-host';
+        SandboxUnavailable otherwise."""
         state = self.status(settings)
         if state.name is None:
             raise SandboxUnavailable(state.detail)
-        if state.name == "bwrap":
-            return "bwrap"
+        if state.name == "bwrap" or state.name in CONTAINER_BACKENDS:
+            return state.name
         name = "unsafe-host+unshare" if self.unshare_available() else "unsafe-host"
         if not self._warned:
             self._warned = True
@@ -261,12 +323,78 @@ class SandboxRunner:
     ) -> CommandOutcome:
         options = options or CommandOptions()
         backend = self.backend(settings)
-        if settings.read_only_workspace and backend != "bwrap":
+        if settings.read_only_workspace and backend.startswith("unsafe-host"):
             raise ReadOnlyUnavailableError(
-                "this role's commands must not change the workspace, and only bubblewrap can "
-                "mount it read-only; install bubblewrap (apt-get install bubblewrap) on the worker"
+                "this role's commands must not change the workspace, and only bubblewrap or a "
+                "container can mount it read-only; install bubblewrap (apt-get install "
+                "bubblewrap) or Podman on the worker"
             )
         entry = GitEntry.capture(workspace)
+        if backend in CONTAINER_BACKENDS:
+            outcome = self._run_container(
+                self._runtimes[backend], command, workspace, cwd, settings, options
+            )
+        else:
+            outcome = self._run_host(backend, command, workspace, cwd, settings, options)
+        tampered = entry.restore_if_changed()
+        if tampered is not None:
+            self._log.warning("a command changed %s: %s", entry.path, tampered)
+            outcome = replace(outcome, git_tampered=tampered)
+        return outcome
+
+    def _run_container(
+        self,
+        runtime: ContainerRuntime,
+        command: Sequence[str],
+        workspace: Path,
+        cwd: Path,
+        settings: SandboxSettings,
+        options: CommandOptions,
+    ) -> CommandOutcome:
+        assert settings.image is not None
+        env = minimal_env(settings, settings.scratch_dir or SANDBOX_TMP)
+        # The image's own PATH (its toolchains) after the prepared environment's.
+        env["PATH"] = ":".join((*settings.path_prefix, runtime.image_path(settings.image)))
+        mounts = Mounts(
+            workspace=workspace,
+            read_only_workspace=settings.read_only_workspace,
+            git_dirs=git_dirs(options.git),
+            ro_paths=settings.ro_paths,
+            rw_paths=(*settings.rw_paths, *filter(None, [settings.scratch_dir])),
+        )
+        name = container_name()
+        with private_dir() as private:
+            argv = container_argv(
+                runtime.runtime,
+                runtime.executable,
+                settings,
+                image=settings.image,
+                name=name,
+                env_file=write_env_file(Path(private), env),
+                mounts=mounts,
+                cwd=cwd,
+                command=command,
+                # Not enforced for root, whose processes the pids limit bounds instead.
+                nproc=nproc_limit(settings) or settings.max_processes,
+            )
+            try:
+                outcome, _ = execute(argv, cwd, client_env(os.environ), settings, runtime.runtime)
+                if runtime.oom_killed(name):
+                    outcome = replace(outcome, limit_hit="memory")
+            finally:
+                # After a timeout only the client was killed: the container runs until this.
+                runtime.remove(name)
+        return outcome
+
+    def _run_host(
+        self,
+        backend: str,
+        command: Sequence[str],
+        workspace: Path,
+        cwd: Path,
+        settings: SandboxSettings,
+        options: CommandOptions,
+    ) -> CommandOutcome:
         parent = usable_parent(self._cgroup_parent)
         cgroup = None
         if parent is not None:
@@ -293,10 +421,6 @@ class SandboxRunner:
         finally:
             if cgroup is not None:
                 cgroup.close()
-        tampered = entry.restore_if_changed()
-        if tampered is not None:
-            self._log.warning("a command changed %s: %s", entry.path, tampered)
-            outcome = replace(outcome, git_tampered=tampered)
         return outcome
 
 
@@ -304,6 +428,7 @@ def refusal(problem: str) -> str:
     return (
         f"agent commands are refused: bubblewrap cannot isolate them here ({problem}). "
         "Install it (apt-get install bubblewrap; in a container, allow user namespaces as "
-        "deploy/README.md describes), or accept running agent commands on the host without "
+        "deploy/README.md describes), run them in containers (install Podman and set "
+        f"{IMAGE_SETTING} to an image), or accept running agent commands on the host without "
         f"isolation by setting {UNSAFE_SETTING}"
     )

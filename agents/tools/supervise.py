@@ -173,8 +173,12 @@ class _Child:
 def _signal_of(returncode: int, backend: str) -> int | None:
     if returncode < 0:
         return -returncode
-    # bubblewrap reports a signalled child as 128 + the signal number.
-    if backend == "bwrap" and returncode > 128 and returncode - 128 < signal.NSIG:
+    # bubblewrap and the container runtimes report a signalled child as 128 + the signal.
+    if (
+        backend in ("bwrap", "podman", "docker")
+        and returncode > 128
+        and returncode - 128 < signal.NSIG
+    ):
         return returncode - 128
     return None
 

@@ -32,7 +32,7 @@ from bot.flow_runtime import LLMModel
 from bot.llm_config import llm_config, secret_store
 from bot.run_report import RunReporter
 from bot.run_setup import route_logs, uncommitted_warning
-from bot.sandbox import sandbox_settings
+from bot.sandbox import repository_sandbox
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 from webhooks.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
@@ -146,7 +146,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         protected_paths=tuple(
             dict.fromkeys([*settings.protected_paths, *repo_config.protected_paths])
         ),
-        sandbox=sandbox_settings(settings),
+        sandbox=repository_sandbox(settings, repo_config.image),
         test_command=args.test_command or repo_config.test_command,
         test_command_origin="--test-command" if args.test_command else "",
         setup=tuple(args.setup) if args.setup is not None else repo_config.setup,

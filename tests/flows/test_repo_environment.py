@@ -99,6 +99,8 @@ def test_setup_installs_what_the_tests_import_and_a_second_task_reuses_it(
         assert [c for c, _, _ in _qa_runs(fake)] == ["success", "success"]
         counters = list((tmp_path / "data").glob("env/environments/acme__widgets/*/setup-runs"))
         assert len(counters) == 1 and counters[0].read_text() == "run\n"
+        # Every task's scratch directory went when its task ended.
+        assert list((tmp_path / "data").glob("env/scratch/*")) == []
 
 
 def test_a_failed_setup_gives_a_neutral_check_run_with_the_log(
@@ -116,3 +118,4 @@ def test_a_failed_setup_gives_a_neutral_check_run_with_the_log(
         assert "does not appear to be a Python project" in text or "ERROR" in text
         commands = _developer_commands(w)
         assert "setup step failed" in commands[0][1] and not commands[0][0]
+        assert list((tmp_path / "data").glob("env/scratch/*")) == []

@@ -19,6 +19,7 @@ def _repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+PIP_PYTEST = "python3 -m pip install pytest"
 PACKAGE_WITH_TESTS = json.dumps({"name": "x", "scripts": {"test": "jest"}})
 
 
@@ -125,3 +126,69 @@ def test_the_config_overrides_detection_and_the_statement_names_the_keys(tmp_pat
     assert "detected" not in configured.statement()
     no_setup = plan_environment(root, EnvironmentConfig(setup=()))
     assert no_setup.setup == () and no_setup.test_command == "python3 -m pytest"
+
+
+# Shapes of public repositories whose detection was wrong (see the survey in deploy/README.md).
+CLICK_LIKE = {
+    "pyproject.toml": "[project]\nname = 'x'\n[dependency-groups]\ndev = ['ruff', 'tox']\n"
+    "tests = ['pytest']\n[tool.pytest.ini_options]\ntestpaths = ['tests']\n",
+    "tests/test_x.py": "def test_x():\n    pass\n",
+}
+MARKDOWN_LIKE = {
+    "pyproject.toml": "[project]\nname = 'x'\n"
+    "[project.optional-dependencies]\ntesting = ['coverage', 'pyyaml']\ndocs = ['mkdocs']\n",
+    "makefile": "test:\n\tcoverage run -m unittest discover tests\n",
+    "tox.ini": "[testenv]\nextras = testing\ncommands = python -m unittest discover tests\n",
+    "tests/__init__.py": "",
+    "tests/test_apis.py": "import unittest\n",
+}
+TABLIB_LIKE = {
+    "pyproject.toml": "[project]\nname = 'x'\n",
+    "pytest.ini": "[pytest]\n",
+    "tox.ini": "[testenv]\ndeps = -rtests/requirements.txt\ncommands = pytest\n",
+    "tests/requirements.txt": "pytest\nodfpy\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "command", "setup"),
+    [
+        # A PEP 735 group is not installed by `pip install .`: its requirements are named.
+        (CLICK_LIKE, "python3 -m pytest", ("python3 -m pip install .", PIP_PYTEST)),
+        (
+            {
+                **CLICK_LIKE,
+                "pyproject.toml": "[project]\nname = 'x'\n[dependency-groups]\n"
+                "base = ['pytest>=8']\ntest = [{include-group = 'base'}, 'pytest-xdist']\n",
+            },
+            "python3 -m pytest",
+            ("python3 -m pip install .", "python3 -m pip install 'pytest>=8' pytest-xdist"),
+        ),
+        # A Python project's Makefile and tox.ini wrap its tests in coverage and tox.
+        (
+            MARKDOWN_LIKE,
+            "python3 -m unittest discover -v",
+            ("python3 -m pip install '.[testing]'",),
+        ),
+        (
+            TABLIB_LIKE,
+            "python3 -m pytest",
+            ("python3 -m pip install -r tests/requirements.txt", "python3 -m pip install ."),
+        ),
+        # pytest in an extra that is not installed does not count.
+        (
+            {
+                "pyproject.toml": "[project]\nname = 'x'\n"
+                "[project.optional-dependencies]\ndocs = ['sphinx', 'pytest']\n",
+                "conftest.py": "",
+            },
+            "python3 -m pytest",
+            ("python3 -m pip install .", PIP_PYTEST),
+        ),
+    ],
+)
+def test_public_repository_shapes(
+    tmp_path: Path, files: dict[str, str], command: str, setup: tuple[str, ...]
+) -> None:
+    found = detect(_repo(tmp_path, files))
+    assert (found.test_command, found.setup) == (command, setup), found.reason
