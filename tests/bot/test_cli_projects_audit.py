@@ -57,7 +57,10 @@ def test_projects_add_registers_the_project_once_and_lists_it(
     assert lines[1].split() == ["2", "acme/boosters", "trunk", "active"]
     database = _database(tmp_path)
     with database.session() as session:
-        assert session.scalars(select(Project.name).order_by(Project.id)).all() == ["acme/rockets", "acme/boosters"]
+        assert session.scalars(select(Project.name).order_by(Project.id)).all() == [
+            "acme/rockets",
+            "acme/boosters",
+        ]
     database.dispose()
     user = f"cli:{getpass.getuser()}"
     assert _audit(tmp_path) == [

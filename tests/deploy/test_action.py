@@ -45,7 +45,7 @@ def test_a_cache_hit_skips_the_install_and_the_run_uses_the_cached_virtualenv() 
     install = steps[names.index("Install codemonkey")]
     assert install["if"] == "steps.cache.outputs.cache-hit != 'true'"
     assert '"$VENV/bin/python" -m pip install' in install["run"]
-    assert 'codemonkey==$CODEMONKEY_VERSION' in install["run"]
+    assert "codemonkey==$CODEMONKEY_VERSION" in install["run"]
     run = steps[names.index("Run codemonkey")]
     assert run["run"].rstrip().endswith('"$VENV/bin/codemonkey" action')
     assert run["env"]["VENV"] == install["env"]["VENV"]
@@ -77,7 +77,9 @@ def test_the_key_changes_with_the_source_and_not_otherwise(tmp_path: Path) -> No
     copy.mkdir()
     shutil.copy(ROOT / "pyproject.toml", copy)
     for package in ("bot", "agents", "storage", "webhooks"):
-        shutil.copytree(ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     first = _key(copy, tmp_path)
     assert first["venv"] == f"{tmp_path}/codemonkey-venv"
     assert len(first["source"]) == 16 and _key(copy, tmp_path) == first

@@ -126,5 +126,4 @@ def test_the_data_volume_is_writable_by_the_image_user() -> None:
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     owned = dockerfile.index("chown codemonkey:codemonkey /data")
     assert dockerfile.index("useradd") < owned < dockerfile.index("USER codemonkey")
-    assert 'CODEMONKEY_DATA_DIR=/data' in dockerfile
-
+    assert "CODEMONKEY_DATA_DIR=/data" in dockerfile

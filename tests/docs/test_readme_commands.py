@@ -59,15 +59,16 @@ def problems_in(words: list[str]) -> list[str]:
                 value = inline_value or (rest[i + 1].strip("[]") if takes_value else "")
                 if takes_value and not inline_value:
                     i += 1
-                if action.choices is not None and value.isidentifier() is False:
-                    # `--role admin|member|viewer`: the README lists every choice
-                    listed = set(value.split("|"))
-                    if listed != {str(c) for c in action.choices}:
-                        found.append(f"{line}: {flag} choices are {sorted(action.choices)}")
+                choices = {str(c) for c in action.choices or ()}
+                if choices and "|" in value:  # `--role admin|member|viewer`: every choice
+                    if set(value.split("|")) != choices:
+                        found.append(f"{line}: {flag} choices are {sorted(choices)}")
+                elif choices and value.islower() and value not in choices:
+                    found.append(f"{line}: {flag} {value!r} is not one of {sorted(choices)}")
         elif word and word[0].islower() and word not in ("|",):
-            action = next(positionals, None)
-            if action is not None and action.choices is not None and word not in action.choices:
-                found.append(f"{line}: {word!r} is not one of {sorted(action.choices)}")
+            positional = next(positionals, None)
+            if positional is not None and positional.choices and word not in positional.choices:
+                found.append(f"{line}: {word!r} is not one of {sorted(positional.choices)}")
         i += 1
     return found
 
@@ -94,6 +95,7 @@ def test_every_command_is_in_the_readme_commands_table() -> None:
     [
         (["run", "--max-stepz", "3", "task"], "--max-stepz"),
         (["keys", "create", "--name", "N", "--role", "admin|member"], "choices"),
+        (["keys", "create", "--name", "N", "--role", "owner"], "owner"),
         (["keys", "rotate", "ID"], "rotate"),
         (["secrets", "set", "gemini"], "gemini"),
         (["projects", "remove", "owner/repo"], "remove"),

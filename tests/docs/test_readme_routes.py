@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -148,4 +147,3 @@ def test_the_chat_example_uses_a_registered_project_and_the_cli_registers_it() -
     project = re.search(r"codemonkey/architect@([\w.-]+/[\w.-]+)", chat)
     assert project is not None
     assert f"codemonkey projects add {project[1]}" in chat, "say how to register the project"
-
