@@ -113,9 +113,11 @@ def http_paths(source: str) -> list[HttpPath]:
 
 
 def variables(source: str) -> set[str]:
-    """Environment variable names, with `NAME[_SUFFIX]` expanded to both spellings."""
+    """Environment variable names, with `NAME[_SUFFIX]` expanded to both spellings; a family
+    written `PREFIX_*` is kept as it is."""
     names: set[str] = set()
-    for match in re.finditer(r"\b([A-Z][A-Z0-9_]*_[A-Z0-9_]+)(\[(_[A-Z_]+)\])?", source):
+    pattern = r"\b([A-Z][A-Z0-9_]*_[A-Z0-9_]+\*?)(\[(_[A-Z_]+)\])?"
+    for match in re.finditer(pattern, source):
         names.add(match[1])
         if match[3]:
             names.add(match[1] + match[3])

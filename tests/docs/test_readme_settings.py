@@ -34,7 +34,12 @@ def test_every_codemonkey_variable_in_the_readme_is_a_setting() -> None:
     known = set(_aliases()) | OTHER_VARIABLES
     named = {v for v in readme.variables(README) if v.startswith("CODEMONKEY_")}
     assert len(named) > 20  # the extraction sees the configuration table
-    assert sorted(named - known) == []
+    unknown = [
+        name
+        for name in named - known
+        if not (name.endswith("_*") and any(k.startswith(name[:-1]) for k in known))
+    ]
+    assert unknown == []
 
 
 def _table_rows(section: str) -> list[list[str]]:
