@@ -143,9 +143,12 @@ class LLM:
         price = find_price(model_id.provider, model_id.model, self.config.prices)
         # A cost the provider reported (OpenRouter does) is the real charge; else our table.
         cost = response.cost_usd or cost_usd(response.usage, price)
+        known = bool(response.cost_usd) or price is not None
         latency = int((time.monotonic() - started) * 1000)
         response = recover_text_tool_calls(response, options)
-        response = dataclasses.replace(response, cost_usd=cost, latency_ms=latency)
+        response = dataclasses.replace(
+            response, cost_usd=cost, latency_ms=latency, cost_known=known
+        )
         await self._record(model_id, options, response.usage, cost, started, ok=True)
         return response
 
@@ -167,6 +170,7 @@ class LLM:
             repaired,
             usage=repaired.usage + response.usage,
             cost_usd=repaired.cost_usd + response.cost_usd,
+            cost_known=repaired.cost_known and response.cost_known,
         )
 
     async def _stream(

@@ -125,13 +125,17 @@ class TraceStepOut(BaseModel):
     text: str
     tokens: int | None
     cost_usd: float | None
+    # False on a model call whose price is unknown (its cost_usd is null, not 0).
+    cost_known: bool
 
 
 class TaskTraceOut(BaseModel):
     task: TaskOut
     steps: list[TraceStepOut]
     tokens: int
-    cost_usd: float
+    # The known part of the cost; null when no model call had a known price.
+    cost_usd: float | None
+    unpriced_calls: int
 
 
 class TaskPage(BaseModel):
