@@ -149,7 +149,9 @@ class LLM:
         response = dataclasses.replace(
             response, cost_usd=cost, latency_ms=latency, cost_known=known
         )
-        await self._record(model_id, options, response.usage, cost, started, ok=True)
+        await self._record(
+            model_id, options, response.usage, cost, started, ok=True, cost_known=known
+        )
         return response
 
     async def _repair(
@@ -231,6 +233,7 @@ class LLM:
         started: float,
         *,
         ok: bool,
+        cost_known: bool = True,
     ) -> None:
         if self._usage is None:
             return
@@ -244,6 +247,7 @@ class LLM:
                 cache_read_tokens=usage.cache_read_tokens,
                 cache_write_tokens=usage.cache_write_tokens,
                 cost_usd=cost,
+                cost_known=cost_known,
                 latency_ms=int((time.monotonic() - started) * 1000),
                 ok=ok,
                 task_id=options.task_id,

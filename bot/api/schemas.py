@@ -231,7 +231,10 @@ class UsageRow(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
-    cost_usd: Decimal
+    # What the priced calls cost; null when no call in the row had a known price.
+    cost_usd: Decimal | None
+    # Calls to models without a known price: their cost is not in `cost_usd`.
+    unpriced_calls: int
 
 
 class UsageReport(BaseModel):
