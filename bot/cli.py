@@ -22,6 +22,7 @@ COMMANDS = {
     "config": "show the effective settings (secrets redacted)",
     "migrate": "apply database migrations (SQLite or PostgreSQL)",
     "keys": "manage API keys",
+    "projects": "register a repository as a project, list the projects",
     "deliveries": "list recent webhook deliveries and their outcome",
     "action": "handle the current GitHub Actions event (inside a workflow job)",
     "chat": "send one message to a model and print its answer",

@@ -20,6 +20,7 @@ from agents.runtime.tool_summary import shorten
 from agents.team.local import LocalResult
 from agents.team.local_outcome import BranchChanges, RunVerdict
 from agents.team.localhost import HostRecord
+from bot.prices import PRICE_HINT
 from storage.task_graph import TaskSnapshot
 
 # Host actions worth showing in full; the rest (labels, issue body edits) are bookkeeping.
@@ -85,7 +86,10 @@ class RunReporter:
                 self.line(f"  {line.strip()}")
         self.line(f"Checks: {verdict.check or 'did not run'}")
         self.line(f"Review: {verdict.review or 'none'}")
-        self.line(f"Cost: ${result.cost_usd:.2f}, {result.tokens:,} tokens ({result.cache_line})")
+        cost = result.cost_text or f"${result.cost_usd:.2f}"
+        self.line(f"Cost: {cost}, {result.tokens:,} tokens ({result.cache_line})")
+        if result.unpriced_calls:
+            self.line(PRICE_HINT)
         self._footer(log_file)
 
     def interrupted(

@@ -76,7 +76,11 @@ class Services:
         checks = storage_checks(self.database, self.kv, self.vectors, None, self.settings)
         if self.redis is not None:
             checks.append(Check("queue", _redis_queue_check(self.redis, self.queue)))
-        checks.append(sandbox_check(self.settings))
+        if self.embedded_queue is not None:
+            # Only a process that runs tasks runs agent commands. With RQ the workers do, and
+            # the app (which in Kubernetes gets the default seccomp profile) must not be
+            # reported unready for a sandbox it never uses; `doctor` checks it on a worker.
+            checks.append(sandbox_check(self.settings))
         return checks
 
     def search(self, project: str, kind: str, query: str, n: int) -> Sequence[dict[str, Any]]:

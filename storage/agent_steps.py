@@ -43,6 +43,12 @@ class StepSpend:
     cache_write_tokens: int = 0
     # The input tokens in `tokens` (neither read from nor written to the cache).
     input_tokens: int = 0
+    # Model calls whose cost is unknown (no price for the model): not in `cost_usd`.
+    unpriced_calls: int = 0
+
+    def cost_text(self) -> str:
+        """`$1.25`; `unknown` when no call had a known price; else what is known plus a note."""
+        return cost_text(self.cost_usd, self.unpriced_calls, self.model_calls)
 
     @property
     def cached_share(self) -> float:
@@ -57,10 +63,19 @@ class StepSpend:
         return line + (f" ({self.cached_share:.0%} of input read)" if read else "")
 
 
+def cost_text(cost_usd: float, unpriced_calls: int, calls: int) -> str:
+    if not unpriced_calls:
+        return f"${cost_usd:.2f}"
+    if unpriced_calls >= calls:
+        return "unknown"
+    return f"${cost_usd:.2f} + unknown ({unpriced_calls} of {calls} calls unpriced)"
+
+
 def spend_of(payloads: list[dict[str, Any]]) -> StepSpend:
     """Sum the usage recorded in response payloads (`usage` and `cost_usd` keys)."""
-    calls, tokens, cost, read, written, uncached = 0, 0, 0.0, 0, 0, 0
+    calls, tokens, cost, read, written, uncached, unpriced = 0, 0, 0.0, 0, 0, 0, 0
     for payload in payloads:
+        unpriced += bool(payload.get("cost_unknown"))
         usage = payload.get("usage") or {}
         calls += 1
         uncached += int(usage.get("input_tokens", 0))
@@ -68,7 +83,7 @@ def spend_of(payloads: list[dict[str, Any]]) -> StepSpend:
         read += int(usage.get("cache_read_tokens", 0))
         written += int(usage.get("cache_write_tokens", 0))
         cost += float(payload.get("cost_usd", 0.0))
-    return StepSpend(calls, tokens, cost, read, written, uncached)
+    return StepSpend(calls, tokens, cost, read, written, uncached, unpriced)
 
 
 class AgentStepStore:

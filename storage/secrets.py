@@ -43,6 +43,10 @@ class SecretStore:
     def __repr__(self) -> str:
         return "SecretStore(<key hidden>)"
 
+    @property
+    def database(self) -> Database:
+        return self._database
+
     def put(self, name: str, value: str) -> None:
         ciphertext = self._fernet.encrypt(value.encode("utf-8"))
         with self._database.session() as session:

@@ -37,6 +37,7 @@ class SqlUsageSink:
         task_id: int | None,
         project_id: int | None,
         role: str | None,
+        cost_known: bool = True,
     ) -> None:
         self.record_many(
             [
@@ -53,6 +54,7 @@ class SqlUsageSink:
                     "task_id": task_id,
                     "project_id": project_id,
                     "role": role,
+                    "cost_known": cost_known,
                 }
             ]
         )

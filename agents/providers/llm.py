@@ -143,10 +143,15 @@ class LLM:
         price = find_price(model_id.provider, model_id.model, self.config.prices)
         # A cost the provider reported (OpenRouter does) is the real charge; else our table.
         cost = response.cost_usd or cost_usd(response.usage, price)
+        known = bool(response.cost_usd) or price is not None
         latency = int((time.monotonic() - started) * 1000)
         response = recover_text_tool_calls(response, options)
-        response = dataclasses.replace(response, cost_usd=cost, latency_ms=latency)
-        await self._record(model_id, options, response.usage, cost, started, ok=True)
+        response = dataclasses.replace(
+            response, cost_usd=cost, latency_ms=latency, cost_known=known
+        )
+        await self._record(
+            model_id, options, response.usage, cost, started, ok=True, cost_known=known
+        )
         return response
 
     async def _repair(
@@ -167,6 +172,7 @@ class LLM:
             repaired,
             usage=repaired.usage + response.usage,
             cost_usd=repaired.cost_usd + response.cost_usd,
+            cost_known=repaired.cost_known and response.cost_known,
         )
 
     async def _stream(
@@ -227,6 +233,7 @@ class LLM:
         started: float,
         *,
         ok: bool,
+        cost_known: bool = True,
     ) -> None:
         if self._usage is None:
             return
@@ -240,6 +247,7 @@ class LLM:
                 cache_read_tokens=usage.cache_read_tokens,
                 cache_write_tokens=usage.cache_write_tokens,
                 cost_usd=cost,
+                cost_known=cost_known,
                 latency_ms=int((time.monotonic() - started) * 1000),
                 ok=ok,
                 task_id=options.task_id,

@@ -3,7 +3,9 @@
 A script is either a list of replies (consumed in order by whoever calls) or a mapping
 from role name to its own list (each role consumes its own replies, so the order in which
 parallel tasks call the model does not matter). A reply is a string (the final answer),
-`{"tool": NAME, "arguments": {...}}`, or `{"content": TEXT, "calls": [tool, ...]}`.
+`{"tool": NAME, "arguments": {...}}`, or `{"content": TEXT, "calls": [tool, ...]}` (which
+may add `"cost_usd": 0.25`, what the call is taken to have cost, to show budgets at work, or
+`"cost_usd": null` for a model whose price is unknown).
 
     {"project_manager": [{"tool": "delegate", "arguments": {...}}, "Planned."],
      "backend_developer": [{"tool": "write_file", "arguments": {...}}, "Done."]}
@@ -35,6 +37,14 @@ def _tool_call(raw: Any, where: str) -> ToolCall:
     return call(raw["tool"], **arguments)
 
 
+def _cost(raw: Any, where: str) -> float:
+    if raw is None:  # a model without a known price
+        return 0.0
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw < 0:
+        raise ScriptFileError(f"{where}: 'cost_usd' is a number of dollars, 0 or more")
+    return float(raw)
+
+
 def parse_reply(raw: Any, where: str) -> ScriptedReply:
     if isinstance(raw, str):
         return raw
@@ -50,10 +60,12 @@ def parse_reply(raw: Any, where: str) -> ScriptedReply:
             tool_calls=tuple(calls),
             finish_reason="tool_calls" if calls else "stop",
             usage=TokenUsage(input_tokens=10, output_tokens=5),
+            cost_usd=_cost(raw.get("cost_usd", 0.0), where),
+            cost_known=raw.get("cost_usd", 0.0) is not None,
         )
     raise ScriptFileError(
         f"{where}: a reply is a string, {{'tool': ..., 'arguments': ...}} or "
-        "{'content': ..., 'calls': [...]}"
+        "{'content': ..., 'calls': [...], 'cost_usd': ...}"
     )
 
 

@@ -114,6 +114,9 @@ class ChatResponse:
     usage: TokenUsage
     cost_usd: float = 0.0
     latency_ms: int = 0
+    # False when neither the provider nor the price table gave the call's cost: its
+    # `cost_usd` of 0 is then not a price, and reports say "unknown" instead of $0.00.
+    cost_known: bool = True
 
     def as_message(self) -> ChatMessage:
         return ChatMessage.assistant(self.content, self.tool_calls)

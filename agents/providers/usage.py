@@ -26,6 +26,7 @@ class UsageSink(Protocol):
         task_id: int | None,
         project_id: int | None,
         role: str | None,
+        cost_known: bool = True,
     ) -> None: ...
 
 
@@ -43,6 +44,8 @@ class UsageRecord:
     task_id: int | None
     project_id: int | None
     role: str | None
+    # False when the model has no known price: `cost_usd` (0) is then not its cost.
+    cost_known: bool = True
 
 
 class MemoryUsageSink:
@@ -66,6 +69,7 @@ class MemoryUsageSink:
         task_id: int | None,
         project_id: int | None,
         role: str | None,
+        cost_known: bool = True,
     ) -> None:
         self.records.append(
             UsageRecord(
@@ -81,5 +85,6 @@ class MemoryUsageSink:
                 task_id,
                 project_id,
                 role,
+                cost_known,
             )
         )

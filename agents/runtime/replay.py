@@ -85,6 +85,8 @@ def response_payload(response: ChatResponse) -> dict[str, Any]:
         },
         "cost_usd": response.cost_usd,
         "latency_ms": response.latency_ms,
+        # Only when unknown, so that the payloads of priced calls stay as they were.
+        **({} if response.cost_known else {"cost_unknown": True}),
     }
 
 

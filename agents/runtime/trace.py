@@ -28,7 +28,8 @@ class TraceStep:
     seconds: float  # since the previous step, or since the task started
     text: str  # one trimmed line
     tokens: int | None = None
-    cost_usd: float | None = None
+    cost_usd: float | None = None  # None on a model response means its price is unknown
+    cost_known: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "at": self.at.isoformat()}
@@ -42,7 +43,8 @@ def _describe(kind: str, payload: dict[str, Any]) -> tuple[str, int | None, floa
         said = shorten(str(payload.get("content") or ""), TRIM)
         model = f"{payload.get('provider', '')}:{payload.get('model', '')}".strip(":")
         what = " | ".join(x for x in (said, f"calls {calls}" if calls else "") if x)
-        return f"model {model}: {what or '(empty)'}", tokens, float(payload.get("cost_usd", 0.0))
+        cost = None if payload.get("cost_unknown") else float(payload.get("cost_usd", 0.0))
+        return f"model {model}: {what or '(empty)'}", tokens, cost
     if kind == "tool_call":
         return call_line(str(payload.get("name")), payload.get("arguments") or {}, TRIM), None, None
     if kind == "tool_result":
@@ -86,7 +88,16 @@ def task_trace(session: Session, task: Task) -> list[TraceStep]:
         text, tokens, cost = _describe(row.kind, dict(row.payload))
         gap = (_utc(row.created_at) - _utc(previous)).total_seconds() if previous else 0.0
         steps.append(
-            TraceStep(row.step, row.kind, row.created_at, max(gap, 0.0), text, tokens, cost)
+            TraceStep(
+                row.step,
+                row.kind,
+                row.created_at,
+                max(gap, 0.0),
+                text,
+                tokens,
+                cost,
+                cost_known=not (row.kind == "response" and cost is None),
+            )
         )
         previous = row.created_at
     return steps

@@ -39,7 +39,7 @@ def issue_status(db: Database, group_key: str) -> str:
         lines.append(f"| #{task.id} | {task.role or ''} | {task.title} | {state} |")
     spend = AgentStepStore(db).group_spend(group_key)
     lines.append(
-        f"\nSpent so far: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, "
+        f"\nSpent so far: {spend.cost_text()} ({spend.tokens:,} tokens, "
         f"{spend.model_calls} model calls)."
     )
     return "\n".join(lines)

@@ -375,7 +375,7 @@ def _wrap_up(
         f"{_summaries(_work(deps, group))}\n\n"
         f"{qa_line(task.payload)} Review: "
         f"{verdict.lower().replace('_', ' ')} by {reviewer.title}.\n\n"
-        f"Cost: ${spend.cost_usd:.2f} ({spend.tokens:,} tokens, {spend.model_calls} model calls; "
+        f"Cost: {spend.cost_text()} ({spend.tokens:,} tokens, {spend.model_calls} model calls; "
         f"{spend.cache_line()})."
     )
     comment_once(deps, issue, f"{group}:summary", task.id, summary)

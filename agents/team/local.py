@@ -49,6 +49,9 @@ class LocalResult:
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
     cache_line: str = ""
+    # e.g. "$0.42", or "unknown" when the models used have no known price
+    cost_text: str = ""
+    unpriced_calls: int = 0
     # The branch the work started from (the repository's HEAD branch at the start).
     base: str = ""
 
@@ -197,5 +200,7 @@ def run_local(
         cache_read_tokens=spend.cache_read_tokens,
         cache_write_tokens=spend.cache_write_tokens,
         cache_line=spend.cache_line(),
+        cost_text=spend.cost_text(),
+        unpriced_calls=spend.unpriced_calls,
         base=base,
     )

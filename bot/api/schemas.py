@@ -125,13 +125,17 @@ class TraceStepOut(BaseModel):
     text: str
     tokens: int | None
     cost_usd: float | None
+    # False on a model call whose price is unknown (its cost_usd is null, not 0).
+    cost_known: bool
 
 
 class TaskTraceOut(BaseModel):
     task: TaskOut
     steps: list[TraceStepOut]
     tokens: int
-    cost_usd: float
+    # The known part of the cost; null when no model call had a known price.
+    cost_usd: float | None
+    unpriced_calls: int
 
 
 class TaskPage(BaseModel):
@@ -227,7 +231,10 @@ class UsageRow(BaseModel):
     output_tokens: int
     cache_read_tokens: int
     cache_write_tokens: int
-    cost_usd: Decimal
+    # What the priced calls cost; null when no call in the row had a known price.
+    cost_usd: Decimal | None
+    # Calls to models without a known price: their cost is not in `cost_usd`.
+    unpriced_calls: int
 
 
 class UsageReport(BaseModel):

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.api.keys import create_key, list_keys, revoke_key
 from bot.api.types import Role
+from bot.cli_audit import audit
 from bot.database import open_database
 from bot.settings import Settings
 from storage.sql.database import Database
@@ -48,12 +49,14 @@ def run_create(settings: Settings, args: argparse.Namespace) -> int:
                 if project_id is None:
                     print(
                         f"codemonkey: no project named {args.project!r}; register it first "
-                        "(POST /api/v1/projects) or check the owner/repo spelling",
+                        f"(`codemonkey projects add {args.project}`) or check the spelling",
                         file=sys.stderr,
                     )
                     return 1
             new = create_key(session, name=args.name, role=Role(args.role), project_id=project_id)
             key_id = new.record.id
+            details = {"name": args.name, "role": args.role, "project_id": project_id}
+            audit(session, "keys.create", f"api_key:{key_id}", details)
         scope = f"project {args.project}" if args.project else "all projects (global)"
         print(f"created key {key_id} {args.name!r}: role {args.role} on {scope}")
         print("store it now; it cannot be shown again:")
@@ -87,6 +90,8 @@ def run_revoke(settings: Settings, args: argparse.Namespace) -> int:
         with database.session() as session:
             record = revoke_key(session, args.id)
             name = record.name if record else None
+            if record is not None:
+                audit(session, "keys.revoke", f"api_key:{record.id}", {"name": record.name})
         if name is None:
             print(
                 f"codemonkey: no API key with id {args.id}; see `codemonkey keys list`",

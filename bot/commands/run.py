@@ -67,12 +67,60 @@ def register(subparsers: Any) -> None:
         "else detected)",
     )
     parser.add_argument(
+        "--max-steps",
+        type=_positive_int,
+        metavar="N",
+        help="model calls each task may make (default: `budgets.max_steps` in the "
+        f"repository's {CONFIG_PATH}, else 40)",
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=_positive_float,
+        metavar="USD",
+        help="what the whole run may spend on models, in US dollars (default: "
+        "CODEMONKEY_AGENT_MAX_ISSUE_USD, and per task the lower of `budgets.max_cost_usd` "
+        "and CODEMONKEY_AGENT_MAX_TASK_USD)",
+    )
+    parser.add_argument(
         "--verbose",
         action="store_true",
         help="log to stderr (default: to run.log in the data directory)",
     )
     parser.add_argument("task", help="what the team should do")
     parser.set_defaults(handler=run)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount, e.g. 2.50") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
+    return value
+
+
+def run_limits(
+    settings: Settings, config: RepoConfig, max_steps: int | None, max_cost: float | None
+) -> BudgetLimits:
+    """The repository's budgets within the service's, as the GitHub flows use them; the
+    flags replace them. `--max-cost` bounds the whole run (all its tasks) and so each task."""
+    task_usd = min(config.budgets.max_cost_usd, settings.agent_max_task_usd)
+    return BudgetLimits(
+        max_steps=max_steps or min(config.budgets.max_steps, settings.agent_max_steps),
+        max_task_tokens=min(config.budgets.max_tokens, settings.agent_max_task_tokens),
+        max_task_usd=max_cost or task_usd,
+        max_issue_tokens=settings.agent_max_issue_tokens,
+        max_issue_usd=max_cost or settings.agent_max_issue_usd,
+        max_task_seconds=settings.agent_max_task_seconds,
+    )
 
 
 def local_repo_config(repo: Path) -> RepoConfig:
@@ -131,14 +179,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         ref = model_arg or role.model_ref(settings.default_model, settings.role_models)
         return LLMModel(llm, ref), ref
 
-    limits = BudgetLimits(
-        max_steps=settings.agent_max_steps,
-        max_task_tokens=settings.agent_max_task_tokens,
-        max_task_usd=settings.agent_max_task_usd,
-        max_issue_tokens=settings.agent_max_issue_tokens,
-        max_issue_usd=settings.agent_max_issue_usd,
-        max_task_seconds=settings.agent_max_task_seconds,
-    )
+    limits = run_limits(settings, repo_config, args.max_steps, args.max_cost)
     options = LocalOptions(
         parallelism=args.parallel,
         review_rounds=args.review_rounds,

@@ -10,11 +10,13 @@ import argparse
 import sys
 from typing import Any
 
+from bot.cli_audit import audit
 from bot.database import open_database
 from bot.github.app_manifest import forget_app
 from bot.llm_config import STORED_KEY_NAMES
 from bot.settings import Settings
 from storage.secrets import SecretStore
+from storage.sql.database import Database
 
 # `secrets delete github-app`: the App created from the manifest (`/github/app-manifest`).
 GITHUB_APP = "github-app"
@@ -38,6 +40,12 @@ def register(subparsers: Any) -> None:
     delete.set_defaults(handler=run_delete)
 
 
+def _audited(database: Database, action: str, provider: str) -> None:
+    """Record who changed which stored secret; never its value."""
+    with database.session() as session:
+        audit(session, action, f"secret:{provider}", {"provider": provider})
+
+
 def _store(settings: Settings) -> SecretStore | None:
     if settings.secret_key is None:
         print(
@@ -58,6 +66,7 @@ def run_set(settings: Settings, args: argparse.Namespace) -> int:
         print("codemonkey secrets: no key on standard input; pipe it in", file=sys.stderr)
         return 2
     store.put(STORED_KEY_NAMES[args.provider], value)
+    _audited(store.database, "secrets.set", args.provider)
     print(f"stored the {args.provider} key (encrypted)")
     return 0
 
@@ -80,5 +89,7 @@ def run_delete(settings: Settings, args: argparse.Namespace) -> int:
         removed = forget_app(store)
     else:
         removed = store.delete(STORED_KEY_NAMES[args.provider])
+    if removed:
+        _audited(store.database, "secrets.delete", args.provider)
     print(f"{args.provider}: {'removed' if removed else 'nothing stored'}")
     return 0

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.data_dir import settings_for_cwd
 from bot.database import open_database
+from bot.prices import PRICE_HINT
 from bot.settings import Settings
 from storage.agent_steps import AgentStepStore
 from storage.sql.models import Task
@@ -61,8 +62,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         steps = AgentStepStore(database)
         print(f"Tasks of {group}:")
+        unpriced = 0
         for task in tasks:
             spend = steps.task_spend(task.id)
+            unpriced += spend.unpriced_calls
             took = (
                 f"{(task.finished_at - task.started_at).total_seconds():.1f}s"
                 if task.started_at and task.finished_at
@@ -71,10 +74,12 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 f"  #{task.id:<4} {task.kind:<10} {task.role or '-':<18} {task.state:<10} "
                 f"{took:>7}  {spend.model_calls} model calls, {spend.tokens:,} tokens, "
-                f"${spend.cost_usd:.2f}  {task.title}"
+                f"{spend.cost_text()}  {task.title}"
             )
             if task.error:
                 print(f"        error: {task.error.strip().splitlines()[-1][:160]}")
+        if unpriced:
+            print(PRICE_HINT)
         print("Steps of a task: codemonkey trace TASK_ID")
         return 0
     finally:

@@ -11,7 +11,9 @@ from typing import Any
 from agents.runtime.trace import task_trace
 from bot.data_dir import settings_for_cwd
 from bot.database import open_database
+from bot.prices import PRICE_HINT
 from bot.settings import Settings
+from storage.agent_steps import cost_text
 from storage.sql.models import Task
 
 
@@ -39,15 +41,20 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             steps = task_trace(session, task)
         if not steps:
             print("  no agent steps (this task runs no agent, or has not started)")
-        tokens, cost = 0, 0.0
+        tokens, cost, calls, unpriced = 0, 0.0, 0, 0
         for step in steps:
             spend = ""
             if step.tokens is not None:
                 tokens += step.tokens
+                calls += 1
+                unpriced += not step.cost_known
                 cost += step.cost_usd or 0.0
-                spend = f"  [{step.tokens:,} tokens, ${step.cost_usd or 0.0:.4f}]"
+                price = f"${step.cost_usd:.4f}" if step.cost_known else "cost unknown"
+                spend = f"  [{step.tokens:,} tokens, {price}]"
             print(f"  {step.step:>3} +{step.seconds:5.1f}s  {step.text}{spend}")
-        print(f"Total: {tokens:,} tokens, ${cost:.2f}")
+        print(f"Total: {tokens:,} tokens, {cost_text(cost, unpriced, calls)}")
+        if unpriced:
+            print(PRICE_HINT)
         return 0
     finally:
         database.dispose()

@@ -239,11 +239,12 @@ class Passthrough:
         tokens = _tokens(usage)
         reported = usage.get("cost") if isinstance(usage, dict) else None
         # A cost the upstream reported (OpenRouter does) is the real charge; else our table.
+        known = True
         if isinstance(reported, int | float) and not isinstance(reported, bool) and reported:
             cost = float(reported)
         else:
             price = find_price(model_id.provider, model_id.model, self._config.prices)
-            cost = cost_usd(tokens, price)
+            cost, known = cost_usd(tokens, price), price is not None
         try:
             self._usage.record(
                 provider=model_id.provider,
@@ -253,6 +254,7 @@ class Passthrough:
                 cache_read_tokens=tokens.cache_read_tokens,
                 cache_write_tokens=tokens.cache_write_tokens,
                 cost_usd=cost,
+                cost_known=known,
                 latency_ms=int((time.monotonic() - started) * 1000),
                 ok=ok,
                 task_id=None,

@@ -262,3 +262,31 @@ def test_trace_of_another_projects_task_is_404_and_tasks_filter_by_group(api: Ap
     assert api.client.get(f"/api/v1/tasks/{hidden}/trace", headers=headers).status_code == 404
     listed = api.client.get("/api/v1/tasks", params={"group": "octo/a#1"}, headers=headers)
     assert [t["id"] for t in listed.json()["items"]] == [first]
+
+
+def test_trace_says_when_a_models_price_is_unknown(api: ApiHarness) -> None:
+    project = _project(api)
+    task_id = _task(api, project, group_key="octo/a#4", role="backend_developer")
+    usage = {"input_tokens": 100, "output_tokens": 20}
+    priced = {
+        "provider": "openai",
+        "model": "gpt-4.1",
+        "content": "a",
+        "usage": usage,
+        "cost_usd": 0.25,
+        "tool_calls": [],
+    }
+    unpriced = {**priced, "model": "my-finetune", "cost_usd": 0.0, "cost_unknown": True}
+    _steps(api, task_id, ("response", priced), ("response", unpriced))  # fmt: skip
+    headers = api.auth(api.key(Role.VIEWER, project, name="viewer"))
+    body = api.client.get(f"/api/v1/tasks/{task_id}/trace", headers=headers).json()
+    assert [(s["cost_usd"], s["cost_known"]) for s in body["steps"]] == [
+        (0.25, True),
+        (None, False),  # not 0.0
+    ]
+    assert body["cost_usd"] == 0.25 and body["unpriced_calls"] == 1
+    # Only unpriced calls: the total is unknown too.
+    other = _task(api, project, group_key="octo/a#5", role="backend_developer")
+    _steps(api, other, ("response", unpriced))
+    body = api.client.get(f"/api/v1/tasks/{other}/trace", headers=headers).json()
+    assert body["cost_usd"] is None and body["unpriced_calls"] == 1

@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from agents.providers.config import LLMConfig
+from agents.providers.llm import LLM
+from agents.providers.registry import ProviderRegistry
+from agents.providers.scripted import ScriptedModel
+from agents.providers.types import ChatMessage
 from bot.api.types import Role
 from storage.sql.models import Project, Usage
+from storage.usage import SqlUsageSink
 from tests.api.support import ApiHarness
 
 
@@ -87,3 +93,46 @@ def test_usage_rejects_bad_filters(api: ApiHarness) -> None:
     assert backwards.json()["error"]["fields"][0]["field"] == "until"
     bad_date = api.client.get("/api/v1/usage?since=yesterday", headers=admin)
     assert bad_date.status_code == 422
+
+
+def test_calls_to_unpriced_models_are_counted_not_shown_as_free(api: ApiHarness) -> None:
+    with api.database.session() as session:
+        project = Project(name="octo/c")
+        session.add(project)
+        session.flush()
+        at = datetime(2026, 3, 4, 10, tzinfo=UTC)
+
+        def use(model: str, cost: str, known: bool) -> Usage:
+            return Usage(
+                provider="openai", model=model, project_id=project.id, role="qa",
+                input_tokens=10, output_tokens=1, cost_usd=Decimal(cost), cost_known=known,
+                created_at=at,
+            )  # fmt: skip
+
+        session.add_all(
+            [use("gpt-4.1", "0.002000", True), use("mine", "0", False), use("mine", "0", False)]
+        )
+    admin = api.auth(api.key(Role.ADMIN))
+    report = api.client.get("/api/v1/usage", params={"group_by": "model"}, headers=admin).json()
+    rows = {r["model"]: r for r in report["rows"]}
+    assert rows["mine"]["cost_usd"] is None and rows["mine"]["unpriced_calls"] == 2
+    assert Decimal(rows["gpt-4.1"]["cost_usd"]) == Decimal("0.002")
+    assert rows["gpt-4.1"]["unpriced_calls"] == 0
+    # The total keeps the known part and says how many calls it leaves out.
+    assert Decimal(report["total"]["cost_usd"]) == Decimal("0.002")
+    assert report["total"]["unpriced_calls"] == 2
+
+
+async def test_the_llm_records_unpriced_calls_as_such(api: ApiHarness) -> None:
+    config = LLMConfig(default_model="openai:mine")
+    model = ScriptedModel(["a", "b"], provider_id="openai")
+    llm = LLM(
+        config,
+        registry=ProviderRegistry(config, factories={}, providers={"openai": model}),
+        usage=SqlUsageSink(api.database),
+    )
+    await llm.chat("qa", [ChatMessage.user("hi")])
+    await llm.chat("openai:gpt-4.1", [ChatMessage.user("hi")])
+    with api.database.session() as session:
+        rows = session.query(Usage.model, Usage.cost_known).order_by(Usage.id).all()
+    assert [tuple(r) for r in rows] == [("mine", False), ("gpt-4.1", True)]

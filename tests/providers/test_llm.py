@@ -16,7 +16,7 @@ from agents.providers.config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry, parse_model_id
 from agents.providers.resilience import RetryPolicy
-from agents.providers.scripted import ScriptedModel
+from agents.providers.scripted import ScriptedModel, reply
 from agents.providers.types import (
     ChatMessage,
     ChatOptions,
@@ -270,3 +270,18 @@ def test_keys_never_appear_in_reprs() -> None:
 def test_network_guard_blocks_non_loopback_connections() -> None:
     with pytest.raises(NetworkAccessError, match="only reach loopback"):
         socket.create_connection(("203.0.113.7", 443), timeout=1)
+
+
+async def test_a_model_without_a_price_has_an_unknown_cost_not_zero() -> None:
+    usage = TokenUsage(1000, 200)
+    unpriced = ScriptedModel(["a", "b"], provider_id="openai", usage=usage)
+    llm = llm_with({"openai": unpriced}, default="openai:my-finetune")
+    response = await llm.chat("qa", HI)
+    assert response.cost_known is False and response.cost_usd == 0.0
+    # A listed model, and a provider that reports its own charge, have a known cost.
+    priced = await llm.chat("openai:gpt-4.1", HI)
+    assert priced.cost_known is True and priced.cost_usd == pytest.approx(0.0036)
+    reported = ScriptedModel([reply("c", cost_usd=0.5)], provider_id="openrouter", usage=usage)
+    llm = llm_with({"openrouter": reported}, default="openrouter:some/new-model")
+    answer = await llm.chat("qa", HI)
+    assert answer.cost_known is True and answer.cost_usd == 0.5

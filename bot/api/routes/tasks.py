@@ -45,12 +45,17 @@ def get_trace(call: Call) -> Reply:
     task = call.task
     assert task is not None
     steps = [TraceStepOut(**step.as_dict()) for step in task_trace(call.session, task)]
+    calls = [s for s in steps if s.kind == "response"]
+    unpriced = sum(not s.cost_known for s in calls)
     return Reply(
         TaskTraceOut(
             task=TaskOut.model_validate(task),
             steps=steps,
             tokens=sum(s.tokens or 0 for s in steps),
-            cost_usd=sum(s.cost_usd or 0.0 for s in steps),
+            cost_usd=None
+            if calls and unpriced == len(calls)
+            else sum(s.cost_usd or 0.0 for s in steps),
+            unpriced_calls=unpriced,
         )
     )
 

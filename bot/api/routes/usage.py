@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from bot.api.errors import FieldError, NotFound, ValidationFailed
 from bot.api.operations import Call, Operation, Reply, Scope
@@ -42,6 +42,9 @@ def usage_report(call: Call) -> Reply:
         func.count(Usage.id).label("calls"),
         *sums,
         func.coalesce(func.sum(Usage.cost_usd), 0).label("cost_usd"),
+        func.coalesce(func.sum(case((Usage.cost_known.is_(False), 1), else_=0)), 0).label(
+            "unpriced_calls"
+        ),
     ).outerjoin(Project, Project.id == Usage.project_id)
     if call.principal.project_id is not None:
         statement = statement.where(Usage.project_id == call.principal.project_id)
@@ -57,16 +60,25 @@ def usage_report(call: Call) -> Reply:
         statement = statement.where(Usage.created_at < end)
     statement = statement.group_by(*grouped).order_by(*grouped)
     rows = [_row(dict(r._mapping)) for r in call.session.execute(statement)]
+    calls, unpriced = sum(r.calls for r in rows), sum(r.unpriced_calls for r in rows)
     total = UsageRow(
-        calls=sum(r.calls for r in rows),
+        calls=calls,
         **{n: sum(getattr(r, n) for r in rows) for n in _SUMS},
-        cost_usd=sum((r.cost_usd for r in rows), Decimal(0)),
+        cost_usd=_known(sum((r.cost_usd or Decimal(0) for r in rows), Decimal(0)), calls, unpriced),
+        unpriced_calls=unpriced,
     )
     return Reply(UsageReport(group_by=dims, rows=rows, total=total))
 
 
+def _known(cost: Decimal, calls: int, unpriced: int) -> Decimal | None:
+    """Null, not 0, when every call was to a model without a known price."""
+    return None if calls and unpriced >= calls else cost
+
+
 def _row(values: dict[str, Any]) -> UsageRow:
-    values["cost_usd"] = Decimal(str(values["cost_usd"])).quantize(Decimal("0.000001"))
+    cost = Decimal(str(values["cost_usd"])).quantize(Decimal("0.000001"))
+    values["unpriced_calls"] = int(values["unpriced_calls"])
+    values["cost_usd"] = _known(cost, int(values["calls"]), values["unpriced_calls"])
     return UsageRow.model_validate(values)
 
 
