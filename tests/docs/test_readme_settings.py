@@ -54,6 +54,8 @@ def _shown(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, dict):
         return json.dumps(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a whole number of hours or seconds is written without ".0"
     return str(value)
 
 
