@@ -7,7 +7,7 @@ on an issue or pull request, which caps bot comments per thread per hour.
 
 from __future__ import annotations
 
-from webhooks.types import RateDecision, RateLimiter
+from storage.kv.base import RateDecision, RateLimiter
 
 HOUR = 3600.0
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
@@ -31,9 +32,9 @@ from agents.team.flows import (
     run_task_agent,
     sync_checklist,
 )
-from agents.team.github_tools import keyed
 from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
+from agents.team.qa import TestReport
 from agents.team.review_brief import (
     diff_block,
     pull_request_block,
@@ -118,9 +119,7 @@ def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         return {"pull_request": None}
     push_once(deps, ws, task.id)
     summaries = _summaries(_work(deps, group))
-    pr = keyed(
-        SideEffects(deps.db), f"{group}:pr", task.id, lambda: _open_pr(deps, issue, summaries)
-    )[0]
+    pr = SideEffects(deps.db).once(f"{group}:pr", task.id, lambda: _open_pr(deps, issue, summaries))
     qa = _next_step(deps, task, "qa", "qa", f"QA for #{issue.number}", pull_request=pr["number"])
     return {"pull_request": pr["number"], "url": pr["url"], "next": qa}
 
@@ -144,6 +143,28 @@ def _qa_agent(deps: TeamDeps, task: TaskSnapshot, issue: IssueRef, ws: Workspace
     return result
 
 
+def post_qa_check(
+    deps: TeamDeps, repo: RepoRef, key: str, task_id: int, head: str, report: TestReport
+) -> dict[str, Any]:
+    """The QA outcome as a completed check run on `head`, posted once per key:
+    {"check_run_id", "conclusion"}."""
+    return SideEffects(deps.db).once(
+        key,
+        task_id,
+        lambda: {
+            "check_run_id": deps.host.create_check_run(
+                repo,
+                name="CodeMonkey QA",
+                head_sha=head,
+                status="completed",
+                conclusion=report.conclusion,
+                output=report.check_output(),
+            ),
+            "conclusion": report.conclusion,
+        },
+    )
+
+
 def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     """Run the checks (after adding tests, only where the plan had no QA task); a failure
     goes back to the developers while fix rounds remain, then the change is reviewed."""
@@ -158,23 +179,8 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         result = _qa_agent(deps, task, issue, ws)
     report = run_checks(deps, issue.repo, ws, task.id)
     head = ws.head_sha()
-    conclusion = report.conclusion
-    check = keyed(
-        SideEffects(deps.db),
-        f"{issue.group_key}:check:{task.id}",
-        task.id,
-        lambda: {
-            "check_run_id": deps.host.create_check_run(
-                issue.repo,
-                name="CodeMonkey QA",
-                head_sha=head,
-                status="completed",
-                conclusion=conclusion,
-                output=report.check_output(),
-            ),
-            "conclusion": conclusion,
-        },
-    )[0]
+    key = f"{issue.group_key}:check:{task.id}"
+    check = post_qa_check(deps, issue.repo, key, task.id, head, report)
     outcome = {
         "summary": "" if result is None else result.summary,
         "qa": check["conclusion"],
@@ -354,7 +360,7 @@ def _wrap_up(
     approved = verdict != "REQUEST_CHANGES"
     effects = SideEffects(deps.db)
     if approved:
-        keyed(effects, f"{group}:ready", task.id, lambda: _ready(deps, issue, number))
+        effects.once(f"{group}:ready", task.id, lambda: _ready(deps, issue, number))
     pr = effects.recorded(f"{group}:pr") or {"url": f"#{number}"}
     spend = AgentStepStore(deps.db).group_spend(group)
     status = (

@@ -25,7 +25,7 @@ from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.edit_checks import EditChecks
 from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
 from agents.team.environment import environment_plan, task_environment
-from agents.team.github_tools import GitHubScope, GitHubTools, keyed
+from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
 from agents.team.ports import Workspace
@@ -168,7 +168,7 @@ def run_task_agent(
 def push_once(deps: TeamDeps, ws: Workspace, task_id: int) -> None:
     """Push the branch's head, once per commit: a resumed task does not push again."""
     sha = ws.head_sha()
-    keyed(SideEffects(deps.db), f"push:{ws.branch}:{sha}", task_id, lambda: _push(deps, ws, sha))
+    SideEffects(deps.db).once(f"push:{ws.branch}:{sha}", task_id, lambda: _push(deps, ws, sha))
 
 
 def _push(deps: TeamDeps, ws: Workspace, sha: str) -> dict[str, Any]:
@@ -197,7 +197,7 @@ def comment_once(deps: TeamDeps, issue: IssueRef, key: str, task_id: int, body: 
         comment = deps.host.comment(issue.repo, issue.number, body)
         return {"id": comment.id, "url": comment.url}
 
-    keyed(SideEffects(deps.db), key, task_id, perform)
+    SideEffects(deps.db).once(key, task_id, perform)
 
 
 def sync_checklist(deps: TeamDeps, issue: IssueRef) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from storage.kv.base import RateLimiter
+from storage.kv.memory import MemoryRateLimiter
 from webhooks.loop_guard import LoopGuard
-from webhooks.ratelimit import InMemoryRateLimiter
-from webhooks.types import RateLimiter
 
 
 class Clock:
@@ -16,7 +16,7 @@ class Clock:
 
 
 def test_own_user_is_recognised() -> None:
-    guard = LoopGuard(InMemoryRateLimiter(), app_slug="codemonkey")
+    guard = LoopGuard(MemoryRateLimiter(), app_slug="codemonkey")
     assert guard.is_own("codemonkey[bot]")
     assert guard.is_own("CodeMonkey[bot]")
     assert not guard.is_own("codemonkey")
@@ -25,7 +25,7 @@ def test_own_user_is_recognised() -> None:
 
 def test_comments_per_thread_are_capped_per_hour() -> None:
     clock = Clock()
-    limiter: RateLimiter = InMemoryRateLimiter(clock=clock)
+    limiter: RateLimiter = MemoryRateLimiter(clock=clock)
     guard = LoopGuard(limiter, app_slug="codemonkey", max_comments_per_hour=3)
     decisions = [guard.allow_comment("o/r", 7) for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
