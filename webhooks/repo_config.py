@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agents.githost import GitHost, RepoRef
 from agents.providers.model_ids import check_model_id
 from agents.roles.names import canonical_role
-from webhooks.commands import COMMANDS
+from webhooks.comment_parsing import COMMANDS
 
 CONFIG_PATH = ".github/codemonkey.yml"
 MAX_CONFIG_BYTES = 64 * 1024

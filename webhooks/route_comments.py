@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webhooks import intents as k
-from webhooks.commands import Mention, SlashCommand, parse_comment
+from webhooks.comment_parsing import Mention, SlashCommand, parse_comment
 from webhooks.events import (
     Branch,
     Comment,
@@ -17,9 +17,15 @@ from webhooks.events import (
     ReviewComment,
 )
 from webhooks.intents import Intent, Routing
-from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
+from webhooks.route_context import RoutingContext, repo_name
 from webhooks.sanitize import sanitize
-from webhooks.task_payloads import CommentTask, ReviewFixTask, wants_change
+from webhooks.task_payloads import (
+    CommentTask,
+    ReviewFixTask,
+    base_payload,
+    pinned_issue,
+    wants_change,
+)
 
 
 def _full_name(branch: Branch) -> str | None:

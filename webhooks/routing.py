@@ -20,8 +20,15 @@ from webhooks.events import (
 )
 from webhooks.intents import InstallationChange, Intent, RepoChange, Routing
 from webhooks.route_comments import issue_comment, review, review_comment
-from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
-from webhooks.task_payloads import CheckFixTask, IssueTriage, PullRequestTask, RepoIndexTask
+from webhooks.route_context import RoutingContext, repo_name
+from webhooks.task_payloads import (
+    CheckFixTask,
+    IssueTriage,
+    PullRequestTask,
+    RepoIndexTask,
+    base_payload,
+    pinned_issue,
+)
 
 __all__ = ["RoutingContext", "route"]
 

@@ -26,6 +26,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from agents.githost import RepoRef
 from agents.roles.names import role_word
 from webhooks import intents as k
+from webhooks.events import Event
+from webhooks.route_context import RoutingContext
+from webhooks.sanitize import sanitize
 
 PAYLOAD_VERSION: Literal[2] = 2
 # A mention on a pull request that asks for a change (rather than a question).
@@ -191,6 +194,30 @@ def load_payload(kind: str, data: Mapping[str, Any]) -> TaskPayload:
             f"the {kind} task's payload does not fit its shape ({fields}); trigger the work "
             "again (label the issue or comment the command) so a current payload is recorded"
         ) from None
+
+
+def base_payload(event: Event, ctx: RoutingContext) -> dict[str, Any]:
+    """The fields every ingress payload shares (`TaskPayload`), from the event."""
+    sender = event.sender
+    return {
+        "repo": event.repository.full_name if event.repository else None,
+        "installation_id": event.installation.id if event.installation else None,
+        "delivery_id": ctx.delivery_id,
+        "action": event.action,
+        "author": sender.login if sender else None,
+        "author_type": sender.type if sender else None,
+        "author_association": "NONE",
+    }
+
+
+def pinned_issue(title: str, body: str | None) -> dict[str, Any]:
+    """The issue (or pull request) text as the delivery carried it, sanitized.
+
+    The worker checks the trigger's author and then works from this copy, never from a
+    fresh fetch: an edit made after a trusted user started the work reaches the models
+    only when a trusted user triggers again.
+    """
+    return {"issue_title": sanitize(title, max_chars=512), "issue_body": sanitize(body)}
 
 
 def _upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:

@@ -116,7 +116,7 @@ class IssueRef:
         except ValueError as exc:
             raise FlowError(
                 f"task {task.id} has no issue in its payload ({exc}); create issue tasks with "
-                "agents.team.flows.start_issue"
+                "agents.team.issue_flow.start_issue"
             ) from exc
         return IssueRef(
             repo, p.number, p.issue_title, p.issue_body, p.branch, p.base, p.installation_id

@@ -25,7 +25,7 @@ from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
 from agents.team.edit_locks import edit_locks
 from agents.team.environment import run_checks
-from agents.team.flows import (
+from agents.team.issue_flow import (
     comment_once,
     commit_task,
     push_once,

@@ -16,9 +16,9 @@ from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.environment import run_checks
 from agents.team.finalize import post_qa_check, tool_data
-from agents.team.flows import commit_task, run_task_agent
 from agents.team.fork_fix import offer_fork_change
 from agents.team.forks import is_pull_head
+from agents.team.issue_flow import commit_task, run_task_agent
 from agents.team.review_brief import review_context
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot

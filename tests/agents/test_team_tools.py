@@ -9,10 +9,10 @@ from agents.githost import RepoRef
 from agents.roles import Role, load_roles
 from agents.runtime import CallContext
 from agents.runtime.toolset import ToolSet
-from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError
 from agents.team.finalize import pick_reviewer
 from agents.team.github_tools import GitHubScope, GitHubTools
+from agents.team.group_commands import issue_status, stop_issue
 from agents.team.localhost import LocalHost
 from agents.team.tools import TeamScope, TeamTools
 from storage.conversations import get_or_create_conversation, list_messages

@@ -22,13 +22,13 @@ from typing import Any
 from agents.env.task import job_variables
 from agents.githost import RepoRef
 from agents.team import pulls
-from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
 from agents.team.failures import report_failure
-from agents.team.flows import start_issue
 from agents.team.forks import pull_head_branch
-from agents.team.handlers import TEAM_KINDS, handlers
+from agents.team.group_commands import issue_status, stop_issue
+from agents.team.issue_flow import start_issue
+from agents.team.kinds import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
 from bot.flow_runtime import FlowRuntime, HostFactory, llm_models
 from bot.github.app_auth import GitHubAuthError
