@@ -23,7 +23,7 @@ from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
 from agents.team.deps import FlowError, IssueRef, TeamDeps
-from agents.team.edit_locks import edit_locks
+from agents.team.edit_locks import editing
 from agents.team.environment import run_checks
 from agents.team.issue_flow import (
     comment_once,
@@ -32,7 +32,6 @@ from agents.team.issue_flow import (
     run_task_agent,
     sync_checklist,
 )
-from agents.team.locks import hold_paths
 from agents.team.ports import Workspace
 from agents.team.qa import TestReport
 from agents.team.review_brief import (
@@ -320,16 +319,7 @@ def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     role = deps.role(task.role)
     round_no = int(task.payload.get("round", 0))
     after_review = task.payload.get("stage", "review") == "review"
-    with (
-        hold_paths(
-            deps.locks,
-            issue.repo.full_name,
-            task.paths,
-            lease_seconds=deps.lock_lease_seconds,
-            wait_seconds=deps.lock_wait_seconds,
-        ),
-        edit_locks(deps, issue, task) as claims,
-    ):
+    with editing(deps, issue, task) as claims:
         result = run_task_agent(deps, task, role, issue, ws, claims=claims)
         title = f"Address review round {round_no + 1}" if after_review else "Fix the failing tests"
         sha = commit_task(deps, ws, task, issue, title, result.changed_paths)

@@ -23,10 +23,9 @@ from agents.team.code_search import code_search_tool
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.edit_checks import EditChecks
-from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
+from agents.team.edit_locks import EditLocks, editing, extra_paths
 from agents.team.environment import environment_plan, task_environment
 from agents.team.github_tools import GitHubScope, GitHubTools
-from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
 from agents.team.ports import Workspace
 from agents.team.roster import roster_block, scope_note
@@ -316,16 +315,7 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     ws = deps.workspaces(issue.branch, issue.base)
-    with (
-        hold_paths(
-            deps.locks,
-            issue.repo.full_name,
-            task.paths,
-            lease_seconds=deps.lock_lease_seconds,
-            wait_seconds=deps.lock_wait_seconds,
-        ),
-        edit_locks(deps, issue, task) as claims,
-    ):
+    with editing(deps, issue, task) as claims:
         result = run_task_agent(
             deps, task, role, issue, ws, context=dependency_notes(deps, task, ws), claims=claims
         )
