@@ -17,7 +17,6 @@ from agents.githost import GitHost, RepoRef
 from agents.providers.llm import LLM
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
 from agents.roles import Role, apply_overrides, load_roles
-from agents.roles.names import ROLE_ALIASES
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team.agent import AgentDeps
@@ -37,13 +36,6 @@ from storage.vectors.base import VectorStore
 from webhooks.repo_config import LoadedConfig, RepoConfig, load_repo_config
 
 HostFactory = Callable[[int | None], GitHost]
-
-# Ingress names roles as users type them; the agents' role files use these names.
-ROLE_NAMES = ROLE_ALIASES
-
-
-def agent_role_name(name: str | None, default: str) -> str:
-    return ROLE_NAMES.get(name or "", name or default)
 
 
 class LLMModel:
@@ -105,14 +97,11 @@ class FlowRuntime:
     def roles(self, config: RepoConfig) -> dict[str, Role]:
         """The team of a repository: every role but those its config disables (the
         project manager always stays: it owns every plan), with its model overrides."""
+        # The config's role names are canonical (resolved when it was parsed).
         overrides = {
-            agent_role_name(name, name): {"model": entry.model}
-            for name, entry in config.roles.items()
-            if entry.model
+            name: {"model": entry.model} for name, entry in config.roles.items() if entry.model
         }
-        disabled = {
-            agent_role_name(name, name) for name, entry in config.roles.items() if not entry.enabled
-        }
+        disabled = {name for name, entry in config.roles.items() if not entry.enabled}
         roles = apply_overrides(load_roles(), overrides)
         return {n: r for n, r in roles.items() if n not in disabled or r.tier == "pm"}
 

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from agents.githost import RepoRef
 from agents.tools.gitcli import git
 from agents.tools.readfile import UnreadableFile, read_regular
 from bot.queue.handlers import TaskContext
 from storage.sql.models import File, Project
 from storage.vectors.base import VectorItem
+from webhooks.task_payloads import RepoIndexTask
 
 if TYPE_CHECKING:
     from bot.flow_runtime import FlowRuntime
@@ -63,10 +63,9 @@ def _inside(name: str) -> bool:
 def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext) -> dict[str, Any]:
     """Index the default branch: every file, or only those a push changed (`changed`) and
     removed (`removed`) when its payload lists them completely (`full` false)."""
-    payload = ctx.task.payload
-    repo = RepoRef.parse(str(payload["repo"]))
-    installation = payload.get("installation_id")
-    host = runtime.hosts(None if installation is None else int(installation))
+    payload = RepoIndexTask.model_validate(ctx.task.payload)
+    repo = payload.repo_ref
+    host = runtime.hosts(payload.installation_id)
     config = runtime.config(host, repo).config
     branch = host.default_branch(repo)
     root = runtime.workspaces(host, repo, config).snapshot(branch)
@@ -80,13 +79,13 @@ def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext)
         project_id = row.id
         known = set(session.scalars(select(File.path).where(File.project_id == project_id)))
     # An incremental update needs an earlier full index to update.
-    full = bool(payload.get("full", True)) or not known
+    full = payload.full or not known
     if full:
         names = [n for n in git(root, "ls-files", "-z", check=True).stdout.split("\0") if n]
         gone = sorted(known - set(names))
     else:
-        names = [n for n in map(str, payload.get("changed") or ()) if _inside(n)]
-        gone = [n for n in map(str, payload.get("removed") or ()) if _inside(n)]
+        names = [n for n in payload.changed if _inside(n)]
+        gone = [n for n in payload.removed if _inside(n)]
     indexed: dict[str, tuple[str, str, int]] = {}
     unreadable: list[str] = []
     for name in names:

@@ -259,7 +259,7 @@ def _covers(pending: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     config is unknown, any label is routed and the worker checks it: a pending task for
     `bug` must not swallow the `codemonkey` label added just after."""
     label = new.get("label")
-    return label is None or label == pending.get("label") or label in pending.get("labels", ())
+    return label is None or label == pending.get("label") or label in (pending.get("labels") or ())
 
 
 def _apply_installation(session: Session, change: InstallationChange) -> str:

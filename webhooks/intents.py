@@ -1,36 +1,26 @@
 """What a delivery asks for: intents, each of which becomes one task.
 
-Task kinds (the `tasks.kind` column) and the payload fields each carries. Every payload has
-`repo` ("owner/name"), `installation_id` (int or null), `delivery_id`, `event`, `action`,
-`author` (login of the person who caused it), `author_association` (GitHub's
-OWNER/MEMBER/COLLABORATOR/CONTRIBUTOR/NONE...) and `author_type` ("User" or "Bot").
-Text fields are already sanitized (`webhooks.sanitize`); fence them with
-`fence_untrusted` before they reach a model. Every kind written by a person also carries
-`issue_title` and `issue_body`: the issue's (or pull request's) text as the delivery
-carried it, sanitized; work started from it never re-reads the issue from GitHub. Trust
-is checked by the worker (`webhooks.trust`), not at ingress.
+Task kinds (the `tasks.kind` column), the role that runs each (canonical role names) and
+what starts it. Each kind's payload is a pydantic model in `webhooks.task_payloads`, with
+every field described there. Text fields are already sanitized (`webhooks.sanitize`);
+fence them with `fence_untrusted` before they reach a model. Work started from a person's
+trigger uses the issue text pinned at ingress (`issue_title`/`issue_body`), never a fresh
+read. Trust is checked by the worker (`webhooks.trust`): it needs the author's permission
+from GitHub, which ingress must not wait for.
 
-Kinds (role that runs it; trigger; extra payload fields):
-
-- `issue.triage` (pm): issues opened/labeled with the trigger label, or assigned to the bot;
-  number, title, text.
+- `issue.triage` (project_manager): issues opened/labeled with the trigger label, or
+  assigned to the bot.
 - `mention.answer` (the addressed role, or null for the default): `@slug [role] text` in an
-  issue comment, PR review comment or review; number, is_pull_request, comment_id |
-  review_comment_id (+ path, line, head_sha, head_ref) | review_id, role, request, text.
-- `command.plan` (pm), `command.implement` (backend), `command.review` (reviewer),
-  `command.test` (qa): a slash command in the same places; the same fields plus command, args.
-- `command.stop`, `command.status` (no role): number, is_pull_request, command, args,
-  target_group (the group to cancel or report on).
-- `pr.review` (reviewer), `pr.qa` (qa): pull_request opened/synchronize/reopened/
-  ready_for_review; number, title, text, head_sha, head_ref, head_repo, base_ref, draft,
-  pusher.
-- `pr.fix` (backend): a review requesting changes on a bot PR; number, review_id, head_sha,
-  head_ref, text.
-- `check.fix` (devops): check_run completed with failure/timed_out on a bot branch; number,
-  numbers, check_run_id, check_name, head_sha, head_ref, details_url.
-- `repo.index` (no role): installation created / repositories added (full=True), push to the
-  default branch (full=False unless the commit list is incomplete); full, before, after,
-  changed, removed.
+  issue comment, PR review comment or review.
+- `command.plan` (project_manager), `command.implement` (backend_developer),
+  `command.review` (code_reviewer), `command.test` (qa): a slash command in the same places.
+- `command.stop`, `command.status` (no role): cancel or report on `target_group`.
+- `pr.review` (code_reviewer), `pr.qa` (qa): pull_request opened/synchronize/reopened/
+  ready_for_review.
+- `pr.fix` (backend_developer): a review requesting changes on a bot PR.
+- `check.fix` (devops): check_run completed with failure/timed_out on a bot branch.
+- `repo.index` (no role): installation created / repositories added (full), push to the
+  default branch (the changed files unless the commit list is incomplete).
 
 Group keys: `owner/repo#N` for an issue, `owner/repo!pr-N` for a pull request; a new push to
 a pull request cancels its queued `pr.review`/`pr.qa` tasks (`SUPERSEDED_BY_PUSH`).
@@ -72,19 +62,19 @@ TASK_KINDS = (
     REPO_INDEX,
 )
 
-# The role that runs each kind when the payload names none.
+# The role that runs each kind when the payload names none (canonical role names).
 DEFAULT_ROLES: dict[str, str | None] = {
-    ISSUE_TRIAGE: "pm",
+    ISSUE_TRIAGE: "project_manager",
     MENTION_ANSWER: None,
-    COMMAND_PLAN: "pm",
-    COMMAND_IMPLEMENT: "backend",
-    COMMAND_REVIEW: "reviewer",
+    COMMAND_PLAN: "project_manager",
+    COMMAND_IMPLEMENT: "backend_developer",
+    COMMAND_REVIEW: "code_reviewer",
     COMMAND_TEST: "qa",
     COMMAND_STOP: None,
     COMMAND_STATUS: None,
-    PR_REVIEW: "reviewer",
+    PR_REVIEW: "code_reviewer",
     PR_QA: "qa",
-    PR_FIX: "backend",
+    PR_FIX: "backend_developer",
     CHECK_FIX: "devops",
     REPO_INDEX: None,
 }

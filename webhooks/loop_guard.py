@@ -9,25 +9,13 @@ request per hour; past the cap the task ends without acting.
 
 from __future__ import annotations
 
-from typing import Protocol
+from storage.kv.base import RateLimiter
 
 HOUR = 3600.0
 
 
-class _Decision(Protocol):
-    @property
-    def allowed(self) -> bool: ...
-
-    @property
-    def retry_after_seconds(self) -> float: ...
-
-
-class _Counter(Protocol):
-    def hit(self, key: str, *, limit: int, window_seconds: float) -> _Decision: ...
-
-
 class LoopGuard:
-    def __init__(self, counter: _Counter, *, max_per_hour: int = 3) -> None:
+    def __init__(self, counter: RateLimiter, *, max_per_hour: int = 3) -> None:
         self._counter = counter
         self._limit = max_per_hour
 

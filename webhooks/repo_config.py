@@ -10,7 +10,7 @@ Example:
     auto_review: false
     commands: [plan, review, status]
     roles:
-      reviewer: {model: "openai:gpt-4.1"}
+      reviewer: {model: "openai:gpt-4.1"}     # code_reviewer (aliases are accepted)
       frontend: {enabled: false}
     budgets: {max_steps: 30, max_cost_usd: 2.5}
     protected_paths: ["deploy/**"]
@@ -34,7 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agents.githost import GitHost, RepoRef
 from agents.providers.model_ids import check_model_id
-from webhooks.commands import COMMANDS
+from agents.roles.names import canonical_role
+from webhooks.comment_parsing import COMMANDS
 
 CONFIG_PATH = ".github/codemonkey.yml"
 MAX_CONFIG_BYTES = 64 * 1024
@@ -103,6 +104,24 @@ class RepoConfig(_Strict):
     image: str | None = Field(default=None, min_length=1, max_length=300, pattern=IMAGE_PATTERN)
     trust: TrustConfig = Field(default_factory=TrustConfig)
 
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _canonical_roles(cls, value: Any) -> Any:
+        """Keys as the role files name them (`reviewer` -> `code_reviewer`); an alias and
+        its canonical name (the defaults' and the file's) merge, the later entry winning."""
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = {}
+        for name, entry in value.items():
+            key = canonical_role(str(name))
+            before = merged.get(key)
+            if isinstance(before, dict) and isinstance(entry, dict):
+                entry = {**before, **entry}
+            elif isinstance(before, RoleConfig) and isinstance(entry, dict):
+                entry = {**before.model_dump(exclude_unset=True), **entry}
+            merged[key] = entry
+        return merged
+
     @field_validator("setup")
     @classmethod
     def _setup_commands(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -137,6 +156,7 @@ class RepoConfig(_Strict):
         return RepoConfig.model_validate(_deep_merge(self.model_dump(), overrides))
 
     def model_for(self, role: str) -> str | None:
+        """`role` is a canonical name (the keys were made canonical when parsed)."""
         entry = self.roles.get(role)
         return entry.model if entry else None
 

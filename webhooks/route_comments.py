@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from webhooks import intents as k
-from webhooks.commands import Mention, SlashCommand, parse_comment
+from webhooks.comment_parsing import Mention, SlashCommand, parse_comment
 from webhooks.events import (
     Branch,
     Comment,
@@ -17,8 +17,15 @@ from webhooks.events import (
     ReviewComment,
 )
 from webhooks.intents import Intent, Routing
-from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
+from webhooks.route_context import RoutingContext, repo_name
 from webhooks.sanitize import sanitize
+from webhooks.task_payloads import (
+    CommentTask,
+    ReviewFixTask,
+    base_payload,
+    pinned_issue,
+    wants_change,
+)
 
 
 def _full_name(branch: Branch) -> str | None:
@@ -42,7 +49,7 @@ def _comment_intent(
         return Routing.ignore(f"no @{ctx.app_slug} mention or slash command")
     repo = repo_name(event)
     group = k.issue_group(repo, number, is_pull_request=is_pull_request)
-    payload: dict[str, Any] = {
+    fields: dict[str, Any] = {
         **base_payload(event, ctx),
         "event": event_name,
         "author": comment.user.login,
@@ -50,15 +57,16 @@ def _comment_intent(
         "author_association": comment.author_association,
         "number": number,
         "is_pull_request": is_pull_request,
-        "text": body,
+        "comment": body,
         **extra,
     }
     where = f"{repo}{'!' if is_pull_request else '#'}{number}"
     if isinstance(parsed, SlashCommand):
         kind = k.COMMAND_KINDS[parsed.name]
-        payload.update(command=parsed.name, args=parsed.args)
+        fields.update(command=parsed.name, args=parsed.args)
         if kind in (k.COMMAND_STOP, k.COMMAND_STATUS):
-            payload["target_group"] = group
+            fields["target_group"] = group
+        payload = CommentTask(**fields).dump()
         return Routing(
             intents=(
                 Intent(
@@ -73,7 +81,12 @@ def _comment_intent(
             )
         )
     assert isinstance(parsed, Mention)
-    payload.update(role=parsed.role, request=parsed.request)
+    payload = CommentTask(
+        **fields,
+        role=parsed.role,
+        request=parsed.request,
+        wants_change=wants_change(parsed.request, is_pull_request=is_pull_request),
+    ).dump()
     return Routing(
         intents=(
             Intent(
@@ -170,19 +183,21 @@ def review(event: PullRequestReviewEvent, ctx: RoutingContext) -> Routing:
                     kind=k.PR_FIX,
                     key="fix",
                     title=f"Address review on {repo}!{pr.number}",
-                    payload={
-                        **base_payload(event, ctx),
-                        "event": "pull_request_review",
-                        "author": review.user.login,
-                        "author_type": review.user.type,
-                        "author_association": review.author_association,
-                        "number": pr.number,
-                        "review_id": review.id,
-                        "head_sha": pr.head.sha,
-                        "head_ref": pr.head.ref,
-                        "head_repo": _full_name(pr.head),
-                        "text": sanitize(review.body),
-                    },
+                    payload=ReviewFixTask(
+                        **{
+                            **base_payload(event, ctx),
+                            "author": review.user.login,
+                            "author_type": review.user.type,
+                            "author_association": review.author_association,
+                        },
+                        event="pull_request_review",
+                        number=pr.number,
+                        review_id=review.id,
+                        head_sha=pr.head.sha,
+                        head_ref=pr.head.ref,
+                        head_repo=_full_name(pr.head),
+                        comment=sanitize(review.body),
+                    ).dump(),
                     role=k.DEFAULT_ROLES[k.PR_FIX],
                     group_key=k.issue_group(repo, pr.number, is_pull_request=True),
                 )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from webhooks.events import Event
 from webhooks.repo_config import RepoConfig
-from webhooks.sanitize import sanitize
 
 
 @dataclass(frozen=True)
@@ -32,29 +30,6 @@ class RoutingContext:
         return login.lower() in self.bot_logins
 
 
-def base_payload(event: Event, ctx: RoutingContext) -> dict[str, Any]:
-    sender = event.sender
-    return {
-        "repo": event.repository.full_name if event.repository else None,
-        "installation_id": event.installation.id if event.installation else None,
-        "delivery_id": ctx.delivery_id,
-        "action": event.action,
-        "author": sender.login if sender else None,
-        "author_type": sender.type if sender else None,
-        "author_association": "NONE",
-    }
-
-
 def repo_name(event: Event) -> str:
     assert event.repository is not None, "routed events carry a repository"
     return event.repository.full_name
-
-
-def pinned_issue(title: str, body: str | None) -> dict[str, Any]:
-    """The issue (or pull request) text as the delivery carried it, sanitized.
-
-    The worker checks the trigger's author and then works from this copy, never from a
-    fresh fetch: an edit made after a trusted user started the work reaches the models
-    only when a trusted user triggers again.
-    """
-    return {"issue_title": sanitize(title, max_chars=512), "issue_body": sanitize(body)}

@@ -20,8 +20,15 @@ from webhooks.events import (
 )
 from webhooks.intents import InstallationChange, Intent, RepoChange, Routing
 from webhooks.route_comments import issue_comment, review, review_comment
-from webhooks.route_context import RoutingContext, base_payload, pinned_issue, repo_name
-from webhooks.sanitize import sanitize
+from webhooks.route_context import RoutingContext, repo_name
+from webhooks.task_payloads import (
+    CheckFixTask,
+    IssueTriage,
+    PullRequestTask,
+    RepoIndexTask,
+    base_payload,
+    pinned_issue,
+)
 
 __all__ = ["RoutingContext", "route"]
 
@@ -73,18 +80,15 @@ def _issues(event: IssuesEvent, ctx: RoutingContext) -> Routing:
     else:
         return Routing.ignore(f"issues.{action} is not a trigger")
     repo = repo_name(event)
-    payload = {
-        **base_payload(event, ctx),
-        "event": "issues",
-        "author_association": issue.author_association,
-        "number": issue.number,
-        "title": sanitize(issue.title, max_chars=512),
-        "text": sanitize(issue.body),
+    payload = IssueTriage(
+        **{**base_payload(event, ctx), "author_association": issue.author_association},
+        event="issues",
+        number=issue.number,
         # The worker checks these against the repository's config (`webhooks.config_gate`).
-        "labels": labels,
-        "label": event.label.name if event.label is not None else None,
+        labels=labels,
+        label=event.label.name if event.label is not None else None,
         **pinned_issue(issue.title, issue.body),
-    }
+    ).dump()
     return Routing(
         intents=(
             Intent(
@@ -112,22 +116,23 @@ def _pull_request(event: PullRequestEvent, ctx: RoutingContext) -> Routing:
         return Routing.ignore("auto_review and auto_qa are off for this repository")
     repo = repo_name(event)
     group = k.issue_group(repo, pr.number, is_pull_request=True)
-    payload = {
-        **base_payload(event, ctx),
-        "event": "pull_request",
-        "author": pr.user.login,
-        "author_type": pr.user.type,
-        "author_association": pr.author_association,
-        "pusher": event.sender.login if event.sender else None,
-        "number": pr.number,
-        "title": sanitize(pr.title, max_chars=512),
-        "text": sanitize(pr.body),
-        "head_sha": pr.head.sha,
-        "head_ref": pr.head.ref,
-        "head_repo": pr.head.repo.full_name if pr.head.repo else None,
-        "base_ref": pr.base.ref,
-        "draft": pr.draft,
-    }
+    payload = PullRequestTask(
+        **{
+            **base_payload(event, ctx),
+            "author": pr.user.login,
+            "author_type": pr.user.type,
+            "author_association": pr.author_association,
+        },
+        event="pull_request",
+        pusher=event.sender.login if event.sender else None,
+        number=pr.number,
+        head_sha=pr.head.sha,
+        head_ref=pr.head.ref,
+        head_repo=pr.head.repo.full_name if pr.head.repo else None,
+        base_ref=pr.base.ref,
+        draft=pr.draft,
+        **pinned_issue(pr.title, pr.body),
+    ).dump()
     supersedes = k.SUPERSEDED_BY_PUSH if event.action == "synchronize" else ()
     found = []
     for kind, enabled, key in (
@@ -171,17 +176,17 @@ def _check_run(event: CheckRunEvent, ctx: RoutingContext) -> Routing:
                 kind=k.CHECK_FIX,
                 key="check-fix",
                 title=f"Fix failing check {run.name!r} on {repo}!{numbers[0]}",
-                payload={
+                payload=CheckFixTask(
                     **base_payload(event, ctx),
-                    "event": "check_run",
-                    "number": numbers[0],
-                    "numbers": numbers,
-                    "check_run_id": run.id,
-                    "check_name": run.name,
-                    "head_sha": run.head_sha,
-                    "head_ref": head_ref,
-                    "details_url": run.html_url,
-                },
+                    event="check_run",
+                    number=numbers[0],
+                    numbers=numbers,
+                    check_run_id=run.id,
+                    check_name=run.name,
+                    head_sha=run.head_sha,
+                    head_ref=head_ref,
+                    details_url=run.html_url,
+                ).dump(),
                 role=k.DEFAULT_ROLES[k.CHECK_FIX],
                 group_key=k.issue_group(repo, numbers[0], is_pull_request=True),
             ),
@@ -220,15 +225,15 @@ def _push(event: PushEvent, ctx: RoutingContext) -> Routing:
                 kind=k.REPO_INDEX,
                 key="index",
                 title=f"Re-index {repo} at {event.after[:7]}",
-                payload={
+                payload=RepoIndexTask(
                     **base_payload(event, ctx),
-                    "event": "push",
-                    "full": full,
-                    "before": event.before,
-                    "after": event.after,
-                    "changed": sorted(changed),
-                    "removed": sorted(removed),
-                },
+                    event="push",
+                    full=full,
+                    before=event.before,
+                    after=event.after,
+                    changed=sorted(changed),
+                    removed=sorted(removed),
+                ).dump(),
                 group_key=f"{repo}:index",
             ),
         )
@@ -240,16 +245,15 @@ def _index_intent(event: Event, repo: str) -> Intent:
         kind=k.REPO_INDEX,
         key=f"index-{repo}",
         title=f"Index {repo}",
-        payload={
-            "repo": repo,
-            "installation_id": event.installation.id if event.installation else None,
-            "action": event.action,
-            "author": event.sender.login if event.sender else None,
-            "author_type": event.sender.type if event.sender else None,
-            "author_association": "NONE",
-            "event": "installation",
-            "full": True,
-        },
+        payload=RepoIndexTask(
+            repo=repo,
+            installation_id=event.installation.id if event.installation else None,
+            action=event.action,
+            author=event.sender.login if event.sender else None,
+            author_type=event.sender.type if event.sender else None,
+            event="installation",
+            full=True,
+        ).dump(),
         group_key=f"{repo}:index",
     )
 

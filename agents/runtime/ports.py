@@ -12,6 +12,10 @@ from typing import Any, Protocol
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolSpec
 
+# The one error a tool raises for a failure the model can fix (bad arguments, missing file):
+# the loop turns it into an error result for the model; any other exception ends the run.
+from agents.tools.base import ToolError as ToolError
+
 
 class ModelClient(Protocol):
     async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse: ...
@@ -39,13 +43,6 @@ class ToolOutcome:
     communicated: bool = False
     # JSON-serialisable details for the caller (ids of created tasks, comment URLs).
     data: Mapping[str, Any] = field(default_factory=dict)
-
-
-class ToolError(Exception):
-    """A tool failed in a way the model can fix (bad arguments, missing file).
-
-    The loop turns it into an error result for the model; any other exception ends the run.
-    """
 
 
 class Tool(Protocol):

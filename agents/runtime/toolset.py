@@ -6,17 +6,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, Tool, ToolError, ToolOutcome
-
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
+from agents.tools.arguments import arguments_problem, compiled
 
 
 @dataclass(frozen=True)
@@ -38,30 +32,12 @@ def schema(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str
     }
 
 
-def check_arguments(spec: ToolSpec, args: dict[str, Any]) -> str | None:
-    """Top-level JSON Schema checks (required, unknown, types); a message for the model."""
-    properties: dict[str, Any] = spec.parameters.get("properties", {})
-    missing = [k for k in spec.parameters.get("required", []) if k not in args]
-    if missing:
-        return f"`{spec.name}` needs the argument(s) {missing}; call it again with them."
-    unknown = sorted(set(args) - set(properties))
-    if unknown and spec.parameters.get("additionalProperties") is False:
-        return f"`{spec.name}` has no argument(s) {unknown}; allowed: {sorted(properties)}."
-    for key, value in args.items():
-        expected = properties.get(key, {}).get("type")
-        if not isinstance(expected, str) or expected not in _JSON_TYPES:
-            continue
-        wrong_bool = isinstance(value, bool) and expected in ("integer", "number")
-        if wrong_bool or not isinstance(value, _JSON_TYPES[expected]):
-            return f"`{spec.name}`: argument `{key}` must be a JSON {expected}."
-    return None
-
-
 class ToolSet:
     """A `ToolBox` over named tools, restricted to the names a role may use."""
 
     def __init__(self, tools: Iterable[Tool], *, allowed: Iterable[str] | None = None) -> None:
         self._tools: dict[str, Tool] = {}
+        self._validators: dict[str, Draft202012Validator] = {}
         allow = None if allowed is None else set(allowed)
         for tool in tools:
             name = tool.spec.name
@@ -69,6 +45,7 @@ class ToolSet:
                 raise ValueError(f"two tools are named {name!r}; tool names must be unique")
             if allow is None or name in allow:
                 self._tools[name] = tool
+                self._validators[name] = compiled(name, tool.spec.parameters)
 
     @property
     def names(self) -> list[str]:
@@ -87,7 +64,7 @@ class ToolSet:
             return ToolOutcome(
                 False, f"There is no tool named `{name}`. Available tools: {self.names}."
             )
-        problem = check_arguments(tool.spec, args)
+        problem = arguments_problem(name, self._validators[name], args)
         if problem is not None:
             return ToolOutcome(False, problem)
         try:

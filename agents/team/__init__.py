@@ -1,10 +1,10 @@
 """Team orchestration: team and GitHub tools, path locks, the task DAG, flows, local mode."""
 
 from agents.team.agent import AgentDeps, ModelAnswerer, run_role
-from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
-from agents.team.flows import start_issue
-from agents.team.handlers import TEAM_KINDS, handlers
+from agents.team.group_commands import issue_status, stop_issue
+from agents.team.issue_flow import start_issue
+from agents.team.kinds import TEAM_KINDS, handlers
 from agents.team.local import LocalOptions, LocalResult, run_local
 from agents.team.localhost import HostRecord, LocalHost
 from agents.team.locks import PathsBusyError, hold_paths, path_lock_names

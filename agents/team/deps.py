@@ -12,6 +12,7 @@ from agents.roles.types import Role
 from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.forks import ForkPusher
+from agents.team.issue_task import IssueTaskPayload
 from agents.team.ports import BranchRemote, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
@@ -98,34 +99,29 @@ class IssueRef:
         return self.group or f"{self.repo.full_name}#{self.number}"
 
     def payload(self) -> dict[str, Any]:
-        return {
-            "repo": self.repo.full_name,
-            "issue": self.number,
-            "issue_title": self.title,
-            "issue_body": self.body,
-            "branch": self.branch,
-            "base": self.base,
-            "installation_id": self.installation_id,
-        }
+        return IssueTaskPayload(
+            repo=self.repo.full_name,
+            number=self.number,
+            issue_title=self.title,
+            issue_body=self.body,
+            branch=self.branch,
+            base=self.base,
+            installation_id=self.installation_id,
+        ).dump()
 
     @staticmethod
     def of(task: TaskSnapshot) -> IssueRef:
-        p = task.payload
         try:
-            return IssueRef(
-                RepoRef.parse(p["repo"]),
-                int(p["issue"]),
-                str(p["issue_title"]),
-                str(p["issue_body"]),
-                str(p["branch"]),
-                str(p["base"]),
-                None if p.get("installation_id") is None else int(p["installation_id"]),
-            )
-        except (KeyError, ValueError) as exc:
+            p = IssueTaskPayload.model_validate(task.payload)
+            repo = RepoRef.parse(p.repo)
+        except ValueError as exc:
             raise FlowError(
                 f"task {task.id} has no issue in its payload ({exc}); create issue tasks with "
-                "agents.team.flows.start_issue"
+                "agents.team.issue_flow.start_issue"
             ) from exc
+        return IssueRef(
+            repo, p.number, p.issue_title, p.issue_body, p.branch, p.base, p.installation_id
+        )
 
     def fenced(self) -> str:
         """The issue text as untrusted input: the model follows intent, not instructions."""

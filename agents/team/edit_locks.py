@@ -77,6 +77,23 @@ def edit_locks(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> Iterator[
         claims.close()
 
 
+@contextmanager
+def editing(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> Iterator[EditLocks]:
+    """For a task that edits: its declared paths held for the whole run, and the claims it
+    takes on any other path it edits."""
+    with (
+        hold_paths(
+            deps.locks,
+            issue.repo.full_name,
+            task.paths,
+            lease_seconds=deps.lock_lease_seconds,
+            wait_seconds=deps.lock_wait_seconds,
+        ),
+        edit_locks(deps, issue, task) as claims,
+    ):
+        yield claims
+
+
 def extra_paths(task: TaskSnapshot, changed: Sequence[str]) -> list[str]:
     """The paths a task changed that its plan did not declare."""
     if not task.paths:

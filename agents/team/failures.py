@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from agents.team.deps import IssueRef, TeamDeps
-from agents.team.flows import comment_once, sync_checklist
+from agents.team.issue_flow import comment_once, sync_checklist
 from storage.sql.models import TaskState
 from storage.task_graph import TaskSnapshot, group_tasks, load_task
 

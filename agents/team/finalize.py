@@ -19,13 +19,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
 from agents.team.conflicts import hand_over_conflict
 from agents.team.deps import FlowError, IssueRef, TeamDeps
-from agents.team.edit_locks import edit_locks
+from agents.team.edit_locks import editing
 from agents.team.environment import run_checks
-from agents.team.flows import (
+from agents.team.integration import IntegrationConflictError
+from agents.team.issue_flow import (
     comment_once,
     commit_task,
     push_once,
@@ -33,9 +35,7 @@ from agents.team.flows import (
     sync_checklist,
     task_checkout,
 )
-from agents.team.github_tools import keyed
-from agents.team.integration import IntegrationConflictError
-from agents.team.locks import hold_paths
+from agents.team.qa import TestReport
 from agents.team.review_brief import (
     diff_block,
     pull_request_block,
@@ -120,9 +120,7 @@ def handle_finalize(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         return {"pull_request": None}
     push_once(deps, ws, task.id, issue.repo.full_name)
     summaries = _summaries(_work(deps, group))
-    pr = keyed(
-        SideEffects(deps.db), f"{group}:pr", task.id, lambda: _open_pr(deps, issue, summaries)
-    )[0]
+    pr = SideEffects(deps.db).once(f"{group}:pr", task.id, lambda: _open_pr(deps, issue, summaries))
     qa = _next_step(deps, task, "qa", "qa", f"QA for #{issue.number}", pull_request=pr["number"])
     return {"pull_request": pr["number"], "url": pr["url"], "next": qa}
 
@@ -147,6 +145,28 @@ def _qa_agent(deps: TeamDeps, task: TaskSnapshot, issue: IssueRef) -> RunResult:
     return result
 
 
+def post_qa_check(
+    deps: TeamDeps, repo: RepoRef, key: str, task_id: int, head: str, report: TestReport
+) -> dict[str, Any]:
+    """The QA outcome as a completed check run on `head`, posted once per key:
+    {"check_run_id", "conclusion"}."""
+    return SideEffects(deps.db).once(
+        key,
+        task_id,
+        lambda: {
+            "check_run_id": deps.host.create_check_run(
+                repo,
+                name="CodeMonkey QA",
+                head_sha=head,
+                status="completed",
+                conclusion=report.conclusion,
+                output=report.check_output(),
+            ),
+            "conclusion": report.conclusion,
+        },
+    )
+
+
 def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     """Run the checks (after adding tests, only where the plan had no QA task); a failure
     goes back to the developers while fix rounds remain, then the change is reviewed."""
@@ -162,23 +182,8 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     ws = deps.workspaces(issue.branch, issue.base)
     report = run_checks(deps, issue.repo, ws, task.id)
     head = ws.head_sha()
-    conclusion = report.conclusion
-    check = keyed(
-        SideEffects(deps.db),
-        f"{issue.group_key}:check:{task.id}",
-        task.id,
-        lambda: {
-            "check_run_id": deps.host.create_check_run(
-                issue.repo,
-                name="CodeMonkey QA",
-                head_sha=head,
-                status="completed",
-                conclusion=conclusion,
-                output=report.check_output(),
-            ),
-            "conclusion": conclusion,
-        },
-    )[0]
+    key = f"{issue.group_key}:check:{task.id}"
+    check = post_qa_check(deps, issue.repo, key, task.id, head, report)
     outcome = {
         "summary": "" if result is None else result.summary,
         "qa": check["conclusion"],
@@ -317,17 +322,7 @@ def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     role = deps.role(task.role)
     round_no = int(task.payload.get("round", 0))
     after_review = task.payload.get("stage", "review") == "review"
-    with (
-        hold_paths(
-            deps.locks,
-            issue.repo.full_name,
-            task.paths,
-            lease_seconds=deps.lock_lease_seconds,
-            wait_seconds=deps.lock_wait_seconds,
-        ),
-        edit_locks(deps, issue, task) as claims,
-        task_checkout(deps, issue, task) as ws,
-    ):
+    with editing(deps, issue, task) as claims, task_checkout(deps, issue, task) as ws:
         result = run_task_agent(deps, task, role, issue, ws, claims=claims)
         title = f"Address review round {round_no + 1}" if after_review else "Fix the failing tests"
         try:
@@ -362,7 +357,7 @@ def _wrap_up(
     approved = verdict != "REQUEST_CHANGES"
     effects = SideEffects(deps.db)
     if approved:
-        keyed(effects, f"{group}:ready", task.id, lambda: _ready(deps, issue, number))
+        effects.once(f"{group}:ready", task.id, lambda: _ready(deps, issue, number))
     pr = effects.recorded(f"{group}:pr") or {"url": f"#{number}"}
     spend = AgentStepStore(deps.db).group_spend(group)
     status = (

@@ -12,7 +12,6 @@ from typing import Any
 
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.forks import ForkPushRefusedError, patch_comment
-from agents.team.github_tools import keyed
 from agents.team.ports import Workspace
 from agents.tools.gitcli import git
 from agents.workspace import commit_message
@@ -43,7 +42,7 @@ def offer_fork_change(
             return {"pushed": sha}
 
         try:
-            keyed(SideEffects(deps.db), f"task:{task.id}:fork-push:{sha}", task.id, perform)
+            SideEffects(deps.db).once(f"task:{task.id}:fork-push:{sha}", task.id, perform)
             return sha, f"Pushed {sha[:7]} to {fork}:{branch}: {summary}"
         except ForkPushRefusedError:
             reason = "the fork did not accept my push"

@@ -51,16 +51,6 @@ class GitHubScope:
     diff: Callable[[], str] | None = None
 
 
-def keyed(
-    effects: SideEffects, key: str, task_id: int | None, perform: Callable[[], dict[str, Any]]
-) -> tuple[dict[str, Any], bool]:
-    """Perform once per key: (result, performed_now)."""
-    existing = effects.recorded(key)
-    if existing is not None:
-        return existing, False
-    return effects.record(key, perform(), task_id=task_id), True
-
-
 def suggestion_body(body: str, suggestion: str | None) -> str:
     if suggestion is None:
         return body
@@ -84,7 +74,7 @@ class GitHubTools:
 
     def _once(self, ctx: CallContext, perform: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         try:
-            return keyed(self._effects, ctx.idempotency_key, ctx.task_id, perform)[0]
+            return self._effects.once(ctx.idempotency_key, ctx.task_id, perform)
         except GitHostError as exc:
             if not refused_call(exc):
                 raise

@@ -22,9 +22,9 @@ from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
 from agents.team.failures import failure_reason, report_failure
-from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitError, GitWorktrees, LocalBranches, run_git
-from agents.team.handlers import handlers
+from agents.team.issue_flow import start_issue
+from agents.team.kinds import handlers
 from agents.team.localhost import HostRecord, LocalHost
 from agents.team.ports import ModelResolver
 from agents.team.scheduler import DagScheduler

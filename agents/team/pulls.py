@@ -15,11 +15,10 @@ from agents.roles.types import Role
 from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.environment import run_checks
-from agents.team.finalize import tool_data
-from agents.team.flows import commit_task, run_task_agent, task_checkout
+from agents.team.finalize import post_qa_check, tool_data
 from agents.team.fork_fix import offer_fork_change
 from agents.team.forks import is_pull_head
-from agents.team.github_tools import keyed
+from agents.team.issue_flow import commit_task, run_task_agent, task_checkout
 from agents.team.review_brief import review_context
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot
@@ -49,24 +48,8 @@ def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, An
     """Run the repository's tests on the head branch; report them as a check run."""
     ws = deps.workspaces(pr.branch, pr.base)
     report = run_checks(deps, pr.repo, ws, task.id)
-    conclusion = report.conclusion
     head = ws.head_sha()
-    check = keyed(
-        SideEffects(deps.db),
-        f"{pr.group_key}:check:{head}",
-        task.id,
-        lambda: {
-            "check_run_id": deps.host.create_check_run(
-                pr.repo,
-                name="CodeMonkey QA",
-                head_sha=head,
-                status="completed",
-                conclusion=conclusion,
-                output=report.check_output(),
-            ),
-            "conclusion": conclusion,
-        },
-    )[0]
+    check = post_qa_check(deps, pr.repo, f"{pr.group_key}:check:{head}", task.id, head, report)
     return {"conclusion": check["conclusion"], "annotations": len(report.annotations)}
 
 
@@ -134,4 +117,4 @@ def reply_once(
             made = deps.host.comment(thread.repo, thread.number, body)
         return {"id": made.id, "url": made.url}
 
-    return keyed(SideEffects(deps.db), f"task:{task.id}:reply", task.id, perform)[0]
+    return SideEffects(deps.db).once(f"task:{task.id}:reply", task.id, perform)

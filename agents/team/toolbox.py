@@ -18,7 +18,6 @@ from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, ToolError, ToolOutcome
 from agents.team.edit_checks import syntax_report
 from agents.tools.base import ToolContext, ToolRegistry
-from agents.tools.base import ToolError as ToolsError
 from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
 from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
@@ -42,7 +41,7 @@ def written_paths(name: str, args: dict[str, Any]) -> list[str]:
     if name == "edit_file":
         try:
             return sorted({_normal(e.path) for e in collect_edits(args)})
-        except ToolsError:
+        except ToolError:
             return []  # the tool itself reports the malformed call
     path = args.get("path")
     return [_normal(path)] if isinstance(path, str) else []

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from agents.providers.types import ToolSpec
+from agents.tools.arguments import arguments_problem, compiled
 from agents.tools.gitcli import GitLayout
 
 DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (".github/workflows/**",)
@@ -163,14 +163,9 @@ class ToolRegistry:
     def register(self, tool: Tool) -> None:
         if tool.name in self._tools:
             raise ValueError(f"a tool named {tool.name!r} is already registered; rename one")
-        try:
-            Draft202012Validator.check_schema(tool.parameters)
-        except SchemaError as exc:
-            raise ValueError(
-                f"tool {tool.name!r} has an invalid parameters schema: {exc.message}"
-            ) from None
+        validator = compiled(tool.name, tool.parameters)
         self._tools[tool.name] = tool
-        self._validators[tool.name] = Draft202012Validator(tool.parameters)
+        self._validators[tool.name] = validator
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._tools)
@@ -196,19 +191,7 @@ class ToolRegistry:
 
     def validate(self, name: str, args: Any) -> str | None:
         """None when `args` fit the tool's schema, else a message for the model."""
-        validator = self._validators[name]
-        errors = sorted(validator.iter_errors(args), key=lambda e: list(e.absolute_path))
-        if not errors:
-            return None
-        lines = []
-        for error in errors[:5]:
-            where = "/".join(str(p) for p in error.absolute_path) or "(arguments)"
-            lines.append(f"- {where}: {error.message}")
-        return (
-            f"invalid arguments for {name}:\n"
-            + "\n".join(lines)
-            + "\nCall the tool again with arguments that match its parameters schema."
-        )
+        return arguments_problem(name, self._validators[name], args)
 
     def call(
         self,

@@ -32,6 +32,7 @@ from bot.api.operations import Call, Operation, Reply, Scope
 from bot.api.ratelimit import enforce_rate_limit
 from bot.api.types import ApiDeps, Principal
 from bot.json_input import JsonRejected, int64_or_none, parse_json
+from bot.request_body import BodyTooLarge, read_body
 from storage.sql.models import AuditEntry, Project, Task
 
 logger = logging.getLogger(__name__)
@@ -134,21 +135,10 @@ async def _enqueue(deps: ApiDeps, task_ids: tuple[int, ...]) -> None:
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:
-    too_large = PayloadTooLarge(
-        f"the request body is larger than {max_bytes} bytes; send a smaller body"
-    )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    # The declared length can lie (or be absent with chunked encoding): count as we read.
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_body(request, max_bytes)
+    except BodyTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
 
 
 def _run(

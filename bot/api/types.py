@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.queue.base import TaskQueue
 from bot.settings import Settings
+from storage.kv.base import RateLimiter
 from storage.sql.database import Database
 
 
@@ -57,32 +58,6 @@ class Principal:
         if self.project_id is None:
             return self.role
         return self.role if project_id == self.project_id else None
-
-
-class RateOutcome(Protocol):
-    """What a limiter answers; any object with these read-only fields fits (e.g. storage.kv's)."""
-
-    @property
-    def allowed(self) -> bool: ...
-
-    @property
-    def remaining(self) -> int: ...
-
-    @property
-    def retry_after_seconds(self) -> float: ...
-
-
-@dataclass(frozen=True)
-class RateDecision:
-    allowed: bool
-    remaining: int
-    retry_after_seconds: float
-
-
-class RateLimiter(Protocol):
-    """Counts hits per key in a window; `storage.kv` provides Redis and in-process versions."""
-
-    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateOutcome: ...
 
 
 class ContextSearch(Protocol):

@@ -29,6 +29,7 @@ from bot.logs import log_context
 from bot.metric_labels import webhook_event_label
 from bot.outages import OUTAGE_ERRORS, OUTAGE_MESSAGE, retry_after_header
 from bot.queue.base import TaskQueue
+from bot.request_body import BodyTooLarge, read_body
 from bot.settings import Settings
 from storage.kv import Cache, KvError
 from storage.kv.memory import MemoryCache
@@ -88,24 +89,6 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 # Told of every delivery: (event, outcome); rejected requests report "rejected-<status>".
 Observer = Callable[[str, str], None]
 
@@ -133,8 +116,8 @@ def webhook_route(
                 "never accepted",
             )
         try:
-            body = await _read_body(request, deps.max_body_bytes)
-        except _TooLarge:
+            body = await read_body(request, deps.max_body_bytes)
+        except BodyTooLarge:
             return _error(413, f"body larger than {deps.max_body_bytes} bytes")
         if not verify_signature(secret, body, request.headers.get("x-hub-signature-256")):
             return _error(401, "missing or invalid X-Hub-Signature-256")

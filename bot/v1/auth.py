@@ -16,11 +16,12 @@ from starlette.requests import Request
 from bot.api.auth import authenticate
 from bot.api.errors import ApiError, Forbidden, RateLimited, lookup
 from bot.api.ratelimit import enforce_rate_limit
-from bot.api.types import Principal, RateLimiter, Role
+from bot.api.types import Principal, Role
 from bot.outages import OUTAGE_ERRORS
 from bot.v1.errors import OpenAIError
 from bot.v1.provider_errors import backend_unavailable
 from bot.v1.routes import Authenticator
+from storage.kv.base import RateLimiter
 from storage.sql.database import Database
 
 _OPENAI_TYPES = {

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, StreamEvent
 from bot.json_input import JsonRejected, parse_json
+from bot.request_body import BodyTooLarge, read_body
 from bot.v1.convert import (
     ChunkWriter,
     RequestConversionError,
@@ -189,15 +190,12 @@ async def _try_raw(
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise OpenAIError(413, f"Request body exceeds {limit} bytes; send a smaller request.")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw.extend(chunk)
-        if len(raw) > limit:
-            raise OpenAIError(413, f"Request body exceeds {limit} bytes; send a smaller request.")
-    return bytes(raw)
+    try:
+        return await read_body(request, limit)
+    except BodyTooLarge:
+        raise OpenAIError(
+            413, f"Request body exceeds {limit} bytes; send a smaller request."
+        ) from None
 
 
 def _decode_json(raw: bytes) -> Any:

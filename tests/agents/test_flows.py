@@ -9,11 +9,11 @@ from agents.providers.scripted import ScriptedModel, ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions
 from agents.roles import load_roles
 from agents.team.agent import AgentDeps
-from agents.team.commands import stop_issue
 from agents.team.deps import TeamDeps
-from agents.team.flows import handle_implement, start_issue
 from agents.team.gitworkspace import GitWorktrees, LocalBranches
-from agents.team.handlers import TEAM_KINDS, handlers
+from agents.team.group_commands import stop_issue
+from agents.team.issue_flow import handle_implement, start_issue
+from agents.team.kinds import TEAM_KINDS, handlers
 from agents.team.localhost import LocalHost
 from agents.team.locks import PathsBusyError, hold_paths
 from agents.team.scheduler import DagScheduler

@@ -14,9 +14,9 @@ from agents.roles import load_roles
 from agents.runtime import BudgetLimits, LoopConfig
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
-from agents.team.flows import start_issue
 from agents.team.gitworkspace import GitWorktrees, LocalBranches
-from agents.team.handlers import handlers
+from agents.team.issue_flow import start_issue
+from agents.team.kinds import handlers
 from agents.team.local import LocalOptions, run_local
 from agents.team.localhost import LocalHost
 from agents.team.scheduler import DagScheduler

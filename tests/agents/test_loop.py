@@ -125,7 +125,7 @@ async def test_tool_errors_go_back_to_the_model(database: Database, tmp_path: Pa
     second = model.requests[1].messages
     assert second[-1].is_error and "must stay inside the repository" in second[-1].content
     third = model.requests[2].messages
-    assert third[-1].is_error and "needs the argument(s) ['content']" in third[-1].content
+    assert third[-1].is_error and "'content' is a required property" in third[-1].content
     ctx = CallContext(task_id, 1, "backend_developer", "k")
     unknown = tools.call("rm_rf", {}, ctx)
     assert not unknown.ok and "no tool named `rm_rf`" in unknown.output

@@ -121,3 +121,13 @@ def test_model_ref_prefers_the_role_then_settings_then_default() -> None:
     assert roles["qa"].model_ref("anthropic:x", {"qa": "openai:y"}) == "ollama:qwen3"
     assert roles["devops"].model_ref("anthropic:x", {"devops": "openai:y"}) == "openai:y"
     assert roles["devops"].model_ref("anthropic:x") == "anthropic:x"
+
+
+def test_every_alias_names_a_role_file_and_canonical_names_resolve_to_themselves() -> None:
+    from agents.roles.names import ROLE_ALIASES, canonical_role, role_word
+
+    assert set(ROLE_ALIASES.values()) <= ROLE_NAMES
+    assert not set(ROLE_ALIASES) & ROLE_NAMES, "an alias must not shadow a role file's name"
+    for name in ROLE_NAMES:
+        assert canonical_role(name) == name == role_word(name.upper())
+    assert role_word("Dev") == "backend_developer" and role_word("please") is None

@@ -9,10 +9,10 @@ from agents.githost import RepoRef
 from agents.roles import Role, load_roles
 from agents.runtime import CallContext
 from agents.runtime.toolset import ToolSet
-from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError
 from agents.team.finalize import pick_reviewer
 from agents.team.github_tools import GitHubScope, GitHubTools
+from agents.team.group_commands import issue_status, stop_issue
 from agents.team.localhost import LocalHost
 from agents.team.tools import TeamScope, TeamTools
 from storage.conversations import get_or_create_conversation, list_messages
@@ -82,7 +82,7 @@ def test_delegate_refuses_what_the_hierarchy_or_dag_forbids(database: Database) 
     pm_tools, plan = _team(database)
     other_issue = make_task(database, group_key="octo/hello#2")
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"role": "wizard"}, "no role 'wizard'"),
+        ({"role": "wizard"}, "role: 'wizard' is not one of"),
         ({"role": "qa", "depends_on": [other_issue]}, "is neither a task of this issue"),
         ({"role": "qa", "paths": ["../etc/passwd"]}, "must be relative"),
         ({"role": "qa", "paths": ["/etc/passwd"]}, "must be relative"),
@@ -186,13 +186,17 @@ def test_review_and_check_run_validate_their_input(database: Database) -> None:
     host = LocalHost(issue_body="", default_branch="main")
     tools = _github(database, host)
     bad: list[tuple[str, dict[str, Any], str]] = [
-        ("review", {"body": "b", "event": "MERGE"}, "event must be one of"),
+        ("review", {"body": "b", "event": "MERGE"}, "event: 'MERGE' is not one of"),
         (
             "review",
             {"body": "b", "event": "COMMENT", "comments": [{"path": "a"}]},
-            "needs path, line and body",
+            "comments/0: 'line' is a required property",
         ),
-        ("check_run", {"conclusion": "meh", "title": "t", "summary": "s"}, "conclusion must be"),
+        (
+            "check_run",
+            {"conclusion": "meh", "title": "t", "summary": "s"},
+            "conclusion: 'meh' is not one of",
+        ),
         (
             "check_run",
             {

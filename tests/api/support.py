@@ -18,9 +18,9 @@ from starlette.testclient import TestClient
 
 from bot.api.app import build_api_routes
 from bot.api.keys import create_key
-from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
+from storage.kv.memory import MemoryRateLimiter
 from storage.sql.database import Database
 from storage.sql.models import Task
 
@@ -95,7 +95,7 @@ def make_harness(database: Database, **settings: Any) -> ApiHarness:
     deps = ApiDeps(
         database=database,
         settings=Settings(**values),
-        rate_limiter=InProcessRateLimiter(),
+        rate_limiter=MemoryRateLimiter(),
         queue=queue,
         search=search,
     )

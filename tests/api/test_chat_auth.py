@@ -12,9 +12,9 @@ from bot.api.app import build_api_routes
 from bot.api.auth import authenticate, resolve_chat_project, split_model_project
 from bot.api.errors import NotFound, Unauthenticated, ValidationFailed
 from bot.api.keys import create_key
-from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
+from storage.kv.memory import MemoryRateLimiter
 from storage.sql.database import Database
 from storage.sql.models import AuditEntry, Project
 from tests.api.support import ApiHarness, RecordingQueue
@@ -71,7 +71,7 @@ def test_unexpected_error_is_a_json_500_and_rolls_back(database: Database) -> No
     deps = ApiDeps(
         database=database,
         settings=Settings(),
-        rate_limiter=InProcessRateLimiter(),
+        rate_limiter=MemoryRateLimiter(),
         queue=RecordingQueue(database),
         search=BrokenSearch(),
     )

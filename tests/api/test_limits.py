@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.api.app import build_api_routes
 from bot.api.keys import create_key
-from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
+from storage.kv.base import RateDecision, RateLimiter
+from storage.kv.memory import MemoryRateLimiter
 from storage.sql.database import Database
 from storage.sql.models import AuditEntry, Project
 from tests.api.support import InMemorySearch, RecordingQueue, make_harness
@@ -29,7 +29,7 @@ class FakeClock:
 
 def test_sliding_window_counts_exactly() -> None:
     clock = FakeClock()
-    limiter = InProcessRateLimiter(clock)
+    limiter = MemoryRateLimiter(clock=clock)
     decisions = [limiter.hit("k", limit=3, window_seconds=10) for _ in range(3)]
     assert [d.remaining for d in decisions] == [2, 1, 0]
     assert all(d.allowed for d in decisions)
@@ -44,7 +44,7 @@ def test_sliding_window_counts_exactly() -> None:
 
 def test_window_slides_rather_than_resetting() -> None:
     clock = FakeClock()
-    limiter = InProcessRateLimiter(clock)
+    limiter = MemoryRateLimiter(clock=clock)
     limiter.hit("k", limit=2, window_seconds=10)
     clock.now += 9
     limiter.hit("k", limit=2, window_seconds=10)
@@ -56,7 +56,7 @@ def test_window_slides_rather_than_resetting() -> None:
 
 
 def test_limiter_is_exact_under_threads() -> None:
-    limiter = InProcessRateLimiter()
+    limiter = MemoryRateLimiter()
     allowed: list[bool] = []
     lock = threading.Lock()
 
@@ -130,22 +130,15 @@ def test_chunked_body_without_length_is_counted(database: Database) -> None:
         assert session.query(Project).count() == 0
 
 
-@dataclass(frozen=True)
-class OtherDecision:
-    """A limiter's own result type: the API needs only the three fields."""
+class RefusingLimiter(RateLimiter):
+    """Any implementation of the one rate-limiter contract (`storage.kv.base`) plugs in."""
 
-    allowed: bool
-    remaining: int
-    retry_after_seconds: float
-
-
-class RefusingLimiter:
     def __init__(self) -> None:
         self.keys: list[tuple[str, int, float]] = []
 
-    def hit(self, key: str, *, limit: int, window_seconds: float) -> OtherDecision:
+    def hit(self, key: str, *, limit: int, window_seconds: float) -> RateDecision:
         self.keys.append((key, limit, window_seconds))
-        return OtherDecision(allowed=False, remaining=0, retry_after_seconds=2.2)
+        return RateDecision(allowed=False, remaining=0, retry_after_seconds=2.2)
 
 
 def test_any_limiter_matching_the_protocol_plugs_in(database: Database) -> None:

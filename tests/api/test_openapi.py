@@ -9,9 +9,9 @@ from starlette.testclient import TestClient
 
 from bot.api.app import api_operations, build_api_routes
 from bot.api.openapi import openapi_path
-from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.types import ApiDeps
 from bot.settings import Settings
+from storage.kv.memory import MemoryRateLimiter
 from storage.sql.database import Database
 from tests.api.support import ApiHarness, InMemorySearch, RecordingQueue
 
@@ -62,7 +62,7 @@ def test_extra_paths_hook_adds_chat_routes(sqlite_database: Database) -> None:
     deps = ApiDeps(
         database=sqlite_database,
         settings=Settings(),
-        rate_limiter=InProcessRateLimiter(),
+        rate_limiter=MemoryRateLimiter(),
         queue=RecordingQueue(sqlite_database),
         search=InMemorySearch(),
     )

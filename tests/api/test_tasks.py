@@ -14,10 +14,10 @@ from bot.api.app import build_api_routes
 from bot.api.auth import authenticate
 from bot.api.errors import Conflict
 from bot.api.operations import Call
-from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.routes.tasks import cancel_task
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
+from storage.kv.memory import MemoryRateLimiter
 from storage.sql.database import Database
 from storage.sql.models import AgentState, AuditEntry, Project, Task
 from tests.api.support import ApiHarness, make_harness
@@ -186,7 +186,7 @@ def test_retry_survives_a_queue_outage(database: Database) -> None:
     deps = ApiDeps(
         database=database,
         settings=Settings(),
-        rate_limiter=InProcessRateLimiter(),
+        rate_limiter=MemoryRateLimiter(),
         queue=DownQueue(),
         search=api.search,
     )

@@ -107,4 +107,4 @@ def test_repository_config_role_models_are_checked() -> None:
     with pytest.raises(RoleError, match="unknown provider 'gemini'"):
         apply_overrides(load_roles(), {"qa": {"model": "gemini:pro"}})
     config = RepoConfig.model_validate({"roles": {"reviewer": {"model": "openai:gpt-4.1"}}})
-    assert config.model_for("reviewer") == "openai:gpt-4.1"
+    assert config.model_for("code_reviewer") == "openai:gpt-4.1", "the alias is resolved"

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.docs import readme
-from webhooks.commands import COMMANDS
+from webhooks.comment_parsing import COMMANDS
 
 README = readme.text()
 

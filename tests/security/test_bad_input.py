@@ -20,7 +20,6 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.api.app import build_api_routes
-from bot.api.ratelimit import InProcessRateLimiter
 from bot.api.types import Role
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.settings import load_settings
@@ -28,6 +27,7 @@ from bot.v1.auth import key_authenticator
 from bot.v1.provider_errors import map_provider_error
 from bot.v1.routes import ChatTarget, ModelInfo, v1_routes
 from storage.kv import build_kv
+from storage.kv.memory import MemoryRateLimiter
 from storage.sql.database import Database
 from tests.api.support import make_harness
 from webhooks.signature import sign
@@ -84,7 +84,7 @@ class _NoCatalog:
 def _v1_client(database: Database) -> TestClient:
     routes = v1_routes(
         _NoCatalog(),
-        key_authenticator(database, InProcessRateLimiter(), 100),
+        key_authenticator(database, MemoryRateLimiter(), 100),
         map_provider_error,
         max_body_bytes=1_000_000,
     )

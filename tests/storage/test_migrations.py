@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage.sql import migrate
 from storage.sql.database import Database
@@ -54,3 +54,32 @@ def test_upgrade_is_idempotent(empty_database: Database) -> None:
     migrate.upgrade(empty_database)
     migrate.upgrade(empty_database)
     assert migrate.current_revision(empty_database) == migrate.head_revision(empty_database)
+
+
+def test_short_role_names_in_old_tasks_become_canonical(empty_database: Database) -> None:
+    """Rows ingress wrote before 0002 (`pm`, `backend`, ...) read as the role files name them."""
+    migrate.upgrade(empty_database, "0001")
+    old = ["pm", "backend", "frontend", "reviewer", "qa", "backend_developer", None]
+    with empty_database.engine.begin() as connection:
+        for role in old:
+            connection.execute(
+                text(
+                    "INSERT INTO tasks (kind, role, title, payload, paths, state, attempts, "
+                    "max_attempts, cancel_requested, created_at, updated_at) VALUES "
+                    "('issue.triage', :role, '', '{}', '[]', 'queued', 0, 3, false, "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"role": role},
+            )
+    migrate.upgrade(empty_database)
+    with empty_database.engine.connect() as connection:
+        roles = [r for (r,) in connection.execute(text("SELECT role FROM tasks ORDER BY id"))]
+    assert roles == [
+        "project_manager",
+        "backend_developer",
+        "frontend_developer",
+        "code_reviewer",
+        "qa",
+        "backend_developer",
+        None,
+    ]

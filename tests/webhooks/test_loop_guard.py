@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from storage.kv.memory import MemoryRateLimiter
 from webhooks.loop_guard import LoopGuard
-from webhooks.ratelimit import InMemoryRateLimiter
 
 
 class Clock:
@@ -17,7 +16,7 @@ class Clock:
 
 def test_changes_per_pull_request_are_capped_per_hour() -> None:
     clock = Clock()
-    guard = LoopGuard(InMemoryRateLimiter(clock=clock), max_per_hour=3)
+    guard = LoopGuard(MemoryRateLimiter(clock=clock), max_per_hour=3)
     assert [guard.allow("o/r", 7) for _ in range(4)] == [True, True, True, False]
     assert guard.allow("O/R", 8), "other pull requests have their own budget"
     clock.now = 1800

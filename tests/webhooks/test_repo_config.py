@@ -38,9 +38,10 @@ def test_valid_file_is_merged_over_defaults() -> None:
     assert config.trigger_label == "ai-help"
     assert config.auto_review is False and config.auto_qa is True
     assert config.commands == ("plan", "review", "status")
-    assert config.model_for("reviewer") == "openai:gpt-4.1", "default model kept"
-    assert config.model_for("frontend") == "anthropic:claude-haiku-4-5"
-    assert not config.role_enabled("frontend") and config.role_enabled("qa")
+    assert config.model_for("code_reviewer") == "openai:gpt-4.1", "default model kept"
+    assert config.model_for("frontend_developer") == "anthropic:claude-haiku-4-5"
+    assert not config.role_enabled("frontend_developer") and config.role_enabled("qa")
+    assert set(config.roles) == {"code_reviewer", "frontend_developer"}, "aliases resolved"
     assert config.budgets.max_steps == 30 and config.budgets.max_tokens == 400_000
     assert config.protected_paths == (".github/workflows/**", "deploy/**")
     assert config.trust.allowed_bots == ("dependabot[bot]",)
@@ -64,6 +65,7 @@ def test_defaults_protect_workflows() -> None:
         ("trust: {min_permission: read}", "`trust.min_permission`"),
         ("- a list", "must be a YAML mapping"),
         ("roles: {qa: [1, 2", "is not valid YAML at line 1"),
+        ("roles: {reveiwer: {enabled: false}}", "unknown role 'reveiwer'; use one of:"),
     ],
 )
 def test_invalid_file_gives_a_clear_message(text: str, expected: str) -> None:

@@ -37,9 +37,9 @@ def test_issue_opened_with_trigger_label_is_triaged() -> None:
     routing = run("issues", payload)
     (intent,) = routing.intents
     assert intent.kind == k.ISSUE_TRIAGE
-    assert intent.role == "pm"
+    assert intent.role == "project_manager"
     assert intent.group_key == f"{REPO}#{payload['issue']['number']}"
-    assert intent.payload["text"] == "Please fix the bug"
+    assert intent.payload["issue_body"] == "Please fix the bug"
     assert intent.payload["author_association"] == payload["issue"]["author_association"]
 
 
@@ -107,9 +107,11 @@ def test_events_from_the_bot_itself_are_ignored() -> None:
     [
         ("@codemonkey architect is this sound?", k.MENTION_ANSWER, "architect"),
         ("@codemonkey what now?", k.MENTION_ANSWER, None),
-        ("/plan\nsplit it in two", k.COMMAND_PLAN, "pm"),
-        ("@codemonkey /implement please", k.COMMAND_IMPLEMENT, "backend"),
-        ("/review", k.COMMAND_REVIEW, "reviewer"),
+        ("@codemonkey dev rename it", k.MENTION_ANSWER, "backend_developer"),
+        ("@codemonkey Reviewer look", k.MENTION_ANSWER, "code_reviewer"),
+        ("/plan\nsplit it in two", k.COMMAND_PLAN, "project_manager"),
+        ("@codemonkey /implement please", k.COMMAND_IMPLEMENT, "backend_developer"),
+        ("/review", k.COMMAND_REVIEW, "code_reviewer"),
         ("/test", k.COMMAND_TEST, "qa"),
         ("/stop", k.COMMAND_STOP, None),
         ("/status", k.COMMAND_STATUS, None),

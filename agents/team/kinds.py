@@ -1,4 +1,4 @@
-"""Task kind -> handler: what the queue (via `bot.flows`) or the local scheduler runs."""
+"""Task kind -> handler: what the queue (via `bot.task_flows`) or the local scheduler runs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from functools import partial
 
 from agents.team.deps import TeamDeps
 from agents.team.finalize import handle_finalize, handle_fix, handle_qa, handle_review
-from agents.team.flows import handle_design, handle_implement, handle_plan
+from agents.team.issue_flow import handle_design, handle_implement, handle_plan
 from agents.team.scheduler import TaskHandler
 
 # The kinds of the team's own tasks (the issue's DAG); ingress kinds are dotted.

@@ -10,27 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-COMMANDS = ("plan", "implement", "review", "test", "stop", "status")
+from agents.roles.names import role_word
 
-# Canonical role names (the agents' identifiers) and the words users type for them.
-ROLE_ALIASES: dict[str, str] = {
-    "pm": "pm",
-    "project-manager": "pm",
-    "manager": "pm",
-    "architect": "architect",
-    "tech-lead": "tech_lead",
-    "techlead": "tech_lead",
-    "tech_lead": "tech_lead",
-    "lead": "tech_lead",
-    "frontend": "frontend",
-    "backend": "backend",
-    "developer": "backend",
-    "dev": "backend",
-    "reviewer": "reviewer",
-    "devops": "devops",
-    "qa": "qa",
-    "tester": "qa",
-}
+COMMANDS = ("plan", "implement", "review", "test", "stop", "status")
 
 _FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[^\n]*$", re.DOTALL | re.MULTILINE)
 _UNCLOSED_FENCE = re.compile(r"^[ \t]*(```|~~~).*\Z", re.DOTALL | re.MULTILINE)
@@ -85,7 +67,7 @@ def parse_comment(
     if command is not None:
         return command
     word, _, remainder = rest.partition(" ")
-    role = ROLE_ALIASES.get(word.strip(",:").lower())
+    role = role_word(word.strip(",:"))
     if role is not None:
         return Mention(role=role, request=remainder.strip())
     return Mention(role=None, request=rest)

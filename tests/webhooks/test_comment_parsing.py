@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from webhooks.commands import Mention, SlashCommand, parse_comment
+from webhooks.comment_parsing import Mention, SlashCommand, parse_comment
 
 
 def parse(body: str) -> SlashCommand | Mention | None:

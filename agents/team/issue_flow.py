@@ -26,11 +26,10 @@ from agents.team.conflicts import hand_over_conflict
 from agents.team.deps import FlowError, IssueRef, TaskCancelledError, TeamDeps
 from agents.team.diff_tool import diff_text, diff_tool
 from agents.team.edit_checks import EditChecks
-from agents.team.edit_locks import EditLocks, edit_locks, extra_paths
+from agents.team.edit_locks import EditLocks, editing, extra_paths
 from agents.team.environment import environment_plan, task_environment
-from agents.team.github_tools import GitHubScope, GitHubTools, keyed
+from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.integration import IntegrationConflictError, integrate
-from agents.team.locks import hold_paths
 from agents.team.orientation import orientation
 from agents.team.ports import Workspace
 from agents.team.roster import roster_block, scope_note
@@ -173,14 +172,10 @@ def push_once(deps: TeamDeps, ws: Workspace, task_id: int, scope: str) -> str:
     """Integrate the checkout's head onto its branch (`agents.team.integration`), once per
     commit: a resumed task does not push again. The branch's new head."""
     sha = ws.head_sha()
-    return str(
-        keyed(
-            SideEffects(deps.db),
-            f"push:{ws.branch}:{sha}",
-            task_id,
-            lambda: _push(deps, ws, scope),
-        )[0]["sha"]
+    done = SideEffects(deps.db).once(
+        f"push:{ws.branch}:{sha}", task_id, lambda: _push(deps, ws, scope)
     )
+    return str(done["sha"])
 
 
 def _push(deps: TeamDeps, ws: Workspace, scope: str) -> dict[str, Any]:
@@ -224,7 +219,7 @@ def comment_once(deps: TeamDeps, issue: IssueRef, key: str, task_id: int, body: 
         comment = deps.host.comment(issue.repo, issue.number, body)
         return {"id": comment.id, "url": comment.url}
 
-    keyed(SideEffects(deps.db), key, task_id, perform)
+    SideEffects(deps.db).once(key, task_id, perform)
 
 
 def sync_checklist(deps: TeamDeps, issue: IssueRef) -> None:
@@ -343,17 +338,7 @@ def handle_implement(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     role = deps.role(task.role)
     # The checkout is cut once the paths are held, so it holds what their last editor made.
-    with (
-        hold_paths(
-            deps.locks,
-            issue.repo.full_name,
-            task.paths,
-            lease_seconds=deps.lock_lease_seconds,
-            wait_seconds=deps.lock_wait_seconds,
-        ),
-        edit_locks(deps, issue, task) as claims,
-        task_checkout(deps, issue, task) as ws,
-    ):
+    with editing(deps, issue, task) as claims, task_checkout(deps, issue, task) as ws:
         result = run_task_agent(
             deps, task, role, issue, ws, context=dependency_notes(deps, task, ws), claims=claims
         )

@@ -22,16 +22,16 @@ from typing import Any
 from agents.env.task import job_variables
 from agents.githost import RepoRef
 from agents.team import pulls
-from agents.team.commands import issue_status, stop_issue
 from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
 from agents.team.environment import task_scratch
 from agents.team.failures import report_failure
-from agents.team.flows import start_issue
 from agents.team.forks import pull_head_branch
-from agents.team.handlers import TEAM_KINDS, handlers
+from agents.team.group_commands import issue_status, stop_issue
+from agents.team.issue_flow import start_issue
+from agents.team.kinds import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
-from bot.flow_runtime import FlowRuntime, HostFactory, agent_role_name, llm_models
+from bot.flow_runtime import FlowRuntime, HostFactory, llm_models
 from bot.github.app_auth import GitHubAuthError
 from bot.github.hosts import GitHubHosts
 from bot.indexing import index_repository
@@ -45,16 +45,24 @@ from bot.queue.handlers import (
     TaskInfo,
 )
 from bot.services import Services
+from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot, load_task
 from webhooks import intents as k
 from webhooks.config_gate import config_refusal
 from webhooks.loop_guard import LoopGuard
+from webhooks.task_payloads import (
+    CheckFixTask,
+    CommentTask,
+    IssueTriage,
+    PayloadError,
+    PullRequestTask,
+    ReviewFixTask,
+    TaskPayload,
+    load_payload,
+)
 from webhooks.trust import SqlRefusalLedger, TrustPolicy
 
 log = logging.getLogger(__name__)
-
-# A mention on a pull request that asks for a change (rather than a question).
-CHANGE_VERBS = ("fix", "change", "update", "implement", "apply", "rename", "add", "remove")
 
 
 @dataclass(frozen=True)
@@ -83,36 +91,35 @@ def translated_errors() -> Iterator[None]:
         raise PermanentTaskError(str(exc)) from exc
 
 
-def _repo(payload: Mapping[str, Any]) -> RepoRef:
-    return RepoRef.parse(str(payload["repo"]))
+def _payload(ctx: TaskContext) -> TaskPayload:
+    """The task's typed payload, whichever release queued it."""
+    try:
+        return load_payload(ctx.task.kind, ctx.task.payload)
+    except PayloadError as exc:
+        raise PermanentTaskError(str(exc)) from None
 
 
-def _installation(payload: Mapping[str, Any]) -> int | None:
-    value = payload.get("installation_id")
-    return None if value is None else int(value)
-
-
-def _trusted(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
+def _trusted(flows: Flows, ctx: TaskContext, payload: TaskPayload) -> dict[str, Any] | None:
     """None when the repository's config wants this task and its author may start it;
     else why not (a refusal is replied to once; a task the config does not want is
     ignored silently, as ingress would have)."""
-    payload = ctx.task.payload
     runtime = flows.runtime
-    host = runtime.hosts(_installation(payload))
-    config = runtime.config(host, _repo(payload)).config
-    if (ignored := config_refusal(ctx.task.kind, payload, config)) is not None:
+    host = runtime.hosts(payload.installation_id)
+    config = runtime.config(host, payload.repo_ref).config
+    stored = ctx.task.payload
+    if (ignored := config_refusal(ctx.task.kind, stored, config)) is not None:
         log.info("task %s %s", ctx.task.id, ignored)
         return {"ignored": ignored}
     policy = TrustPolicy(host, SqlRefusalLedger(runtime.database))
-    decision = policy.check_task(ctx.task.kind, payload, config.trust)
+    decision = policy.check_task(ctx.task.kind, stored, config.trust)
     if decision.allowed:
         return None
     reply = decision.reply
-    number = payload.get("number")
+    number = getattr(payload, "number", None)
     if reply is not None and number is not None:
         ctx.once(
             f"task:{ctx.task.id}:refusal",
-            lambda: {"id": host.comment(_repo(payload), int(number), reply).id},
+            lambda: {"id": host.comment(payload.repo_ref, int(number), reply).id},
         )
     log.info("task refused: %s", decision.reason)
     return {"refused": decision.reason}
@@ -120,96 +127,93 @@ def _trusted(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
 
 def run_team_task(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
     task = flows.snapshot(ctx)
-    deps = flows.runtime.team(_installation(task.payload), _repo(task.payload))
+    issue = IssueRef.of(task)
+    deps = flows.runtime.team(issue.installation_id, issue.repo)
     with translated_errors(), task_scratch(deps, task.id):
         return handlers(deps)[task.kind](task)
 
 
 def report_team_failure(flows: Flows, task: TaskInfo, error: str) -> None:
     """A team task failed for good: tell its issue what failed and what was not done."""
-    deps = flows.runtime.team(_installation(task.payload), _repo(task.payload))
+    repo = RepoRef.parse(str(task.payload["repo"]))
+    installation = task.payload.get("installation_id")
+    deps = flows.runtime.team(None if installation is None else int(installation), repo)
     report_failure(deps, task.id, error)
 
 
 def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
-    if (refused := _trusted(flows, ctx)) is not None:
+    payload = _payload(ctx)
+    assert isinstance(payload, IssueTriage | CommentTask)
+    if (refused := _trusted(flows, ctx, payload)) is not None:
         return refused
-    payload = ctx.task.payload
-    repo, number = _repo(payload), int(payload["number"])
-    host = flows.runtime.hosts(_installation(payload))
-    title, body = _pinned_issue(payload, number)
+    repo, number = payload.repo_ref, payload.number
+    host = flows.runtime.hosts(payload.installation_id)
+    # The issue text recorded (sanitized) when the trigger arrived, never a fresh fetch:
+    # the author was just found trusted for that trigger, not for later edits.
+    if payload.issue_body is None:
+        raise PermanentTaskError(
+            f"the task has no recorded issue text for #{number}; trigger the work again "
+            "(label the issue or comment the command) so the current text is recorded"
+        )
     plan = start_issue(
         flows.runtime.database,
         repo=repo,
         number=number,
-        title=title,
-        body=body,
+        title=payload.issue_title or f"Issue #{number}",
+        body=payload.issue_body,
         base=host.default_branch(repo),
         project_id=ctx.task.project_id,
-        installation_id=_installation(payload),
+        installation_id=payload.installation_id,
     )
     flows.queue.enqueue([plan])
     return {"plan_task": plan}
 
 
-def _pinned_issue(payload: Mapping[str, Any], number: int) -> tuple[str, str]:
-    """The issue text recorded (sanitized) when the trigger arrived, never a fresh fetch:
-    the author was just found trusted for that trigger, not for later edits."""
-    body = payload.get("issue_body")
-    if body is None and payload.get("event") == "issues":
-        body = payload.get("text")  # recorded before issue_body existed
-    if body is None:
-        raise PermanentTaskError(
-            f"the task has no recorded issue text for #{number}; trigger the work again "
-            "(label the issue or comment the command) so the current text is recorded"
-        )
-    title = payload.get("issue_title") or payload.get("title") or f"Issue #{number}"
-    return str(title), str(body)
-
-
 def stop(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
-    if (refused := _trusted(flows, ctx)) is not None:
-        return refused
-    payload = ctx.task.payload
-    group = str(
-        payload.get("target_group") or k.issue_group(str(payload["repo"]), int(payload["number"]))
-    )
-    text = stop_issue(flows.runtime.database, group)
-    _reply(flows, ctx, text)
-    return {"group": group, "reply": text}
+    return _group_command(flows, ctx, stop_issue)
 
 
 def status(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
-    if (refused := _trusted(flows, ctx)) is not None:
+    return _group_command(flows, ctx, issue_status)
+
+
+def _group_command(
+    flows: Flows, ctx: TaskContext, act: Callable[[Database, str], str]
+) -> dict[str, Any]:
+    """`/stop` and `/status`: act on the issue's or pull request's task group, reply once."""
+    payload = _payload(ctx)
+    assert isinstance(payload, CommentTask)
+    if (refused := _trusted(flows, ctx, payload)) is not None:
         return refused
-    payload = ctx.task.payload
-    group = str(
-        payload.get("target_group") or k.issue_group(str(payload["repo"]), int(payload["number"]))
+    group = payload.target_group or k.issue_group(payload.repo, payload.number)
+    text = act(flows.runtime.database, group)
+    host = flows.runtime.hosts(payload.installation_id)
+    ctx.once(
+        f"task:{ctx.task.id}:reply",
+        lambda: {"id": host.comment(payload.repo_ref, payload.number, text).id},
     )
-    text = issue_status(flows.runtime.database, group)
-    _reply(flows, ctx, text)
     return {"group": group, "reply": text}
 
 
-def _reply(flows: Flows, ctx: TaskContext, text: str) -> None:
-    payload = ctx.task.payload
-    host = flows.runtime.hosts(_installation(payload))
-    ctx.once(
-        f"task:{ctx.task.id}:reply",
-        lambda: {"id": host.comment(_repo(payload), int(payload["number"]), text).id},
-    )
+PullPayload = PullRequestTask | ReviewFixTask | CheckFixTask | CommentTask
 
 
-def _thread(ctx: TaskContext, flows: Flows) -> IssueRef:
+def _thread(ctx: TaskContext, flows: Flows, payload: PullPayload) -> IssueRef:
     """The issue or pull request the task is about, as the team sees it."""
-    payload = ctx.task.payload
-    repo, number = _repo(payload), int(payload["number"])
-    host = flows.runtime.hosts(_installation(payload))
-    head = payload.get("head_ref")
-    base = payload.get("base_ref")
-    head_repo = payload.get("head_repo")
-    is_pull = payload.get("is_pull_request", head is not None)
-    if is_pull and (head is None or base is None or "head_repo" not in payload):
+    repo, number = payload.repo_ref, payload.number
+    host = flows.runtime.hosts(payload.installation_id)
+    head, base = payload.head_ref, None
+    head_repo = None if isinstance(payload, CheckFixTask) else payload.head_repo
+    is_pull = True
+    if isinstance(payload, PullRequestTask):
+        base = payload.base_ref
+        title, text = payload.issue_title, payload.issue_body
+    elif isinstance(payload, CommentTask):
+        is_pull = payload.is_pull_request
+        title, text = "", payload.comment or payload.request or ""
+    else:
+        title, text = "", payload.comment if isinstance(payload, ReviewFixTask) else ""
+    if is_pull and (head is None or base is None):
         pr = host.pull_request(repo, number)
         head, base, head_repo = head or pr.head, base or pr.base, pr.head_repo
     if is_pull and head_repo and head_repo != repo.full_name:
@@ -217,68 +221,49 @@ def _thread(ctx: TaskContext, flows: Flows) -> IssueRef:
     return IssueRef(
         repo,
         number,
-        str(payload.get("title") or ""),
-        str(payload.get("text") or payload.get("request") or ""),
+        title,
+        text,
         str(head or host.default_branch(repo)),
         str(base or host.default_branch(repo)),
-        _installation(payload),
+        payload.installation_id,
         group=ctx.task.group_key,
     )
 
 
 def on_pull(flows: Flows, action: str, ctx: TaskContext) -> dict[str, Any]:
     """`pr.review`, `pr.qa`, `pr.fix`, `check.fix`, `/review`, `/test`, and mentions."""
-    if (refused := _trusted(flows, ctx)) is not None:
+    payload = _payload(ctx)
+    assert isinstance(payload, PullPayload)
+    if (refused := _trusted(flows, ctx, payload)) is not None:
         return refused
-    payload = ctx.task.payload
     task = flows.snapshot(ctx)
-    thread = _thread(ctx, flows)
+    thread = _thread(ctx, flows, payload)
     deps = flows.runtime.team(thread.installation_id, thread.repo)
-    role = deps.role(agent_role_name(task.role, "backend_developer"))
-    request = str(payload.get("request") or payload.get("text") or "")
-    comment_id = payload.get("review_comment_id")
+    role = deps.role(task.role or "backend_developer")
+    request = thread.body
+    comment_id = payload.review_comment_id if isinstance(payload, CommentTask) else None
     with translated_errors(), task_scratch(deps, task.id):
         if action == "review":
             return pulls.review_pull(deps, task, thread, deps.role("code_reviewer"))
         if action == "qa":
             return pulls.check_pull(deps, task, thread)
         if action == "fix":
-            if ctx.task.kind == k.CHECK_FIX:
+            if isinstance(payload, CheckFixTask):
                 if not flows.guard.allow(thread.repo.full_name, thread.number):
                     log.warning(
                         "task %s: too many automatic fixes on %s", task.id, thread.group_key
                     )
                     return {"skipped": "the hourly cap of automatic fixes for this pull request"}
-                request = f"The check `{payload.get('check_name')}` failed; fix it. {request}"
-            return pulls.fix_pull(
-                deps,
-                task,
-                thread,
-                role,
-                request,
-                review_comment_id=None if comment_id is None else int(comment_id),
-            )
-        # A mention: a change request on a pull request is a fix; anything else an answer.
-        words = request.strip().lower().split()
-        if payload.get("is_pull_request") and words and words[0].strip(":,") in CHANGE_VERBS:
-            fixer = deps.role(agent_role_name(task.role, "backend_developer"))
-            return pulls.fix_pull(
-                deps,
-                task,
-                thread,
-                fixer if fixer.writes_code else deps.role("backend_developer"),
-                request,
-                review_comment_id=None if comment_id is None else int(comment_id),
-            )
-        answerer = deps.role(agent_role_name(task.role, "project_manager"))
-        return pulls.answer(
-            deps,
-            task,
-            thread,
-            answerer,
-            request,
-            review_comment_id=None if comment_id is None else int(comment_id),
-        )
+                request = f"The check `{payload.check_name}` failed; fix it. {request}"
+            return pulls.fix_pull(deps, task, thread, role, request, review_comment_id=comment_id)
+        # A mention: ingress decided whether it asks for a change (a fix) or an answer.
+        assert isinstance(payload, CommentTask)
+        request = payload.request or payload.comment
+        if payload.wants_change:
+            fixer = role if role.writes_code else deps.role("backend_developer")
+            return pulls.fix_pull(deps, task, thread, fixer, request, review_comment_id=comment_id)
+        answerer = deps.role(task.role or "project_manager")
+        return pulls.answer(deps, task, thread, answerer, request, review_comment_id=comment_id)
 
 
 def default_hosts(services: Services) -> HostFactory:
