@@ -19,12 +19,21 @@ MB = 1024**2
 PROCESSES = 64
 TIMEOUT = 30
 BOMB = "bomb() { bomb | bomb & }; bomb; sleep 25; echo BOMB-FINISHED-$((40 + 2))"
-# Three processes of 200 MB each under a 300 MB limit: each alone passes the per-process
-# RLIMIT_AS; together they are twice the limit.
+# Four processes of 150 MB each under a 300 MB limit: each alone passes the per-process
+# RLIMIT_AS; together they are twice the limit. They start together (at the `go` file),
+# so the memory grows at the machine's full speed between two polls of the watchdog.
 HOGS = (
-    "for i in 1 2 3; do "
-    "python3 -c 'import time; b = bytearray(200 << 20); b[::4096] = b\"x\" * len(b[::4096]); "
-    "time.sleep(10)' & done; wait; echo ALL-HELD-$((1 + 2))"
+    "for i in 1 2 3 4; do python3 -c 'import os, time; "
+    "[time.sleep(0.001) for _ in iter(lambda: os.path.exists(\"go\"), True)]; "
+    "b = b\"x\" * (150 << 20); time.sleep(10)' & done; "
+    "sleep 0.5; touch go; wait; echo ALL-HELD-$((2 + 2))"
+)
+
+# 600 MB in the sandbox's private /tmp, a tmpfs: memory no process's RSS shows, so only the
+# cgroup, which is charged for the pages, can see it.
+TMPFS_FILL = (
+    "for i in 1 2 3 4 5 6; do head -c 100M /dev/zero > /tmp/fill-$i || exit 1; done; "
+    "echo ALL-HELD-$((3 + 3))"
 )
 
 
@@ -61,8 +70,23 @@ def test_memory_spread_over_processes_is_held_at_the_limit(tmp_path: Path) -> No
             result = worker.run(HOGS, timeout=TIMEOUT + 30)
             peak = cell.memory_peak() - before
             leftovers = cell.leftover_cgroups()
-        assert not result["ok"] and "ALL-HELD-3" not in str(result["output"])
+        assert not result["ok"] and "ALL-HELD-4" not in str(result["output"])
         assert "300 MB memory limit" in str(result["output"])
         # The worker's own memory moves a little while it runs the command.
-        assert peak <= 300 * MB + 16 * MB, f"the command's processes held {peak // MB} MB"
+        assert peak <= 300 * MB + 8 * MB, f"the command's processes held {peak // MB} MB"
+        assert leftovers == [], f"cgroups left behind: {leftovers}"
+
+
+def test_memory_hidden_in_the_private_tmp_is_held_at_the_limit(tmp_path: Path) -> None:
+    with jail() as cell:
+        limits = {"timeout_seconds": TIMEOUT, "cpu_seconds": 20, "memory_bytes": 300 * MB}
+        with jailed_worker(cell, tmp_path, **limits) as worker:
+            before = cell.memory()
+            cell.reset_memory_peak()
+            result = worker.run(TMPFS_FILL, timeout=TIMEOUT + 30)
+            peak = cell.memory_peak() - before
+            leftovers = cell.leftover_cgroups()
+        assert "ALL-HELD-6" not in str(result["output"]), result["output"]
+        assert not result["ok"] and "300 MB memory limit" in str(result["output"])
+        assert peak <= 300 * MB + 8 * MB, f"the command held {peak // MB} MB"
         assert leftovers == [], f"cgroups left behind: {leftovers}"
