@@ -24,8 +24,8 @@ BOMB = "bomb() { bomb | bomb & }; bomb; sleep 25; echo BOMB-FINISHED-$((40 + 2))
 # so the memory grows at the machine's full speed between two polls of the watchdog.
 HOGS = (
     "for i in 1 2 3 4; do python3 -c 'import os, time; "
-    "[time.sleep(0.001) for _ in iter(lambda: os.path.exists(\"go\"), True)]; "
-    "b = b\"x\" * (150 << 20); time.sleep(10)' & done; "
+    '[time.sleep(0.001) for _ in iter(lambda: os.path.exists("go"), True)]; '
+    'b = b"x" * (150 << 20); time.sleep(10)\' & done; '
     "sleep 0.5; touch go; wait; echo ALL-HELD-$((2 + 2))"
 )
 
