@@ -181,6 +181,14 @@ def _alive(pid: int) -> bool:
         return False
 
 
+# A process in a session of its own that writes its pid (setsid -f always forks).
+ESCAPE = (
+    "setsid -f bash -c 'echo $$ > escaped.pid.tmp; mv escaped.pid.tmp escaped.pid; "
+    "exec sleep 60' </dev/null >/dev/null 2>&1; "
+    "while [ ! -s escaped.pid ]; do sleep 0.01; done"
+)
+
+
 @needs_cgroup
 def test_a_command_that_escapes_its_session_does_not_outlive_it(tmp_path: Path) -> None:
     # On the host backend a `setsid` child escapes the process-group kill; only the
@@ -189,13 +197,14 @@ def test_a_command_that_escapes_its_session_does_not_outlive_it(tmp_path: Path) 
     survivors = {}
     for mode in ("auto", "off"):
         runner = SandboxRunner(cgroup=mode)
-        outcome = runner.run(
-            ["bash", "-c", "setsid sleep 60 >/dev/null 2>&1 & echo $!"],
+        runner.run(
+            ["bash", "-c", ESCAPE],
             workspace=tmp_path,
             cwd=tmp_path,
             settings=settings,
         )
-        pid = int(outcome.output.split()[0])
+        pid = int((tmp_path / "escaped.pid").read_text())
+        (tmp_path / "escaped.pid").unlink()
         time.sleep(0.1)
         survivors[mode] = _alive(pid)
         if survivors[mode]:
