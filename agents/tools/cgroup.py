@@ -100,10 +100,14 @@ class TaskCgroup:
                 (self.dirs["pids"] / "cgroup.kill").write_text("1")
                 return
         # v1: a process may fork between reading the list and the kill; the next round
-        # catches its child, and pids.max bounds how many there can be.
-        for pid in self.members():
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+        # catches its child, and pids.max bounds how many there can be. All are stopped
+        # before any is killed, so none sees another die and acts on it (a shell would run
+        # its next command when its foreground child is gone).
+        members = sorted(self.members())
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in members:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
 
     def close(self) -> bool:
         """Kill everything in the cgroup and remove it; False if something was left."""

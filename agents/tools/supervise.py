@@ -194,11 +194,12 @@ def _signal_of(returncode: int, backend: str) -> int | None:
 
 
 def _kill_group(proc: subprocess.Popen[bytes], cgroup: TaskCgroup | None) -> None:
-    if cgroup is not None:
-        cgroup.kill()
+    # The process group first, in one step; then whatever left it but not the cgroup.
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
-        return
+        pass
     except PermissionError:
         proc.kill()
+    if cgroup is not None:
+        cgroup.kill()
