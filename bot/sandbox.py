@@ -13,7 +13,9 @@ from storage.checks import CheckResult
 
 def sandbox_runner(settings: Settings) -> SandboxRunner:
     return SandboxRunner(
-        bwrap=settings.sandbox_bwrap_path, cgroup_parent=settings.sandbox_cgroup_parent
+        bwrap=settings.sandbox_bwrap_path,
+        cgroup=settings.sandbox_cgroup,
+        cgroup_parent=settings.sandbox_cgroup_parent,
     )
 
 

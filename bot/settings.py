@@ -111,8 +111,12 @@ class Settings(BaseSettings):
         default=None, min_length=1, max_length=300, pattern=r"^[A-Za-z0-9][\w./:@-]*$"
     )
     sandbox_bwrap_path: str = "bwrap"
-    # A delegated cgroup v2 directory (memory, pids and cpu in cgroup.subtree_control) under
-    # which each command gets its own cgroup; unset: a /proc watchdog enforces the totals.
+    # Each command gets its own cgroup (the kernel bounds its processes and memory).
+    # auto: cgroup v2 under `sandbox_cgroup_parent` (or the worker's own, if it delegates
+    # pids), else cgroup v1 inside the worker's own pids/memory cgroups, else the /proc
+    # watchdog alone; v1/v2: that or commands are refused; off: the watchdog alone.
+    sandbox_cgroup: Literal["auto", "v1", "v2", "off"] = "auto"
+    # A delegated cgroup v2 directory that does not hold the worker itself.
     sandbox_cgroup_parent: Path | None = None
     # A task's scratch directory (HOME, TMPDIR) is deleted when the task ends; ones left by
     # a worker that died are deleted at the next start once untouched this long (longer

@@ -96,5 +96,7 @@ class RunCommandTool:
             text += "\n[the repository is mounted read-only for this role: commands cannot edit it]"
         if outcome.git_tampered is not None:
             text += f"\n[{outcome.git_tampered}]"
-        ok = outcome.exit_code == 0 and outcome.git_tampered is None
+        # A command stopped at a limit failed, even if its shell got to exit 0 first.
+        stopped = outcome.timed_out or outcome.limit_hit is not None
+        ok = outcome.exit_code == 0 and outcome.git_tampered is None and not stopped
         return ToolResult(ok=ok, output=text)

@@ -14,8 +14,9 @@ Backends:
   environment, and `unshare --net` where possible, but the host's files and processes are
   visible to the command. Meant for throwaway machines that cannot run bubblewrap.
 
-Limits hold for the command's whole process tree: a delegated cgroup v2 when configured,
-otherwise a /proc watchdog; per-process rlimits (CPU, address space, file size) on top.
+Limits hold for the command's whole process tree: its own cgroup (v2 or v1, found by
+cgroupfs.py), which the kernel enforces, and a /proc watchdog that also works where no
+cgroup is writable; per-process rlimits (CPU, address space, file size) on top.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agents.tools.base import SandboxSettings, ToolError
-from agents.tools.cgroup import TaskCgroup, usable_parent
+from agents.tools.cgroup import TaskCgroup
+from agents.tools.cgroupfs import CgroupMode, CgroupPlan, find_plan
 from agents.tools.container import (
     CONTAINER_BACKENDS,
     ContainerRuntime,
@@ -110,8 +112,8 @@ def minimal_env(settings: SandboxSettings, home: str) -> dict[str, str]:
 _LIMIT_AND_EXEC = """
 import os, resource, sys
 cpu, memory, fsize, nproc = (int(v) for v in sys.argv[1:5])
-if sys.argv[5]:
-    with open(sys.argv[5], "w") as procs:
+for path in filter(None, sys.argv[5].split("\\n")):
+    with open(path, "w") as procs:
         procs.write(str(os.getpid()))
 resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -145,14 +147,14 @@ def nproc_limit(settings: SandboxSettings) -> int:
 
 
 def with_limits(
-    settings: SandboxSettings, argv: Sequence[str], *, cgroup_procs: str = ""
+    settings: SandboxSettings, argv: Sequence[str], *, cgroup_procs: Sequence[Path] = ()
 ) -> list[str]:
     """`argv` run under the CPU (SIGXCPU, then SIGKILL a second later), memory, file and
-    process limits, inside the cgroup whose `cgroup.procs` is given (if any)."""
+    process limits, inside the cgroup whose `cgroup.procs` files are given (if any)."""
     cpu = max(1, settings.cpu_seconds)
     limits = (cpu, settings.memory_bytes, settings.max_file_bytes, nproc_limit(settings))
     head = [sys.executable, "-I", "-S", "-c", _LIMIT_AND_EXEC, *map(str, limits)]
-    return [*head, cgroup_procs, *argv]
+    return [*head, "\n".join(map(str, cgroup_procs)), *argv]
 
 
 class SandboxRunner:
@@ -166,11 +168,13 @@ class SandboxRunner:
         unshare: str = "unshare",
         podman: str = "podman",
         docker: str = "docker",
+        cgroup: CgroupMode = "auto",
         cgroup_parent: Path | None = None,
     ) -> None:
         """`bwrap`, `unshare`, `podman` and `docker` name the executables (a missing one
-        disables its backend); `cgroup_parent` is a delegated cgroup v2 directory for
-        per-command cgroups."""
+        disables its backend); `cgroup` picks per-command cgroups: `auto` (v2, else v1, else
+        the watchdog alone), `v1`/`v2` (refuse commands without it) or `off`; `cgroup_parent`
+        is a delegated cgroup v2 directory for them."""
         self._log = logger or logging.getLogger(__name__)
         self._bwrap = bwrap
         self._unshare = unshare
@@ -178,7 +182,9 @@ class SandboxRunner:
             "podman": ContainerRuntime("podman", podman),
             "docker": ContainerRuntime("docker", docker),
         }
+        self._cgroup = cgroup
         self._cgroup_parent = cgroup_parent
+        self._plan: CgroupPlan | str | None = None
         self._probed: dict[str, str | None] = {}
         self._warned = False
 
@@ -234,13 +240,36 @@ class SandboxRunner:
             )
         return BackendStatus(runtime, f"{runtime} runs commands in containers of {image}")
 
+    def cgroup_plan(self) -> CgroupPlan | str:
+        """Where commands' cgroups go, or why there are none (found once, then kept)."""
+        if self._plan is None:
+            self._plan = find_plan(self._cgroup, self._cgroup_parent)
+        return self._plan
+
+    def limits(self) -> str:
+        """How a command's process count and memory are enforced, for status messages."""
+        plan = self.cgroup_plan()
+        if isinstance(plan, CgroupPlan):
+            return f"task limits by {plan.describe()}, enforced by the kernel"
+        return (
+            f"task limits by process watchdog only, polling /proc every 0.1 s ({plan}); "
+            "deploy/README.md says how to give the worker a cgroup"
+        )
+
     def status(self, settings: SandboxSettings) -> BackendStatus:
-        """Which backend commands would use, for readiness checks and `doctor`."""
+        """Which backend and limits commands would use, for readiness checks and `doctor`."""
+        plan = self.cgroup_plan()
+        if self._cgroup in ("v1", "v2") and not isinstance(plan, CgroupPlan):
+            return BackendStatus(
+                None,
+                f"agent commands are refused: CODEMONKEY_SANDBOX_CGROUP={self._cgroup} but "
+                f"{plan}. Delegate a cgroup to the worker (deploy/README.md) or set it to auto",
+            )
         if settings.backend == "unsafe-host":
             return BackendStatus(
                 "unsafe-host",
                 "commands run on the host WITHOUT isolation (CODEMONKEY_SANDBOX_BACKEND="
-                "unsafe-host); install bubblewrap and set it to auto",
+                f"unsafe-host); install bubblewrap and set it to auto; {self.limits()}",
             )
         if settings.backend in CONTAINER_BACKENDS:
             return self._container_status(settings.backend, settings.image)
@@ -251,13 +280,12 @@ class SandboxRunner:
                     return self._container_status(runtime, settings.image)
         problem = self._bwrap_problem()
         if problem is None:
-            limits = "cgroup v2" if usable_parent(self._cgroup_parent) else "process watchdog"
             unused = (
                 f"; the image {settings.image} is not used (no working podman or docker)"
                 if settings.image and settings.backend == "auto"
                 else ""
             )
-            return BackendStatus("bwrap", f"bubblewrap works; task limits by {limits}{unused}")
+            return BackendStatus("bwrap", f"bubblewrap works; {self.limits()}{unused}")
         return BackendStatus(None, refusal(problem))
 
     def backend(self, settings: SandboxSettings) -> str:
@@ -395,11 +423,11 @@ class SandboxRunner:
         settings: SandboxSettings,
         options: CommandOptions,
     ) -> CommandOutcome:
-        parent = usable_parent(self._cgroup_parent)
+        plan = self.cgroup_plan()
         cgroup = None
-        if parent is not None:
+        if isinstance(plan, CgroupPlan):
             cgroup = TaskCgroup(
-                parent, memory=settings.memory_bytes, processes=settings.max_processes, cpus=1.0
+                plan, memory=settings.memory_bytes, processes=settings.max_processes, cpus=1.0
             )
         try:
             with tempfile.TemporaryDirectory(prefix="codemonkey-home-") as home:
@@ -411,16 +439,12 @@ class SandboxRunner:
                     net = [self._unshare, "--net", "--"] if isolate else []
                     argv = net + list(command)
                     env = minimal_env(settings, settings.scratch_dir or home)
-                procs = str(cgroup.procs_file) if cgroup is not None else ""
+                procs = cgroup.procs_files if cgroup is not None else []
                 limited = with_limits(settings, argv, cgroup_procs=procs)
-                outcome, _ = execute(limited, cwd, env, settings, backend)
-            if cgroup is not None and outcome.limit_hit is None:
-                hit = cgroup.hit()
-                if hit is not None:
-                    outcome = replace(outcome, limit_hit=hit)
+                outcome, _ = execute(limited, cwd, env, settings, backend, cgroup)
         finally:
-            if cgroup is not None:
-                cgroup.close()
+            if cgroup is not None and not cgroup.close():
+                self._log.warning("processes of a command outlived it in %s", cgroup.dirs)
         return outcome
 
 

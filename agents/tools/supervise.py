@@ -2,7 +2,9 @@
 
 The process is started in a new session; its output is kept head and tail within a budget;
 at the wall-time deadline, or when the tree's memory, task count or CPU total passes its
-limit (a cgroup reports it, or the /proc watchdog sees it), the whole tree is killed.
+limit (its cgroup reports that the kernel refused a fork or killed for memory, or the /proc
+watchdog sees a total passed), the whole tree is killed: its process group, and everything
+in its cgroup (which catches processes that left the group with setsid).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.tools.base import SandboxSettings
+from agents.tools.cgroup import TaskCgroup
 from agents.tools.proctree import tree_usage
 
 # After the process exits, how long to keep reading output still buffered in the pipe.
@@ -42,9 +45,15 @@ class CommandOutcome:
 
 
 def execute(
-    argv: list[str], cwd: Path, env: dict[str, str], settings: SandboxSettings, backend: str
+    argv: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    settings: SandboxSettings,
+    backend: str,
+    cgroup: TaskCgroup | None = None,
 ) -> tuple[CommandOutcome, int]:
-    """Run `argv` (already wrapped with its limits); the outcome and the started pid."""
+    """Run `argv` (already wrapped with its limits, joining `cgroup` if given); the outcome
+    and the started pid."""
     started = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -78,18 +87,20 @@ def execute(
                 break
             if drain_until is None and now >= next_poll:
                 next_poll = now + POLL_SECONDS
-                limit_hit = tree_usage(proc.pid).over(
-                    memory_bytes=settings.memory_bytes,
-                    max_tasks=settings.max_processes,
-                    cpu_seconds=settings.cpu_seconds,
-                )
+                limit_hit = cgroup.hit() if cgroup is not None else None
+                if limit_hit is None:
+                    limit_hit = tree_usage(proc.pid).over(
+                        memory_bytes=settings.memory_bytes,
+                        max_tasks=settings.max_processes,
+                        cpu_seconds=settings.cpu_seconds,
+                    )
                 if limit_hit is not None:
-                    _kill_group(proc)
+                    _kill_group(proc, cgroup)
                     drain_until = time.monotonic() + DRAIN_SECONDS
                     continue
             if drain_until is None and now >= deadline:
                 timed_out = True
-                _kill_group(proc)
+                _kill_group(proc, cgroup)
                 drain_until = time.monotonic() + DRAIN_SECONDS
                 continue
             limit = drain_until if drain_until is not None else min(deadline, next_poll)
@@ -112,8 +123,11 @@ def execute(
                     omitted += len(tail[0])
                     tail_size -= len(tail[0])
                     tail.popleft()
-    _kill_group(proc)
+    _kill_group(proc, cgroup)
     returncode, cpu_used = child.wait()
+    if limit_hit is None and cgroup is not None and returncode != 0:
+        # A fork refused or a process killed for memory after the last poll.
+        limit_hit = cgroup.hit()
     proc.returncode = returncode
     proc.stdout.close()
     tail_bytes = b"".join(tail)
@@ -183,10 +197,13 @@ def _signal_of(returncode: int, backend: str) -> int | None:
     return None
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_group(proc: subprocess.Popen[bytes], cgroup: TaskCgroup | None) -> None:
+    # The process group first, in one step; then whatever left it but not the cgroup.
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
-        return
+        pass
     except PermissionError:
         proc.kill()
+    if cgroup is not None:
+        cgroup.kill()
