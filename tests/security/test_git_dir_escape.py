@@ -152,3 +152,21 @@ def test_integrating_a_task_ignores_a_planted_git_dir(tmp_path: Path) -> None:
     assert git(repo, "rev-parse", branch).stdout.strip() == head
     log = git(repo, "log", "--format=%s", branch).stdout.split("\n")
     assert log[:2] == ["Add b.py", "Add a.py"]
+
+
+def test_a_task_checkout_with_a_planted_git_dir_is_still_removed(tmp_path: Path) -> None:
+    # Removing a finished task's checkout must neither read its `.git` (git's own
+    # `worktree remove` does, and refuses a rewritten one) nor run anything planted there.
+    repo = init_repo(tmp_path / "repo")
+    trees = GitWorktrees(repo, tmp_path / "trees")
+    ws = trees.for_task("codemonkey/4-attack", "main", 5)
+    assert isinstance(ws, GitWorktree)
+    marker = tmp_path / "fsmonitor-ran"
+    plant_evil_git_dir(ws.task_workspace, marker)
+
+    trees.release(ws)
+
+    assert not marker.exists(), "the planted fsmonitor command ran"
+    assert not ws.root.exists()
+    assert "task-5" not in git(repo, "worktree", "list", "--porcelain").stdout
+    assert "task-5" not in git(repo, "branch", "--list").stdout
