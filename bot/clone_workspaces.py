@@ -40,6 +40,12 @@ class GitHubBranchRemote:
         return github_git.publish_branch(layout, sha, branch, token, url=url)
 
 
+def checkout_dirs(root: Path, repo: RepoRef) -> tuple[Path, Path]:
+    """Where a repository's clone and its worktrees live under the workspaces root."""
+    base = root / repo.owner / repo.name
+    return base / "clone", base / "worktrees"
+
+
 class CloneWorkspaces:
     """One clone per repository, a worktree per branch and per editing task.
 
@@ -49,15 +55,13 @@ class CloneWorkspaces:
     """
 
     def __init__(self, root: Path, host: GitHost, repo: RepoRef, protected: tuple[str, ...]):
-        self._dir = root / repo.owner / repo.name
+        clone, worktrees = checkout_dirs(root, repo)
+        self._dir = clone.parent
         self._host = host
         self._repo = repo
         self._lock = threading.Lock()
         self._worktrees = GitWorktrees(
-            self._dir / "clone",
-            self._dir / "worktrees",
-            base_prefix="origin/",
-            protected_paths=protected,
+            clone, worktrees, base_prefix="origin/", protected_paths=protected
         )
 
     def _sync(self) -> Path:
@@ -127,3 +131,6 @@ class CloneWorkspaces:
 
     def release(self, workspace: Workspace) -> None:
         self._worktrees.release(workspace)
+
+    def discard_task(self, task_id: int) -> None:
+        self._worktrees.discard_task(task_id)

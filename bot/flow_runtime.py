@@ -19,12 +19,13 @@ from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
 from agents.roles import Role, apply_overrides, load_roles
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
+from agents.team import sweep as tasksweep
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
 from agents.team.forks import ForkPushRefusedError
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
-from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote
+from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote, checkout_dirs
 from bot.code_index import index_search
 from bot.config_store import remember_config
 from bot.github import git as github_git
@@ -112,6 +113,18 @@ class FlowRuntime:
                 made = CloneWorkspaces(self.workspace_root, host, repo, config.protected_paths)
                 self._workspaces[repo.full_name] = made
             return made
+
+    def discard_task(self, repo: RepoRef, task_id: int) -> None:
+        """Remove the checkout and task branch a finished task left in `repo`'s clone here
+        (without asking GitHub anything: the clone may never have been opened here)."""
+        with self._lock:
+            made = self._workspaces.get(repo.full_name)
+        if made is not None:
+            made.discard_task(task_id)
+            return
+        clone, worktrees = checkout_dirs(self.workspace_root, repo)
+        if (clone / ".git").is_dir():
+            tasksweep.discard_task(clone, worktrees, task_id)
 
     def environments(self) -> EnvironmentStore:
         """Prepared environments under the data directory, shared by every task."""

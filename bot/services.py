@@ -32,6 +32,7 @@ from bot.queue.wiring import build_inprocess_queue, build_rq_queue
 from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from bot.usage_writer import BackgroundUsageSink
+from bot.workspace_sweep import sweep_workspaces, workspaces_root
 from storage.checks import CheckResult
 from storage.kv import KvBackends
 from storage.sql.database import Database
@@ -62,8 +63,13 @@ class Services:
         return self.queue if isinstance(self.queue, InProcessQueue) else None
 
     def start(self) -> None:
-        """Start the in-process workers (embedded mode); RQ workers run on their own."""
+        """Start the in-process workers (embedded mode); RQ workers run on their own.
+
+        First, what finished tasks left in the checkouts is removed (the process that ran
+        them may have died before it could)."""
         if self.embedded_queue is not None:
+            root = workspaces_root(self.settings.data_dir)
+            sweep_workspaces(root, self.database)
             self.embedded_queue.start()
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ from agents.team import pulls
 from agents.team.deps import FlowError, IssueRef
 from agents.team.deps import TaskCancelledError as TeamCancelled
 from agents.team.environment import task_scratch
-from agents.team.failures import report_failure
+from agents.team.failures import task_failed
 from agents.team.forks import pull_head_branch
 from agents.team.group_commands import issue_status, stop_issue
 from agents.team.issue_flow import start_issue
@@ -45,6 +45,7 @@ from bot.queue.handlers import (
     TaskInfo,
 )
 from bot.services import Services
+from bot.workspace_sweep import workspaces_root
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot, load_task
 from webhooks import intents as k
@@ -134,11 +135,18 @@ def run_team_task(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
 
 
 def report_team_failure(flows: Flows, task: TaskInfo, error: str) -> None:
-    """A team task failed for good: tell its issue what failed and what was not done."""
+    """A team task failed for good: tell its issue what failed and what was not done, and
+    remove the checkout it left."""
     repo = RepoRef.parse(str(task.payload["repo"]))
     installation = task.payload.get("installation_id")
     deps = flows.runtime.team(None if installation is None else int(installation), repo)
-    report_failure(deps, task.id, error)
+    task_failed(deps, task.id, error)
+
+
+def discard_checkout(flows: Flows, task: TaskInfo, error: str) -> None:
+    """A pull request task failed for good: remove the checkout it left (its failure is
+    recorded on the task; nothing will continue in that checkout)."""
+    flows.runtime.discard_task(RepoRef.parse(str(task.payload["repo"])), task.id)
 
 
 def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
@@ -308,7 +316,7 @@ def register_flows(
             locks=services.kv.locks,
             hosts=hosts or default_hosts(services),
             models=llm_models(services.llm, services.settings),
-            workspace_root=services.settings.data_dir / "workspaces",
+            workspace_root=workspaces_root(services.settings.data_dir),
             job_environ=None if job_environ is None else job_variables(job_environ),
             vectors=services.vectors,
         ),
@@ -330,4 +338,7 @@ def register_flows(
     registry.register(k.PR_FIX, partial(on_pull, flows, "fix"))
     registry.register(k.CHECK_FIX, partial(on_pull, flows, "fix"))
     registry.register(k.MENTION_ANSWER, partial(on_pull, flows, "mention"))
+    for kind in (k.PR_FIX, k.CHECK_FIX, k.MENTION_ANSWER):
+        # The kinds that may edit in a task checkout of their own.
+        registry.on_failure(kind, partial(discard_checkout, flows))
     registry.register(k.REPO_INDEX, lambda ctx: flows.index(ctx, flows.runtime))

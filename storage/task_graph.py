@@ -9,6 +9,7 @@ depend on tasks that already exist, so the graph cannot hold a cycle.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.sql.models import Task, TaskDependency
+from storage.sql.models import Task, TaskDependency, TaskState
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,14 @@ def labelled_children(session: Session, parent_id: int) -> dict[str, LabelledChi
         for t in tasks
         if t.payload.get("label")
     }
+
+
+def finished_tasks(session: Session, ids: Iterable[int]) -> set[int]:
+    """Which of `ids` are finished: succeeded, failed, cancelled, or not there at all
+    (nothing will ever run them again)."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    final = [s.value for s in TaskState if s.is_final]
+    live = session.scalars(select(Task.id).where(Task.id.in_(wanted), Task.state.not_in(final)))
+    return wanted - set(live)

@@ -72,3 +72,12 @@ def report_failure(deps: TeamDeps, task_id: int, error: str, hint: str = RESTART
     body = failure_report(failed, members, error, hint)
     comment_once(deps, issue, f"task:{task_id}:failed", task_id, body)
     sync_checklist(deps, issue)
+
+
+def task_failed(deps: TeamDeps, task_id: int, error: str, hint: str = RESTART_HINT) -> None:
+    """A task failed for good: tell its issue, and remove the checkout it left (nothing
+    will continue there; a later attempt at the work is a new task with a new checkout)."""
+    try:
+        report_failure(deps, task_id, error, hint)
+    finally:
+        deps.workspaces.discard_task(task_id)

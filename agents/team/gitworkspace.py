@@ -17,6 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from agents.team import sweep as tasksweep
 from agents.team.ports import Workspace
 from agents.tools.gitcli import GitError, GitLayout, git
 from agents.workspace import (
@@ -224,9 +225,28 @@ class GitWorktrees:
         """Remove a task's worktree and its task branch; the issue branch's stays."""
         if not isinstance(workspace, GitWorktree) or not workspace.is_task_checkout:
             return
+        ws = workspace.task_workspace
         with self._lock:
-            self._open.pop(workspace.task_workspace.branch, None)
-            remove_worktree(workspace.task_workspace, delete_branch=True)
+            self._open.pop(ws.branch, None)
+            # Not `git worktree remove`: it reads the checkout's `.git`, which the task's
+            # commands could have rewritten, and refuses to remove such a checkout.
+            tasksweep.discard(self._repo, self._directory, ws.path, ws.branch)
+
+    def discard_task(self, task_id: int) -> None:
+        """Remove a task's worktree and task branch wherever it is (the task is finished)."""
+        with self._lock:
+            for name in [n for n in self._open if tasksweep.task_of(n) == task_id]:
+                del self._open[name]
+            if (self._repo / ".git").is_dir():
+                tasksweep.discard_task(self._repo, self._directory, task_id)
+
+    def sweep(self, finished: tasksweep.FinishedTasks) -> list[int]:
+        """Remove what finished tasks left behind (see `agents.team.sweep`); their ids."""
+        with self._lock:
+            removed = tasksweep.sweep(self._repo, self._directory, finished)
+            for name in [n for n in self._open if tasksweep.task_of(n) in removed]:
+                del self._open[name]
+            return removed
 
     def close(self) -> None:
         """Remove the worktrees; their branches stay in the repository."""

@@ -21,7 +21,7 @@ from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
-from agents.team.failures import failure_reason, report_failure
+from agents.team.failures import failure_reason, task_failed
 from agents.team.gitworkspace import GitError, GitWorktrees, LocalBranches, run_git
 from agents.team.issue_flow import start_issue
 from agents.team.kinds import handlers
@@ -161,7 +161,7 @@ def run_local(
             db,
             handlers(deps),
             parallelism=opts.parallelism,
-            on_failure=partial(report_failure, deps, hint=""),
+            on_failure=partial(task_failed, deps, hint=""),
         )
         tasks = scheduler.run_group(group)
     except KeyboardInterrupt:

@@ -65,6 +65,11 @@ class WorkspaceProvider(Protocol):
         """Remove a task's checkout and its task branch (after its commits were integrated)."""
         ...
 
+    def discard_task(self, task_id: int) -> None:
+        """Remove whatever checkout and task branch a task left here: it is finished (it
+        succeeded, or failed for good), so nothing will continue there."""
+        ...
+
 
 class BranchRemote(Protocol):
     """Where an issue's branch is integrated: the remote repository's branch (so several

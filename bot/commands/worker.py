@@ -16,6 +16,7 @@ from bot.queue.rq_backend import bind_runner, unbind_runner
 from bot.queue.wiring import build_rq_queue, build_runner, build_store
 from bot.services import build_services
 from bot.settings import Settings
+from bot.workspace_sweep import sweep_workspaces, workspaces_root
 
 log = logging.getLogger("codemonkey.worker")
 
@@ -57,6 +58,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     worker_class = Worker if args.fork else SimpleWorker
     worker = worker_class([queue.rq_queue], connection=redis)
     reaper = Reaper(store, queue, interval_seconds=settings.task_reaper_interval_seconds)
+    # Checkouts that tasks finished while no worker here could remove them (it died).
+    sweep_workspaces(workspaces_root(settings.data_dir), services.database)
     bind_runner(runner)
     reaper.start()
     log.info(

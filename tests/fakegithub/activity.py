@@ -234,7 +234,8 @@ class HumanActivity(FakeGitHubCore):
         text: str = "",
         emit: bool = True,
     ) -> CheckRun:
-        """A finished check run from another CI app; sends `check_run.completed`."""
+        """A finished check run from another CI app (the CI a push to `head_sha`'s branch
+        started); sends `check_run.completed`."""
         with self.lock:
             run = CheckRun(
                 self.next_id(),
@@ -246,6 +247,7 @@ class HumanActivity(FakeGitHubCore):
                 None,
                 output={"title": name, "summary": summary, "text": text},
                 completed_at=time.time(),
+                head_branch=self.suite_branch(full_name, head_sha),
             )
             self.check_runs[run.id] = run
         if emit:

@@ -397,3 +397,18 @@ class FakeGitHubCore:
             self.repos[full_name].path, "for-each-ref", "--format=%(refname:short)", "refs/heads"
         )
         return out.split()
+
+    def suite_branch(self, full_name: str, sha: str) -> str | None:
+        """The branch a check suite for `sha` belongs to: one of the repository's branches
+        pointing at it (a topic branch before the default one), else None."""
+        out = self.git(
+            self.repos[full_name].path,
+            "for-each-ref",
+            "--format=%(refname:short)",
+            "--points-at",
+            sha,
+            "refs/heads",
+        )
+        found = out.split()
+        default = self.repos[full_name].default_branch
+        return next((b for b in found if b != default), found[0] if found else None)

@@ -30,6 +30,8 @@ SCHEMAS = [
     "pull-request-review",
     "pull-request-review-comment",
     "check-run",
+    "check-run-with-simple-check-suite",
+    "pull-request-minimal",
     "check-annotation",
     "content-file",
     "git-ref",

@@ -76,7 +76,7 @@ def build_payload(
         payload["pull_request"] = render.pull(fake.pulls[(full_name, rc.number)])
     run = objects.get("check_run")
     if isinstance(run, CheckRun):
-        payload["check_run"] = render.check_run(run)
+        payload["check_run"] = render.check_run_event(run)
     label = objects.get("label")
     if isinstance(label, Label):
         payload["label"] = shapes.label(fake.urls, full_name, label)

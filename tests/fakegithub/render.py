@@ -76,8 +76,52 @@ class Renderer:
     def review_comment(self, comment: ReviewComment) -> JSON:
         return shapes_prs.review_comment(self.urls, comment, self.fake.user(comment.user))
 
+    def _check_app(self, run: CheckRun) -> JSON | None:
+        if run.app_id != self.fake.app.id:
+            return None
+        return shapes.app_json(self.urls, self.fake.app, self.fake.user(self.fake.app.owner))
+
+    def check_pulls(self, run: CheckRun) -> list[JSON]:
+        """The open pull requests of the run's repository whose head is the suite's branch.
+
+        GitHub matches a pull request to a check suite by its head branch and sha; for a
+        suite whose branch is a fork's (`head_branch` null here) the list is empty.
+        """
+        if run.head_branch is None:
+            return []
+        found = []
+        for pr in self.fake.pulls.values():
+            issue = self.fake.issues[(pr.repo, pr.number)]
+            if (
+                pr.repo != run.repo
+                or pr.head_repo is not None
+                or pr.head != run.head_branch
+                or issue.state != "open"
+            ):
+                continue
+            found.append(
+                shapes_prs.pull_minimal(
+                    self.urls,
+                    pr,
+                    self.fake.repos[pr.repo],
+                    self.fake.pull_head_sha(pr) or run.head_sha,
+                    self.fake.head_sha(pr.repo, pr.base) or "0" * 40,
+                )
+            )
+        return found
+
     def check_run(self, run: CheckRun) -> JSON:
-        app = None
-        if run.app_id == self.fake.app.id:
-            app = shapes.app_json(self.urls, self.fake.app, self.fake.user(self.fake.app.owner))
-        return shapes_prs.check_run(self.urls, run, app)
+        """The check run as the REST API answers it."""
+        return shapes_prs.check_run(self.urls, run, self._check_app(run), self.check_pulls(run))
+
+    def check_run_event(self, run: CheckRun) -> JSON:
+        """The check run as a `check_run` webhook carries it, with its check suite."""
+        app, pulls = self._check_app(run), self.check_pulls(run)
+        before = self.fake.head_sha(run.repo, f"{run.head_sha}^")
+        suite = shapes_prs.check_suite(self.urls, run, app, pulls, before)
+        data = shapes_prs.check_run(self.urls, run, app, pulls, suite)
+        # The webhook's fields are never null: GitHub fills an unset external_id with ""
+        # and an unset details_url with the app's homepage (the run's page for a foreign CI).
+        data["external_id"] = run.external_id or ""
+        data["details_url"] = run.details_url or (app or {}).get("external_url") or data["html_url"]
+        return data

@@ -90,6 +90,7 @@ def create_check_run(ctx: Ctx) -> Reply:
         app_id,
         external_id=ctx.field("external_id", str),
         details_url=ctx.field("details_url", str),
+        head_branch=ctx.fake.suite_branch(repo.full_name, head_sha),
     )
     _check_fields(ctx, run)
     ctx.fake.check_runs[run.id] = run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.fakegithub.shapes import JSON, Urls, node_id, user
-from tests.fakegithub.state import CheckRun, Issue, Pull, Review, ReviewComment, User, iso
+from tests.fakegithub.state import CheckRun, Issue, Pull, Repo, Review, ReviewComment, User, iso
 
 
 def _branch(u: Urls, repo_json: JSON, owner: User, ref: str, sha: str) -> JSON:
@@ -153,7 +153,47 @@ def review_comment(u: Urls, c: ReviewComment, author: User) -> JSON:
     return data
 
 
-def check_run(u: Urls, run: CheckRun, app: JSON | None) -> JSON:
+def _repo_minimal(u: Urls, repo: Repo) -> JSON:
+    return {"id": repo.id, "url": u.repo_api(repo.full_name), "name": repo.name}
+
+
+def pull_minimal(u: Urls, pr: Pull, repo: Repo, head_sha: str, base_sha: str) -> JSON:
+    """GitHub's `pull-request-minimal`, as check runs and check suites list pull requests."""
+    return {
+        "url": f"{u.repo_api(pr.repo)}/pulls/{pr.number}",
+        "id": pr.id,
+        "number": pr.number,
+        "head": {"ref": pr.head, "sha": head_sha, "repo": _repo_minimal(u, repo)},
+        "base": {"ref": pr.base, "sha": base_sha, "repo": _repo_minimal(u, repo)},
+    }
+
+
+def check_suite(
+    u: Urls, run: CheckRun, app: JSON | None, pulls: list[JSON], before: str | None
+) -> JSON:
+    """The `simple-check-suite` a check run's webhook carries (one suite per run here)."""
+    return {
+        "id": run.id,
+        "node_id": node_id("CheckSuite", run.id),
+        "head_branch": run.head_branch,
+        "head_sha": run.head_sha,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "url": f"{u.repo_api(run.repo)}/check-suites/{run.id}",
+        "before": before,
+        "after": run.head_sha,
+        "pull_requests": pulls,
+        "app": app,
+        "created_at": iso(run.started_at),
+        "updated_at": iso(run.completed_at or run.started_at),
+    }
+
+
+def check_run(
+    u: Urls, run: CheckRun, app: JSON | None, pulls: list[JSON], suite: JSON | None = None
+) -> JSON:
+    """A check run as the REST API answers it (`suite` None: the suite is only its id) or
+    as its webhook carries it (`suite`: the whole simple check suite)."""
     api = u.repo_api(run.repo)
     return {
         "id": run.id,
@@ -175,9 +215,9 @@ def check_run(u: Urls, run: CheckRun, app: JSON | None) -> JSON:
             "annotations_url": f"{api}/check-runs/{run.id}/annotations",
         },
         "name": run.name,
-        "check_suite": {"id": run.id},
+        "check_suite": suite if suite is not None else {"id": run.id},
         "app": app,
-        "pull_requests": [],
+        "pull_requests": pulls,
     }
 
 

@@ -189,6 +189,9 @@ class CheckRun:
     details_url: str | None = None
     started_at: float = field(default_factory=now)
     completed_at: float | None = None
+    # The branch whose push made the run's check suite (GitHub's `check_suite.head_branch`);
+    # None for a commit no branch of the repository points at, such as a fork PR's head.
+    head_branch: str | None = None
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,9 @@ def test_a_task_that_fails_for_good_is_reported_once_with_what_was_not_done(
         assert f"cancelled, it needed #{implement.id}" in report
         assert "Traceback" not in report
         assert not any(c.startswith("### Summary") for c in w.comments(issue.number))
+        # The failed task's checkout (made for its first attempt, kept for its retries)
+        # went with it: nothing will continue there.
+        worktrees = tmp_path / "data" / "workspaces" / "acme" / "widgets" / "worktrees"
+        assert worktrees.is_dir()
+        left = [p.name for p in worktrees.iterdir() if ".task-" in p.name]
+        assert left == [], left

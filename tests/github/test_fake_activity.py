@@ -81,7 +81,51 @@ def test_failed_check_run(github_env: GitHubEnv) -> None:
     assert (seen[0].event, payload["action"]) == ("check_run", "completed")
     assert payload["check_run"]["conclusion"] == "failure"
     assert payload["check_run"]["head_sha"] == sha
-    assert _valid("check-run", payload["check_run"])
+    assert payload["check_run"]["check_suite"]["head_branch"] == "main"
+    assert payload["check_run"]["pull_requests"] == []
+    assert _valid("check-run-with-simple-check-suite", payload["check_run"])
+
+
+def test_a_check_run_on_a_pull_requests_branch_names_the_pull_request(
+    github_env: GitHubEnv,
+) -> None:
+    # GitHub's check_run webhook: check_suite.head_branch is the pushed branch, and
+    # pull_requests (on the run and on its suite) lists the open PRs with that head.
+    fake = github_env.fake
+    sha = fake.commit_files("acme/widgets", {"ci.txt": "1\n"}, "ci", branch="codemonkey/4-ci")
+    pr = fake.create_pull("acme/widgets", "codemonkey/4-ci", "main", "CI", user="alice")
+    seen = _listen(github_env)
+    fake.complete_check_run("acme/widgets", sha, "ci/tests", "failure")
+    run = seen[0].payload["check_run"]
+    assert _valid("check-run-with-simple-check-suite", run)
+    assert run["check_suite"]["head_branch"] == "codemonkey/4-ci"
+    assert run["check_suite"]["head_sha"] == sha
+    [listed] = run["pull_requests"]
+    assert _valid("pull-request-minimal", listed)
+    assert (listed["number"], listed["head"]["ref"], listed["head"]["sha"]) == (
+        pr.number,
+        "codemonkey/4-ci",
+        sha,
+    )
+    assert listed["base"]["ref"] == "main"
+    assert listed["base"]["sha"] == fake.head_sha("acme/widgets", "main")
+    assert run["check_suite"]["pull_requests"] == run["pull_requests"]
+
+
+def test_a_check_run_on_a_fork_pull_request_lists_no_pull_request(
+    github_env: GitHubEnv,
+) -> None:
+    # Documented: when the suite's head branch is in a fork, head_branch is null and
+    # pull_requests is empty.
+    fake = github_env.fake
+    fork = fake.create_fork("acme/widgets", "mallory").full_name
+    sha = fake.commit_files(fork, {"ci.txt": "1\n"}, "ci", branch="patch")
+    fake.create_pull("acme/widgets", "patch", "main", "Fork", user="mallory", head_repo=fork)
+    seen = _listen(github_env)
+    fake.complete_check_run("acme/widgets", sha, "ci/tests", "failure")
+    run = seen[0].payload["check_run"]
+    assert run["check_suite"]["head_branch"] is None
+    assert run["pull_requests"] == [] and run["check_suite"]["pull_requests"] == []
 
 
 def test_labeling_a_pull_request_is_a_pull_request_event(github_env: GitHubEnv) -> None:

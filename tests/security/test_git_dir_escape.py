@@ -67,7 +67,7 @@ def test_host_side_git_ignores_a_planted_git_dir(
     (workspace.path / "other.py").write_text("y = 2\n")
     assert commit_all(workspace, "Add other.py", GitIdentity()) is not None
 
-    assert not marker.exists(), marker.read_text()[:200]
+    assert not marker.exists(), "the planted fsmonitor command ran (it received git's environment)"
     # The commits went to the real repository, not the planted copy.
     log = git(workspace.repo, "log", "--format=%s", "codemonkey/1-attack").stdout
     assert "Add new.py" in log and "Add other.py" in log
@@ -139,10 +139,34 @@ def test_integrating_a_task_ignores_a_planted_git_dir(tmp_path: Path) -> None:
     assert isinstance(later, GitWorktree)
     plant_evil_git_dir(later.task_workspace, marker)
 
-    head = integrate(MemoryLockManager(), LocalBranches(), later, "acme/widgets")
-
-    assert not marker.exists(), marker.read_text()[:200]
+    try:
+        head = integrate(MemoryLockManager(), LocalBranches(), later, "acme/widgets")
+    finally:
+        # Checked even when integrating failed: git that followed the planted `.git` ran
+        # the fsmonitor command before anything else went wrong (its `clean` then removes
+        # the planted directory and the rebase fails).
+        assert not marker.exists(), (
+            "the planted fsmonitor command ran (it received git's environment)"
+        )
     # Rebased onto the earlier task's commit, in the real repository.
     assert git(repo, "rev-parse", branch).stdout.strip() == head
     log = git(repo, "log", "--format=%s", branch).stdout.split("\n")
     assert log[:2] == ["Add b.py", "Add a.py"]
+
+
+def test_a_task_checkout_with_a_planted_git_dir_is_still_removed(tmp_path: Path) -> None:
+    # Removing a finished task's checkout must neither read its `.git` (git's own
+    # `worktree remove` does, and refuses a rewritten one) nor run anything planted there.
+    repo = init_repo(tmp_path / "repo")
+    trees = GitWorktrees(repo, tmp_path / "trees")
+    ws = trees.for_task("codemonkey/4-attack", "main", 5)
+    assert isinstance(ws, GitWorktree)
+    marker = tmp_path / "fsmonitor-ran"
+    plant_evil_git_dir(ws.task_workspace, marker)
+
+    trees.release(ws)
+
+    assert not marker.exists(), "the planted fsmonitor command ran"
+    assert not ws.root.exists()
+    assert "task-5" not in git(repo, "worktree", "list", "--porcelain").stdout
+    assert "task-5" not in git(repo, "branch", "--list").stdout
