@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Literal
 
 Tier = Literal["pm", "lead", "executor"]
@@ -54,7 +53,7 @@ class Role:
 
     def model_ref(self, default: str, role_models: Mapping[str, str] | None = None) -> str:
         """`provider:model`: the role's own, else the settings' per-role map, else default."""
-        return ModelLayers(default, role_models or _NONE).choose(self).ref
+        return ModelLayers(default, role_models or {}).choose(self).ref
 
     def allows(self, tool: str) -> bool:
         return tool in self.tools or tool in self.github_actions
@@ -62,7 +61,6 @@ class Role:
 
 # Where a role's model came from, highest precedence first.
 ModelSource = Literal["project", "global", "role_file", "settings", "default"]
-_NONE: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -82,9 +80,9 @@ class ModelLayers:
     """
 
     default: str
-    role_models: Mapping[str, str] = field(default=_NONE)
-    global_: Mapping[str, str] = field(default=_NONE)
-    project: Mapping[str, str] = field(default=_NONE)
+    role_models: Mapping[str, str] = field(default_factory=dict)
+    global_: Mapping[str, str] = field(default_factory=dict)
+    project: Mapping[str, str] = field(default_factory=dict)
 
     def choose(self, role: Role) -> ModelChoice:
         if model := self.project.get(role.name):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from agents.roles import Role as TeamRole
-from agents.roles import load_roles
+from agents.roles import apply_overrides, load_roles
 from agents.roles.names import RoleNameError, canonical_role
 from bot.agent_models import AgentRows, agent_rows
 from bot.api.errors import NotFound
@@ -14,6 +14,8 @@ from bot.api.operations import Call, Operation, Reply, Scope
 from bot.api.schemas import AgentList, AgentOut, AgentUpdate
 from bot.api.types import Role
 from storage.sql.models import Agent
+from webhooks.config_cache import routing_config
+from webhooks.repo_config import RepoConfig
 
 
 def _out(call: Call, rows: AgentRows, role: TeamRole) -> AgentOut:
@@ -30,6 +32,19 @@ def _out(call: Call, rows: AgentRows, role: TeamRole) -> AgentOut:
     )
 
 
+def _team(call: Call) -> dict[str, TeamRole]:
+    """The role files with the models the repository's `.github/codemonkey.yml` gives them
+    (as a worker last read it), as the worker builds its team."""
+    assert call.project is not None
+    config = routing_config(call.project.config, defaults=RepoConfig())
+    models = {
+        name: {"model": entry.model}
+        for name, entry in (config.roles if config else {}).items()
+        if entry.model
+    }
+    return apply_overrides(load_roles(), models)
+
+
 def _team_role(call: Call) -> TeamRole:
     """The role the path names (a short name such as `reviewer` works too), or 404 naming
     the valid roles."""
@@ -37,7 +52,7 @@ def _team_role(call: Call) -> TeamRole:
         name = canonical_role(str(call.path["role"]))
     except RoleNameError as exc:
         raise NotFound(str(exc)) from None
-    return load_roles()[name]
+    return _team(call)[name]
 
 
 def _rows(call: Call) -> AgentRows:
@@ -47,7 +62,7 @@ def _rows(call: Call) -> AgentRows:
 
 def list_agents(call: Call) -> Reply:
     rows = _rows(call)
-    roles = load_roles()
+    roles = _team(call)
     return Reply(AgentList(items=[_out(call, rows, roles[name]) for name in sorted(roles)]))
 
 
