@@ -1,18 +1,18 @@
 """The `agents` rows (a role's model and settings set through `/api/v1`) as the layers that
 `agents.roles.types.ModelLayers` chooses from: one query per project, read by the API when
-it lists the team and by the worker once per task it builds."""
+it lists the team, by the worker once per task it builds, and by `/v1` once per agent chat."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, false, select
 from sqlalchemy.orm import Session
 
 from agents.roles.names import role_word
 from agents.roles.types import ModelLayers
-from bot.settings import Settings
 from storage.sql.models import Agent, Project
 
 
@@ -29,10 +29,10 @@ class AgentRows:
     project: dict[str, AgentRow] = field(default_factory=dict)
     global_: dict[str, AgentRow] = field(default_factory=dict)
 
-    def layers(self, settings: Settings) -> ModelLayers:
+    def layers(self, default_model: str, role_models: Mapping[str, str]) -> ModelLayers:
         return ModelLayers(
-            default=settings.default_model,
-            role_models=settings.role_models,
+            default=default_model,
+            role_models=role_models,
             global_={r: row.model for r, row in self.global_.items() if row.model},
             project={r: row.model for r, row in self.project.items() if row.model},
         )
@@ -54,7 +54,10 @@ def _rows(session: Session, of_project: ColumnElement[bool]) -> AgentRows:
     return found
 
 
-def agent_rows(session: Session, project_id: int) -> AgentRows:
+def agent_rows(session: Session, project_id: int | None) -> AgentRows:
+    """The rows of project `project_id` and the global ones (only those for None)."""
+    if project_id is None:
+        return _rows(session, false())
     return _rows(session, Agent.project_id == project_id)
 
 

@@ -135,7 +135,8 @@ class FlowRuntime:
         """What decides each role's model in `repo`: read once per task, so a model set
         through the API applies from the next task on."""
         with self.database.session() as session:
-            return repository_agent_rows(session, repo.full_name).layers(self.settings)
+            rows = repository_agent_rows(session, repo.full_name)
+        return rows.layers(self.settings.default_model, self.settings.role_models)
 
     def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
         host = self.hosts(installation_id)

@@ -19,7 +19,8 @@ from webhooks.repo_config import RepoConfig
 
 
 def _out(call: Call, rows: AgentRows, role: TeamRole) -> AgentOut:
-    choice = rows.layers(call.deps.settings).choose(role)
+    settings = call.deps.settings
+    choice = rows.layers(settings.default_model, settings.role_models).choose(role)
     own = rows.project.get(role.name)
     shared = rows.global_.get(role.name)
     chosen = own or shared
