@@ -17,6 +17,7 @@ from agents.githost import GitHost, RepoRef
 from agents.providers.llm import LLM
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
 from agents.roles import Role, apply_overrides, load_roles
+from agents.roles.types import ModelLayers
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team import sweep as tasksweep
@@ -25,6 +26,7 @@ from agents.team.deps import TeamDeps
 from agents.team.forks import ForkPushRefusedError
 from agents.team.ports import ModelResolver, Workspace
 from agents.tools.defaults import workspace_registry
+from bot.agent_models import repository_agent_rows
 from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote, checkout_dirs
 from bot.code_index import index_search
 from bot.config_store import remember_config
@@ -51,12 +53,19 @@ class LLMModel:
         return await self._llm.chat(self._ref, messages, options)
 
 
-def llm_models(llm: LLM, settings: Settings) -> ModelResolver:
-    def resolve(role: Role) -> tuple[LLMModel, str]:
-        ref = role.model_ref(settings.default_model, settings.role_models)
-        return LLMModel(llm, ref), ref
+# The model resolver for one task, given what decides each role's model there.
+ModelResolvers = Callable[[ModelLayers], ModelResolver]
 
-    return resolve
+
+def llm_models(llm: LLM) -> ModelResolvers:
+    def for_layers(layers: ModelLayers) -> ModelResolver:
+        def resolve(role: Role) -> tuple[LLMModel, str]:
+            ref = layers.choose(role).ref
+            return LLMModel(llm, ref), ref
+
+        return resolve
+
+    return for_layers
 
 
 def _sibling_url(base_url: str, repo: RepoRef, other: str) -> str:
@@ -74,7 +83,7 @@ class FlowRuntime:
     database: Database
     locks: LockManager
     hosts: HostFactory
-    models: ModelResolver
+    models: ModelResolvers
     workspace_root: Path
     review_rounds: int = 2
     # Action mode: the workflow job's environment, used as it is (no setup step).
@@ -135,6 +144,13 @@ class FlowRuntime:
                 self._environments.sweep_scratch(self.settings.scratch_max_age_hours * 3600)
             return self._environments
 
+    def model_layers(self, repo: RepoRef) -> ModelLayers:
+        """What decides each role's model in `repo`: read once per task, so a model set
+        through the API applies from the next task on."""
+        with self.database.session() as session:
+            rows = repository_agent_rows(session, repo.full_name)
+        return rows.layers(self.settings.default_model, self.settings.role_models)
+
     def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
         host = self.hosts(installation_id)
         config = self.config(host, repo).config
@@ -167,7 +183,9 @@ class FlowRuntime:
 
         return TeamDeps(
             push_fork=push_fork,
-            agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
+            agents=AgentDeps(
+                self.database, self.models(self.model_layers(repo)), LoopConfig(limits=limits)
+            ),
             host=host,
             roles=self.roles(config),
             workspaces=self.workspaces(host, repo, config),

@@ -315,7 +315,7 @@ def register_flows(
             database=services.database,
             locks=services.kv.locks,
             hosts=hosts or default_hosts(services),
-            models=llm_models(services.llm, services.settings),
+            models=llm_models(services.llm),
             workspace_root=workspaces_root(services.settings.data_dir),
             job_environ=None if job_environ is None else job_variables(job_environ),
             vectors=services.vectors,

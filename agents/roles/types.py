@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Tier = Literal["pm", "lead", "executor"]
@@ -53,7 +53,44 @@ class Role:
 
     def model_ref(self, default: str, role_models: Mapping[str, str] | None = None) -> str:
         """`provider:model`: the role's own, else the settings' per-role map, else default."""
-        return self.model or (role_models or {}).get(self.name) or default
+        return ModelLayers(default, role_models or {}).choose(self).ref
 
     def allows(self, tool: str) -> bool:
         return tool in self.tools or tool in self.github_actions
+
+
+# Where a role's model came from, highest precedence first.
+ModelSource = Literal["project", "global", "role_file", "settings", "default"]
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    ref: str  # `provider:model`
+    source: ModelSource
+
+
+@dataclass(frozen=True)
+class ModelLayers:
+    """Everything that may name a role's model; `choose` is the one place that decides
+    which wins, for the API that lists the team and for the worker that runs it.
+
+    `project` and `global_` are the `agents` rows (set through the API) of the task's
+    project and of no project; they win over the role (its file, or the repository's
+    config applied to it) because they are the operator's deliberate choice at run time.
+    """
+
+    default: str
+    role_models: Mapping[str, str] = field(default_factory=dict)
+    global_: Mapping[str, str] = field(default_factory=dict)
+    project: Mapping[str, str] = field(default_factory=dict)
+
+    def choose(self, role: Role) -> ModelChoice:
+        if model := self.project.get(role.name):
+            return ModelChoice(model, "project")
+        if model := self.global_.get(role.name):
+            return ModelChoice(model, "global")
+        if role.model:
+            return ModelChoice(role.model, "role_file")
+        if model := self.role_models.get(role.name):
+            return ModelChoice(model, "settings")
+        return ModelChoice(self.default, "default")

@@ -17,7 +17,7 @@ from bot.api.dispatch import ALL_METHODS, build_routes
 from bot.api.errors import error_body
 from bot.api.openapi import API_PREFIX, build_openapi, render_docs
 from bot.api.operations import Operation
-from bot.api.routes import conversations, deliveries, files, keys, projects, tasks, usage
+from bot.api.routes import agents, conversations, deliveries, files, keys, projects, tasks, usage
 from bot.api.types import ApiDeps
 
 
@@ -25,6 +25,7 @@ def api_operations() -> list[Operation]:
     """Every `/api/v1` operation: the single table routes and documentation come from."""
     return [
         *projects.operations(),
+        *agents.operations(),
         *tasks.operations(),
         *conversations.operations(),
         *files.operations(),

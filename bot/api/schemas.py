@@ -6,10 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agents.providers.model_ids import check_model_id
+from agents.roles.types import ModelSource
 
 PROJECT_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
-ROLE_NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 
 class Strict(BaseModel):
@@ -71,10 +73,18 @@ class ProjectUpdate(Strict):
 
 
 class AgentOut(BaseModel):
-    role: str
-    model: str | None
+    role: str = Field(description="the role file's name, e.g. `code_reviewer`")
+    model: str = Field(description="the model the role runs on in this project")
+    source: ModelSource = Field(
+        description=(
+            "where `model` comes from, highest precedence first: `project` (set on this "
+            "project), `global` (set for every project), `role_file` (the role's own file or "
+            "the repository's config), `settings` (CODEMONKEY_ROLE_MODELS), `default` "
+            "(CODEMONKEY_DEFAULT_MODEL)"
+        )
+    )
     settings: dict[str, Any]
-    inherited: bool = Field(description="true when the project uses the global default")
+    inherited: bool = Field(description="true when the project sets nothing of its own")
 
 
 class AgentList(BaseModel):
@@ -82,8 +92,20 @@ class AgentList(BaseModel):
 
 
 class AgentUpdate(Strict):
-    model: str | None = Field(default=None, min_length=1, max_length=255)
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="`provider:model`; null goes back to what the project would inherit",
+        examples=["openai:gpt-4.1"],
+    )
     settings: dict[str, Any] | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _model_id(cls, value: str | None) -> str | None:
+        # A bare `gpt-4o` would fail only when a task calls it: refuse it here.
+        return None if value is None else check_model_id(value)
 
 
 TaskStateName = Literal["queued", "running", "succeeded", "failed", "cancelled"]

@@ -22,7 +22,8 @@ from agents.providers.errors import ConfigurationError
 from agents.providers.llm import LLM
 from agents.providers.model_ids import ModelId
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, StreamEvent
-from agents.roles.types import Role
+from agents.roles.types import ModelLayers, Role
+from bot.agent_models import agent_rows
 from bot.api.auth import resolve_chat_project
 from bot.api.errors import ApiError
 from bot.api.types import Principal
@@ -156,7 +157,7 @@ class Catalog:
             role = self._roles.get(role_name)
             if role is None:
                 raise model_not_found(model)
-            model_id = role.model_ref(self._config.default_model, self._config.role_models)
+            model_id = (await run_in_threadpool(self._layers, project_id)).choose(role).ref
             scope = ChatScope(
                 role=role,
                 model_id=model_id,
@@ -171,6 +172,12 @@ class Catalog:
         if self._config.gateway_mode and slash and name and provider in PROVIDER_NAMES:
             return ChatTarget(GatewayChat(self._llm, f"{provider}:{name}"), model, name)
         raise model_not_found(model)
+
+    def _layers(self, project_id: int | None) -> ModelLayers:
+        """What decides a role's model for this chat: the same choice a task makes."""
+        with self._database.session() as session:
+            rows = agent_rows(session, project_id)
+        return rows.layers(self._config.default_model, self._config.role_models)
 
     def _project(
         self, caller: Principal, header: str | None, model: str

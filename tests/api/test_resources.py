@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.types import Role
-from storage.sql.models import Agent, AuditEntry, Conversation, File, Message, WebhookDelivery
+from storage.sql.models import AuditEntry, Conversation, File, Message, WebhookDelivery
 from tests.api.support import ApiHarness
 
 
@@ -43,39 +43,6 @@ def test_project_lifecycle_and_visibility(api: ApiHarness) -> None:
         ]
         assert entries[2].details == {"changed": ["config", "default_branch"]}
         assert all(e.actor.endswith(":root") for e in entries)
-
-
-def test_agents_inherit_defaults_and_override_per_project(api: ApiHarness) -> None:
-    admin = api.auth(api.key(Role.ADMIN))
-    project = _create_project(api, admin, "octo/a")["id"]
-    with api.database.session() as session:
-        session.add_all(
-            [
-                Agent(project_id=None, role="reviewer", model="anthropic:x", settings={"t": 1}),
-                Agent(project_id=None, role="qa", model="openai:y"),
-            ]
-        )
-    base = f"/api/v1/projects/{project}/agents"
-    listed = api.client.get(base, headers=admin).json()["items"]
-    assert [(a["role"], a["inherited"]) for a in listed] == [("qa", True), ("reviewer", True)]
-    patched = api.client.patch(
-        f"{base}/reviewer", json={"settings": {"t": 2, "max_steps": 30}}, headers=admin
-    )
-    assert patched.status_code == 200
-    assert patched.json() == {
-        "role": "reviewer",
-        "model": "anthropic:x",
-        "settings": {"t": 2, "max_steps": 30},
-        "inherited": False,
-    }
-    one = api.client.get(f"{base}/reviewer", headers=admin).json()
-    assert (one["inherited"], one["settings"]["max_steps"]) == (False, 30)
-    assert api.client.get(f"{base}/architect", headers=admin).status_code == 404
-    bad_role = api.client.patch(f"{base}/Not%20A%20Role", json={"model": "m"}, headers=admin)
-    assert bad_role.status_code == 422
-    assert bad_role.json()["error"]["fields"][0]["in"] == "path"
-    with api.database.session() as session:
-        assert session.query(Agent).filter(Agent.project_id.is_(None)).count() == 2
 
 
 def test_conversations_and_messages(api: ApiHarness) -> None:

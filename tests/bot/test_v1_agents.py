@@ -18,7 +18,7 @@ from openai.types.chat import ChatCompletionToolParam
 from sqlalchemy import select
 
 from agents.providers.types import ToolCall
-from storage.sql.models import Conversation, Message
+from storage.sql.models import Agent, Conversation, Message, Project
 from storage.vectors import VectorItem
 from tests.bot.v1_support import PROJECT, V1App, served_v1, v1_settings
 
@@ -241,3 +241,20 @@ def test_cached_keys_expire_so_revocation_takes_effect() -> None:
     assert cache.get("Bearer cm_y") is None
     now[0] += 5.1
     assert cache.get("Bearer cm_x") is None
+
+
+@pytest.mark.replies("from the project's model", "from the global model")
+def test_chat_uses_the_models_set_through_the_api(app: V1App) -> None:
+    with app.services.database.session() as session:
+        project = session.scalars(select(Project).where(Project.name == PROJECT)).one()
+        session.add_all(
+            [
+                Agent(project_id=project.id, role="architect", model="scripted:project-model"),
+                Agent(project_id=None, role="architect", model="scripted:global-model"),
+            ]
+        )
+    for model in (f"codemonkey/architect@{PROJECT}", "codemonkey/architect"):
+        app.client().chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "which model?"}]
+        )
+    assert [r.options.model for r in app.model.requests] == ["project-model", "global-model"]
