@@ -1,0 +1,29 @@
+"""The model each role talks to: a `ModelClient` over the `LLM` facade, one per model ref."""
+
+from __future__ import annotations
+
+from agents.providers.llm import LLM
+from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
+from agents.roles import Role
+from agents.team.ports import ModelResolver
+from bot.settings import Settings
+
+
+class LLMModel:
+    """A `ModelClient` that sends every call through the `LLM` facade with one model ref
+    (fallbacks, retries, usage and cost recording included)."""
+
+    def __init__(self, llm: LLM, ref: str) -> None:
+        self._llm = llm
+        self._ref = ref
+
+    async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
+        return await self._llm.chat(self._ref, messages, options)
+
+
+def llm_models(llm: LLM, settings: Settings) -> ModelResolver:
+    def resolve(role: Role) -> tuple[LLMModel, str]:
+        ref = role.model_ref(settings.default_model, settings.role_models)
+        return LLMModel(llm, ref), ref
+
+    return resolve

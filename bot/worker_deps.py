@@ -1,0 +1,131 @@
+"""What a worker process builds once and hands to every task's flow.
+
+`WorkerDeps` is built once per process by `bot.task_flows.register_flows`, from the
+services: the LLM facade (through `models`), the command sandbox's runner and the
+workspace tools, the role files (parsed once, `bot.repository_cache`), the hosts factory,
+locks, prepared environments and each repository's clone. `hosts` (installation id ->
+GitHost) is the one injectable seam, so tests hand in hosts talking to the fake GitHub.
+
+Per task, `team()` assembles the team's `TeamDeps` from those parts and from the
+repository's config and roles (`RepositoryCache`: read once per task, parsed once per
+version of the file); assembling is cheap and builds nothing that lasts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agents.env.store import EnvironmentStore
+from agents.githost import GitHost, RepoRef
+from agents.runtime.budget import BudgetLimits
+from agents.runtime.loop import LoopConfig
+from agents.team.agent import AgentDeps
+from agents.team.deps import TeamDeps
+from agents.team.ports import ModelResolver
+from agents.tools.base import ToolRegistry
+from agents.tools.defaults import workspace_registry
+from agents.tools.sandbox import SandboxRunner
+from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote
+from bot.code_index import index_search
+from bot.fork_push import fork_pusher
+from bot.repository_cache import RepositoryCache, RepositorySetup
+from bot.sandbox import repository_sandbox, sandbox_runner
+from bot.settings import Settings
+from storage.kv.base import LockManager
+from storage.sql.database import Database
+from storage.vectors.base import VectorStore
+from webhooks.repo_config import RepoConfig
+
+HostFactory = Callable[[int | None], GitHost]
+
+
+@dataclass
+class WorkerDeps:
+    settings: Settings
+    database: Database
+    locks: LockManager
+    hosts: HostFactory
+    models: ModelResolver
+    workspace_root: Path
+    review_rounds: int = 2
+    # Action mode: the workflow job's environment, used as it is (no setup step).
+    job_environ: Mapping[str, str] | None = None
+    # The code index the agents' `search_code` asks; None: text search only.
+    vectors: VectorStore | None = None
+    runner: SandboxRunner = field(init=False)
+    tools: ToolRegistry = field(init=False)
+    repositories: RepositoryCache = field(init=False)
+    _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
+    _environments: EnvironmentStore | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.runner = sandbox_runner(self.settings)
+        # Read-only once built: every task's toolbox wraps it, none registers onto it.
+        self.tools = workspace_registry(self.runner)
+        self.repositories = RepositoryCache(self.settings, self.database)
+
+    def repository(self, host: GitHost, repo: RepoRef) -> RepositorySetup:
+        """The repository's current config and team (`RepositoryCache.read`)."""
+        return self.repositories.read(host, repo)
+
+    def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> CloneWorkspaces:
+        with self._lock:
+            made = self._workspaces.get(repo.full_name)
+            if made is None:
+                made = CloneWorkspaces(self.workspace_root, host, repo, config.protected_paths)
+                self._workspaces[repo.full_name] = made
+            return made
+
+    def environments(self) -> EnvironmentStore:
+        """Prepared environments under the data directory, shared by every task."""
+        with self._lock:
+            if self._environments is None:
+                self._environments = EnvironmentStore(self.settings.data_dir / "env")
+                # The worker's first task: what a worker that died left behind goes.
+                self._environments.sweep_scratch(self.settings.scratch_max_age_hours * 3600)
+            return self._environments
+
+    def team(
+        self, installation_id: int | None, repo: RepoRef, setup: RepositorySetup | None = None
+    ) -> TeamDeps:
+        """The team's dependencies for one task; `setup` is the config the task's checks
+        already read (None: read it now), so a task reads its config once."""
+        host = self.hosts(installation_id)
+        if setup is None:
+            setup = self.repository(host, repo)
+        config = setup.config
+        limits = BudgetLimits(
+            max_steps=config.budgets.max_steps,
+            max_task_tokens=min(config.budgets.max_tokens, self.settings.agent_max_task_tokens),
+            max_task_usd=min(config.budgets.max_cost_usd, self.settings.agent_max_task_usd),
+            max_issue_tokens=self.settings.agent_max_issue_tokens,
+            max_issue_usd=self.settings.agent_max_issue_usd,
+            max_task_seconds=self.settings.agent_max_task_seconds,
+        )
+        return TeamDeps(
+            push_fork=fork_pusher(host, repo),
+            agents=AgentDeps(self.database, self.models, LoopConfig(limits=limits)),
+            host=host,
+            roles=setup.roles,
+            workspaces=self.workspaces(host, repo, config),
+            remote=GitHubBranchRemote(host, repo),
+            locks=self.locks,
+            tools=self.tools,
+            runner=self.runner,
+            protected_paths=tuple(
+                dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
+            ),
+            sandbox=repository_sandbox(self.settings, config.image),
+            # The repository's config (None: detected from the workspace, see agents.env).
+            test_command=config.test_command,
+            setup_commands=config.setup,
+            environments=self.environments(),
+            job_environ=self.job_environ,
+            lint_command=config.lint_command,
+            review_rounds=self.review_rounds,
+            code_index=None if self.vectors is None else index_search(self.vectors, repo.full_name),
+        )
