@@ -43,6 +43,7 @@ from agents.team.review_brief import (
     review_context,
     summaries_block,
 )
+from agents.team.review_verdict import NO_REVIEW, ReviewVerdict
 from agents.team.test_fix import fix_brief, qa_line
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
@@ -255,15 +256,6 @@ def _authors(deps: TeamDeps, group: str) -> set[str]:
     }
 
 
-def tool_data(deps: TeamDeps, task_id: int, tool: str) -> dict[str, Any] | None:
-    """The data of the last successful call of `tool` in a task's run."""
-    found = None
-    for step in AgentStepStore(deps.db).steps(task_id):
-        if step.kind == "tool_result" and step.payload["name"] == tool and step.payload["ok"]:
-            found = dict(step.payload["data"])
-    return found
-
-
 def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     ws = deps.workspaces(issue.branch, issue.base)
@@ -280,7 +272,7 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         str(opened.get("title", issue.title)),
         str(opened.get("body", "")),
     )
-    run_task_agent(
+    result = run_task_agent(
         deps,
         task,
         reviewer,
@@ -291,12 +283,9 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             *review_context(ws, pull_request=pull, tasks=tasks, qa=task.payload.get("qa_report")),
         ),
     )
-    review = tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
-    verdict = str(review["event"])
-    if verdict == "REQUEST_CHANGES" and round_no < deps.review_rounds:
-        comments = "\n".join(
-            f"- {c['path']}:{c['line']}: {c['body']}" for c in review.get("comments", [])
-        )
+    review = ReviewVerdict.of(result) or NO_REVIEW
+    verdict = review.event
+    if review.requests_changes and round_no < deps.review_rounds:
         fix = _next_step(
             deps,
             task,
@@ -306,7 +295,7 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             round=round_no,
             stage="review",
             paths=_work_paths(deps, issue.group_key),
-            description=f"The reviewer requested changes:\n{review['body']}\n{comments}",
+            description=review.requested_changes(),
         )
         return {"verdict": verdict, "reviewer": reviewer.name, "next": fix}
     return {
