@@ -88,16 +88,18 @@ class RepositoryCache:
         ref = host.default_branch(repo)
         text = host.read_file(repo, CONFIG_PATH, ref)
         key = (ref, blob_sha(text))
+        role_files = self.role_files()
+        # Parsed under the lock (no I/O, milliseconds): tasks of one repository that run
+        # at the same time parse a new version once, not once each.
         with self._lock:
             cached = self._entries.get(repo.full_name)
-        if cached is not None and cached[0] == key:
-            setup = cached[1]
-        else:
-            loaded = loaded_config(text, ref=ref, defaults=self._defaults)
-            roles = team_roles(self.role_files(), loaded.config)
-            # Shared by every task of the repository: read-only.
-            setup = RepositorySetup(loaded, MappingProxyType(roles))
-            with self._lock:
+            if cached is not None and cached[0] == key:
+                setup = cached[1]
+            else:
+                loaded = loaded_config(text, ref=ref, defaults=self._defaults)
+                # Shared by every task of the repository: read-only.
+                roles = MappingProxyType(team_roles(role_files, loaded.config))
+                setup = RepositorySetup(loaded, roles)
                 self._entries[repo.full_name] = (key, setup)
         # Ingress routes with this copy; every read refreshes it (a push to the default
         # branch runs an index task, which reads the file, so edits reach ingress).
