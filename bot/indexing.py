@@ -17,8 +17,8 @@ from storage.vectors.base import VectorItem
 from webhooks.task_payloads import RepoIndexTask
 
 if TYPE_CHECKING:
-    from bot.flow_runtime import FlowRuntime
     from bot.services import Services
+    from bot.worker_deps import WorkerDeps
 
 CHUNK_LINES = 60
 MAX_FILE_BYTES = 200_000
@@ -60,17 +60,17 @@ def _inside(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts
 
 
-def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext) -> dict[str, Any]:
+def index_repository(services: Services, worker: WorkerDeps, ctx: TaskContext) -> dict[str, Any]:
     """Index the default branch: every file, or only those a push changed (`changed`) and
     removed (`removed`) when its payload lists them completely (`full` false)."""
     payload = RepoIndexTask.model_validate(ctx.task.payload)
     repo = payload.repo_ref
-    host = runtime.hosts(payload.installation_id)
-    config = runtime.config(host, repo).config
-    branch = host.default_branch(repo)
-    root = runtime.workspaces(host, repo, config).snapshot(branch)
+    host = worker.hosts(payload.installation_id)
+    loaded = worker.repository(host, repo).loaded
+    branch = loaded.ref  # the default branch, read with the config
+    root = worker.workspaces(host, repo, loaded.config).snapshot(branch)
     project = repo.full_name
-    with runtime.database.session() as session:
+    with worker.database.session() as session:
         row = session.scalar(select(Project).where(Project.name == project))
         if row is None:
             row = Project(name=project, default_branch=branch)
@@ -102,7 +102,7 @@ def index_repository(services: Services, runtime: FlowRuntime, ctx: TaskContext)
         indexed[name] = (digest, LANGUAGES.get(Path(name).suffix, ""), len(text))
     for name in gone:
         services.vectors.delete(project, "code", where={"path": name})
-    with runtime.database.session() as session:
+    with worker.database.session() as session:
         stale = session.query(File).filter(File.project_id == project_id)
         if not full:
             stale = stale.filter(File.path.in_([*indexed, *unreadable, *gone]))

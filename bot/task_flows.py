@@ -31,7 +31,6 @@ from agents.team.group_commands import issue_status, stop_issue
 from agents.team.issue_flow import start_issue
 from agents.team.kinds import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
-from bot.flow_runtime import FlowRuntime, HostFactory, llm_models
 from bot.github.app_auth import GitHubAuthError
 from bot.github.hosts import GitHubHosts
 from bot.indexing import index_repository
@@ -44,7 +43,10 @@ from bot.queue.handlers import (
     TaskDeferredError,
     TaskInfo,
 )
+from bot.repository_cache import RepositorySetup
+from bot.role_models import llm_models
 from bot.services import Services
+from bot.worker_deps import HostFactory, WorkerDeps
 from bot.workspace_sweep import workspaces_root
 from storage.sql.database import Database
 from storage.task_graph import TaskSnapshot, load_task
@@ -68,14 +70,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Flows:
-    runtime: FlowRuntime
+    worker: WorkerDeps
     queue: TaskQueue
-    index: Callable[[TaskContext, FlowRuntime], dict[str, Any]]
+    index: Callable[[TaskContext, WorkerDeps], dict[str, Any]]
     # Caps the changes events the bot does not cause itself can start (a failing CI check).
     guard: LoopGuard
 
     def snapshot(self, ctx: TaskContext) -> TaskSnapshot:
-        with self.runtime.database.session() as session:
+        with self.worker.database.session() as session:
             return load_task(session, ctx.task.id)
 
 
@@ -100,21 +102,23 @@ def _payload(ctx: TaskContext) -> TaskPayload:
         raise PermanentTaskError(str(exc)) from None
 
 
-def _trusted(flows: Flows, ctx: TaskContext, payload: TaskPayload) -> dict[str, Any] | None:
-    """None when the repository's config wants this task and its author may start it;
-    else why not (a refusal is replied to once; a task the config does not want is
-    ignored silently, as ingress would have)."""
-    runtime = flows.runtime
-    host = runtime.hosts(payload.installation_id)
-    config = runtime.config(host, payload.repo_ref).config
+def _checked(
+    flows: Flows, ctx: TaskContext, payload: TaskPayload
+) -> tuple[RepositorySetup, dict[str, Any] | None]:
+    """The repository's current config and team, and None when that config wants this
+    task and its author may start it; else why not (a refusal is replied to once; a task
+    the config does not want is ignored silently, as ingress would have)."""
+    worker = flows.worker
+    host = worker.hosts(payload.installation_id)
+    setup = worker.repository(host, payload.repo_ref)
     stored = ctx.task.payload
-    if (ignored := config_refusal(ctx.task.kind, stored, config)) is not None:
+    if (ignored := config_refusal(ctx.task.kind, stored, setup.config)) is not None:
         log.info("task %s %s", ctx.task.id, ignored)
-        return {"ignored": ignored}
-    policy = TrustPolicy(host, SqlRefusalLedger(runtime.database))
-    decision = policy.check_task(ctx.task.kind, stored, config.trust)
+        return setup, {"ignored": ignored}
+    policy = TrustPolicy(host, SqlRefusalLedger(worker.database))
+    decision = policy.check_task(ctx.task.kind, stored, setup.config.trust)
     if decision.allowed:
-        return None
+        return setup, None
     reply = decision.reply
     number = getattr(payload, "number", None)
     if reply is not None and number is not None:
@@ -123,13 +127,13 @@ def _trusted(flows: Flows, ctx: TaskContext, payload: TaskPayload) -> dict[str, 
             lambda: {"id": host.comment(payload.repo_ref, int(number), reply).id},
         )
     log.info("task refused: %s", decision.reason)
-    return {"refused": decision.reason}
+    return setup, {"refused": decision.reason}
 
 
 def run_team_task(flows: Flows, ctx: TaskContext) -> dict[str, Any] | None:
     task = flows.snapshot(ctx)
     issue = IssueRef.of(task)
-    deps = flows.runtime.team(issue.installation_id, issue.repo)
+    deps = flows.worker.team(issue.installation_id, issue.repo)
     with translated_errors(), task_scratch(deps, task.id):
         return handlers(deps)[task.kind](task)
 
@@ -139,23 +143,23 @@ def report_team_failure(flows: Flows, task: TaskInfo, error: str) -> None:
     remove the checkout it left."""
     repo = RepoRef.parse(str(task.payload["repo"]))
     installation = task.payload.get("installation_id")
-    deps = flows.runtime.team(None if installation is None else int(installation), repo)
+    deps = flows.worker.team(None if installation is None else int(installation), repo)
     task_failed(deps, task.id, error)
 
 
 def discard_checkout(flows: Flows, task: TaskInfo, error: str) -> None:
     """A pull request task failed for good: remove the checkout it left (its failure is
     recorded on the task; nothing will continue in that checkout)."""
-    flows.runtime.discard_task(RepoRef.parse(str(task.payload["repo"])), task.id)
+    flows.worker.discard_task(RepoRef.parse(str(task.payload["repo"])), task.id)
 
 
 def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
     payload = _payload(ctx)
     assert isinstance(payload, IssueTriage | CommentTask)
-    if (refused := _trusted(flows, ctx, payload)) is not None:
+    if (refused := _checked(flows, ctx, payload)[1]) is not None:
         return refused
     repo, number = payload.repo_ref, payload.number
-    host = flows.runtime.hosts(payload.installation_id)
+    host = flows.worker.hosts(payload.installation_id)
     # The issue text recorded (sanitized) when the trigger arrived, never a fresh fetch:
     # the author was just found trusted for that trigger, not for later edits.
     if payload.issue_body is None:
@@ -164,7 +168,7 @@ def start_issue_flow(flows: Flows, ctx: TaskContext) -> dict[str, Any]:
             "(label the issue or comment the command) so the current text is recorded"
         )
     plan = start_issue(
-        flows.runtime.database,
+        flows.worker.database,
         repo=repo,
         number=number,
         title=payload.issue_title or f"Issue #{number}",
@@ -191,11 +195,11 @@ def _group_command(
     """`/stop` and `/status`: act on the issue's or pull request's task group, reply once."""
     payload = _payload(ctx)
     assert isinstance(payload, CommentTask)
-    if (refused := _trusted(flows, ctx, payload)) is not None:
+    if (refused := _checked(flows, ctx, payload)[1]) is not None:
         return refused
     group = payload.target_group or k.issue_group(payload.repo, payload.number)
-    text = act(flows.runtime.database, group)
-    host = flows.runtime.hosts(payload.installation_id)
+    text = act(flows.worker.database, group)
+    host = flows.worker.hosts(payload.installation_id)
     ctx.once(
         f"task:{ctx.task.id}:reply",
         lambda: {"id": host.comment(payload.repo_ref, payload.number, text).id},
@@ -209,7 +213,7 @@ PullPayload = PullRequestTask | ReviewFixTask | CheckFixTask | CommentTask
 def _thread(ctx: TaskContext, flows: Flows, payload: PullPayload) -> IssueRef:
     """The issue or pull request the task is about, as the team sees it."""
     repo, number = payload.repo_ref, payload.number
-    host = flows.runtime.hosts(payload.installation_id)
+    host = flows.worker.hosts(payload.installation_id)
     head, base = payload.head_ref, None
     head_repo = None if isinstance(payload, CheckFixTask) else payload.head_repo
     is_pull = True
@@ -242,11 +246,12 @@ def on_pull(flows: Flows, action: str, ctx: TaskContext) -> dict[str, Any]:
     """`pr.review`, `pr.qa`, `pr.fix`, `check.fix`, `/review`, `/test`, and mentions."""
     payload = _payload(ctx)
     assert isinstance(payload, PullPayload)
-    if (refused := _trusted(flows, ctx, payload)) is not None:
+    setup, refused = _checked(flows, ctx, payload)
+    if refused is not None:
         return refused
     task = flows.snapshot(ctx)
     thread = _thread(ctx, flows, payload)
-    deps = flows.runtime.team(thread.installation_id, thread.repo)
+    deps = flows.worker.team(thread.installation_id, thread.repo, setup)
     role = deps.role(task.role or "backend_developer")
     request = thread.body
     comment_id = payload.review_comment_id if isinstance(payload, CommentTask) else None
@@ -301,7 +306,7 @@ def register_flows(
     registry: HandlerRegistry,
     *,
     hosts: HostFactory | None = None,
-    runtime: FlowRuntime | None = None,
+    worker: WorkerDeps | None = None,
     job_environ: Mapping[str, str] | None = None,
 ) -> None:
     """Register a handler for every ingress task kind and every team task kind.
@@ -309,8 +314,8 @@ def register_flows(
     `job_environ` (Action mode): the job's environment, whose PATH commands use as it is.
     """
     flows = Flows(
-        runtime=runtime
-        or FlowRuntime(
+        worker=worker
+        or WorkerDeps(
             settings=services.settings,
             database=services.database,
             locks=services.kv.locks,
@@ -321,7 +326,7 @@ def register_flows(
             vectors=services.vectors,
         ),
         queue=services.queue,
-        index=lambda ctx, rt: index_repository(services, rt, ctx),
+        index=lambda ctx, worker: index_repository(services, worker, ctx),
         guard=LoopGuard(services.kv.rates),
     )
     for kind in TEAM_KINDS:
@@ -341,4 +346,4 @@ def register_flows(
     for kind in (k.PR_FIX, k.CHECK_FIX, k.MENTION_ANSWER):
         # The kinds that may edit in a task checkout of their own.
         registry.on_failure(kind, partial(discard_checkout, flows))
-    registry.register(k.REPO_INDEX, lambda ctx: flows.index(ctx, flows.runtime))
+    registry.register(k.REPO_INDEX, lambda ctx: flows.index(ctx, flows.worker))

@@ -243,7 +243,13 @@ def load_repo_config(
 ) -> LoadedConfig:
     """Read and validate the file on the default branch (never a pull request's head)."""
     ref = host.default_branch(repo)
-    text = host.read_file(repo, path, ref)
+    return loaded_config(host.read_file(repo, path, ref), ref=ref, defaults=defaults, path=path)
+
+
+def loaded_config(
+    text: str | None, *, ref: str, defaults: RepoConfig, path: str = CONFIG_PATH
+) -> LoadedConfig:
+    """Validate the file's `text` as read from `ref` (None: there is no file)."""
     if text is None:
         return LoadedConfig(config=defaults, ref=ref, found=False)
     where = f"{path}` on `{ref}"

@@ -13,7 +13,7 @@ the side effect happens once).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
 
@@ -84,6 +84,8 @@ class RunResult:
     changed_paths: tuple[str, ...]
     # Model calls made by this invocation (a resumed run does not repeat recorded ones).
     model_calls_made: int = 0
+    # Tool name -> the data of its last successful call in the run (e.g. the review posted).
+    tool_data: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -285,6 +287,7 @@ class AgentLoop:
             spend=state.spend,
             changed_paths=tuple(sorted(state.changed)),
             model_calls_made=state.calls_made,
+            tool_data=dict(state.tool_data),
         )
 
     def _emit(self, run: AgentRun, kind: str, text: str) -> None:

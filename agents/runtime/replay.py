@@ -28,6 +28,9 @@ class RunState:
     calls_made: int = 0
     called_a_tool: bool = False
     nudged: bool = False
+    # Tool name -> the data of its last successful call: what the run hands its caller
+    # (a review's verdict), kept as the run goes and rebuilt with the rest on resume.
+    tool_data: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def apply_nudge(self, text: str) -> None:
         self.history.append(ChatMessage.user(text))
@@ -57,6 +60,8 @@ class RunState:
         )
         changed = [str(p) for p in payload["changed_paths"]]
         self.changed.update(changed)
+        if payload["ok"]:
+            self.tool_data[call.name] = dict(payload.get("data") or {})
         progressed = bool(changed) or payload["communicated"] or payload["finished"]
         reason = monitor.tool_result(
             call.name, call.arguments, payload["output"], progressed=progressed, ok=payload["ok"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from agents.team.deps import FlowError, TeamDeps
 from agents.team.integration import IntegrationConflictError
+from agents.team.issue_task import IssueTaskPayload, stage_of
 from storage.task_graph import TaskSnapshot
 from storage.tasks import NewTask, create_task
 
@@ -24,19 +25,21 @@ def hand_over_conflict(
 ) -> dict[str, Any]:
     """Create the follow-up (once) and the conflicting task's result; FlowError when this
     task already was such a follow-up."""
-    rounds = int(task.payload.get("conflict_round", 0))
+    stage = stage_of(task.payload)
+    rounds = stage.conflict_round
     if rounds >= MAX_CONFLICT_ROUNDS:
         raise FlowError(
             f"{conflict}; it conflicted again after being redone, so a person must "
             f"resolve it.\n\n{conflict.report()}"
         )
-    description = str(task.payload.get("description", ""))
-    payload = {
-        **task.payload,
-        "conflict_round": rounds + 1,
-        "conflict_of": task.id,
-        "description": f"{description}\n\n{conflict.report()}".strip(),
-    }
+    payload = IssueTaskPayload.model_validate(
+        {
+            **stage.dump(),
+            "conflict_round": rounds + 1,
+            "conflict_of": task.id,
+            "description": f"{stage.description}\n\n{conflict.report()}".strip(),
+        }
+    ).dump()
     with deps.db.session() as session:
         made, _ = create_task(
             session,

@@ -35,6 +35,7 @@ from agents.team.issue_flow import (
     sync_checklist,
     task_checkout,
 )
+from agents.team.issue_task import IssueTaskPayload, stage_of
 from agents.team.qa import TestReport
 from agents.team.review_brief import (
     diff_block,
@@ -43,6 +44,7 @@ from agents.team.review_brief import (
     review_context,
     summaries_block,
 )
+from agents.team.review_verdict import NO_REVIEW, ReviewVerdict
 from agents.team.test_fix import fix_brief, qa_line
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
@@ -70,7 +72,10 @@ def _next_step(
     """Create the step after `parent` (once), ready when `parent` succeeds."""
     round_no = extra.get("round", 0)
     # A step's description is its own: a fix's brief must not become the next review's.
-    inherited = {k: v for k, v in parent.payload.items() if k != "description"}
+    inherited = stage_of(parent.payload).dump()
+    del inherited["description"]
+    # Validated as written: a stage's field that is misspelt fails here, not when read.
+    payload = IssueTaskPayload.model_validate({**inherited, **extra}).dump()
     with deps.db.session() as session:
         task, _ = create_task(
             session,
@@ -78,7 +83,7 @@ def _next_step(
                 kind=kind,
                 role=role,
                 title=title[:512],
-                payload={**inherited, **extra},
+                payload=payload,
                 project_id=parent.project_id,
                 parent_id=parent.id,
                 group_key=parent.group_key,
@@ -88,6 +93,20 @@ def _next_step(
             ),
         )
         return task.id
+
+
+def _pull_request(task: TaskSnapshot) -> int:
+    number = stage_of(task.payload).pull_request
+    if number is None:
+        raise FlowError(
+            f"task {task.id} ({task.kind}) names no pull request; its steps are created by "
+            "the issue's `finalize` task, which opens it"
+        )
+    return number
+
+
+def _qa_report(stage: IssueTaskPayload) -> dict[str, Any] | None:
+    return None if stage.qa_report is None else stage.qa_report.model_dump()
 
 
 def _work(deps: TeamDeps, group: str) -> list[TaskSnapshot]:
@@ -131,7 +150,7 @@ def _plan_has_qa(deps: TeamDeps, group: str) -> bool:
 
 def _qa_agent(deps: TeamDeps, task: TaskSnapshot, issue: IssueRef) -> RunResult:
     """The QA agent adds tests for the change: it gets the PR diff and what the tasks did."""
-    number = int(task.payload["pull_request"])
+    number = _pull_request(task)
     work = _work(deps, issue.group_key)
     with task_checkout(deps, issue, task) as ws:
         context = (
@@ -171,11 +190,10 @@ def handle_qa(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     """Run the checks (after adding tests, only where the plan had no QA task); a failure
     goes back to the developers while fix rounds remain, then the change is reviewed."""
     issue = IssueRef.of(task)
-    number = int(task.payload["pull_request"])
-    round_no = int(task.payload.get("round", 0))
-    fix_rounds = int(task.payload.get("qa_fix_rounds", 0))
+    stage = stage_of(task.payload)
+    number, round_no, fix_rounds = _pull_request(task), stage.round, stage.qa_fix_rounds
     result = None
-    adds_tests = not task.payload.get("recheck") and task.role in deps.roles
+    adds_tests = not stage.recheck and task.role in deps.roles
     if adds_tests and not _plan_has_qa(deps, issue.group_key):
         result = _qa_agent(deps, task, issue)
     # The branch's checkout, with every task's work (the QA agent's tests too) integrated.
@@ -255,20 +273,11 @@ def _authors(deps: TeamDeps, group: str) -> set[str]:
     }
 
 
-def tool_data(deps: TeamDeps, task_id: int, tool: str) -> dict[str, Any] | None:
-    """The data of the last successful call of `tool` in a task's run."""
-    found = None
-    for step in AgentStepStore(deps.db).steps(task_id):
-        if step.kind == "tool_result" and step.payload["name"] == tool and step.payload["ok"]:
-            found = dict(step.payload["data"])
-    return found
-
-
 def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     issue = IssueRef.of(task)
     ws = deps.workspaces(issue.branch, issue.base)
-    number = int(task.payload["pull_request"])
-    round_no = int(task.payload.get("round", 0))
+    stage = stage_of(task.payload)
+    number, round_no = _pull_request(task), stage.round
     reviewer = deps.role(task.role)
     opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr") or {}
     with deps.db.session() as session:
@@ -280,7 +289,7 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         str(opened.get("title", issue.title)),
         str(opened.get("body", "")),
     )
-    run_task_agent(
+    result = run_task_agent(
         deps,
         task,
         reviewer,
@@ -288,15 +297,12 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
         ws,
         context=(
             f"Review pull request #{number} (branch {issue.branch} against {issue.base}).",
-            *review_context(ws, pull_request=pull, tasks=tasks, qa=task.payload.get("qa_report")),
+            *review_context(ws, pull_request=pull, tasks=tasks, qa=_qa_report(stage)),
         ),
     )
-    review = tool_data(deps, task.id, "review") or {"event": "COMMENT", "body": "", "comments": []}
-    verdict = str(review["event"])
-    if verdict == "REQUEST_CHANGES" and round_no < deps.review_rounds:
-        comments = "\n".join(
-            f"- {c['path']}:{c['line']}: {c['body']}" for c in review.get("comments", [])
-        )
+    review = ReviewVerdict.of(result) or NO_REVIEW
+    verdict = review.event
+    if review.requests_changes and round_no < deps.review_rounds:
         fix = _next_step(
             deps,
             task,
@@ -306,7 +312,7 @@ def handle_review(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
             round=round_no,
             stage="review",
             paths=_work_paths(deps, issue.group_key),
-            description=f"The reviewer requested changes:\n{review['body']}\n{comments}",
+            description=review.requested_changes(),
         )
         return {"verdict": verdict, "reviewer": reviewer.name, "next": fix}
     return {
@@ -320,8 +326,9 @@ def handle_fix(deps: TeamDeps, task: TaskSnapshot) -> dict[str, Any]:
     """Fix what the QA check or the reviewer found; the checks run again after it."""
     issue = IssueRef.of(task)
     role = deps.role(task.role)
-    round_no = int(task.payload.get("round", 0))
-    after_review = task.payload.get("stage", "review") == "review"
+    stage = stage_of(task.payload)
+    round_no = stage.round
+    after_review = stage.stage == "review"
     with editing(deps, issue, task) as claims, task_checkout(deps, issue, task) as ws:
         result = run_task_agent(deps, task, role, issue, ws, claims=claims)
         title = f"Address review round {round_no + 1}" if after_review else "Fix the failing tests"
@@ -353,7 +360,7 @@ def _wrap_up(
     deps: TeamDeps, task: TaskSnapshot, issue: IssueRef, verdict: str, reviewer: Role, rounds: int
 ) -> dict[str, Any]:
     group = issue.group_key
-    number = int(task.payload["pull_request"])
+    number = _pull_request(task)
     approved = verdict != "REQUEST_CHANGES"
     effects = SideEffects(deps.db)
     if approved:
@@ -368,7 +375,7 @@ def _wrap_up(
     summary = (
         f"### Summary\n\nPull request {pr['url']} is {status}.\n\n"
         f"{_summaries(_work(deps, group))}\n\n"
-        f"{qa_line(task.payload)} Review: "
+        f"{qa_line(stage_of(task.payload))} Review: "
         f"{verdict.lower().replace('_', ' ')} by {reviewer.title}.\n\n"
         f"Cost: {spend.cost_text()} ({spend.tokens:,} tokens, {spend.model_calls} model calls; "
         f"{spend.cache_line()})."

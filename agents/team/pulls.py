@@ -15,11 +15,12 @@ from agents.roles.types import Role
 from agents.team.agent import ModelAnswerer
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.environment import run_checks
-from agents.team.finalize import post_qa_check, tool_data
+from agents.team.finalize import post_qa_check
 from agents.team.fork_fix import offer_fork_change
 from agents.team.forks import is_pull_head
 from agents.team.issue_flow import commit_task, run_task_agent, task_checkout
 from agents.team.review_brief import review_context
+from agents.team.review_verdict import ReviewVerdict
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot
 
@@ -40,8 +41,8 @@ def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) ->
     result = run_task_agent(
         deps, _on_pull(task, pr, brief), role, pr, ws, context=review_context(ws, pull_request=pull)
     )
-    review = tool_data(deps, task.id, "review")
-    return {"summary": result.summary, "review": review}
+    review = ReviewVerdict.of(result)
+    return {"summary": result.summary, "review": None if review is None else review.as_data()}
 
 
 def check_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef) -> dict[str, Any]:

@@ -8,9 +8,8 @@ and the end of the output.
 
 from __future__ import annotations
 
-from typing import Any
-
 from agents.team.changes import fenced
+from agents.team.issue_task import IssueTaskPayload
 from agents.team.qa import TestReport
 
 # The end of the output a fix brief carries (the failures are summarised at the end).
@@ -43,12 +42,12 @@ def fix_brief(report: TestReport, head_sha: str, *, fix_round: int, max_rounds: 
     return "\n\n".join(lines)
 
 
-def qa_line(payload: dict[str, Any]) -> str:
+def qa_line(stage: IssueTaskPayload) -> str:
     """The QA sentence of the summary: the final outcome and the fix rounds it took."""
-    conclusion = payload.get("qa")
+    conclusion = stage.qa
     if conclusion is None:
         return "QA: not run."
-    rounds = int(payload.get("qa_fix_rounds", 0))
+    rounds = stage.qa_fix_rounds
     plural = "round" if rounds == 1 else "rounds"
     if conclusion == "neutral":
         return "QA: could not run the tests (the check run says why)."

@@ -28,8 +28,8 @@ from agents.team.local import LocalOptions, RunInterrupted, run_local
 from agents.team.local_outcome import branch_changes, drop_branch, judge
 from bot.data_dir import run_settings
 from bot.database import open_database
-from bot.flow_runtime import LLMModel
 from bot.llm_config import llm_config, secret_store
+from bot.role_models import LLMModel
 from bot.run_report import RunReporter
 from bot.run_setup import route_logs, uncommitted_warning
 from bot.sandbox import repository_sandbox

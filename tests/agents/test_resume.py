@@ -207,3 +207,50 @@ async def test_killed_worker_process_resumes_from_its_last_step(
     assert effects.recorded(comment_key) is not None
     assert (tmp_path / "a.txt").read_text() == "one\n"
     assert result.changed_paths == ("a.txt",)
+
+
+async def test_a_resumed_review_run_still_returns_its_verdict(
+    database: Database, tmp_path: Path
+) -> None:
+    """The verdict is the run's result: a run that dies after the review was recorded
+    returns it when resumed, though the review tool does not run again."""
+    from agents.team.review_verdict import ReviewNote, ReviewVerdict
+
+    task_id = make_task(database)
+    host = LocalHost(issue_body="", default_branch="main")
+    scope = GitHubScope(RepoRef("octo", "hello"), 1, "b", "main", lambda: 7, lambda: "0" * 40)
+    review = next(
+        t
+        for t in GitHubTools(host, scope, SideEffects(database)).tools()
+        if t.spec.name == "review"
+    )
+    files = workspace_tools(tmp_path)
+    write = next(t for t in files if t.spec.name == "write_file")
+    script = [
+        call("review", event="COMMENT", body="Looks fine."),
+        call(
+            "review",
+            event="REQUEST_CHANGES",
+            body="Handle the empty name.",
+            comments=[{"path": "app.py", "line": 2, "body": "None here"}],
+        ),
+        call("write_file", path="notes.txt", content="x"),
+        call("finish", summary="reviewed"),
+    ]
+    crashing = ToolSet([review, crash_after(write)])
+    with pytest.raises(WorkerDiedError):
+        await AgentLoop(
+            model=scripted(script[:3]), tools=crashing, steps=AgentStepStore(database)
+        ).run(_run(task_id))
+
+    healthy = ToolSet([review, write, *_finish(database, task_id)])
+    result = await AgentLoop(
+        model=scripted(script[3:]), tools=healthy, steps=AgentStepStore(database)
+    ).run(_run(task_id))
+
+    assert result.status == "finished"
+    assert [r.action for r in host.records] == ["review", "review"]  # none posted again
+    verdict = ReviewVerdict.of(result)
+    assert verdict is not None and verdict.requests_changes  # the last review, not the first
+    assert verdict.body == "Handle the empty name."
+    assert verdict.notes == (ReviewNote("app.py", 2, "None here"),)

@@ -1,8 +1,14 @@
-"""What a flow needs for one task on GitHub: the installation's host, the repository's
-config and roles, a clone with worktrees, token-safe push, and the team's dependencies.
+"""What a worker process builds once and hands to every task's flow.
 
-`FlowRuntime` is built once per process from the services; `hosts` (installation id ->
+`WorkerDeps` is built once per process by `bot.task_flows.register_flows`, from the
+services: the LLM facade (through `models`), the command sandbox's runner and the
+workspace tools, the role files (parsed once, `bot.repository_cache`), the hosts factory,
+locks, prepared environments and each repository's clone. `hosts` (installation id ->
 GitHost) is the one injectable seam, so tests hand in hosts talking to the fake GitHub.
+
+Per task, `team()` assembles the team's `TeamDeps` from those parts and from the
+repository's config and roles (`RepositoryCache`: read once per task, parsed once per
+version of the file); assembling is cheap and builds nothing that lasts.
 """
 
 from __future__ import annotations
@@ -14,71 +20,33 @@ from pathlib import Path
 
 from agents.env.store import EnvironmentStore
 from agents.githost import GitHost, RepoRef
-from agents.providers.llm import LLM
-from agents.providers.types import ChatMessage, ChatOptions, ChatResponse
-from agents.roles import Role, apply_overrides, load_roles
 from agents.roles.types import ModelLayers
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.team import sweep as tasksweep
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
-from agents.team.forks import ForkPushRefusedError
-from agents.team.ports import ModelResolver, Workspace
+from agents.tools.base import ToolRegistry
 from agents.tools.defaults import workspace_registry
+from agents.tools.sandbox import SandboxRunner
 from bot.agent_models import repository_agent_rows
 from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote, checkout_dirs
 from bot.code_index import index_search
-from bot.config_store import remember_config
-from bot.github import git as github_git
+from bot.fork_push import fork_pusher
+from bot.repository_cache import RepositoryCache, RepositorySetup
+from bot.role_models import ModelResolvers
 from bot.sandbox import repository_sandbox, sandbox_runner
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database
 from storage.vectors.base import VectorStore
-from webhooks.repo_config import LoadedConfig, RepoConfig, load_repo_config
+from webhooks.repo_config import RepoConfig
 
 HostFactory = Callable[[int | None], GitHost]
 
 
-class LLMModel:
-    """A `ModelClient` that sends every call through the `LLM` facade with one model ref
-    (fallbacks, retries, usage and cost recording included)."""
-
-    def __init__(self, llm: LLM, ref: str) -> None:
-        self._llm = llm
-        self._ref = ref
-
-    async def chat(self, messages: list[ChatMessage], options: ChatOptions) -> ChatResponse:
-        return await self._llm.chat(self._ref, messages, options)
-
-
-# The model resolver for one task, given what decides each role's model there.
-ModelResolvers = Callable[[ModelLayers], ModelResolver]
-
-
-def llm_models(llm: LLM) -> ModelResolvers:
-    def for_layers(layers: ModelLayers) -> ModelResolver:
-        def resolve(role: Role) -> tuple[LLMModel, str]:
-            ref = layers.choose(role).ref
-            return LLMModel(llm, ref), ref
-
-        return resolve
-
-    return for_layers
-
-
-def _sibling_url(base_url: str, repo: RepoRef, other: str) -> str:
-    """The clone URL of `other` on the same host as `repo`'s (a private fork may not be
-    readable over the API with the installation's token, but its git URL is known)."""
-    suffix = f"/{repo.full_name}.git"
-    if not base_url.endswith(suffix):
-        raise ForkPushRefusedError(f"cannot derive the fork's URL from {base_url}")
-    return f"{base_url.removesuffix(suffix)}/{other}.git"
-
-
 @dataclass
-class FlowRuntime:
+class WorkerDeps:
     settings: Settings
     database: Database
     locks: LockManager
@@ -90,30 +58,22 @@ class FlowRuntime:
     job_environ: Mapping[str, str] | None = None
     # The code index the agents' `search_code` asks; None: text search only.
     vectors: VectorStore | None = None
+    runner: SandboxRunner = field(init=False)
+    tools: ToolRegistry = field(init=False)
+    repositories: RepositoryCache = field(init=False)
     _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
     _environments: EnvironmentStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def config(self, host: GitHost, repo: RepoRef) -> LoadedConfig:
-        defaults = RepoConfig.defaults(
-            trigger_label=self.settings.trigger_label, role_models=self.settings.role_models
-        )
-        loaded = load_repo_config(host, repo, defaults=defaults)
-        # Ingress routes with this copy; every read refreshes it (a push to the default
-        # branch runs an index task, which reads the file, so edits reach ingress).
-        remember_config(self.database, repo.full_name, loaded)
-        return loaded
+    def __post_init__(self) -> None:
+        self.runner = sandbox_runner(self.settings)
+        # Read-only once built: every task's toolbox wraps it, none registers onto it.
+        self.tools = workspace_registry(self.runner)
+        self.repositories = RepositoryCache(self.settings, self.database)
 
-    def roles(self, config: RepoConfig) -> dict[str, Role]:
-        """The team of a repository: every role but those its config disables (the
-        project manager always stays: it owns every plan), with its model overrides."""
-        # The config's role names are canonical (resolved when it was parsed).
-        overrides = {
-            name: {"model": entry.model} for name, entry in config.roles.items() if entry.model
-        }
-        disabled = {name for name, entry in config.roles.items() if not entry.enabled}
-        roles = apply_overrides(load_roles(), overrides)
-        return {n: r for n, r in roles.items() if n not in disabled or r.tier == "pm"}
+    def repository(self, host: GitHost, repo: RepoRef) -> RepositorySetup:
+        """The repository's current config and team (`RepositoryCache.read`)."""
+        return self.repositories.read(host, repo)
 
     def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> CloneWorkspaces:
         with self._lock:
@@ -135,6 +95,13 @@ class FlowRuntime:
         if (clone / ".git").is_dir():
             tasksweep.discard_task(clone, worktrees, task_id)
 
+    def model_layers(self, repo: RepoRef) -> ModelLayers:
+        """What decides each role's model in `repo`: read once per task, so a model set
+        through the API applies from the next task on."""
+        with self.database.session() as session:
+            rows = repository_agent_rows(session, repo.full_name)
+        return rows.layers(self.settings.default_model, self.settings.role_models)
+
     def environments(self) -> EnvironmentStore:
         """Prepared environments under the data directory, shared by every task."""
         with self._lock:
@@ -144,16 +111,15 @@ class FlowRuntime:
                 self._environments.sweep_scratch(self.settings.scratch_max_age_hours * 3600)
             return self._environments
 
-    def model_layers(self, repo: RepoRef) -> ModelLayers:
-        """What decides each role's model in `repo`: read once per task, so a model set
-        through the API applies from the next task on."""
-        with self.database.session() as session:
-            rows = repository_agent_rows(session, repo.full_name)
-        return rows.layers(self.settings.default_model, self.settings.role_models)
-
-    def team(self, installation_id: int | None, repo: RepoRef) -> TeamDeps:
+    def team(
+        self, installation_id: int | None, repo: RepoRef, setup: RepositorySetup | None = None
+    ) -> TeamDeps:
+        """The team's dependencies for one task; `setup` is the config the task's checks
+        already read (None: read it now), so a task reads its config once."""
         host = self.hosts(installation_id)
-        config = self.config(host, repo).config
+        if setup is None:
+            setup = self.repository(host, repo)
+        config = setup.config
         limits = BudgetLimits(
             max_steps=config.budgets.max_steps,
             max_task_tokens=min(config.budgets.max_tokens, self.settings.agent_max_task_tokens),
@@ -162,37 +128,18 @@ class FlowRuntime:
             max_issue_usd=self.settings.agent_max_issue_usd,
             max_task_seconds=self.settings.agent_max_task_seconds,
         )
-
-        runner = sandbox_runner(self.settings)
-
-        def push_fork(ws: Workspace, fork: str, branch: str) -> None:
-            # The installation's token: GitHub accepts it on a fork's PR branch only when
-            # the fork allows edits from maintainers.
-            url = _sibling_url(host.clone_url(repo), repo, fork)
-            try:
-                github_git.push(
-                    ws.git_layout,
-                    ws.branch,
-                    host.git_token(repo),
-                    url=url,
-                    to=branch,
-                    source="HEAD",  # the task's own checkout: its task branch's head
-                )
-            except github_git.GitOperationError as exc:
-                raise ForkPushRefusedError(str(exc)) from None
-
         return TeamDeps(
-            push_fork=push_fork,
+            push_fork=fork_pusher(host, repo),
             agents=AgentDeps(
                 self.database, self.models(self.model_layers(repo)), LoopConfig(limits=limits)
             ),
             host=host,
-            roles=self.roles(config),
+            roles=setup.roles,
             workspaces=self.workspaces(host, repo, config),
             remote=GitHubBranchRemote(host, repo),
             locks=self.locks,
-            tools=workspace_registry(runner),
-            runner=runner,
+            tools=self.tools,
+            runner=self.runner,
             protected_paths=tuple(
                 dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
             ),
