@@ -75,7 +75,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_chosen_command(arguments))
+    command = _chosen_command(arguments)
+    try:
+        parser = build_parser(command)
+    except ModuleNotFoundError as error:
+        # A command whose module needs an optional package the install lacks (`serve`
+        # without the `server` extra): say which extra, unless --debug asks for the trace.
+        from storage.extras import missing_extra_message
+
+        message = missing_extra_message(error, f"`codemonkey {command}`")
+        if message is None or "--debug" in arguments:
+            raise
+        print(f"codemonkey {command}: {message}", file=sys.stderr)
+        return 2
     args = parser.parse_args(arguments)
     settings: Settings | None = None
     try:
