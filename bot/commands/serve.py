@@ -33,7 +33,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     needed = ["uvicorn"] if settings.semantic_index is False else ["uvicorn", "chromadb"]
     require_all(
         needed,
-        "`codemonkey serve`",
+        "this command",
         "" if len(needed) == 1 else " (or CODEMONKEY_SEMANTIC_INDEX=false for text search only)",
     )
     import uvicorn
