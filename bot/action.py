@@ -107,9 +107,19 @@ def check_model_keys(settings: Settings, config: LLMConfig | None = None) -> Non
 
 def action_settings(settings: Settings, environ: Mapping[str, str]) -> Settings:
     """The Action runs on embedded storage of its own, kept out of the checkout (under
-    RUNNER_TEMP): SQLite, in-process queue and cache, embedded Chroma."""
+    RUNNER_TEMP): SQLite, in-process queue and cache. The semantic index is off unless
+    CODEMONKEY_SEMANTIC_INDEX turns it on (then embedded Chroma, the `index` extra): the
+    checkout is new each job, and indexing it would cost minutes of CPU on every run."""
     base = Path(environ.get("RUNNER_TEMP") or settings.data_dir) / "codemonkey"
-    return settings.model_copy(update={"data_dir": base, "redis_url": None, "chroma_url": None})
+    semantic = bool(settings.semantic_index)
+    return settings.model_copy(
+        update={
+            "data_dir": base,
+            "redis_url": None,
+            "chroma_url": None,
+            "semantic_index": semantic,
+        }
+    )
 
 
 def run_action(

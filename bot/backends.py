@@ -14,7 +14,7 @@ from storage.checks import CheckResult
 from storage.kv import KvBackends, build_kv, check_kv
 from storage.sql import migrate
 from storage.sql.database import Database
-from storage.vectors import ChromaVectorStore, Embedder
+from storage.vectors import ChromaVectorStore, Embedder, NoVectorStore
 from storage.vectors.factory import (
     build_embedder,
     build_vector_store,
@@ -40,7 +40,11 @@ def embedder_from(settings: Settings) -> Embedder:
     )
 
 
-def vector_store_from(settings: Settings, embedder: Embedder) -> ChromaVectorStore:
+def vector_store_from(settings: Settings, embedder: Embedder) -> ChromaVectorStore | NoVectorStore:
+    """Chroma, or nothing when the semantic index is off; raises MissingExtraError when it
+    is on and Chroma is not installed."""
+    if settings.semantic_index is False:
+        return NoVectorStore()
     return build_vector_store(settings.chroma_url, settings.chroma_path, embedder)
 
 
@@ -80,7 +84,7 @@ def database_check(database: Database, settings: Settings) -> Check:
 def storage_checks(
     database: Database,
     kv: KvBackends,
-    vectors: ChromaVectorStore,
+    vectors: ChromaVectorStore | NoVectorStore,
     embedder: Embedder | None,
     settings: Settings,
 ) -> list[Check]:

@@ -47,6 +47,12 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _is_extra(error: BaseException) -> bool:
+    from storage.extras import MissingExtraError
+
+    return isinstance(error, MissingExtraError)
+
+
 def _chosen_command(argv: Sequence[str]) -> str | None:
     """The subcommand named on the command line (the first word that is not an option)."""
     for arg in argv:
@@ -75,7 +81,19 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(_chosen_command(arguments))
+    command = _chosen_command(arguments)
+    try:
+        parser = build_parser(command)
+    except ModuleNotFoundError as error:
+        # A command whose module needs an optional package the install lacks (`serve`
+        # without the `server` extra): say which extra, unless --debug asks for the trace.
+        from storage.extras import missing_extra_message
+
+        message = missing_extra_message(error, "this command")
+        if message is None or "--debug" in arguments:
+            raise
+        print(f"codemonkey {command}: {message}", file=sys.stderr)
+        return 2
     args = parser.parse_args(arguments)
     settings: Settings | None = None
     try:
@@ -94,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if message is None or args.debug:
             raise
         print(f"codemonkey {args.command}: {message}", file=sys.stderr)
-        return 2 if isinstance(error, SettingsError) else 1
+        # A setup problem (settings, a missing extra) is told apart from a failed command.
+        return 2 if isinstance(error, SettingsError | ImportError) or _is_extra(error) else 1
 
 
 if __name__ == "__main__":

@@ -7,9 +7,12 @@ already failed, so that starting a command does not pay for them.
 
 from __future__ import annotations
 
+import sys
+
 from agents.providers.redact import redact_url
 from bot.database import DatabaseNotReadyError
 from bot.settings import Settings, SettingsError
+from storage.extras import MissingExtraError, missing_extra_message
 
 
 def _first_line(error: BaseException) -> str:
@@ -28,14 +31,15 @@ def _revisions() -> list[str]:
 
 def explain(error: BaseException, settings: Settings | None) -> str | None:
     """One line saying what failed and how to fix it, or None for an unexpected error."""
-    if isinstance(error, SettingsError | DatabaseNotReadyError):
+    if isinstance(error, SettingsError | DatabaseNotReadyError | MissingExtraError):
         return str(error)
+    if isinstance(error, ModuleNotFoundError):
+        # e.g. a PostgreSQL URL on a core install: SQLAlchemy imports psycopg on first use.
+        return missing_extra_message(error)
     database = redact_url(settings.effective_database_url) if settings else "the database"
     redis_url = redact_url(settings.redis_url) if settings and settings.redis_url else "Redis"
 
     from alembic.util.exc import CommandError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
     from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
 
     if isinstance(error, CommandError):
@@ -43,7 +47,11 @@ def explain(error: BaseException, settings: Settings | None) -> str | None:
             f"migration failed: {_first_line(error)}; run `codemonkey migrate` for the "
             f"newest schema, or name one of the revisions: {', '.join(_revisions())}"
         )
-    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+    # Only a process that loaded the Redis client (the `server` extra) can fail in it.
+    redis_errors = sys.modules.get("redis.exceptions")
+    if redis_errors is not None and isinstance(
+        error, redis_errors.ConnectionError | redis_errors.TimeoutError
+    ):
         return (
             f"cannot reach Redis at {redis_url} ({_first_line(error)}); start Redis or fix "
             "CODEMONKEY_REDIS_URL (unset it to run the queue inside `codemonkey serve`)"

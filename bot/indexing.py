@@ -14,6 +14,7 @@ from agents.tools.readfile import UnreadableFile, read_regular
 from bot.queue.handlers import TaskContext
 from storage.sql.models import File, Project
 from storage.vectors.base import VectorItem
+from storage.vectors.off import NoVectorStore
 from webhooks.task_payloads import RepoIndexTask
 
 if TYPE_CHECKING:
@@ -64,6 +65,10 @@ def index_repository(services: Services, worker: WorkerDeps, ctx: TaskContext) -
     """Index the default branch: every file, or only those a push changed (`changed`) and
     removed (`removed`) when its payload lists them completely (`full` false)."""
     payload = RepoIndexTask.model_validate(ctx.task.payload)
+    if isinstance(services.vectors, NoVectorStore):
+        # The semantic index is off (the Action's default): agents search text, which
+        # needs no index, so nothing is cloned or read.
+        return {"files": 0, "skipped": "semantic index off"}
     repo = payload.repo_ref
     host = worker.hosts(payload.installation_id)
     loaded = worker.repository(host, repo).loaded

@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from redis import Redis
+from typing import TYPE_CHECKING, Any
 
 from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
@@ -27,17 +25,23 @@ from bot.metrics import Metrics
 from bot.observability import MeteredUsageSink, timed_handlers
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
-from bot.queue.rq_backend import RQTaskQueue
-from bot.queue.wiring import build_inprocess_queue, build_rq_queue
+from bot.queue.wiring import build_inprocess_queue
 from bot.sandbox import sandbox_check
 from bot.settings import Settings
 from bot.usage_writer import BackgroundUsageSink
 from bot.workspace_sweep import sweep_workspaces, workspaces_root
 from storage.checks import CheckResult
+from storage.extras import require
 from storage.kv import KvBackends
 from storage.sql.database import Database
 from storage.usage import SqlUsageSink
-from storage.vectors import ChromaVectorStore, Embedder
+from storage.vectors import ChromaVectorStore, Embedder, NoVectorStore
+
+if TYPE_CHECKING:
+    # Redis and RQ come with the `server` extra; the Action and embedded mode run without.
+    from redis import Redis
+
+    from bot.queue.rq_backend import RQTaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ class Services:
     database: Database
     kv: KvBackends
     embedder: Embedder
-    vectors: ChromaVectorStore
+    vectors: ChromaVectorStore | NoVectorStore
     llm: LLM
     metrics: Metrics
     queue: InProcessQueue | RQTaskQueue
@@ -134,7 +138,11 @@ def build_services(settings: Settings, register_handlers: HandlerFactory) -> Ser
     redis: Redis | None = None
     queue: InProcessQueue | RQTaskQueue
     if settings.redis_url is not None:
-        redis = Redis.from_url(settings.redis_url)
+        from bot.queue.wiring import build_rq_queue
+
+        redis = require("redis", "CODEMONKEY_REDIS_URL (RQ on Redis)").Redis.from_url(
+            settings.redis_url
+        )
         queue = build_rq_queue(settings, redis)
     else:
         queue = build_inprocess_queue(settings, database, handlers)

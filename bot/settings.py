@@ -130,7 +130,9 @@ class Settings(BaseSettings):
     git_author_name: str = "CodeMonkey"
     git_author_email: str = "codemonkey@users.noreply.github.com"
 
-    # Embeddings
+    # Embeddings. The semantic code index: unset is on for the service and off in the Action
+    # (a fresh checkout each job; text search there), true/false chooses.
+    semantic_index: bool | None = None
     embedding_provider: Literal["local", "openai", "ollama"] = "local"
     embedding_model_dir: Path | None = None
     embedding_model: str = "all-MiniLM-L6-v2"

@@ -16,11 +16,14 @@ from agents.providers.redact import redact_urls
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.config_keys import unknown_file_keys, unknown_variables
 from bot.doctor_report import DoctorReport
-from bot.health import run_checks
+from bot.health import Check, run_checks
 from bot.llm_config import llm_config, secret_store
 from bot.sandbox import sandbox_check
 from bot.settings import Settings
+from storage.checks import CheckResult
+from storage.extras import MissingExtraError
 from storage.sql.database import Database
+from storage.vectors import ChromaVectorStore, NoVectorStore
 
 
 def register(subparsers: Any) -> None:
@@ -40,9 +43,21 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     database = Database(settings.effective_database_url)
     kv = kv_from(settings)
     embedder = embedder_from(settings)
-    vectors = vector_store_from(settings, embedder)
+    missing: str | None = None
+    vectors: ChromaVectorStore | NoVectorStore
     try:
-        checks = storage_checks(database, kv, vectors, embedder, settings)
+        vectors = vector_store_from(settings, embedder)
+    except MissingExtraError as exc:
+        vectors, missing = NoVectorStore(), str(exc)
+    # The embedder serves only the semantic index: not checked when that is off.
+    indexing = settings.semantic_index is not False and missing is None
+    try:
+        checks = storage_checks(database, kv, vectors, embedder if indexing else None, settings)
+        if missing is not None:
+            failed = CheckResult("vectors", False, missing)
+            checks = [
+                Check("vectors", lambda: failed) if c.name == "vectors" else c for c in checks
+            ]
         results = run_checks([*checks, sandbox_check(settings)])
         config = _llm_config(settings, database)
         needed = _providers_in_use(settings)

@@ -8,13 +8,12 @@ import logging
 import sys
 from typing import Any
 
-import uvicorn
-
 from bot.app import create_app
 from bot.database import DatabaseNotReadyError
 from bot.queue.registry_factory import register_handlers
 from bot.services import build_services
 from bot.settings import Settings
+from storage.extras import require_all
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +28,16 @@ def register(subparsers: Any) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    # Checked first, all at once: a core install (the Action's) lacks the server, and the
+    # semantic index unless it is turned off.
+    needed = ["uvicorn"] if settings.semantic_index is False else ["uvicorn", "chromadb"]
+    require_all(
+        needed,
+        "this command",
+        "" if len(needed) == 1 else " (or CODEMONKEY_SEMANTIC_INDEX=false for text search only)",
+    )
+    import uvicorn
+
     try:
         services = build_services(settings, register_handlers)
     except DatabaseNotReadyError as exc:

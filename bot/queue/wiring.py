@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from redis import Redis
+from typing import TYPE_CHECKING
 
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
-from bot.queue.rq_backend import RQTaskQueue
 from bot.queue.runner import TaskRunner
 from bot.settings import Settings
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
 from storage.tasks import RetryPolicy, TaskStore
+
+if TYPE_CHECKING:
+    # Redis and RQ come with the `server` extra: imported only by who uses them.
+    from redis import Redis
+
+    from bot.queue.rq_backend import RQTaskQueue
 
 
 def build_store(settings: Settings, database: Database) -> TaskStore:
@@ -50,4 +55,6 @@ def build_inprocess_queue(
 
 def build_rq_queue(settings: Settings, redis: Redis, name: str | None = None) -> RQTaskQueue:
     """The producer side (webhook receiver, API): enqueue ids for `codemonkey worker`."""
+    from bot.queue.rq_backend import RQTaskQueue
+
     return RQTaskQueue(redis, name or settings.queue_name)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import redis
+from typing import TYPE_CHECKING
 
 from storage.checks import CheckResult
+from storage.extras import require
 from storage.kv.base import Cache, KvError, LockManager, RateLimiter
 from storage.kv.memory import MemoryCache, MemoryLockManager, MemoryRateLimiter
-from storage.kv.redis import RedisCache, RedisKv, RedisLockManager, RedisRateLimiter
+
+if TYPE_CHECKING:
+    # The Redis client comes with the `server` extra; in-process mode runs without it.
+    from storage.kv.redis import RedisKv
 
 # Fail fast when Redis is down instead of hanging a request or a worker.
 _CONNECT_TIMEOUT_SECONDS = 5.0
@@ -41,6 +44,9 @@ def build_kv(redis_url: str | None, *, prefix: str = "codemonkey:") -> KvBackend
     """In-process services when `redis_url` is None, else Redis ones; does no I/O."""
     if redis_url is None:
         return KvBackends(MemoryCache(), MemoryLockManager(), MemoryRateLimiter())
+    redis = require("redis", "CODEMONKEY_REDIS_URL (cache, locks and rates on Redis)")
+    from storage.kv.redis import RedisCache, RedisKv, RedisLockManager, RedisRateLimiter
+
     try:
         client = redis.Redis.from_url(
             redis_url,

@@ -20,6 +20,7 @@ from storage.vectors.factory import (
     check_vector_store,
 )
 from storage.vectors.minilm import LocalMiniLMEmbedder, find_minilm_model
+from storage.vectors.off import NoVectorStore
 from storage.vectors.remote import OllamaEmbedder, OpenAIEmbedder
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "EmbeddingError",
     "EmbeddingModelMissingError",
     "LocalMiniLMEmbedder",
+    "NoVectorStore",
     "OllamaEmbedder",
     "OpenAIEmbedder",
     "VectorError",

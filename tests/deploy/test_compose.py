@@ -127,3 +127,10 @@ def test_the_data_volume_is_writable_by_the_image_user() -> None:
     owned = dockerfile.index("chown codemonkey:codemonkey /data")
     assert dockerfile.index("useradd") < owned < dockerfile.index("USER codemonkey")
     assert "CODEMONKEY_DATA_DIR=/data" in dockerfile
+
+
+def test_the_image_installs_the_server_and_the_semantic_index() -> None:
+    # The image runs `serve` and `worker` (on PostgreSQL, Redis and Chroma): every extra.
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    (install,) = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert install.endswith("pip install --no-cache-dir '.[all]'")

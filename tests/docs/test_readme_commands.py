@@ -111,12 +111,19 @@ def test_the_set_up_commands_run_the_service_and_the_checks() -> None:
     section = readme.section(README, "Set-up on a fresh machine")
     blocks = [b.text.strip() for b in readme.code_blocks(section)]
     assert blocks[0] == (
-        "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/codemonkey serve"
+        "python3 -m venv .venv && .venv/bin/pip install -e '.[all]' && .venv/bin/codemonkey serve"
     )
     assert blocks[1] == "bash .ci/check"
-    # `pip install -e .` gives the `codemonkey` script ...
+    # `pip install -e '.[all]'` gives the `codemonkey` script, with what `serve` needs on the
+    # embedded defaults (the server and the semantic index) ...
     project = tomllib.loads((readme.ROOT / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["codemonkey"] == "bot.cli:main"
+    extras = project["project"]["optional-dependencies"]
+    assert extras["all"] == ["codemonkey[server,index]"]
+    assert any(d.startswith("uvicorn") for d in extras["server"])
+    assert any(d.startswith("chromadb") for d in extras["index"])
+    # ... and the checks' `dev` extra includes all of it.
+    assert "codemonkey[all]" in extras["dev"]
     # ... and .ci/check installs the test tools and ends by running the tests (CI runs it too).
     check = (readme.ROOT / ".ci" / "check").read_text()
     assert "pip\" install -q -e '.[dev]'" in check

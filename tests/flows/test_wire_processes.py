@@ -22,6 +22,7 @@ from agents.providers.types import ChatMessage, ChatOptions
 from storage.sql.database import Database
 from tests.agents.helpers import git
 from tests.conftest import REDIS_URL
+from tests.core_install import blocked_env
 from tests.fakegithub.fake import FakeGitHub
 from tests.fakegithub.hooks import WebhookDelivery
 from tests.fakes.llm.fixtures import Fake
@@ -76,9 +77,11 @@ def openai_fake(live_fakes: dict[str, Fake]) -> Iterator[Fake]:
 
 
 def _codemonkey_run(
-    tmp_path: Path, repo: Path, fake: Fake, task: str
+    tmp_path: Path, repo: Path, fake: Fake, task: str, *, core: bool = False
 ) -> subprocess.CompletedProcess[str]:
     env = {**base_env(tmp_path), **provider_env(fake)}
+    if core:  # without the `server` and `index` extras
+        env = blocked_env(env, tmp_path)
     return subprocess.run(
         [sys.executable, "-m", "bot", "run", "--repo", str(repo), "--model", fake.model_id, task],
         env=env,
@@ -112,6 +115,17 @@ def test_codemonkey_run_over_http_plans_implements_tests_and_reviews(
     branch = "codemonkey/1-add-a-farewell-function"
     assert git(repo, "show", f"{branch}:app.py") == FAREWELL
     assert "Event loop is closed" not in done.stdout + done.stderr
+
+
+def test_codemonkey_run_works_on_a_core_install(tmp_path: Path, openai_fake: Fake) -> None:
+    played = WireTeam(openai_fake.name, team())
+    openai_fake.script.responder = played
+    repo = _sample_repo(tmp_path / "sample")
+    done = _codemonkey_run(tmp_path, repo, openai_fake, "Add a farewell function", core=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert played.problems == []
+    assert "=== check run [success] ===" in done.stdout
+    assert git(repo, "show", "codemonkey/1-add-a-farewell-function:app.py") == FAREWELL
 
 
 def test_codemonkey_run_stops_with_the_fix_when_the_model_never_calls_a_tool(
@@ -210,11 +224,13 @@ def test_a_codemonkey_worker_runs_the_issue_flow_over_http(
         redis.close()
 
 
+@pytest.mark.parametrize("install", ["all", "core"])
 def test_codemonkey_action_runs_a_labelled_issue_over_http(
-    fake_github: FakeGitHub, tmp_path: Path, live_fakes: dict[str, Fake]
+    fake_github: FakeGitHub, tmp_path: Path, live_fakes: dict[str, Fake], install: str
 ) -> None:
     """The Action on a labelled issue: the whole flow inline in one process, the model
-    (Anthropic's wire format here) reached over HTTP, GitHub with the workflow token."""
+    (Anthropic's wire format here) reached over HTTP, GitHub with the workflow token.
+    `core`: as action.yml installs it, without the `server` and `index` extras."""
     fake = fake_github
     model_fake = live_fakes["anthropic"]
     model_fake.script.reset()
@@ -247,6 +263,8 @@ def test_codemonkey_action_runs_a_labelled_issue_over_http(
         "GITHUB_RUN_ID": "4343",
         "CODEMONKEY_DEFAULT_MODEL": model_fake.model_id,
     }
+    if install == "core":
+        env = blocked_env(env, tmp_path)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bot", "action"],

