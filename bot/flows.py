@@ -33,6 +33,7 @@ from agents.team.locks import PathsBusyError
 from bot.flow_runtime import FlowRuntime, HostFactory, agent_role_name, llm_models
 from bot.github.app_auth import GitHubAuthError
 from bot.github.hosts import GitHubHosts
+from bot.index_lane import IndexLane
 from bot.indexing import index_repository
 from bot.queue.base import TaskQueue
 from bot.queue.handlers import (
@@ -306,6 +307,8 @@ def register_flows(
 
     `job_environ` (Action mode): the job's environment, whose PATH commands use as it is.
     """
+    # One index lane per process: index builds run there, one at a time, at low priority.
+    lane = IndexLane()
     flows = Flows(
         runtime=runtime
         or FlowRuntime(
@@ -319,7 +322,7 @@ def register_flows(
             vectors=services.vectors,
         ),
         queue=services.queue,
-        index=lambda ctx, rt: index_repository(services, rt, ctx),
+        index=lambda ctx, rt: index_repository(services, rt, ctx, lane),
     )
     for kind in TEAM_KINDS:
         registry.register(kind, partial(run_team_task, flows))
