@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -150,15 +152,21 @@ def build_index(
     *,
     progress: Callable[[IndexProgress], None] = lambda _: None,
     check_cancelled: Callable[[], None] = lambda: None,
+    embedders: Executor | None = None,
+    parallel: int = 1,
 ) -> IndexOutcome:
     """Bring the `code` vectors of `project` in line with `names` (paths under `root`) and
     drop `gone`. `known` maps paths to the digest recorded at the last index; a file whose
-    text still has that digest is not embedded again, unless the store lost the vectors."""
+    text still has that digest is not embedded again, unless the store lost the vectors.
+
+    With `embedders`, up to `parallel` slices are embedded and written at once there while
+    this thread reads and chunks the next files (the local model releases the GIL)."""
     started = time.monotonic()
     if known and vectors.count(project, KIND) == 0:
         known = {}  # the vector store was emptied: digests no longer prove anything
     outcome = IndexOutcome(dropped=sorted(set(gone)))
     pending = _Pending()
+    running: deque[tuple[Future[None], int, int]] = deque()
     done = 0
 
     def report() -> None:
@@ -168,41 +176,62 @@ def build_index(
             )
         )
 
+    def settle(keep: int) -> None:
+        nonlocal done
+        while len(running) > keep:
+            future, files, count = running.popleft()
+            future.result()
+            done += files
+            outcome.chunks += count
+            report()
+
     def flush() -> None:
         nonlocal done
         check_cancelled()
-        if pending.items:
-            vectors.upsert(project, KIND, pending.items)
-        outcome.chunks += len(pending.items)
-        done += pending.files
+        items, files = pending.items, pending.files
         pending.items, pending.files = [], 0
-        report()
+        if embedders is None:
+            if items:
+                vectors.upsert(project, KIND, items)
+            done += files
+            outcome.chunks += len(items)
+            report()
+            return
+        settle(max(parallel - 1, 0))
+        running.append((embedders.submit(vectors.upsert, project, KIND, items), files, len(items)))
 
     stale: list[str] = []
-    for name in names:
-        text = None if skipped(name) else readable_text(root / name)
-        if text is None:
-            outcome.dropped.append(name)  # now binary, a link or too large: no longer indexed
-            done += 1
-            continue
-        sha = digest(text)
-        if known.get(name) == sha:
-            outcome.unchanged += 1
-            done += 1
-            continue
-        outcome.indexed[name] = IndexedFile(sha, LANGUAGES.get(Path(name).suffix, ""), len(text))
-        stale.append(name)
-        if len(stale) >= DELETE_BATCH:
-            _delete_paths(vectors, project, stale)
-            stale = []
-        pending.items.extend(chunks(name, text))
-        pending.files += 1
-        if len(pending.items) >= SLICE:
-            _delete_paths(vectors, project, stale)
-            stale = []
-            flush()
-    _delete_paths(vectors, project, [*stale, *outcome.dropped])
-    flush()
+    try:
+        for name in names:
+            text = None if skipped(name) else readable_text(root / name)
+            if text is None:
+                outcome.dropped.append(name)  # now binary, a link or too large: not indexed
+                done += 1
+                continue
+            sha = digest(text)
+            if known.get(name) == sha:
+                outcome.unchanged += 1
+                done += 1
+                continue
+            language = LANGUAGES.get(Path(name).suffix, "")
+            outcome.indexed[name] = IndexedFile(sha, language, len(text))
+            stale.append(name)
+            if len(stale) >= DELETE_BATCH:
+                _delete_paths(vectors, project, stale)
+                stale = []
+            pending.items.extend(chunks(name, text))
+            pending.files += 1
+            if len(pending.items) >= SLICE:
+                _delete_paths(vectors, project, stale)
+                stale = []
+                flush()
+        _delete_paths(vectors, project, [*stale, *outcome.dropped])
+        flush()
+        settle(0)
+    finally:
+        # On an error or cancellation, wait for the slices already handed out.
+        for future, _, _ in running:
+            future.exception()
     return outcome
 
 

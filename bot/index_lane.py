@@ -8,6 +8,9 @@ not on the worker thread that claimed it, so that:
 - at most one index builds at a time per process: a second index task finds the lane
   busy and is deferred (back to the queue, the attempt not counted), so index tasks never
   occupy more than one worker thread and agent tasks keep the others.
+
+Beside the build thread the lane has `threads` embedding threads, as low in priority, so
+an index uses every idle core (one model run per thread) and none that other work wants.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TypeVar
 
 log = logging.getLogger("codemonkey.index")
@@ -47,18 +50,22 @@ def lower_thread_priority(nice: int) -> None:
 class IndexLane:
     """Runs one index build at a time on a dedicated low-priority thread."""
 
-    def __init__(self, *, nice: int = NICE) -> None:
+    def __init__(self, *, nice: int = NICE, threads: int | None = None) -> None:
         self._nice = nice
+        self.threads = max(1, threads or os.cpu_count() or 1)
         self._busy = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
+        self._embedders: ThreadPoolExecutor | None = None
         self._start = threading.Lock()
 
-    def run(self, work: Callable[[], T]) -> T:
-        """Run `work` on the lane and wait for it; LaneBusyError if the lane is taken."""
+    def run(self, work: Callable[[Executor], T]) -> T:
+        """Run `work(embedders)` on the lane and wait for it; `embedders` is the lane's
+        pool of embedding threads. LaneBusyError if the lane is taken."""
         if not self._busy.acquire(blocking=False):
             raise LaneBusyError("an index is already being built in this process")
         try:
-            return self._pool().submit(work).result()
+            builder, embedders = self._pools()
+            return builder.submit(work, embedders).result()
         finally:
             self._busy.release()
 
@@ -68,18 +75,24 @@ class IndexLane:
 
     def close(self) -> None:
         with self._start:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+            pools = (self._executor, self._embedders)
+            self._executor = self._embedders = None
+        for pool in pools:
+            if pool is not None:
+                pool.shutdown(wait=True)
 
-    def _pool(self) -> ThreadPoolExecutor:
+    def _pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         # Built on first use: constructing the lane starts no thread.
         with self._start:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(
-                    max_workers=1,
-                    thread_name_prefix="index-lane",
-                    initializer=lower_thread_priority,
-                    initargs=(self._nice,),
-                )
-            return self._executor
+            if self._executor is None or self._embedders is None:
+                self._executor = self._low_priority_pool(1, "index-lane")
+                self._embedders = self._low_priority_pool(self.threads, "index-embed")
+            return self._executor, self._embedders
+
+    def _low_priority_pool(self, size: int, name: str) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(
+            max_workers=size,
+            thread_name_prefix=name,
+            initializer=lower_thread_priority,
+            initargs=(self._nice,),
+        )

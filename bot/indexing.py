@@ -7,6 +7,7 @@ progress is written to the task's `result` while it runs (`GET /api/tasks/{id}`,
 from __future__ import annotations
 
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,7 +104,7 @@ def index_repository(
         names = [n for n in map(str, payload.get("changed") or ()) if _inside(n)]
         gone = [n for n in map(str, payload.get("removed") or ()) if _inside(n)]
 
-    def build() -> IndexOutcome:
+    def build(embedders: Executor) -> IndexOutcome:
         return build_index(
             services.vectors,
             project,
@@ -113,6 +114,8 @@ def index_repository(
             known,
             progress=ProgressWriter(runtime.database, ctx),
             check_cancelled=ctx.raise_if_cancelled,
+            embedders=embedders,
+            parallel=lane.threads,
         )
 
     try:
