@@ -195,6 +195,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
                 f"{percentile(r.stream.samples, 99):9.2f} "
                 f"{'-' if r is base else f'{t50 - s50:+.2f}':>10} {r.stream.errors:7d}"
             )
+        report_relay(results)
     for r in results:
         for phase, error in (
             ("latency", r.latency.first_error),
@@ -203,6 +204,31 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         ):
             if error:
                 print(f"first {phase} error from {r.target.name}: {error}")
+
+
+def report_relay(results: list[Result]) -> None:
+    """Per chunk: the upstream's send stamp to the client's arrival, minus the same for
+    the upstream called directly, i.e. what the proxy adds to a chunk it forwards."""
+    base = results[0].stream
+    print()
+    print(
+        "Chunk relay (upstream sent -> client received, p50 ms): the first event (the "
+        "proxy answers once it has it) and the first content event (mid-stream)."
+    )
+    print(f"{'target':<28} {'first':>8} {'+first':>8} {'content':>8} {'+content':>8}")
+    f50, c50 = percentile(base.relay_first, 50), percentile(base.relay_content, 50)
+    for r in results:
+        if not r.stream.relay_first:
+            print(f"{r.target.name:<28} {'-':>8} (its events do not carry the send stamp)")
+            continue
+        first, content = (
+            percentile(r.stream.relay_first, 50),
+            percentile(r.stream.relay_content, 50),
+        )
+        print(
+            f"{r.target.name:<28} {_ms(first)} {_added(first, f50, r is results[0])} "
+            f"{_ms(content)} {_added(content, c50, r is results[0])}"
+        )
 
 
 def run(args: argparse.Namespace, work_dir: Path) -> int:
