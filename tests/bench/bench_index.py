@@ -10,7 +10,8 @@
    on the main thread times a fixed bit of Python work to show what indexing leaves to
    the rest of the process.
 
-Run: python -m tests.bench.bench_index [--files 2000] [--chunks 512] [--source DIR]
+Run: python -m tests.bench.bench_index [--files 2000] [--chunks 256] [--source DIR]
+[--nice 0] (the lane runs at nice 10 by default, so on a busy machine it waits for others)
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from bot.index_build import IndexProgress, build_index, chunks, skipped
-from bot.index_lane import IndexLane
+from bot.index_lane import NICE, IndexLane
 from storage.vectors import LocalMiniLMEmbedder, build_vector_store
 from storage.vectors.minilm import MAX_TOKENS, find_minilm_model
 
@@ -157,10 +158,10 @@ def probe_ms() -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def index_repo(root: Path, data: Path, lane_threads: int | None) -> None:
+def index_repo(root: Path, data: Path, lane_threads: int | None, nice: int) -> None:
     embedder = LocalMiniLMEmbedder()
     store = build_vector_store(None, data, embedder)
-    lane = IndexLane(threads=lane_threads)
+    lane = IndexLane(threads=lane_threads, nice=nice)
     names = tracked(root)
     idle = statistics.median(probe_ms() for _ in range(5))
     last: list[IndexProgress] = []
@@ -216,10 +217,16 @@ def index_repo(root: Path, data: Path, lane_threads: int | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
-    parser.add_argument("--chunks", type=int, default=512, help="chunks for the ratio")
+    parser.add_argument("--chunks", type=int, default=256, help="chunks for the ratio")
     parser.add_argument("--batch-size", type=int, default=LocalMiniLMEmbedder().batch_size)
     parser.add_argument("--lane-threads", type=int, default=None, help="default: the CPUs")
     parser.add_argument("--threads", type=int, default=None, help="default: the embedder's")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=NICE,
+        help="the lane's nice value (0: compete evenly with other work on a shared machine)",
+    )
     parser.add_argument("--source", type=Path, help="take the text files of this directory")
     parser.add_argument("--skip-repo", action="store_true", help="only the ratio")
     args = parser.parse_args()
@@ -235,7 +242,7 @@ def main() -> None:
         threads = args.threads or LocalMiniLMEmbedder().threads
         embedder_vs_raw(texts, args.batch_size, threads)
         if not args.skip_repo:
-            index_repo(root, Path(tmp, "chroma"), args.lane_threads)
+            index_repo(root, Path(tmp, "chroma"), args.lane_threads, args.nice)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
