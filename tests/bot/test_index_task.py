@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import pytest
 
+from bot.commands.tasks import progress_line
 from bot.index_build import IndexProgress
 from bot.index_lane import IndexLane
 from bot.indexing import ProgressWriter, index_repository
@@ -47,6 +48,22 @@ def test_progress_is_written_to_the_running_task(database: Database) -> None:
             "seconds": 3.0,
         }
     }
+
+
+def test_codemonkey_tasks_shows_the_progress_of_a_running_index(database: Database) -> None:
+    store = TaskStore(database)
+    task, _ = store.create(NewTask(kind="repo.index"))
+    assert store.claim(task.id, "w1", 30) is not None
+    ProgressWriter(database, _ctx(database, task.id))(
+        IndexProgress(
+            files_total=2000, files_done=304, files_unchanged=0, chunks_embedded=1030, seconds=95.0
+        )
+    )
+    running = store.get(task.id)
+    assert running is not None
+    assert progress_line(running.state, running.result) == (
+        "progress: 304/2000 files (0 unchanged), 1030 chunks embedded, 95.0 s"
+    )
 
 
 def test_a_second_index_is_deferred_while_the_lane_is_busy(database: Database) -> None:
