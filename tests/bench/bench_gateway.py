@@ -36,7 +36,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,9 +93,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--litellm-venv", type=Path, default=DEFAULT_LITELLM_VENV)
     parser.add_argument("--skip-litellm", action="store_true")
     parser.add_argument("--skip-codemonkey", action="store_true")
+    parser.add_argument(
+        "--codemonkey-workers",
+        type=int,
+        default=1,
+        help="`serve --workers N`; above 1 the processes share a fresh PostgreSQL schema "
+        "(CODEMONKEY_TEST_POSTGRES_URL) and Redis (CODEMONKEY_TEST_REDIS_URL)",
+    )
     parser.add_argument("--work-dir", type=Path, help="keep configs and logs here")
     args = parser.parse_args(argv)
-    for name in ("requests", "throughput_requests", "concurrency", "client_processes", "rounds"):
+    for name in (
+        "requests",
+        "throughput_requests",
+        "concurrency",
+        "client_processes",
+        "rounds",
+        "codemonkey_workers",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
@@ -231,6 +245,14 @@ def report_relay(results: list[Result]) -> None:
         )
 
 
+def shared_backends(services: ExitStack) -> tuple[str, str]:
+    """A fresh PostgreSQL schema (dropped at the end) and Redis, for several processes."""
+    from tests.conftest import REDIS_URL, fresh_postgres_database
+
+    database = services.enter_context(contextmanager(fresh_postgres_database)(create_tables=False))
+    return database.url.render_as_string(hide_password=False), REDIS_URL
+
+
 def run(args: argparse.Namespace, work_dir: Path) -> int:
     problems: list[str] = []
     load_before = os.getloadavg()[0]
@@ -252,13 +274,14 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
                 problems.append(f"LiteLLM not measured: {exc}")
         if not args.skip_codemonkey:
             try:
-                codemonkey, key = start_codemonkey(work_dir, upstream.base_url, upstream_key)
-                services.callback(stop, codemonkey)
-                targets.append(
-                    Target(
-                        "codemonkey gateway", codemonkey.base_url, key, f"openai/{UPSTREAM_MODEL}"
-                    )
+                workers = args.codemonkey_workers
+                shared = shared_backends(services) if workers > 1 else None
+                codemonkey, key = start_codemonkey(
+                    work_dir, upstream.base_url, upstream_key, workers=workers, shared=shared
                 )
+                services.callback(stop, codemonkey)
+                name = CODEMONKEY_NAME if workers == 1 else f"{CODEMONKEY_NAME} ({workers} procs)"
+                targets.append(Target(name, codemonkey.base_url, key, f"openai/{UPSTREAM_MODEL}"))
             except ServiceError as exc:
                 problems.append(f"CodeMonkey not measured: {exc}")
         answering = []
