@@ -22,7 +22,7 @@ def index_search(vectors: VectorStore, project: str) -> SearchFn | None:
         for hit in vectors.query(project, KIND, query, n=limit):
             path = str(hit.metadata.get("path", ""))
             start = hit.metadata.get("start_line", 0)
-            # Indexed chunks open with their path (`bot.indexing.chunks`); the lines follow.
+            # Indexed chunks open with their path (`bot.index_build.chunks`); the lines follow.
             text = hit.text.removeprefix(f"{path}\n")
             snippets.append(Snippet(path, text, hit.score, start if isinstance(start, int) else 0))
         return snippets

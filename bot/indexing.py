@@ -1,19 +1,24 @@
 """`repo.index`: the default branch's text files into the vector store (kind "code",
-chunked by lines) and the `files` table, so agents find relevant code by meaning."""
+chunked along the code's structure) and the `files` table, so agents find relevant code by
+meaning. The build itself (`bot.index_build`) runs on the low-priority index lane; its
+progress is written to the task's `result` while it runs (`GET /api/tasks/{id}`,
+`codemonkey tasks`) and logged."""
 
 from __future__ import annotations
 
-import hashlib
+import time
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from agents.tools.gitcli import git
-from agents.tools.readfile import UnreadableFile, read_regular
-from bot.queue.handlers import TaskContext
-from storage.sql.models import File, Project
-from storage.vectors.base import VectorItem
+from bot.index_build import IndexOutcome, IndexProgress, build_index
+from bot.index_lane import IndexLane, LaneBusyError
+from bot.queue.handlers import TaskContext, TaskDeferredError
+from storage.sql.database import Database
+from storage.sql.models import File, Project, Task, TaskState
 from storage.vectors.off import NoVectorStore
 from webhooks.task_payloads import RepoIndexTask
 
@@ -21,37 +26,10 @@ if TYPE_CHECKING:
     from bot.services import Services
     from bot.worker_deps import WorkerDeps
 
-CHUNK_LINES = 60
-MAX_FILE_BYTES = 200_000
-LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".md": "markdown"}
-
-
-def chunks(path: str, text: str) -> list[VectorItem]:
-    lines = text.splitlines()
-    items = []
-    for start in range(0, max(len(lines), 1), CHUNK_LINES):
-        body = "\n".join(lines[start : start + CHUNK_LINES])
-        if body.strip():
-            items.append(
-                VectorItem(
-                    id=f"{path}:{start + 1}",
-                    text=f"{path}\n{body}",
-                    metadata={"path": path, "start_line": start + 1},
-                )
-            )
-    return items
-
-
-def _text(file: Path) -> str | None:
-    """A regular file's text; None for links (a committed `docs/x.md -> /etc/...` must not
-    put a host file into the index), pipes, devices, large and binary files."""
-    try:
-        data = read_regular(file, max_bytes=MAX_FILE_BYTES)
-    except UnreadableFile:
-        return None
-    if b"\0" in data[:8192]:
-        return None
-    return data.decode("utf-8", errors="replace")
+# How long an index task waits when this process is already building another index.
+BUSY_RETRY_SECONDS = 15.0
+# Progress goes to SQL and the log at most this often.
+PROGRESS_SECONDS = 2.0
 
 
 def _inside(name: str) -> bool:
@@ -61,19 +39,56 @@ def _inside(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts
 
 
-def index_repository(services: Services, worker: WorkerDeps, ctx: TaskContext) -> dict[str, Any]:
+class ProgressWriter:
+    """Records progress in the running task's `result` (final results replace it)."""
+
+    def __init__(self, database: Database, ctx: TaskContext) -> None:
+        self._database = database
+        self._ctx = ctx
+        self._last = 0.0
+
+    def __call__(self, progress: IndexProgress) -> None:
+        now = time.monotonic()
+        finished = progress.files_done >= progress.files_total
+        if now - self._last < PROGRESS_SECONDS and not finished:
+            return
+        self._last = now
+        self._ctx.logger.info(
+            "indexing: %d/%d files (%d unchanged), %d chunks embedded, %.0f s",
+            progress.files_done,
+            progress.files_total,
+            progress.files_unchanged,
+            progress.chunks_embedded,
+            progress.seconds,
+        )
+        with self._database.session() as session:
+            session.execute(
+                update(Task)
+                .where(Task.id == self._ctx.task.id, Task.state == TaskState.RUNNING.value)
+                .values(result={"progress": progress.as_dict()})
+            )
+
+
+def index_repository(
+    services: Services, worker: WorkerDeps, ctx: TaskContext, lane: IndexLane
+) -> dict[str, Any]:
     """Index the default branch: every file, or only those a push changed (`changed`) and
-    removed (`removed`) when its payload lists them completely (`full` false)."""
+    removed (`removed`) when its payload lists them completely (`full` false). Either way a
+    file whose text did not change since the last index is not embedded again."""
     payload = RepoIndexTask.model_validate(ctx.task.payload)
     if isinstance(services.vectors, NoVectorStore):
         # The semantic index is off (the Action's default): agents search text, which
         # needs no index, so nothing is cloned or read.
         return {"files": 0, "skipped": "semantic index off"}
+    if lane.busy:
+        raise TaskDeferredError(
+            "another index is being built in this process", retry_after_seconds=BUSY_RETRY_SECONDS
+        )
     repo = payload.repo_ref
     host = worker.hosts(payload.installation_id)
     loaded = worker.repository(host, repo).loaded
     branch = loaded.ref  # the default branch, read with the config
-    root = worker.workspaces(host, repo, loaded.config).snapshot(branch)
+    root = worker.workspaces(host, repo, loaded.config).snapshot(branch).resolve()
     project = repo.full_name
     with worker.database.session() as session:
         row = session.scalar(select(Project).where(Project.name == project))
@@ -82,38 +97,56 @@ def index_repository(services: Services, worker: WorkerDeps, ctx: TaskContext) -
             session.add(row)
             session.flush()
         project_id = row.id
-        known = set(session.scalars(select(File.path).where(File.project_id == project_id)))
+        rows = session.execute(select(File.path, File.sha).where(File.project_id == project_id))
+        known = {path: sha for path, sha in rows}
     # An incremental update needs an earlier full index to update.
     full = payload.full or not known
     if full:
         names = [n for n in git(root, "ls-files", "-z", check=True).stdout.split("\0") if n]
-        gone = sorted(known - set(names))
+        gone = sorted(set(known) - set(names))
     else:
         names = [n for n in payload.changed if _inside(n)]
         gone = [n for n in payload.removed if _inside(n)]
-    indexed: dict[str, tuple[str, str, int]] = {}
-    unreadable: list[str] = []
-    for name in names:
-        ctx.raise_if_cancelled()
-        text = _text(root.resolve() / name)
-        services.vectors.delete(project, "code", where={"path": name})
-        if text is None:
-            unreadable.append(name)  # now binary, a link or too large: no longer indexed
-            continue
-        items = chunks(name, text)
-        if items:
-            services.vectors.upsert(project, "code", items)
-        digest = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-        indexed[name] = (digest, LANGUAGES.get(Path(name).suffix, ""), len(text))
-    for name in gone:
-        services.vectors.delete(project, "code", where={"path": name})
-    with worker.database.session() as session:
-        stale = session.query(File).filter(File.project_id == project_id)
-        if not full:
-            stale = stale.filter(File.path.in_([*indexed, *unreadable, *gone]))
-        stale.delete(synchronize_session=False)
-        for path, (sha, language, size) in indexed.items():
-            session.add(
-                File(project_id=project_id, path=path, sha=sha, language=language, size=size)
-            )
-    return {"files": len(indexed), "removed": len(gone), "full": full, "branch": branch}
+
+    def build(embedders: Executor) -> IndexOutcome:
+        return build_index(
+            services.vectors,
+            project,
+            root,
+            names,
+            gone,
+            known,
+            progress=ProgressWriter(worker.database, ctx),
+            check_cancelled=ctx.raise_if_cancelled,
+            embedders=embedders,
+            parallel=lane.threads,
+        )
+
+    try:
+        outcome = lane.run(build)
+    except LaneBusyError as exc:
+        raise TaskDeferredError(str(exc), retry_after_seconds=BUSY_RETRY_SECONDS) from None
+    _record(worker.database, project_id, outcome)
+    return {
+        "files": len(outcome.indexed),
+        "unchanged": outcome.unchanged,
+        "removed": len(gone),
+        "chunks": outcome.chunks,
+        "full": full,
+        "branch": branch,
+    }
+
+
+def _record(database: Database, project_id: int, outcome: IndexOutcome) -> None:
+    """One transaction: rows of re-indexed and dropped files go, re-indexed ones come back;
+    unchanged files keep their rows."""
+    with database.session() as session:
+        touched = [*outcome.indexed, *outcome.dropped]
+        for start in range(0, len(touched), 500):
+            session.query(File).filter(
+                File.project_id == project_id, File.path.in_(touched[start : start + 500])
+            ).delete(synchronize_session=False)
+        session.add_all(
+            File(project_id=project_id, path=path, sha=f.sha, language=f.language, size=f.size)
+            for path, f in outcome.indexed.items()
+        )

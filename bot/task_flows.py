@@ -33,6 +33,7 @@ from agents.team.kinds import TEAM_KINDS, handlers
 from agents.team.locks import PathsBusyError
 from bot.github.app_auth import GitHubAuthError
 from bot.github.hosts import GitHubHosts
+from bot.index_lane import IndexLane
 from bot.indexing import index_repository
 from bot.queue.base import TaskQueue
 from bot.queue.handlers import (
@@ -313,6 +314,8 @@ def register_flows(
 
     `job_environ` (Action mode): the job's environment, whose PATH commands use as it is.
     """
+    # One index lane per process: index builds run there, one at a time, at low priority.
+    lane = IndexLane()
     flows = Flows(
         worker=worker
         or WorkerDeps(
@@ -326,7 +329,7 @@ def register_flows(
             vectors=services.vectors,
         ),
         queue=services.queue,
-        index=lambda ctx, worker: index_repository(services, worker, ctx),
+        index=lambda ctx, worker: index_repository(services, worker, ctx, lane),
         guard=LoopGuard(services.kv.rates),
     )
     for kind in TEAM_KINDS:

@@ -43,6 +43,18 @@ def _latest_group(settings: Settings) -> str | None:
         database.dispose()
 
 
+def progress_line(state: str, result: dict[str, Any] | None) -> str | None:
+    """A running index task's progress (`bot.indexing` writes it to the result)."""
+    progress = (result or {}).get("progress") if state == "running" else None
+    if not isinstance(progress, dict):
+        return None
+    return (
+        f"progress: {progress.get('files_done', 0)}/{progress.get('files_total', 0)} files "
+        f"({progress.get('files_unchanged', 0)} unchanged), "
+        f"{progress.get('chunks_embedded', 0)} chunks embedded, {progress.get('seconds', 0)} s"
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     settings = settings_for_cwd(settings, Path.cwd(), os.environ)
     group: str | None = args.issue or args.group or _latest_group(settings)
@@ -78,6 +90,9 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             )
             if task.error:
                 print(f"        error: {task.error.strip().splitlines()[-1][:160]}")
+            progress = progress_line(task.state, task.result)
+            if progress:
+                print(f"        {progress}")
         if unpriced:
             print(PRICE_HINT)
         print("Steps of a task: codemonkey trace TASK_ID")

@@ -36,7 +36,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,9 +93,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--litellm-venv", type=Path, default=DEFAULT_LITELLM_VENV)
     parser.add_argument("--skip-litellm", action="store_true")
     parser.add_argument("--skip-codemonkey", action="store_true")
+    parser.add_argument(
+        "--codemonkey-workers",
+        type=int,
+        default=1,
+        help="`serve --workers N`; above 1 the processes share a fresh PostgreSQL schema "
+        "(CODEMONKEY_TEST_POSTGRES_URL) and Redis (CODEMONKEY_TEST_REDIS_URL)",
+    )
     parser.add_argument("--work-dir", type=Path, help="keep configs and logs here")
     args = parser.parse_args(argv)
-    for name in ("requests", "throughput_requests", "concurrency", "client_processes", "rounds"):
+    for name in (
+        "requests",
+        "throughput_requests",
+        "concurrency",
+        "client_processes",
+        "rounds",
+        "codemonkey_workers",
+    ):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
@@ -195,6 +209,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
                 f"{percentile(r.stream.samples, 99):9.2f} "
                 f"{'-' if r is base else f'{t50 - s50:+.2f}':>10} {r.stream.errors:7d}"
             )
+        report_relay(results)
     for r in results:
         for phase, error in (
             ("latency", r.latency.first_error),
@@ -203,6 +218,39 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         ):
             if error:
                 print(f"first {phase} error from {r.target.name}: {error}")
+
+
+def report_relay(results: list[Result]) -> None:
+    """Per chunk: the upstream's send stamp to the client's arrival, minus the same for
+    the upstream called directly, i.e. what the proxy adds to a chunk it forwards."""
+    base = results[0].stream
+    print()
+    print(
+        "Chunk relay (upstream sent -> client received, p50 ms): the first event (the "
+        "proxy answers once it has it) and the first content event (mid-stream)."
+    )
+    print(f"{'target':<28} {'first':>8} {'+first':>8} {'content':>8} {'+content':>8}")
+    f50, c50 = percentile(base.relay_first, 50), percentile(base.relay_content, 50)
+    for r in results:
+        if not r.stream.relay_first:
+            print(f"{r.target.name:<28} {'-':>8} (its events do not carry the send stamp)")
+            continue
+        first, content = (
+            percentile(r.stream.relay_first, 50),
+            percentile(r.stream.relay_content, 50),
+        )
+        print(
+            f"{r.target.name:<28} {_ms(first)} {_added(first, f50, r is results[0])} "
+            f"{_ms(content)} {_added(content, c50, r is results[0])}"
+        )
+
+
+def shared_backends(services: ExitStack) -> tuple[str, str]:
+    """A fresh PostgreSQL schema (dropped at the end) and Redis, for several processes."""
+    from tests.conftest import REDIS_URL, fresh_postgres_database
+
+    database = services.enter_context(contextmanager(fresh_postgres_database)(create_tables=False))
+    return database.url.render_as_string(hide_password=False), REDIS_URL
 
 
 def run(args: argparse.Namespace, work_dir: Path) -> int:
@@ -226,13 +274,14 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
                 problems.append(f"LiteLLM not measured: {exc}")
         if not args.skip_codemonkey:
             try:
-                codemonkey, key = start_codemonkey(work_dir, upstream.base_url, upstream_key)
-                services.callback(stop, codemonkey)
-                targets.append(
-                    Target(
-                        "codemonkey gateway", codemonkey.base_url, key, f"openai/{UPSTREAM_MODEL}"
-                    )
+                workers = args.codemonkey_workers
+                shared = shared_backends(services) if workers > 1 else None
+                codemonkey, key = start_codemonkey(
+                    work_dir, upstream.base_url, upstream_key, workers=workers, shared=shared
                 )
+                services.callback(stop, codemonkey)
+                name = CODEMONKEY_NAME if workers == 1 else f"{CODEMONKEY_NAME} ({workers} procs)"
+                targets.append(Target(name, codemonkey.base_url, key, f"openai/{UPSTREAM_MODEL}"))
             except ServiceError as exc:
                 problems.append(f"CodeMonkey not measured: {exc}")
         answering = []

@@ -9,10 +9,17 @@ Requests are checked the way the real API checks them (bearer key, JSON object, 
 answers follow the documented shapes: a `chat.completion` object, or `chat.completion.chunk`
 server-sent events ending with `data: [DONE]`, with a usage chunk when
 `stream_options.include_usage` is set. Errors use the documented `{"error": {...}}` body.
+
+Streams wait `THINK_SECONDS` before the first event and before the first content piece, as
+a model does, so that a proxy receives them on a stream it is already waiting on. Each
+event carries `x_sent_ns`, the upstream's `time.monotonic_ns()` (one clock for every
+process of the machine) as it sends the event: a client subtracts it from its own clock
+on arrival to time what each hop added to that chunk.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -28,6 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 ANSWER_PIECES = ("Hello", " from", " the", " bench", " upstream", ".")
 ANSWER = "".join(ANSWER_PIECES)
 KEY_ENV = "BENCH_UPSTREAM_KEY"
+THINK_SECONDS = 0.002
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 # The request body parameters documented for Create chat completion.
 KNOWN_PARAMS = frozenset(
@@ -226,6 +234,7 @@ async def _stream(send: Send, body: dict[str, Any]) -> None:
         chunk = {**head, "choices": choices, **extra}
         if include_usage and "usage" not in chunk:
             chunk["usage"] = None
+        chunk["x_sent_ns"] = time.monotonic_ns()
         return {"type": "http.response.body", "body": _sse(chunk), "more_body": True}
 
     def choice(index: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -239,7 +248,9 @@ async def _stream(send: Send, body: dict[str, Any]) -> None:
         }
     )
     start = {"role": "assistant", "content": "", "refusal": None}
+    await asyncio.sleep(THINK_SECONDS)
     await send(event([choice(i, start) for i in indexes]))
+    await asyncio.sleep(THINK_SECONDS)
     for piece in ANSWER_PIECES:
         await send(event([choice(i, {"content": piece}) for i in indexes]))
     await send(event([choice(i, {}, "stop") for i in indexes]))

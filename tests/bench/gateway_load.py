@@ -56,6 +56,11 @@ class Outcome:
 
     samples: list[float] = field(default_factory=list)
     firsts: list[float] = field(default_factory=list)
+    # Streams: upstream sent -> client received, of the first event and of the first
+    # content event (which arrives on a stream already open), when the events say when
+    # they were sent (`x_sent_ns`; a proxy that rebuilds events drops it).
+    relay_first: list[float] = field(default_factory=list)
+    relay_content: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str = ""
 
@@ -66,6 +71,8 @@ class Outcome:
     def add(self, other: Outcome) -> None:
         self.samples += other.samples
         self.firsts += other.firsts
+        self.relay_first += other.relay_first
+        self.relay_content += other.relay_content
         self.errors += other.errors
         self.first_error = self.first_error or other.first_error
 
@@ -116,6 +123,7 @@ async def one_stream(http: aiohttp.ClientSession, target: Target, outcome: Outco
     started = time.perf_counter()
     first: float | None = None
     text: list[str] = []
+    relays: list[tuple[float, bool]] = []
     done = False
     try:
         body = target.body(stream=True)
@@ -132,8 +140,13 @@ async def one_stream(http: aiohttp.ClientSession, target: Target, outcome: Outco
                 if data == b"[DONE]":
                     done = True
                     break
-                for choice in json.loads(data).get("choices", []):
-                    piece = (choice.get("delta") or {}).get("content")
+                arrived = time.monotonic_ns()
+                event = json.loads(data)
+                pieces = [(c.get("delta") or {}).get("content") for c in event.get("choices", [])]
+                sent = event.get("x_sent_ns")
+                if isinstance(sent, int):
+                    relays.append(((arrived - sent) / 1e6, any(pieces)))
+                for piece in pieces:
                     if piece:
                         first = first or (time.perf_counter() - started) * 1000
                         text.append(piece)
@@ -145,6 +158,9 @@ async def one_stream(http: aiohttp.ClientSession, target: Target, outcome: Outco
         return
     outcome.firsts.append(first)
     outcome.samples.append((time.perf_counter() - started) * 1000)
+    if relays:
+        outcome.relay_first.append(relays[0][0])
+        outcome.relay_content += [ms for ms, content in relays if content][:1]
 
 
 async def sequential(target: Target, count: int, warmup: int, stream: bool = False) -> Outcome:

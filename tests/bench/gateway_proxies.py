@@ -148,12 +148,24 @@ def create_key(env: dict[str, str]) -> str:
     return lines[-1]
 
 
-def start_codemonkey(work_dir: Path, upstream_url: str, upstream_key: str) -> tuple[Running, str]:
-    """Start `codemonkey serve` in gateway mode; return it and an admin API key."""
+def start_codemonkey(
+    work_dir: Path,
+    upstream_url: str,
+    upstream_key: str,
+    *,
+    workers: int = 1,
+    shared: tuple[str, str] | None = None,
+) -> tuple[Running, str]:
+    """Start `codemonkey serve` in gateway mode; return it and an admin API key.
+
+    With `workers` > 1, `shared` is the (database URL, Redis URL) the processes share."""
     env = codemonkey_env(work_dir, upstream_url, upstream_key)
+    if shared is not None:
+        env["CODEMONKEY_DATABASE_URL"], env["CODEMONKEY_REDIS_URL"] = shared
     key = create_key(env)
     port = free_port()
     argv = [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    argv += ["--workers", str(workers)]
     running = start(
         "codemonkey serve",
         argv,

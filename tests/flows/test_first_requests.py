@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agents.providers.scripted import ScriptedReply, ScriptedRequest, call
 from agents.providers.types import ChatMessage, ChatOptions
-from bot.indexing import chunks
+from bot.index_build import chunks
 from storage.agent_steps import AgentStepStore, spend_of
 from storage.sql.database import Database
 from tests.fakegithub.fake import FakeGitHub

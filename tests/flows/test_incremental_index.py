@@ -28,7 +28,7 @@ def _indexed_paths(w: World) -> set[str]:
 
 
 def _embedded_paths(embedder: HashEmbedder) -> list[str]:
-    # Indexed chunks open with their file's path (`bot.indexing.chunks`).
+    # Indexed chunks open with their file's path (`bot.index_build.chunks`).
     return sorted({text.split("\n", 1)[0] for text in embedder.embedded})
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agents.tools.base import ToolContext
 from agents.tools.defaults import workspace_registry
-from bot.indexing import _text
+from bot.index_build import readable_text as _text
 from tests.agents.helpers import git, init_repo
 
 HOST_SECRET = "host-only-secret-line"
