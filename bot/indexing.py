@@ -75,15 +75,15 @@ def index_repository(
     """Index the default branch: every file, or only those a push changed (`changed`) and
     removed (`removed`) when its payload lists them completely (`full` false). Either way a
     file whose text did not change since the last index is not embedded again."""
+    if lane.busy:
+        raise TaskDeferredError(
+            "another index is being built in this process", retry_after_seconds=BUSY_RETRY_SECONDS
+        )
     payload = RepoIndexTask.model_validate(ctx.task.payload)
     if isinstance(services.vectors, NoVectorStore):
         # The semantic index is off (the Action's default): agents search text, which
         # needs no index, so nothing is cloned or read.
         return {"files": 0, "skipped": "semantic index off"}
-    if lane.busy:
-        raise TaskDeferredError(
-            "another index is being built in this process", retry_after_seconds=BUSY_RETRY_SECONDS
-        )
     repo = payload.repo_ref
     host = worker.hosts(payload.installation_id)
     loaded = worker.repository(host, repo).loaded
