@@ -64,7 +64,7 @@ def _model(source: str, value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise RoleError(
             f"{source}: `model` must be a model name such as "
-            f"'anthropic:claude-sonnet-4-5', or null for the default"
+            f"'anthropic:claude-sonnet-4-6', or null for the default"
         )
     try:
         return check_model_id(value.strip())

@@ -24,7 +24,7 @@ from tests.fakes.llm.server import serve
 
 HI = [ChatMessage.system("Be brief."), ChatMessage.user("hello")]
 MODELS = {
-    "anthropic": "claude-sonnet-4-5",
+    "anthropic": "claude-sonnet-4-6",
     "openai": "gpt-4.1",
     "openrouter": "openai/gpt-4.1",
     "ollama": "qwen2.5-coder:7b",

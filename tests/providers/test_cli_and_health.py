@@ -137,7 +137,7 @@ async def test_check_providers_reports_each_provider(live_fakes: dict[str, Fake]
     config = LLMConfig(providers=tuple(f.config() for f in fakes))
     statuses = {s.name: s for s in await check_providers(config)}
     assert all(s.ok for s in statuses.values()), statuses
-    assert "claude-sonnet-4-5" in statuses["anthropic"].models
+    assert "claude-sonnet-4-6" in statuses["anthropic"].models
     assert "gpt-4.1" in statuses["openai"].models
     assert "meta-llama/llama-3.3-70b-instruct" in statuses["openrouter"].models
     assert "qwen2.5-coder:7b" in statuses["ollama"].models

@@ -52,14 +52,14 @@ TOOL_USE_TURN = {
 @pytest.mark.parametrize(
     ("body", "text"),
     [
-        ({"model": "claude-sonnet-4-5", "messages": [USER]}, "max_tokens: Field required"),
+        ({"model": "claude-sonnet-4-6", "messages": [USER]}, "max_tokens: Field required"),
         (
-            {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [USER, USER]},
+            {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [USER, USER]},
             "roles must alternate",
         ),
         (
             {
-                "model": "claude-sonnet-4-5",
+                "model": "claude-sonnet-4-6",
                 "max_tokens": 10,
                 "messages": [{"role": "assistant", "content": "x"}],
             },
@@ -67,7 +67,7 @@ TOOL_USE_TURN = {
         ),
         (
             {
-                "model": "claude-sonnet-4-5",
+                "model": "claude-sonnet-4-6",
                 "max_tokens": 10,
                 "messages": [{"role": "user", "content": [{"type": "text", "text": ""}]}],
             },
@@ -75,7 +75,7 @@ TOOL_USE_TURN = {
         ),
         (
             {
-                "model": "claude-sonnet-4-5",
+                "model": "claude-sonnet-4-6",
                 "max_tokens": 10,
                 "messages": [
                     USER,
@@ -92,7 +92,7 @@ TOOL_USE_TURN = {
         ),
         (
             {
-                "model": "claude-sonnet-4-5",
+                "model": "claude-sonnet-4-6",
                 "max_tokens": 10,
                 "messages": [USER, TOOL_USE_TURN, {"role": "user", "content": "no result"}],
             },
@@ -100,7 +100,7 @@ TOOL_USE_TURN = {
         ),
         (
             {
-                "model": "claude-sonnet-4-5",
+                "model": "claude-sonnet-4-6",
                 "max_tokens": 10,
                 "messages": [USER],
                 "tools": [{"name": "bad name!", "input_schema": {"type": "object"}}],
@@ -109,7 +109,7 @@ TOOL_USE_TURN = {
         ),
         (
             {
-                "model": "claude-sonnet-4-5",
+                "model": "claude-sonnet-4-6",
                 "max_tokens": 10,
                 "messages": [USER],
                 "system": [
@@ -141,7 +141,7 @@ def test_anthropic_fake_rejects_invalid_bodies(
 
 
 def test_anthropic_fake_requires_key_and_version(anthropic_fake: Fake) -> None:
-    body = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [USER]}
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [USER]}
     no_key = _anthropic(anthropic_fake, body, {"anthropic-version": "2023-06-01"})
     _assert_anthropic_error(no_key, 401, "authentication_error", "x-api-key header is required")
     wrong = _anthropic(
@@ -157,7 +157,7 @@ def test_anthropic_fake_requires_key_and_version(anthropic_fake: Fake) -> None:
 def test_anthropic_fake_accepts_a_valid_tool_round_trip(anthropic_fake: Fake) -> None:
     anthropic_fake.script.push(Text("fine"))
     body = {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-4-6",
         "max_tokens": 10,
         "messages": [
             USER,
@@ -175,7 +175,7 @@ def test_anthropic_fake_accepts_a_valid_tool_round_trip(anthropic_fake: Fake) ->
 
 def test_anthropic_fake_streams_the_documented_event_sequence(anthropic_fake: Fake) -> None:
     anthropic_fake.script.push(Text("Hi there"))
-    body = {"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [USER], "stream": True}
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 10, "messages": [USER], "stream": True}
     response = _anthropic(anthropic_fake, body)
     events = [line[7:] for line in response.text.splitlines() if line.startswith("event: ")]
     assert events == [

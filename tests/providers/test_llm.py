@@ -233,7 +233,7 @@ async def test_usage_lands_in_sql(database: Database) -> None:
         usage=TokenUsage(1000, 200, cache_read_tokens=5000, cache_write_tokens=100),
     )
     llm = llm_with(
-        {"anthropic": model}, default="anthropic:claude-sonnet-4-5", usage=SqlUsageSink(database)
+        {"anthropic": model}, default="anthropic:claude-sonnet-4-6", usage=SqlUsageSink(database)
     )
     response = await llm.chat("devops", HI, ChatOptions(model="", role="devops"))
     with pytest.raises(errors.InvalidRequestError):
@@ -243,8 +243,8 @@ async def test_usage_lands_in_sql(database: Database) -> None:
     with database.session() as session:
         rows = session.scalars(select(Usage).order_by(Usage.id)).all()
         assert [(r.provider, r.model, r.ok, r.role) for r in rows] == [
-            ("anthropic", "claude-sonnet-4-5", True, "devops"),
-            ("anthropic", "claude-sonnet-4-5", False, None),
+            ("anthropic", "claude-sonnet-4-6", True, "devops"),
+            ("anthropic", "claude-sonnet-4-6", False, None),
         ]
         assert float(rows[0].cost_usd) == pytest.approx(0.007875)
 

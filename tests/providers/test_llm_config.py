@@ -18,7 +18,7 @@ def test_settings_become_provider_configs() -> None:
         ollama_host="http://gpu-box:11434",
         ollama_num_ctx=8192,
         default_model="openai:gpt-4.1",
-        role_models={"reviewer": "anthropic:claude-sonnet-4-5"},
+        role_models={"reviewer": "anthropic:claude-sonnet-4-6"},
         fallback_models={"reviewer": ["openrouter:openai/gpt-4.1"]},
         prices={"openai:gpt-4.1": {"input": 1.5, "output": 6.0}},
         llm_timeout_seconds=30,
@@ -39,7 +39,7 @@ def test_settings_become_provider_configs() -> None:
         30,
     )
     # Short role names are stored under the role file's name.
-    assert config.role_models["code_reviewer"] == "anthropic:claude-sonnet-4-5"
+    assert config.role_models["code_reviewer"] == "anthropic:claude-sonnet-4-6"
     assert config.fallback_models["code_reviewer"] == ("openrouter:openai/gpt-4.1",)
     assert config.prices["openai:gpt-4.1"].output == 6.0
     assert (config.retry.max_retries, config.provider_concurrency) == (1, 3)

@@ -46,7 +46,7 @@ async def test_anthropic_request_snapshot(live_fakes: dict[str, Fake]) -> None:
     (request,) = fake.script.accepted
     assert request.headers["anthropic-version"]
     assert request.body == {
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-4-6",
         "max_tokens": 512,
         "system": [
             {"type": "text", "text": "You are the reviewer."},

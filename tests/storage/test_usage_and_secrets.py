@@ -17,7 +17,7 @@ from storage.usage import SqlUsageSink, usage_totals
 def _record(sink: SqlUsageSink, **overrides: object) -> None:
     values: dict[str, object] = {
         "provider": "anthropic",
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-4-6",
         "input_tokens": 100,
         "output_tokens": 20,
         "cache_read_tokens": 300,

@@ -45,7 +45,7 @@ _ERROR_TYPES = {
     529: "overloaded_error",
 }
 _TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
-KNOWN_MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
+KNOWN_MODELS = ("claude-sonnet-4-6", "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
 
 
 class Invalid(Exception):

@@ -22,7 +22,7 @@ from tests.fakes.llm.server import serve
 
 PROVIDERS = ("anthropic", "openai", "openrouter", "ollama")
 MODELS = {
-    "anthropic": "claude-sonnet-4-5",
+    "anthropic": "claude-sonnet-4-6",
     "openai": "gpt-4.1",
     "openrouter": "meta-llama/llama-3.3-70b-instruct",
     "ollama": "qwen2.5-coder:7b",
