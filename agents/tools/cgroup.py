@@ -10,8 +10,11 @@ directories are removed. `find_plan` (cgroupfs.py) says where they go.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import signal
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +25,13 @@ from agents.tools.cgroupfs import CgroupPlan
 CPU_PERIOD_US = 100_000
 # How long to keep killing and waiting for a cgroup to empty before giving up on removing it.
 CLOSE_SECONDS = 5.0
+# A command cgroup's name; the sweep removes only directories named so.
+NAME_PATTERN = re.compile(r"codemonkey-[0-9a-f]{12}")
+# An empty command cgroup older than this was abandoned: a live one holds its launcher
+# within milliseconds of being made.
+STALE_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
 
 
 class CgroupError(ToolError):
@@ -33,6 +43,7 @@ class TaskCgroup:
 
     def __init__(self, plan: CgroupPlan, *, memory: int, processes: int, cpus: float) -> None:
         self.version = plan.version
+        retry_unclosed()
         name = f"codemonkey-{uuid.uuid4().hex[:12]}"
         self.dirs: dict[str, Path] = {c: p / name for c, p in plan.parents}
         self._made: list[Path] = []
@@ -109,9 +120,10 @@ class TaskCgroup:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, sig)
 
-    def close(self) -> bool:
-        """Kill everything in the cgroup and remove it; False if something was left."""
-        deadline = time.monotonic() + CLOSE_SECONDS
+    def close(self, seconds: float = CLOSE_SECONDS) -> bool:
+        """Kill everything in the cgroup and remove it; False if something was left, in
+        which case the next command's cgroup tries again (`retry_unclosed`)."""
+        deadline = time.monotonic() + seconds
         while self._made:
             self.kill()
             for directory in list(self._made):
@@ -125,7 +137,53 @@ class TaskCgroup:
             if not self._made or time.monotonic() > deadline:
                 break
             time.sleep(0.01)
+        if self._made:
+            with _unclosed_lock:
+                _unclosed.add(self)
         return not self._made
+
+
+# Cgroups whose close() ran out of time (a process slow to die, say). Without a retry they
+# would stay under the worker's cgroup for good, one per such command.
+_unclosed: set[TaskCgroup] = set()
+_unclosed_lock = threading.Lock()
+
+
+def retry_unclosed() -> None:
+    """Kill and remove, in one quick round each, the cgroups earlier closes left behind."""
+    with _unclosed_lock:
+        pending = list(_unclosed)
+        _unclosed.clear()
+    for cgroup in pending:
+        cgroup.close(seconds=0)  # adds itself back if it is still there
+
+
+def sweep_stale(plan: CgroupPlan, older_than: float = STALE_SECONDS) -> list[Path]:
+    """Remove empty command cgroups under the plan's parents that nobody uses any more
+    (left by a worker that was killed while closing one); returns what was removed.
+
+    Only empty directories of our naming older than `older_than` go: a cgroup another
+    worker made a moment ago is empty until its launcher joins it, and the kernel refuses
+    to remove one that holds processes."""
+    removed = []
+    now = time.time()
+    for parent in dict.fromkeys(path for _, path in plan.parents):
+        with contextlib.suppress(OSError):
+            for child in parent.iterdir():
+                if not (NAME_PATTERN.fullmatch(child.name) and child.is_dir()):
+                    continue
+                try:
+                    if now - child.stat().st_mtime < older_than:
+                        continue
+                    if (child / "cgroup.procs").read_text().strip():
+                        continue
+                    child.rmdir()
+                except OSError:  # busy, or removed by someone else meanwhile
+                    continue
+                removed.append(child)
+    if removed:
+        log.info("removed %d abandoned command cgroups under %s", len(removed), plan.describe())
+    return removed
 
 
 def _pairs(path: Path) -> dict[str, int]:

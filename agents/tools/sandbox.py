@@ -33,7 +33,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agents.tools.base import SandboxSettings, ToolError
-from agents.tools.cgroup import TaskCgroup
+from agents.tools.cgroup import TaskCgroup, sweep_stale
 from agents.tools.cgroupfs import CgroupMode, CgroupPlan, find_plan
 from agents.tools.container import (
     CONTAINER_BACKENDS,
@@ -244,6 +244,8 @@ class SandboxRunner:
         """Where commands' cgroups go, or why there are none (found once, then kept)."""
         if self._plan is None:
             self._plan = find_plan(self._cgroup, self._cgroup_parent)
+            if isinstance(self._plan, CgroupPlan):
+                sweep_stale(self._plan)
         return self._plan
 
     def limits(self) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from agents.tools.base import SandboxSettings
-from agents.tools.cgroup import CgroupError, TaskCgroup
+from agents.tools.cgroup import CgroupError, TaskCgroup, sweep_stale
 from agents.tools.cgroupfs import CgroupPlan, find_plan, own_dirs, parse_mounts
 from agents.tools.sandbox import SandboxRunner
 from bot.health import run_check
@@ -236,3 +236,45 @@ def test_a_forced_cgroup_version_that_is_missing_refuses_commands(tmp_path: Path
     runner = SandboxRunner(cgroup=missing)  # type: ignore[arg-type]
     status = runner.status(SandboxSettings())
     assert status.name is None and f"CODEMONKEY_SANDBOX_CGROUP={missing}" in status.detail
+
+
+@needs_cgroup
+def test_a_cgroup_a_close_could_not_remove_is_removed_before_the_next_command(
+    host_plan: CgroupPlan,
+) -> None:
+    first = TaskCgroup(host_plan, memory=256 * 1024**2, processes=4, cpus=1.0)
+    # A child cgroup keeps the kernel from removing its parent, as a process slow to die does.
+    held = first.dirs["pids"] / "held"
+    held.mkdir()
+    assert not first.close(seconds=0.05)
+    assert first.dirs["pids"].exists()
+    held.rmdir()
+    second = TaskCgroup(host_plan, memory=256 * 1024**2, processes=4, cpus=1.0)
+    try:
+        assert all(not d.exists() for d in first.dirs.values())
+    finally:
+        assert second.close()
+
+
+@needs_cgroup
+def test_the_sweep_removes_only_abandoned_empty_command_cgroups(host_plan: CgroupPlan) -> None:
+    parent = host_plan.parents[0][1]
+    abandoned = parent / f"codemonkey-{os.urandom(6).hex()}"
+    busy = TaskCgroup(host_plan, memory=256 * 1024**2, processes=4, cpus=1.0)
+    foreign = parent / f"someone-else-{os.urandom(6).hex()}"
+    abandoned.mkdir()
+    foreign.mkdir()
+    sleeper = _joined(busy, "import time\nprint('in', flush=True)\ntime.sleep(60)\n")
+    try:
+        assert sleeper.stdout is not None and sleeper.stdout.readline() == "in\n"
+        assert sweep_stale(host_plan, older_than=3600) == []  # all too young to be abandoned
+        assert abandoned.exists()
+        assert sweep_stale(host_plan, older_than=0) == [abandoned]
+        assert not abandoned.exists()
+        assert busy.dirs["pids"].exists() and foreign.exists()
+    finally:
+        assert busy.close()
+        sleeper.wait(timeout=5)
+        foreign.rmdir()
+        if abandoned.exists():
+            abandoned.rmdir()
