@@ -30,7 +30,8 @@ from agents.env.editable import import_roots
 from agents.env.fingerprint import environment_key
 from agents.tools.base import SandboxSettings
 from agents.tools.gitcli import GitLayout
-from agents.tools.sandbox import STANDARD_PATH, CommandOptions, SandboxRunner
+from agents.tools.launch import STANDARD_PATH
+from agents.tools.sandbox import CommandOptions, SandboxRunner
 
 READY = "ready.json"
 # Workspace directories a setup makes that later workspaces link to (they are untracked).

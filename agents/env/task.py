@@ -20,7 +20,8 @@ from agents.env.plan import EnvironmentPlan
 from agents.env.store import EnvironmentStore, SetupOutcome, tool_env
 from agents.tools.base import CommandSettings, SandboxSettings
 from agents.tools.gitcli import GitLayout
-from agents.tools.sandbox import STANDARD_PATH, SandboxRunner
+from agents.tools.launch import STANDARD_PATH
+from agents.tools.sandbox import SandboxRunner
 
 # A same-size edit within the same second would otherwise run stale bytecode.
 NO_BYTECODE = {"PYTHONDONTWRITEBYTECODE": "1"}

@@ -30,12 +30,17 @@ from agents.githost import (
 )
 from bot.github.app_auth import InstallationTokens
 from bot.github.errors import translated
-from bot.github.limits import MAX_BODY_CHARS, MAX_CHECK_OUTPUT_CHARS, fit
+from bot.github.rest_bodies import (
+    annotation_batches,
+    check_output_json,
+    fitted_body,
+    pull_request_ref,
+    review_comment_json,
+)
 from bot.github.retry import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 USER_AGENT = "codemonkey"
-MAX_ANNOTATIONS_PER_REQUEST = 50  # GitHub's documented cap; the rest go in follow-up updates
 _PERMISSIONS: frozenset[str] = frozenset(get_args(Permission))
 CheckStatus = Literal["queued", "in_progress", "completed"]
 
@@ -210,7 +215,7 @@ class GitHubHost:
     @fresh_token_on_401
     def comment(self, repo: RepoRef, number: int, body: str) -> Comment:
         with translated(f"commenting on {repo.full_name}#{number}"):
-            made = self._repo(repo).get_issue(number).create_comment(_body(body, "comment"))
+            made = self._repo(repo).get_issue(number).create_comment(fitted_body(body, "comment"))
             return Comment(made.id, made.html_url)
 
     @fresh_token_on_401
@@ -219,7 +224,7 @@ class GitHubHost:
             self._request(
                 "PATCH",
                 f"/repos/{repo.full_name}/issues/comments/{comment_id}",
-                {"body": _body(body, "comment")},
+                {"body": fitted_body(body, "comment")},
             )
 
     @fresh_token_on_401
@@ -239,7 +244,7 @@ class GitHubHost:
             made = (
                 self._repo(repo)
                 .get_pull(number)
-                .create_review_comment_reply(comment_id, _body(body, "reply"))
+                .create_review_comment_reply(comment_id, fitted_body(body, "reply"))
             )
             return Comment(made.id, made.html_url)
 
@@ -261,7 +266,7 @@ class GitHubHost:
             self._request(
                 "PATCH",
                 f"/repos/{repo.full_name}/issues/{number}",
-                {"body": _body(body, "issue body")},
+                {"body": fitted_body(body, "issue body")},
             )
 
     @fresh_token_on_401
@@ -272,16 +277,20 @@ class GitHubHost:
         try:
             with translated(f"opening a pull request from {head} in {repo.full_name}"):
                 pr = gh_repo.create_pull(
-                    base=base, head=head, title=title, body=_body(body, "description"), draft=draft
+                    base=base,
+                    head=head,
+                    title=title,
+                    body=fitted_body(body, "description"),
+                    draft=draft,
                 )
-                return _pr_ref(pr)
+                return pull_request_ref(pr)
         except GitHostError as exc:
             if exc.status != 422 or "already exists" not in str(exc):
                 raise
         # Creating first and looking up on conflict keeps two workers from opening two PRs.
         with translated(f"finding the open pull request for {head} in {repo.full_name}"):
             for pr in gh_repo.get_pulls(state="open", head=f"{repo.owner}:{head}"):
-                return _pr_ref(pr)
+                return pull_request_ref(pr)
         raise GitHostError(f"GitHub says a pull request for {head} exists but none is open")
 
     @fresh_token_on_401
@@ -295,7 +304,7 @@ class GitHubHost:
         ready_for_review: bool | None = None,
     ) -> None:
         with translated(f"updating {repo.full_name}#{number}"):
-            text = None if body is None else _body(body, "description")
+            text = None if body is None else fitted_body(body, "description")
             fields = {k: v for k, v in (("title", title), ("body", text)) if v is not None}
             if fields:
                 self._request("PATCH", f"/repos/{repo.full_name}/pulls/{number}", fields)
@@ -313,7 +322,7 @@ class GitHubHost:
     @fresh_token_on_401
     def pull_request(self, repo: RepoRef, number: int) -> PullRequestRef:
         with translated(f"reading {repo.full_name}#{number}"):
-            return _pr_ref(self._repo(repo).get_pull(number))
+            return pull_request_ref(self._repo(repo).get_pull(number))
 
     @fresh_token_on_401
     def create_review(
@@ -328,9 +337,9 @@ class GitHubHost:
     ) -> int:
         payload = {
             "commit_id": commit_sha,
-            "body": _body(body, "review"),
+            "body": fitted_body(body, "review"),
             "event": event,
-            "comments": [_comment_json(c) for c in comments],
+            "comments": [review_comment_json(c) for c in comments],
         }
         with translated(f"reviewing {repo.full_name}#{number}"):
             data = self._request("POST", f"/repos/{repo.full_name}/pulls/{number}/reviews", payload)
@@ -347,12 +356,12 @@ class GitHubHost:
         conclusion: CheckConclusion | None = None,
         output: CheckRunOutput | None = None,
     ) -> int:
-        batches = _annotation_batches(output)
+        batches = annotation_batches(output)
         payload: dict[str, Any] = {"name": name, "head_sha": head_sha, "status": status}
         if conclusion is not None:
             payload["conclusion"] = conclusion
         if output is not None:
-            payload["output"] = _output_json(output, batches[0])
+            payload["output"] = check_output_json(output, batches[0])
         with translated(f"creating check run {name!r} on {repo.full_name}"):
             data = self._request("POST", f"/repos/{repo.full_name}/check-runs", payload)
             run_id = int(data["id"])
@@ -369,12 +378,12 @@ class GitHubHost:
         conclusion: CheckConclusion | None = None,
         output: CheckRunOutput | None = None,
     ) -> None:
-        batches = _annotation_batches(output)
+        batches = annotation_batches(output)
         payload: dict[str, Any] = {"status": status}
         if conclusion is not None:
             payload["conclusion"] = conclusion
         if output is not None:
-            payload["output"] = _output_json(output, batches[0])
+            payload["output"] = check_output_json(output, batches[0])
         with translated(f"updating check run {check_run_id} on {repo.full_name}"):
             self._request("PATCH", f"/repos/{repo.full_name}/check-runs/{check_run_id}", payload)
             self._more_annotations(repo, check_run_id, output, batches[1:])
@@ -400,64 +409,5 @@ class GitHubHost:
             self._request(
                 "PATCH",
                 f"/repos/{repo.full_name}/check-runs/{run_id}",
-                {"output": _output_json(output, batch)},
+                {"output": check_output_json(output, batch)},
             )
-
-
-def _pr_ref(pr: Any) -> PullRequestRef:
-    head_repo = pr.head.repo.full_name if pr.head.repo is not None else None
-    base_repo = pr.base.repo.full_name if pr.base.repo is not None else None
-    return PullRequestRef(
-        int(pr.number),
-        str(pr.html_url),
-        str(pr.head.ref),
-        str(pr.base.ref),
-        bool(pr.draft),
-        head_repo=None if head_repo == base_repo else head_repo,
-        maintainer_can_modify=bool(pr.maintainer_can_modify),
-    )
-
-
-def _annotation_batches(output: CheckRunOutput | None) -> list[list[dict[str, Any]]]:
-    items = [
-        {
-            "path": a.path,
-            "start_line": a.start_line,
-            "end_line": a.end_line,
-            "annotation_level": a.level,
-            "message": a.message,
-            **({"title": a.title} if a.title else {}),
-        }
-        for a in (output.annotations if output else ())
-    ]
-    step = MAX_ANNOTATIONS_PER_REQUEST
-    return [items[i : i + step] for i in range(0, len(items), step)] or [[]]
-
-
-def _output_json(output: CheckRunOutput, annotations: list[dict[str, Any]]) -> dict[str, Any]:
-    # The summary points to the details (`text`) when there are some; the text to the log.
-    details = "the full output is in this check run's details" if output.text else None
-    summary = fit(output.summary, MAX_CHECK_OUTPUT_CHARS, what="summary", elsewhere=details)
-    data: dict[str, Any] = {"title": output.title, "summary": summary}
-    if output.text:
-        data["text"] = fit(output.text, MAX_CHECK_OUTPUT_CHARS, what="output")
-    if annotations:
-        data["annotations"] = annotations
-    return data
-
-
-def _comment_json(comment: ReviewComment) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "path": comment.path,
-        "line": comment.line,
-        "side": comment.side,
-        "body": _body(comment.body, "review comment"),
-    }
-    if comment.start_line is not None:
-        data["start_line"] = comment.start_line
-        data["start_side"] = comment.side
-    return data
-
-
-def _body(text: str, what: str) -> str:
-    return fit(text, MAX_BODY_CHARS, what=what)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from agents.tools.base import SandboxSettings
 from agents.tools.container import Mounts, container_argv, write_env_file
-from agents.tools.sandbox import SandboxRunner, minimal_env
+from agents.tools.launch import minimal_env
+from agents.tools.sandbox import SandboxRunner
 
 MISSING = "/nonexistent/podman"
 
