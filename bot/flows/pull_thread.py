@@ -4,6 +4,7 @@ the task was admitted with."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,7 +43,10 @@ def pull_work(
     deps: FlowDeps, ctx: TaskContext, payload: TaskPayload, admission: Admission
 ) -> PullWork:
     assert isinstance(payload, PullPayload)
-    thread = pull_thread(deps, ctx, payload, admission.setup.loaded.ref)
+    # Work the team delegates from here inherits the task's admission.
+    thread = dataclasses.replace(
+        pull_thread(deps, ctx, payload, admission.setup.loaded.ref), admission=admission.record
+    )
     team = deps.worker.team(thread.installation_id, thread.repo, admission.setup)
     comment_id = payload.review_comment_id if isinstance(payload, CommentTask) else None
     return PullWork(team, deps.snapshot(ctx), thread, comment_id)
