@@ -1,8 +1,9 @@
 """Each repository's config and team, parsed once per version of its config file.
 
-The rule: every task reads `.github/codemonkey.yml` from the default branch once (the
-default branch's name and the file: two API calls), because the checks made before any
-work starts (`webhooks.config_gate`, `webhooks.trust`) must see the current file; a stale
+The rule: every task ingress created reads `.github/codemonkey.yml` from the default branch
+once, at its admission (`bot.flows.admission`; the default branch's name and the file: two
+API calls), because the checks made before any work starts (`webhooks.config_gate`,
+`webhooks.trust`) must see the current file; a stale
 copy must never start what the file forbids. What follows from the file is cached: the
 parsed config and the roles it overrides, keyed on the repository, the default branch and
 the file's git blob SHA (computed from the text read). An edit gives the file a new SHA,
