@@ -54,14 +54,17 @@ class CloneWorkspaces:
     restarted.
     """
 
-    def __init__(self, root: Path, host: GitHost, repo: RepoRef, protected: tuple[str, ...]):
+    def __init__(self, root: Path, host: GitHost, repo: RepoRef, always_protected: tuple[str, ...]):
         clone, worktrees = checkout_dirs(root, repo)
         self._dir = clone.parent
         self._host = host
         self._repo = repo
         self._lock = threading.Lock()
+        # Lasts as long as the process: only the service's own protected paths (which do
+        # not change while it runs) are bound here; a repository config's, which can change
+        # between two tasks, come with each task (`TaskCheckouts`).
         self._worktrees = GitWorktrees(
-            clone, worktrees, base_prefix="origin/", protected_paths=protected
+            clone, worktrees, base_prefix="origin/", protected_paths=always_protected
         )
 
     def _sync(self) -> Path:
@@ -121,12 +124,19 @@ class CloneWorkspaces:
         # next push of this checkout integrates them.
         return ahead.returncode == 0 and ahead.stdout.strip() == "0"
 
-    def for_task(self, branch: str, base: str, task_id: int) -> Workspace:
+    def for_task(
+        self, branch: str, base: str, task_id: int, protected: tuple[str, ...]
+    ) -> Workspace:
+        """The task's own checkout, refusing commits to `protected` (the task's list)."""
         with self._lock:
             clone = self._sync()
             remote = self._remote_ref(clone, branch)
             return self._worktrees.for_task(
-                branch, base, task_id, start=remote or f"refs/remotes/origin/{base}"
+                branch,
+                base,
+                task_id,
+                start=remote or f"refs/remotes/origin/{base}",
+                protected_paths=protected,
             )
 
     def release(self, workspace: Workspace) -> None:
@@ -134,3 +144,26 @@ class CloneWorkspaces:
 
     def discard_task(self, task_id: int) -> None:
         self._worktrees.discard_task(task_id)
+
+
+class TaskCheckouts:
+    """One task's `WorkspaceProvider`: the repository's clone (shared by every task), with
+    the protected paths of the config the task was admitted with, so a config that changes
+    `protected_paths` applies from the next task on. Only task checkouts are committed on
+    (the branch's own checkout is read and integrated onto, never committed on)."""
+
+    def __init__(self, clones: CloneWorkspaces, protected: tuple[str, ...]) -> None:
+        self._clones = clones
+        self.protected = protected
+
+    def __call__(self, branch: str, base: str) -> Workspace:
+        return self._clones(branch, base)
+
+    def for_task(self, branch: str, base: str, task_id: int) -> Workspace:
+        return self._clones.for_task(branch, base, task_id, self.protected)
+
+    def release(self, workspace: Workspace) -> None:
+        self._clones.release(workspace)
+
+    def discard_task(self, task_id: int) -> None:
+        self._clones.discard_task(task_id)

@@ -69,26 +69,33 @@ class ProgressWriter:
             )
 
 
-def index_repository(
-    services: Services, worker: WorkerDeps, ctx: TaskContext, lane: IndexLane
-) -> dict[str, Any]:
-    """Index the default branch: every file, or only those a push changed (`changed`) and
-    removed (`removed`) when its payload lists them completely (`full` false). Either way a
-    file whose text did not change since the last index is not embedded again."""
+def index_precheck(services: Services, lane: IndexLane) -> dict[str, Any] | None:
+    """What an index task does before anything is read (its admission included): defer
+    while this process builds another index; skip when the semantic index is off."""
     if lane.busy:
         raise TaskDeferredError(
             "another index is being built in this process", retry_after_seconds=BUSY_RETRY_SECONDS
         )
-    payload = RepoIndexTask.model_validate(ctx.task.payload)
     if isinstance(services.vectors, NoVectorStore):
         # The semantic index is off (the Action's default): agents search text, which
         # needs no index, so nothing is cloned or read.
         return {"files": 0, "skipped": "semantic index off"}
+    return None
+
+
+def index_repository(
+    services: Services, worker: WorkerDeps, ctx: TaskContext, lane: IndexLane, branch: str
+) -> dict[str, Any]:
+    """Index the default branch `branch` (as read at admission, with the config): every
+    file, or only those a push changed (`changed`) and removed (`removed`) when its payload
+    lists them completely (`full` false). Either way a file whose text did not change since
+    the last index is not embedded again."""
+    if (early := index_precheck(services, lane)) is not None:
+        return early
+    payload = RepoIndexTask.model_validate(ctx.task.payload)
     repo = payload.repo_ref
     host = worker.hosts(payload.installation_id)
-    loaded = worker.repository(host, repo).loaded
-    branch = loaded.ref  # the default branch, read with the config
-    root = worker.workspaces(host, repo, loaded.config).snapshot(branch).resolve()
+    root = worker.clone(host, repo).snapshot(branch).resolve()
     project = repo.full_name
     with worker.database.session() as session:
         row = session.scalar(select(Project).where(Project.name == project))

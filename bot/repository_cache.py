@@ -1,14 +1,18 @@
 """Each repository's config and team, parsed once per version of its config file.
 
-The rule: every task reads `.github/codemonkey.yml` from the default branch once (the
-default branch's name and the file: two API calls), because the checks made before any
-work starts (`webhooks.config_gate`, `webhooks.trust`) must see the current file; a stale
+The rule: every task ingress created reads `.github/codemonkey.yml` from the default branch
+once, at its admission (`bot.flows.admission`; the default branch's name and the file: two
+API calls), because the checks made before any work starts (`webhooks.config_gate`,
+`webhooks.trust`) must see the current file; a stale
 copy must never start what the file forbids. What follows from the file is cached: the
 parsed config and the roles it overrides, keyed on the repository, the default branch and
 the file's git blob SHA (computed from the text read). An edit gives the file a new SHA,
 so the next task to read it parses it again; an unchanged file is not parsed again in
 this process. One entry per repository (a new version replaces the old), so the cache
 never grows past the number of repositories the process serves.
+
+A team task (`plan`, `implement`, ...) reads nothing: it runs with the config its issue
+was admitted with, rebuilt from the settings its admission carries (`admitted`).
 
 The role files shipped with the service (`agents/roles/*.yml`) change only with a new
 release, so they are parsed once per process, on first use.
@@ -24,6 +28,7 @@ from types import MappingProxyType
 
 from agents.githost import GitHost, RepoRef
 from agents.roles import Role, apply_overrides, load_roles
+from agents.team.issue_task import AdmissionRecord
 from bot.config_store import remember_config
 from bot.settings import Settings
 from storage.sql.database import Database
@@ -36,6 +41,8 @@ class RepositorySetup:
 
     loaded: LoadedConfig
     roles: Mapping[str, Role]
+    # The git blob SHA of the file read ("" when there is none): which version this is.
+    sha: str = ""
 
     @property
     def config(self) -> RepoConfig:
@@ -99,9 +106,33 @@ class RepositoryCache:
                 loaded = loaded_config(text, ref=ref, defaults=self._defaults)
                 # Shared by every task of the repository: read-only.
                 roles = MappingProxyType(team_roles(role_files, loaded.config))
-                setup = RepositorySetup(loaded, roles)
+                setup = RepositorySetup(loaded, roles, key[1])
                 self._entries[repo.full_name] = (key, setup)
         # Ingress routes with this copy; every read refreshes it (a push to the default
         # branch runs an index task, which reads the file, so edits reach ingress).
         remember_config(self._database, repo.full_name, setup.loaded)
         return setup
+
+    def admitted(self, repo: RepoRef, record: AdmissionRecord) -> RepositorySetup:
+        """The config and team a task was admitted with, rebuilt from its admission without
+        reading GitHub (the file may have changed since; the issue runs with the version
+        that was checked). Not remembered for ingress: it may be an older version."""
+        key = (record.config_ref, record.config_sha)
+        role_files = self.role_files()
+        with self._lock:
+            cached = self._entries.get(repo.full_name)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            config = self._defaults.merged(record.config)
+            loaded = LoadedConfig(
+                config=config,
+                ref=record.config_ref,
+                found=bool(record.config_sha),
+                overrides=dict(record.config),
+            )
+            roles = MappingProxyType(team_roles(role_files, config))
+            setup = RepositorySetup(loaded, roles, record.config_sha)
+            if cached is None:
+                # The only version known here; a newer one read later replaces it.
+                self._entries[repo.full_name] = (key, setup)
+            return setup

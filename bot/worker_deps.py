@@ -1,14 +1,15 @@
 """What a worker process builds once and hands to every task's flow.
 
-`WorkerDeps` is built once per process by `bot.task_flows.register_flows`, from the
+`WorkerDeps` is built once per process by `bot.flows.flow_table.register_flows`, from the
 services: the LLM facade (through `models`), the command sandbox's runner and the
 workspace tools, the role files (parsed once, `bot.repository_cache`), the hosts factory,
 locks, prepared environments and each repository's clone. `hosts` (installation id ->
 GitHost) is the one injectable seam, so tests hand in hosts talking to the fake GitHub.
 
 Per task, `team()` assembles the team's `TeamDeps` from those parts and from the
-repository's config and roles (`RepositoryCache`: read once per task, parsed once per
-version of the file); assembling is cheap and builds nothing that lasts.
+repository's config and roles the task was admitted with (`bot.flows.admission`;
+`RepositoryCache` parses each version of the file once); assembling is cheap and builds
+nothing that lasts but the repository's clone.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ from agents.tools.base import ToolRegistry
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner
 from bot.agent_models import repository_agent_rows
-from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote, checkout_dirs
+from bot.clone_workspaces import (
+    CloneWorkspaces,
+    GitHubBranchRemote,
+    TaskCheckouts,
+    checkout_dirs,
+)
 from bot.code_index import index_search
 from bot.fork_push import fork_pusher
 from bot.repository_cache import RepositoryCache, RepositorySetup
@@ -75,13 +81,23 @@ class WorkerDeps:
         """The repository's current config and team (`RepositoryCache.read`)."""
         return self.repositories.read(host, repo)
 
-    def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> CloneWorkspaces:
+    def clone(self, host: GitHost, repo: RepoRef) -> CloneWorkspaces:
+        """The repository's clone on this worker (made once, shared by every task)."""
         with self._lock:
             made = self._workspaces.get(repo.full_name)
             if made is None:
-                made = CloneWorkspaces(self.workspace_root, host, repo, config.protected_paths)
+                always = tuple(self.settings.protected_paths)
+                made = CloneWorkspaces(self.workspace_root, host, repo, always)
                 self._workspaces[repo.full_name] = made
             return made
+
+    def protected_paths(self, config: RepoConfig) -> tuple[str, ...]:
+        """What no agent may change: the service's protected paths and the config's."""
+        return tuple(dict.fromkeys([*self.settings.protected_paths, *config.protected_paths]))
+
+    def workspaces(self, host: GitHost, repo: RepoRef, config: RepoConfig) -> TaskCheckouts:
+        """One task's checkouts of `repo`, protecting what its (admitted) `config` says."""
+        return TaskCheckouts(self.clone(host, repo), self.protected_paths(config))
 
     def discard_task(self, repo: RepoRef, task_id: int) -> None:
         """Remove the checkout and task branch a finished task left in `repo`'s clone here
@@ -111,14 +127,10 @@ class WorkerDeps:
                 self._environments.sweep_scratch(self.settings.scratch_max_age_hours * 3600)
             return self._environments
 
-    def team(
-        self, installation_id: int | None, repo: RepoRef, setup: RepositorySetup | None = None
-    ) -> TeamDeps:
-        """The team's dependencies for one task; `setup` is the config the task's checks
-        already read (None: read it now), so a task reads its config once."""
+    def team(self, installation_id: int | None, repo: RepoRef, setup: RepositorySetup) -> TeamDeps:
+        """The team's dependencies for one task, made from the config and team the task was
+        admitted with (`bot.flows.admission`): the flow never reads the config again."""
         host = self.hosts(installation_id)
-        if setup is None:
-            setup = self.repository(host, repo)
         config = setup.config
         limits = BudgetLimits(
             max_steps=config.budgets.max_steps,
@@ -140,9 +152,7 @@ class WorkerDeps:
             locks=self.locks,
             tools=self.tools,
             runner=self.runner,
-            protected_paths=tuple(
-                dict.fromkeys([*self.settings.protected_paths, *config.protected_paths])
-            ),
+            protected_paths=self.protected_paths(config),
             sandbox=repository_sandbox(self.settings, config.image),
             # The repository's config (None: detected from the workspace, see agents.env).
             test_command=config.test_command,

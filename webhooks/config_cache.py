@@ -2,10 +2,11 @@
 
 Ingress must answer GitHub within its 10 s limit and calls no API, so it routes with the
 copy in `projects.config`. Workers write that copy every time they read
-`.github/codemonkey.yml` from the default branch (every task reads it, and every push to
-the default branch runs an index task that reads it), so a change to the file reaches
-ingress with the push that made it. Workers check each task against the file again before
-starting work (`webhooks.config_gate`), so a stale copy never starts what the file forbids.
+`.github/codemonkey.yml` from the default branch (every task ingress created reads it at
+its admission, and every push to the default branch runs an index task, which does too),
+so a change to the file reaches ingress with the push that made it. Workers check each
+task against the file again before starting work (`webhooks.config_gate`), so a stale copy
+never starts what the file forbids.
 
 A copy written by a worker carries `LOADED_FROM` (the ref it was read from). A project with
 no copy yet has an unknown config: ingress then routes an issue label event whatever its

@@ -12,7 +12,7 @@ from agents.roles.types import Role
 from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.forks import ForkPusher
-from agents.team.issue_task import IssueTaskPayload
+from agents.team.issue_task import AdmissionRecord, IssueTaskPayload
 from agents.team.ports import BranchRemote, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
@@ -93,6 +93,8 @@ class IssueRef:
     installation_id: int | None = None
     # The task group when it is not the issue's own (a pull request's: `owner/repo!pr-N`).
     group: str | None = None
+    # Why the issue's tasks may run (`AdmissionRecord`), inherited by every task of it.
+    admission: AdmissionRecord | None = None
 
     @property
     def group_key(self) -> str:
@@ -107,6 +109,7 @@ class IssueRef:
             branch=self.branch,
             base=self.base,
             installation_id=self.installation_id,
+            admission=self.admission,
         ).dump()
 
     @staticmethod
@@ -120,7 +123,14 @@ class IssueRef:
                 "agents.team.issue_flow.start_issue"
             ) from exc
         return IssueRef(
-            repo, p.number, p.issue_title, p.issue_body, p.branch, p.base, p.installation_id
+            repo,
+            p.number,
+            p.issue_title,
+            p.issue_body,
+            p.branch,
+            p.base,
+            p.installation_id,
+            admission=p.admission,
         )
 
     def fenced(self) -> str:

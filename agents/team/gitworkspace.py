@@ -201,10 +201,17 @@ class GitWorktrees:
         return made
 
     def for_task(
-        self, branch: str, base: str, task_id: int, *, start: str | None = None
+        self,
+        branch: str,
+        base: str,
+        task_id: int,
+        *,
+        start: str | None = None,
+        protected_paths: tuple[str, ...] | None = None,
     ) -> GitWorktree:
         """A worktree on the task's own branch, cut from `start` (default: the issue branch's
-        head here, or the base when the branch does not exist yet)."""
+        head here, or the base when the branch does not exist yet). `protected_paths`: the
+        task's own (its repository config's) in place of those given at construction."""
         name = task_branch(branch, task_id)
         with self._lock:
             if name in self._open:
@@ -217,7 +224,8 @@ class GitWorktrees:
             # Diffs are the whole change of the issue's branch, as in the branch's checkout.
             fork_point = git(self._repo, "merge-base", base_ref, name).stdout.strip()
             ws = dataclasses.replace(ws, base_sha=fork_point or ws.base_sha)
-            made = GitWorktree(ws, base, protected_paths=self._protected, target=branch)
+            protected = self._protected if protected_paths is None else protected_paths
+            made = GitWorktree(ws, base, protected_paths=protected, target=branch)
             self._open[name] = made
             return made
 

@@ -30,6 +30,7 @@ from agents.team.edit_locks import EditLocks, editing, extra_paths
 from agents.team.environment import environment_plan, task_environment
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.integration import IntegrationConflictError, integrate
+from agents.team.issue_task import AdmissionRecord, stage_of
 from agents.team.orientation import orientation
 from agents.team.ports import Workspace
 from agents.team.roster import roster_block, scope_note
@@ -60,9 +61,20 @@ def start_issue(
     project_id: int | None = None,
     planner: str = "project_manager",
     installation_id: int | None = None,
+    admission: AdmissionRecord | None = None,
 ) -> int:
-    """Create the issue's plan task (once per issue); the caller enqueues the returned id."""
-    issue = IssueRef(repo, number, title, body, branch_name(number, title), base, installation_id)
+    """Create the issue's plan task (once per issue); the caller enqueues the returned id.
+    `admission` (the worker's check of the trigger) is inherited by every task of the issue."""
+    issue = IssueRef(
+        repo,
+        number,
+        title,
+        body,
+        branch_name(number, title),
+        base,
+        installation_id,
+        admission=admission,
+    )
     with db.session() as session:
         task, _ = create_task(
             session,
@@ -81,8 +93,9 @@ def start_issue(
 
 def pull_request_number(deps: TeamDeps, issue: IssueRef, task: TaskSnapshot) -> int | None:
     """The task's pull request: named in its payload, or the one the issue's flow opened."""
-    if task.payload.get("pull_request") is not None:
-        return int(task.payload["pull_request"])
+    named = stage_of(task.payload).pull_request
+    if named is not None:
+        return named
     opened = SideEffects(deps.db).recorded(f"{issue.group_key}:pr")
     return None if opened is None else int(opened["number"])
 
@@ -141,7 +154,7 @@ def run_task_agent(
     context: tuple[str, ...] = (),
     claims: EditLocks | None = None,
 ) -> RunResult:
-    brief = f"Task #{task.id}: {task.title}\n\n{task.payload.get('description', '')}".strip()
+    brief = f"Task #{task.id}: {task.title}\n\n{stage_of(task.payload).description}".strip()
     brief += scope_note(role, task.paths)
     roster = roster_block(deps.roles, role)
     result = run_role(

@@ -35,6 +35,23 @@ class QaReport(BaseModel):
     fix_rounds: int = 0
 
 
+class AdmissionRecord(BaseModel):
+    """Why an issue's tasks may run: the ingress task that was admitted (its author
+    trusted, the repository's config wanting it) and the config it was checked against.
+    Every task of the issue inherits it, so none checks again and each runs with the
+    config that was checked (a later edit of the file applies to the next trigger)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    task: int
+    reason: str
+    # Where `.github/codemonkey.yml` was read and its git blob SHA ("" when absent).
+    config_ref: str
+    config_sha: str
+    # The file's valid settings (the service's defaults fill in the rest).
+    config: dict[str, Any] = {}
+
+
 class IssueTaskPayload(BaseModel):
     # Every key is a field: a misspelt one fails where it is written.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -70,6 +87,9 @@ class IssueTaskPayload(BaseModel):
     # A task redone on top of a branch it conflicted with: how many times, and which task.
     conflict_round: int = 0
     conflict_of: int | None = None
+    # The admission every task of the issue inherits from the task that started it; None
+    # only for tasks no worker admitted (local mode, a release before admissions).
+    admission: AdmissionRecord | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Task kind -> handler: what the queue (via `bot.task_flows`) or the local scheduler runs."""
+"""Task kind -> handler: what the queue (via `bot.flows.flow_table`) or the local scheduler runs."""
 
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from agents.team.deps import TeamDeps
 from agents.team.failures import failure_reason, task_failed
 from agents.team.gitworkspace import GitError, GitWorktrees, LocalBranches, run_git
 from agents.team.issue_flow import start_issue
+from agents.team.issue_task import stage_of
 from agents.team.kinds import handlers
 from agents.team.localhost import HostRecord, LocalHost
 from agents.team.ports import ModelResolver
@@ -167,7 +168,7 @@ def run_local(
     except KeyboardInterrupt:
         with db.session() as session:
             left = group_tasks(session, group)
-        raise RunInterrupted(str(plan.payload["branch"]), base, left) from None
+        raise RunInterrupted(stage_of(plan.payload).branch, base, left) from None
     finally:
         worktrees.close()
         with db.session() as session:
@@ -190,7 +191,7 @@ def run_local(
     else:
         summary = str((tasks[0].result or {}).get("summary", "")) if tasks else ""
     return LocalResult(
-        branch=str(plan.payload["branch"]),
+        branch=stage_of(plan.payload).branch,
         summary=summary,
         tasks=tasks,
         records=list(host.records),

@@ -19,6 +19,7 @@ from agents.team.finalize import post_qa_check
 from agents.team.fork_fix import offer_fork_change
 from agents.team.forks import is_pull_head
 from agents.team.issue_flow import commit_task, run_task_agent, task_checkout
+from agents.team.issue_task import stage_of
 from agents.team.review_brief import review_context
 from agents.team.review_verdict import ReviewVerdict
 from storage.side_effects import SideEffects
@@ -26,8 +27,12 @@ from storage.task_graph import TaskSnapshot
 
 
 def _on_pull(task: TaskSnapshot, pr: IssueRef, description: str) -> TaskSnapshot:
-    payload = {**task.payload, "pull_request": pr.number, "description": description}
-    return dataclasses.replace(task, payload=payload)
+    """The task as the team's steps read it: the pull request's thread as the issue, the
+    request as the brief (the ingress payload stays the task's own record)."""
+    stage = stage_of(pr.payload()).model_copy(
+        update={"pull_request": pr.number, "description": description}
+    )
+    return dataclasses.replace(task, payload=stage.dump())
 
 
 def review_pull(deps: TeamDeps, task: TaskSnapshot, pr: IssueRef, role: Role) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.action import ActionEnv, ActionError, action_settings, check_model_keys, run_action
+from bot.flows.flow_table import register_flows
 from bot.github.host import GitHubHost
 from bot.queue.builtin_handlers import register_builtin
 from bot.queue.handlers import HandlerRegistry
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.task_flows import register_flows
 
 
 def register(subparsers: Any) -> None:

@@ -21,7 +21,9 @@ def build_handlers(settings: Settings) -> HandlerRegistry:
 
 def register_handlers(services: Services, registry: HandlerRegistry) -> None:
     """Every task kind the service runs; the one place product flows are registered."""
-    from bot.task_flows import register_flows  # the flows import the services: no cycle at load
+    from bot.flows.flow_table import (
+        register_flows,
+    )  # the flows import the services: no cycle at load
 
     register_builtin(registry, services.settings.data_dir)
     register_flows(services, registry)

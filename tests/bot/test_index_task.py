@@ -81,7 +81,7 @@ def test_a_second_index_is_deferred_while_the_lane_is_busy(database: Database) -
         # Nothing else is touched: the task goes back to the queue before any work.
         services, runtime = cast(Any, None), cast(Any, None)
         with pytest.raises(TaskDeferredError) as deferred:
-            index_repository(services, runtime, _ctx(database, 1), lane)
+            index_repository(services, runtime, _ctx(database, 1), lane, "main")
         assert deferred.value.retry_after_seconds > 0
     finally:
         release.set()

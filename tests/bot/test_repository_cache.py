@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agents.githost import RepoRef
+from agents.team.issue_task import AdmissionRecord
 from bot import repository_cache
 from bot.repository_cache import RepositoryCache, blob_sha
 from bot.settings import Settings
@@ -70,3 +71,42 @@ def test_tasks_reading_at_once_parse_once_and_an_edit_is_parsed_again(
     setup = cache.read(host, REPO)
     assert not setup.config.auto_qa and "architect" in setup.roles
     assert len(parsed) == 2
+
+
+def test_a_team_task_gets_the_config_it_was_admitted_with_without_reading_github(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[int] = []
+    real = repository_cache.team_roles
+
+    def counting(*args: Any) -> Any:
+        parsed.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(repository_cache, "team_roles", counting)
+    cache = RepositoryCache(Settings(data_dir=tmp_path), database)
+    host = InMemoryGitHost()
+    first = "auto_qa: false\nroles:\n  architect:\n    enabled: false\n"
+    host.files[(CONFIG_PATH, "main")] = first
+    read = cache.read(host, REPO)
+    assert read.sha == blob_sha(first) and len(host.reads) == 1
+    record = AdmissionRecord(
+        task=1,
+        reason="alice has write",
+        config_ref="main",
+        config_sha=read.sha,
+        config=dict(read.loaded.overrides),
+    )
+    # The version just read: the parsed setup itself, no read, no parse.
+    assert cache.admitted(REPO, record) is read
+    assert len(host.reads) == 1 and len(parsed) == 1
+
+    # The file changes and an ingress task reads it; the issue admitted before keeps the
+    # version that was checked, and the current version stays cached for the next read.
+    host.files[(CONFIG_PATH, "main")] = "auto_review: false\n"
+    current = cache.read(host, REPO)
+    kept = cache.admitted(REPO, record)
+    assert not kept.config.auto_qa and kept.config.auto_review and "architect" not in kept.roles
+    assert kept.sha == record.config_sha and "architect" in current.roles
+    assert len(host.reads) == 2
+    assert cache.read(host, REPO) is current and len(parsed) == 3

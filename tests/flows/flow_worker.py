@@ -17,12 +17,12 @@ from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import ScriptedModel, ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions, TokenUsage
+from bot.flows.flow_table import register_flows
 from bot.metrics import Metrics
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.wiring import build_inprocess_queue
 from bot.services import Services
 from bot.settings import load_settings
-from bot.task_flows import register_flows
 from storage.kv import build_kv
 from storage.sql.database import Database
 from storage.usage import SqlUsageSink

@@ -26,6 +26,7 @@ from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import Responder, ScriptedModel
 from agents.providers.types import ChatMessage, TokenUsage
+from bot.flows.flow_table import register_flows
 from bot.github.app_auth import AppCredentials, InstallationTokens
 from bot.github.host import GitHubHost
 from bot.github.types import MemoryTokenCache
@@ -38,7 +39,6 @@ from bot.queue.wiring import build_inprocess_queue, build_runner, build_store
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.services import Services
 from bot.settings import Settings, load_settings
-from bot.task_flows import register_flows
 from storage.kv import build_kv
 from storage.sql.database import Database
 from storage.sql.models import Task

@@ -14,7 +14,7 @@ from agents.githost import RepoRef
 from agents.team.integration import integrate
 from agents.team.ports import Workspace
 from agents.tools.gitcli import GitLayout
-from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote
+from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote, TaskCheckouts
 from storage.kv.memory import MemoryLockManager
 from storage.sql.database import Database
 from tests.fakegithub.fake import FakeGitHub
@@ -42,7 +42,7 @@ class Meeting:
         return done
 
 
-def _task_commit(machine: CloneWorkspaces, task_id: int, name: str) -> Workspace:
+def _task_commit(machine: TaskCheckouts, task_id: int, name: str) -> Workspace:
     ws = machine.for_task(BRANCH, "main", task_id)
     (ws.root / name).write_text(f"{name} from task {task_id}\n")
     assert ws.commit(f"Add {name}\n", [name]) is not None
@@ -64,7 +64,10 @@ def test_two_clones_pushing_to_one_branch_at_once_both_land(
         assert start is not None
         repo = RepoRef.parse(REPO)
         host = w.host()
-        machines = [CloneWorkspaces(tmp_path / f"machine-{n}", host, repo, ()) for n in (1, 2)]
+        machines = [
+            TaskCheckouts(CloneWorkspaces(tmp_path / f"machine-{n}", host, repo, ()), ())
+            for n in (1, 2)
+        ]
         checkouts = [_task_commit(m, n, f"file-{n}.txt") for n, m in enumerate(machines, 1)]
         barrier = threading.Barrier(2)
         remotes = [Meeting(GitHubBranchRemote(host, repo), barrier) for _ in machines]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from agents.team.locks import PathsBusyError
+from bot.flows.flow_deps import translated_errors
 from bot.queue.handlers import HandlerRegistry, TaskContext, TaskDeferredError
 from bot.queue.inprocess import InProcessQueue
 from bot.queue.wiring import build_inprocess_queue
-from bot.task_flows import translated_errors
 from storage.sql.database import Database
 from storage.sql.models import TaskState
 from storage.tasks import NewTask, TaskStore
