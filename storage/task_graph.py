@@ -126,3 +126,14 @@ def finished_tasks(session: Session, ids: Iterable[int]) -> set[int]:
     final = [s.value for s in TaskState if s.is_final]
     live = session.scalars(select(Task.id).where(Task.id.in_(wanted), Task.state.not_in(final)))
     return wanted - set(live)
+
+
+def replace_payload(session: Session, task_id: int, payload: dict[str, Any]) -> TaskSnapshot:
+    """Store `payload` as the task's (a payload upgraded once in the worker); the task as
+    it now is."""
+    task = session.get(Task, task_id)
+    if task is None:
+        raise LookupError(f"task {task_id} does not exist")
+    task.payload = payload
+    session.flush()
+    return snapshot(session, task)

@@ -12,7 +12,7 @@ from agents.roles.types import Role
 from agents.runtime.ports import SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.forks import ForkPusher
-from agents.team.issue_task import AdmissionRecord, IssueTaskPayload
+from agents.team.issue_task import ISSUE_TASK_VERSION, AdmissionRecord, IssueTaskPayload
 from agents.team.ports import BranchRemote, WorkspaceProvider
 from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
@@ -102,6 +102,7 @@ class IssueRef:
 
     def payload(self) -> dict[str, Any]:
         return IssueTaskPayload(
+            v=ISSUE_TASK_VERSION,  # stored payloads without `v` are read as version 1
             repo=self.repo.full_name,
             number=self.number,
             issue_title=self.title,

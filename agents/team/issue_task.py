@@ -18,7 +18,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-ISSUE_TASK_VERSION: Literal[3] = 3
+ISSUE_TASK_VERSION: Literal[4] = 4
+# Versions written before tasks carried their issue's admission (`AdmissionRecord`).
+BEFORE_ADMISSIONS = (1, 2, 3)
 
 
 class QaReport(BaseModel):
@@ -56,7 +58,8 @@ class IssueTaskPayload(BaseModel):
     # Every key is a field: a misspelt one fails where it is written.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    v: Literal[3] = ISSUE_TASK_VERSION
+    # 3: written by a release before admissions (kept, so the worker knows); 4: current.
+    v: Literal[3, 4] = ISSUE_TASK_VERSION
     repo: str
     number: int
     issue_title: str
@@ -99,8 +102,13 @@ class IssueTaskPayload(BaseModel):
             if "issue" in upgraded:
                 upgraded.setdefault("number", upgraded.pop("issue"))
             known = {k: v for k, v in upgraded.items() if k in cls.model_fields}
-            return {**known, "v": ISSUE_TASK_VERSION}
+            return {**known, "v": 3}
         return data
+
+    @property
+    def before_admissions(self) -> bool:
+        """Queued by a release whose tasks did not carry their admission."""
+        return self.v in BEFORE_ADMISSIONS
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -27,11 +27,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from agents.githost import RepoRef
-from agents.team.issue_task import AdmissionRecord, stage_of
+from agents.team.issue_task import (
+    ISSUE_TASK_VERSION,
+    AdmissionRecord,
+    IssueTaskPayload,
+    stage_of,
+)
 from bot.flows.flow_deps import FlowDeps, typed_payload
 from bot.queue.handlers import Handler, PermanentTaskError, TaskContext
 from bot.repository_cache import RepositorySetup
-from storage.task_graph import TaskSnapshot
+from storage.task_graph import TaskSnapshot, replace_payload
 from webhooks.config_gate import config_refusal
 from webhooks.repo_config import RepoConfig
 from webhooks.task_payloads import TaskPayload
@@ -113,9 +118,33 @@ def admitted(deps: FlowDeps, flow: IngressFlow) -> Handler:
     return handle
 
 
+def _from_earlier_release(deps: FlowDeps, task: TaskSnapshot, stage: IssueTaskPayload) -> Admission:
+    """A team task queued by the release before admissions, still in flight after an
+    upgrade. That release checked its issue's trigger before creating it and read the
+    config for every task; this reads it once, and stores the admission in the task's
+    payload (now the current version), so the tasks it creates inherit it."""
+    worker = deps.worker
+    repo = RepoRef.parse(stage.repo)
+    setup = worker.repository(worker.hosts(stage.installation_id), repo)
+    loaded = setup.loaded
+    record = AdmissionRecord(
+        task=task.id,
+        reason="queued by an earlier release, which checked its trigger",
+        config_ref=loaded.ref,
+        config_sha=setup.sha,
+        config={} if loaded.error else dict(loaded.overrides),
+    )
+    upgraded = stage.model_copy(update={"v": ISSUE_TASK_VERSION, "admission": record})
+    with worker.database.session() as session:
+        replace_payload(session, task.id, upgraded.dump())
+    return Admission(setup, record)
+
+
 def inherited(deps: FlowDeps, task: TaskSnapshot) -> Admission:
     """A team task's admission: the one its issue's starting task got, carried in its
-    payload. A team task without one was never admitted, and does not run."""
+    payload. A team task without one was never admitted, and does not run (unless an
+    earlier release queued it: see `_from_earlier_release`, after which the task's stored
+    payload carries the admission; read the task again)."""
     try:
         stage = stage_of(task.payload)
         repo = RepoRef.parse(stage.repo)
@@ -125,6 +154,8 @@ def inherited(deps: FlowDeps, task: TaskSnapshot) -> Admission:
             "agents.team.issue_flow.start_issue"
         ) from None
     record = stage.admission
+    if record is None and stage.before_admissions:
+        return _from_earlier_release(deps, task, stage)
     if record is None:
         raise PermanentTaskError(
             f"task {task.id} ({task.kind}) carries no admission: no admitted trigger started "

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from agents.team.issue_task import ISSUE_TASK_VERSION, IssueTaskPayload, QaReport, stage_of
+from agents.team.issue_task import IssueTaskPayload, QaReport, stage_of
 from agents.team.test_fix import qa_line
 
 ISSUE = {
@@ -56,7 +56,8 @@ V2_REVIEW = {
 
 def test_a_fix_task_of_the_previous_release_loads_into_typed_fields() -> None:
     stage = stage_of(V2_FIX)
-    assert stage.v == ISSUE_TASK_VERSION
+    # Read as version 3: written before admissions, which the worker then gives it.
+    assert stage.v == 3 and stage.before_admissions
     assert (stage.pull_request, stage.round, stage.stage, stage.qa_fix_rounds) == (7, 1, "qa", 2)
     assert stage.paths == ("app.py", "tests/test_app.py")
     assert stage.description == "Fix the failing tests."
@@ -76,7 +77,7 @@ def test_a_review_task_of_the_previous_release_keeps_its_qa_outcome() -> None:
     )
     assert qa_line(stage) == "QA: failing after 2 fix rounds."
     # Written again, it is the current shape and loads back unchanged.
-    assert stage_of(stage.dump()) == stage and stage.dump()["v"] == ISSUE_TASK_VERSION
+    assert stage_of(stage.dump()) == stage and stage.dump()["v"] == 3
 
 
 def test_shape_1_with_its_issue_key_and_extras_loads() -> None:

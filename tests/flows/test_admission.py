@@ -11,6 +11,7 @@ from agents.providers.scripted import ScriptedReply
 from agents.providers.types import ChatMessage, ChatOptions
 from agents.team.issue_flow import start_issue
 from storage.sql.database import Database
+from storage.sql.models import Task
 from tests.fakegithub.fake import FakeGitHub
 from tests.flows.harness import REPO, SAMPLE_FILES, World, world
 from tests.flows.scripts import team
@@ -63,7 +64,7 @@ def test_a_team_task_without_an_admission_does_not_run(
     fake = fake_github
     with world(tmp_path, database, fake, _no_model) as w:
         issue = fake.create_issue(REPO, "Add a farewell", "We need farewell(name).", user="alice")
-        # A plan task no admission started (as a release before admissions queued it).
+        # A plan task no admission started (this release always gives one).
         plan = start_issue(
             database,
             repo=RepoRef.parse(REPO),
@@ -80,3 +81,40 @@ def test_a_team_task_without_an_admission_does_not_run(
         assert task.state == "failed" and task.attempts == 1, w.describe()
         assert "carries no admission" in (task.error or "")
         assert "comment /plan" in (task.error or "")
+
+
+def test_a_team_task_an_earlier_release_queued_still_runs_after_an_upgrade(
+    database: Database, fake_github: FakeGitHub, tmp_path: Path
+) -> None:
+    fake = fake_github
+    files = {**SAMPLE_FILES, CONFIG_PATH: CONFIG}
+    with world(tmp_path, database, fake, team(), files=files) as w:
+        issue = fake.create_issue(REPO, "Add a farewell", "We need farewell(name).", user="alice")
+        plan = start_issue(
+            database,
+            repo=RepoRef.parse(REPO),
+            number=issue.number,
+            title="Add a farewell",
+            body="We need farewell(name).",
+            base="main",
+            installation_id=w.installation_id,
+        )
+        # As the release before admissions wrote it: version 3, no admission.
+        with database.session() as session:
+            row = session.get(Task, plan)
+            assert row is not None
+            row.payload = {**row.payload, "v": 3}
+        w.queue.enqueue([plan])
+        w.run_until_idle()
+
+        tasks = w.all_tasks()
+        assert {t.state for t in tasks} == {"succeeded"}, w.describe()
+        [first] = [t for t in tasks if t.id == plan]
+        # It ran with the config as it is now, and its issue's later tasks carry that.
+        later = [t for t in tasks if t.id != plan]
+        assert later and all(
+            t.payload["admission"]["config"] == {"budgets": {"max_steps": 40}} for t in later
+        ), w.describe()
+        # Admitted once, in the worker, and stored as the current version.
+        assert first.payload["v"] == 4
+        assert "earlier release" in first.payload["admission"]["reason"]
