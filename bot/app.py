@@ -24,7 +24,6 @@ from bot.v1.openapi import v1_openapi
 from bot.v1.passthrough import Passthrough
 from bot.v1.provider_errors import map_provider_error
 from bot.v1.routes import Authenticator, v1_routes
-from bot.v1.upstream_pool import UpstreamPool
 
 
 def _catalog(services: Services, passthrough: Passthrough | None) -> Catalog:
@@ -49,6 +48,9 @@ def _catalog(services: Services, passthrough: Passthrough | None) -> Catalog:
 
 
 def _passthrough(services: Services) -> Passthrough:
+    # Imported here: its HTTP client (aiohttp) comes with the `server` extra.
+    from bot.v1.upstream_pool import UpstreamPool
+
     config = services.llm.config
     return Passthrough(config, UpstreamPool(config), services.usage)
 

@@ -20,9 +20,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from starlette.responses import Response, StreamingResponse
 
 from agents.providers import errors
@@ -36,7 +35,11 @@ from bot.v1.errors import OpenAIError
 from bot.v1.json_members import JsonObject, NotAnObject, scan_object, splice
 from bot.v1.provider_errors import map_provider_error
 from bot.v1.sse_frames import Frame, FrameSplitter
-from bot.v1.upstream_pool import UpstreamPool, body_error
+from bot.v1.upstream_errors import UpstreamBroken, body_error
+
+if TYPE_CHECKING:
+    # The client needs the `server` extra; only gateway mode builds one (bot.app).
+    from bot.v1.upstream_pool import UpstreamAnswer, UpstreamPool
 
 log = logging.getLogger(__name__)
 
@@ -162,15 +165,15 @@ class Passthrough:
         async def attempt(model_id: ModelId) -> bytes:
             started = time.monotonic()
             async with self._pool.limit(model_id.provider):
-                response = await self._pool.open(
+                answer = await self._pool.open(
                     model_id.provider, model_id.model, request.payload(model_id.model), stream=False
                 )
                 try:
-                    raw = await response.aread()
-                except httpx.HTTPError as exc:
+                    raw = await answer.read()
+                except UpstreamBroken as exc:
                     raise self._broken(model_id, exc) from None
                 finally:
-                    await response.aclose()
+                    answer.close()
             return self._relay_body(model_id, request, raw, started)
 
         content = await self._first_success(chain, attempt)
@@ -199,20 +202,19 @@ class Passthrough:
             started = time.monotonic()
             limit = self._pool.limit(model_id.provider)
             await limit.acquire()
-            response: httpx.Response | None = None
+            answer: UpstreamAnswer | None = None
             try:
-                response = await self._pool.open(
+                answer = await self._pool.open(
                     model_id.provider, model_id.model, request.payload(model_id.model), stream=True
                 )
                 relay = _StreamRelay(self, model_id, request, started)
-                chunks = response.aiter_raw().__aiter__()
-                ready = await relay.until_first_data(chunks)
+                ready = await relay.until_first_data(answer)
             except BaseException:
-                if response is not None:
-                    await response.aclose()
+                if answer is not None:
+                    answer.close()
                 limit.release()
                 raise
-            return _OpenStream(response, chunks, relay, ready, limit)
+            return _OpenStream(answer, relay, ready, limit)
 
         opened = await self._first_success(chain, attempt)
         return StreamingResponse(
@@ -222,8 +224,9 @@ class Passthrough:
     # shared
 
     def _broken(self, model_id: ModelId, exc: BaseException) -> errors.ProviderError:
+        cause = str(exc) if isinstance(exc, UpstreamBroken) else type(exc).__name__
         return errors.StreamInterruptedError(
-            f"{model_id.provider}'s answer broke off ({type(exc).__name__})",
+            f"{model_id.provider}'s answer broke off ({cause})",
             provider=model_id.provider,
         )
 
@@ -282,17 +285,17 @@ class _StreamRelay:
         self.done = False
         self.recorded = False
 
-    async def until_first_data(self, chunks: AsyncIterator[bytes]) -> bytes:
+    async def until_first_data(self, answer: UpstreamAnswer) -> bytes:
         """Read until the first data event; raise ProviderError if the upstream fails
         first (so the caller can still be answered with a status, or another try made)."""
         ready: list[bytes] = []
         while True:
             try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                raise self._owner._broken(self._model_id, EOFError()) from None
-            except httpx.HTTPError as exc:
+                chunk = await answer.next_chunk()
+            except UpstreamBroken as exc:
                 raise self._owner._broken(self._model_id, exc) from None
+            if not chunk:
+                raise self._owner._broken(self._model_id, EOFError())
             saw_data = False
             for frame in self._frames.feed(chunk):
                 if frame.data is not None and not saw_data:
@@ -356,8 +359,7 @@ class _StreamRelay:
 
 @dataclass
 class _OpenStream:
-    response: httpx.Response
-    chunks: AsyncIterator[bytes]
+    answer: UpstreamAnswer
     relay: _StreamRelay
     ready: bytes
     limit: asyncio.Semaphore
@@ -367,15 +369,15 @@ class _OpenStream:
         try:
             yield self.ready
             try:
-                if not relay.ended:
-                    async for chunk in self.chunks:
-                        piece = relay.feed(chunk)
-                        if piece:
-                            yield piece
-                        if relay.ended:
-                            break
-            except httpx.HTTPError as exc:
-                log.warning("upstream stream broke off: %s", type(exc).__name__)
+                while not relay.ended:
+                    chunk = await self.answer.next_chunk()
+                    if not chunk:
+                        break
+                    piece = relay.feed(chunk)
+                    if piece:
+                        yield piece
+            except UpstreamBroken as exc:
+                log.warning("upstream stream broke off: %s", exc)
             if not relay.ended:
                 relay.finish(ok=False)
                 yield _error_event(
@@ -386,7 +388,7 @@ class _OpenStream:
         finally:
             # The caller may have gone away mid-stream: still account for the call.
             relay.finish(ok=relay.done)
-            await self.response.aclose()
+            self.answer.close()
             self.limit.release()
 
 
