@@ -94,6 +94,33 @@ def _scan(text: str) -> JsonObject:
             raise NotAnObject(f"expected ',' or '}}' at offset {index}")
 
 
+def find_member(text: str, key: str) -> Member | None:
+    """The top-level member `key` of the object in `text`, reading members only up to it
+    (a stream event's `model` comes before its `choices`, which are then never decoded).
+    None when the text is not an object, or breaks off, before `key` is found."""
+    try:
+        index = _skip(text, 0)
+        if text[index : index + 1] != "{":
+            return None
+        index = _skip(text, index + 1)
+        while text[index : index + 1] == '"':
+            name, index = _scan_string(text, index + 1)
+            index = _skip(text, index)
+            if text[index : index + 1] != ":":
+                return None
+            start = _skip(text, index + 1)
+            value, end = _DECODER.raw_decode(text, start)
+            if name == key:
+                return Member(value, start, end)
+            index = _skip(text, end)
+            if text[index : index + 1] != ",":
+                return None
+            index = _skip(text, index + 1)
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
 def _finish(text: str, members: dict[str, Member], close: int, duplicates: set[str]) -> JsonObject:
     if _skip(text, close + 1) != len(text):
         raise NotAnObject("unexpected text after the JSON object")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -29,13 +30,13 @@ from agents.providers.config import LLMConfig
 from agents.providers.model_ids import ModelId
 from agents.providers.pricing import cost_usd, find_price
 from agents.providers.resilience import RetryPolicy
-from agents.providers.types import TokenUsage
 from agents.providers.usage import UsageSink
 from bot.v1.errors import OpenAIError
-from bot.v1.json_members import JsonObject, NotAnObject, scan_object, splice
+from bot.v1.json_members import JsonObject, NotAnObject, find_member, scan_object, splice
 from bot.v1.provider_errors import map_provider_error
 from bot.v1.sse_frames import Frame, FrameSplitter
 from bot.v1.upstream_errors import UpstreamBroken, body_error
+from bot.v1.upstream_usage import tokens_of
 
 if TYPE_CHECKING:
     # The client needs the `server` extra; only gateway mode builds one (bot.app).
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 _DONE = b"[DONE]"
+# A usage or error member that is not null, at any depth: only events with one are read
+# whole. (`"usage"` followed by `:` cannot occur inside a JSON string: its quotes would be
+# escaped.)
+_USAGE_OR_ERROR = re.compile(rb'"(?:usage|error)"\s*:\s*[^n\s]')
 _STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -239,7 +244,7 @@ class Passthrough:
     def _record(self, model_id: ModelId, usage: Any, started: float, *, ok: bool) -> None:
         if self._usage is None:
             return
-        tokens = _tokens(usage)
+        tokens = tokens_of(usage)
         reported = usage.get("cost") if isinstance(usage, dict) else None
         # A cost the upstream reported (OpenRouter does) is the real charge; else our table.
         known = True
@@ -282,6 +287,8 @@ class _StreamRelay:
         self._started = started
         self._frames = FrameSplitter()
         self._usage: Any = None
+        self._model = json.dumps(request.public_model)
+        self._prefix = self._renamed_prefix = b""
         self.done = False
         self.recorded = False
 
@@ -333,6 +340,9 @@ class _StreamRelay:
             self.done = True
             self.finish(ok=True)
             return frame.raw
+        if _USAGE_OR_ERROR.search(data) is None:
+            # Most events: only the model name changes; their choices are never decoded.
+            return self._renamed_event(frame, data)
         try:
             body = scan_object(data.decode())
         except (UnicodeDecodeError, NotAnObject):
@@ -348,8 +358,28 @@ class _StreamRelay:
                 return b""
         if "model" not in body.members:
             return frame.raw
-        renamed = _renamed(body, self._request.public_model).encode()
-        return frame.raw[: frame.data_start] + renamed + frame.raw[frame.data_end :]
+        return self._spliced(frame, _renamed(body, self._request.public_model))
+
+    def _spliced(self, frame: Frame, data: str) -> bytes:
+        return frame.raw[: frame.data_start] + data.encode() + frame.raw[frame.data_end :]
+
+    def _renamed_event(self, frame: Frame, data: bytes) -> bytes:
+        # A stream's events share their first bytes through the model member (id, object,
+        # created, model): once found, the same bytes are swapped for the renamed ones.
+        prefix = self._prefix
+        if not data.startswith(prefix) or not prefix:
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                return frame.raw
+            model = find_member(text, "model")
+            if model is None:
+                return frame.raw
+            prefix = self._prefix = text[: model.end].encode()
+            self._renamed_prefix = (text[: model.start] + self._model).encode()
+        raw = frame.raw
+        rest = data[len(prefix) :]
+        return raw[: frame.data_start] + self._renamed_prefix + rest + raw[frame.data_end :]
 
     def finish(self, *, ok: bool) -> None:
         if not self.recorded:
@@ -416,24 +446,3 @@ def _error_event(error: errors.ProviderError) -> bytes:
     code = mapped.code if mapped else None
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return b"data: " + json.dumps(body).encode() + b"\n\n"
-
-
-def _tokens(usage: Any) -> TokenUsage:
-    if not isinstance(usage, dict):
-        return TokenUsage()
-    details = usage.get("prompt_tokens_details")
-    details = details if isinstance(details, dict) else {}
-    cached = _count(details.get("cached_tokens"))
-    written = _count(details.get("cache_write_tokens"))
-    prompt = _count(usage.get("prompt_tokens"))
-    # prompt_tokens counts cached tokens too; ours keeps each class separate.
-    return TokenUsage(
-        input_tokens=max(0, prompt - cached - written),
-        output_tokens=_count(usage.get("completion_tokens")),
-        cache_read_tokens=cached,
-        cache_write_tokens=written,
-    )
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
