@@ -120,13 +120,7 @@ class UpstreamPool:
             response = await session.post(
                 f"{base}/chat/completions",
                 data=body,
-                headers={
-                    "authorization": f"Bearer {config.api_key}",
-                    "content-type": "application/json",
-                    "accept": "text/event-stream" if stream else "application/json",
-                    # A compressed stream could not be relayed as it arrives.
-                    "accept-encoding": "identity",
-                },
+                headers=_headers(config.api_key, base, stream=stream),
                 allow_redirects=False,
             )
         except TimeoutError:
@@ -149,3 +143,17 @@ class UpstreamPool:
             base_url=base,
             retry_after=parse_retry_after(response.headers),
         )
+
+
+def _headers(api_key: str, base_url: str, *, stream: bool) -> dict[str, str]:
+    headers = {
+        "content-type": "application/json",
+        "accept": "text/event-stream" if stream else "application/json",
+        # A compressed stream could not be relayed as it arrives.
+        "accept-encoding": "identity",
+    }
+    # Credentials in the base URL (a proxy's) go as Basic auth in place of the key, as
+    # httpx, and so the SDKs' path, send them; aiohttp refuses both at once.
+    if "@" not in base_url.partition("://")[2].partition("/")[0]:
+        headers["authorization"] = f"Bearer {api_key}"
+    return headers
