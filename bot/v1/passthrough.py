@@ -19,11 +19,11 @@ import json
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from agents.providers import errors
 from agents.providers.config import LLMConfig
@@ -32,6 +32,7 @@ from agents.providers.pricing import cost_usd, find_price
 from agents.providers.resilience import RetryPolicy
 from agents.providers.usage import UsageSink
 from bot.v1.errors import OpenAIError
+from bot.v1.event_stream import EventStreamResponse
 from bot.v1.json_members import JsonObject, NotAnObject, find_member, scan_object, splice
 from bot.v1.provider_errors import map_provider_error
 from bot.v1.sse_frames import Frame, FrameSplitter
@@ -222,9 +223,7 @@ class Passthrough:
             return _OpenStream(answer, relay, ready, limit)
 
         opened = await self._first_success(chain, attempt)
-        return StreamingResponse(
-            opened.body(), media_type="text/event-stream", headers=_STREAM_HEADERS
-        )
+        return EventStreamResponse(opened.body(), _STREAM_HEADERS)
 
     # shared
 
@@ -394,7 +393,7 @@ class _OpenStream:
     ready: bytes
     limit: asyncio.Semaphore
 
-    async def body(self) -> AsyncIterator[bytes]:
+    async def body(self) -> AsyncGenerator[bytes, None]:
         relay = self.relay
         try:
             yield self.ready
