@@ -91,10 +91,11 @@ class RawRequest:
     def payload(self, upstream_model: str) -> bytes:
         """The caller's bytes addressed to `upstream_model`, asking for usage if streaming."""
         text = self.body.text
-        model = self.body.members["model"]
+        model = self.body.member("model")
+        assert model is not None  # the route was chosen by this request's model
         edits = [(model.start, model.end, json.dumps(upstream_model))]
         if self.stream and not self.client_wants_usage:
-            options = self.body.members.get("stream_options")
+            options = self.body.member("stream_options")
             if options is None:
                 edits.append(
                     (self.body.close, self.body.close, ',"stream_options":{"include_usage":true}')
@@ -355,9 +356,10 @@ class _StreamRelay:
             self._usage = usage
             if not self._request.client_wants_usage and body.get("choices") == []:
                 return b""
-        if "model" not in body.members:
+        model = body.member("model")
+        if model is None:
             return frame.raw
-        return self._spliced(frame, _renamed(body, self._request.public_model))
+        return self._spliced(frame, splice(body.text, [(model.start, model.end, self._model)]))
 
     def _spliced(self, frame: Frame, data: str) -> bytes:
         return frame.raw[: frame.data_start] + data.encode() + frame.raw[frame.data_end :]
@@ -422,7 +424,7 @@ class _OpenStream:
 
 
 def _renamed(body: JsonObject, public_model: str) -> str:
-    model = body.members.get("model")
+    model = body.member("model")
     if model is None:
         return body.text
     return splice(body.text, [(model.start, model.end, json.dumps(public_model))])
