@@ -3,8 +3,9 @@
 The caller's request bytes go upstream with only the model name rewritten (and
 `stream_options.include_usage` asked for when streaming); the upstream's answer comes back
 byte for byte except the model name, streamed events passed on as each one completes. No
-SDK and no re-serialisation: each body or event is scanned once, to splice the model name
-and to read the usage object.
+SDK and no re-serialisation: a body is parsed once (to read the usage object) and the
+model name spliced in place; a stream event is read whole only when it carries usage or
+an error, the others only have their model name swapped.
 
 Retries and the fallback chain apply only until the first byte goes to the caller: a
 non-stream answer is read whole first; a stream is committed when its first data event has
