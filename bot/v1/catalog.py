@@ -33,7 +33,7 @@ from bot.v1.errors import model_not_found
 from bot.v1.json_members import JsonObject
 from bot.v1.passthrough import Passthrough, RawRequest
 from bot.v1.routes import ChatTarget, ModelInfo
-from bot.v1.upstream_pool import RAW_PROVIDERS
+from bot.v1.upstream_errors import RAW_PROVIDERS
 from storage.sql.database import Database
 
 AGENT_PREFIX = "codemonkey/"

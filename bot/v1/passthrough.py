@@ -3,8 +3,9 @@
 The caller's request bytes go upstream with only the model name rewritten (and
 `stream_options.include_usage` asked for when streaming); the upstream's answer comes back
 byte for byte except the model name, streamed events passed on as each one completes. No
-SDK and no re-serialisation: each body or event is scanned once, to splice the model name
-and to read the usage object.
+SDK and no re-serialisation: a body is parsed once (to read the usage object) and the
+model name spliced in place; a stream event is read whole only when it carries usage or
+an error, the others only have their model name swapped.
 
 Retries and the fallback chain apply only until the first byte goes to the caller: a
 non-stream answer is read whole first; a stream is committed when its first data event has
@@ -17,32 +18,41 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from agents.providers import errors
 from agents.providers.config import LLMConfig
 from agents.providers.model_ids import ModelId
 from agents.providers.pricing import cost_usd, find_price
 from agents.providers.resilience import RetryPolicy
-from agents.providers.types import TokenUsage
 from agents.providers.usage import UsageSink
 from bot.v1.errors import OpenAIError
-from bot.v1.json_members import JsonObject, NotAnObject, scan_object, splice
+from bot.v1.event_stream import EventStreamResponse
+from bot.v1.json_members import JsonObject, NotAnObject, find_member, scan_object, splice
 from bot.v1.provider_errors import map_provider_error
 from bot.v1.sse_frames import Frame, FrameSplitter
-from bot.v1.upstream_pool import UpstreamPool, body_error
+from bot.v1.upstream_errors import UpstreamBroken, body_error
+from bot.v1.upstream_usage import tokens_of
+
+if TYPE_CHECKING:
+    # The client needs the `server` extra; only gateway mode builds one (bot.app).
+    from bot.v1.upstream_pool import UpstreamAnswer, UpstreamPool
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 _DONE = b"[DONE]"
+# A usage or error member that is not null, at any depth: only events with one are read
+# whole. (`"usage"` followed by `:` cannot occur inside a JSON string: its quotes would be
+# escaped.)
+_USAGE_OR_ERROR = re.compile(rb'"(?:usage|error)"\s*:\s*[^n\s]')
 _STREAM_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -82,10 +92,11 @@ class RawRequest:
     def payload(self, upstream_model: str) -> bytes:
         """The caller's bytes addressed to `upstream_model`, asking for usage if streaming."""
         text = self.body.text
-        model = self.body.members["model"]
+        model = self.body.member("model")
+        assert model is not None  # the route was chosen by this request's model
         edits = [(model.start, model.end, json.dumps(upstream_model))]
         if self.stream and not self.client_wants_usage:
-            options = self.body.members.get("stream_options")
+            options = self.body.member("stream_options")
             if options is None:
                 edits.append(
                     (self.body.close, self.body.close, ',"stream_options":{"include_usage":true}')
@@ -162,15 +173,15 @@ class Passthrough:
         async def attempt(model_id: ModelId) -> bytes:
             started = time.monotonic()
             async with self._pool.limit(model_id.provider):
-                response = await self._pool.open(
+                answer = await self._pool.open(
                     model_id.provider, model_id.model, request.payload(model_id.model), stream=False
                 )
                 try:
-                    raw = await response.aread()
-                except httpx.HTTPError as exc:
+                    raw = await answer.read()
+                except UpstreamBroken as exc:
                     raise self._broken(model_id, exc) from None
                 finally:
-                    await response.aclose()
+                    answer.close()
             return self._relay_body(model_id, request, raw, started)
 
         content = await self._first_success(chain, attempt)
@@ -199,31 +210,29 @@ class Passthrough:
             started = time.monotonic()
             limit = self._pool.limit(model_id.provider)
             await limit.acquire()
-            response: httpx.Response | None = None
+            answer: UpstreamAnswer | None = None
             try:
-                response = await self._pool.open(
+                answer = await self._pool.open(
                     model_id.provider, model_id.model, request.payload(model_id.model), stream=True
                 )
                 relay = _StreamRelay(self, model_id, request, started)
-                chunks = response.aiter_raw().__aiter__()
-                ready = await relay.until_first_data(chunks)
+                ready = await relay.until_first_data(answer)
             except BaseException:
-                if response is not None:
-                    await response.aclose()
+                if answer is not None:
+                    answer.close()
                 limit.release()
                 raise
-            return _OpenStream(response, chunks, relay, ready, limit)
+            return _OpenStream(answer, relay, ready, limit)
 
         opened = await self._first_success(chain, attempt)
-        return StreamingResponse(
-            opened.body(), media_type="text/event-stream", headers=_STREAM_HEADERS
-        )
+        return EventStreamResponse(opened.body(), _STREAM_HEADERS)
 
     # shared
 
     def _broken(self, model_id: ModelId, exc: BaseException) -> errors.ProviderError:
+        cause = str(exc) if isinstance(exc, UpstreamBroken) else type(exc).__name__
         return errors.StreamInterruptedError(
-            f"{model_id.provider}'s answer broke off ({type(exc).__name__})",
+            f"{model_id.provider}'s answer broke off ({cause})",
             provider=model_id.provider,
         )
 
@@ -236,7 +245,7 @@ class Passthrough:
     def _record(self, model_id: ModelId, usage: Any, started: float, *, ok: bool) -> None:
         if self._usage is None:
             return
-        tokens = _tokens(usage)
+        tokens = tokens_of(usage)
         reported = usage.get("cost") if isinstance(usage, dict) else None
         # A cost the upstream reported (OpenRouter does) is the real charge; else our table.
         known = True
@@ -279,20 +288,22 @@ class _StreamRelay:
         self._started = started
         self._frames = FrameSplitter()
         self._usage: Any = None
+        self._model = json.dumps(request.public_model)
+        self._prefix = self._renamed_prefix = b""
         self.done = False
         self.recorded = False
 
-    async def until_first_data(self, chunks: AsyncIterator[bytes]) -> bytes:
+    async def until_first_data(self, answer: UpstreamAnswer) -> bytes:
         """Read until the first data event; raise ProviderError if the upstream fails
         first (so the caller can still be answered with a status, or another try made)."""
         ready: list[bytes] = []
         while True:
             try:
-                chunk = await chunks.__anext__()
-            except StopAsyncIteration:
-                raise self._owner._broken(self._model_id, EOFError()) from None
-            except httpx.HTTPError as exc:
+                chunk = await answer.next_chunk()
+            except UpstreamBroken as exc:
                 raise self._owner._broken(self._model_id, exc) from None
+            if not chunk:
+                raise self._owner._broken(self._model_id, EOFError())
             saw_data = False
             for frame in self._frames.feed(chunk):
                 if frame.data is not None and not saw_data:
@@ -330,6 +341,9 @@ class _StreamRelay:
             self.done = True
             self.finish(ok=True)
             return frame.raw
+        if _USAGE_OR_ERROR.search(data) is None:
+            # Most events: only the model name changes; their choices are never decoded.
+            return self._renamed_event(frame, data)
         try:
             body = scan_object(data.decode())
         except (UnicodeDecodeError, NotAnObject):
@@ -343,10 +357,31 @@ class _StreamRelay:
             self._usage = usage
             if not self._request.client_wants_usage and body.get("choices") == []:
                 return b""
-        if "model" not in body.members:
+        model = body.member("model")
+        if model is None:
             return frame.raw
-        renamed = _renamed(body, self._request.public_model).encode()
-        return frame.raw[: frame.data_start] + renamed + frame.raw[frame.data_end :]
+        return self._spliced(frame, splice(body.text, [(model.start, model.end, self._model)]))
+
+    def _spliced(self, frame: Frame, data: str) -> bytes:
+        return frame.raw[: frame.data_start] + data.encode() + frame.raw[frame.data_end :]
+
+    def _renamed_event(self, frame: Frame, data: bytes) -> bytes:
+        # A stream's events share their first bytes through the model member (id, object,
+        # created, model): once found, the same bytes are swapped for the renamed ones.
+        prefix = self._prefix
+        if not data.startswith(prefix) or not prefix:
+            try:
+                text = data.decode()
+            except UnicodeDecodeError:
+                return frame.raw
+            model = find_member(text, "model")
+            if model is None:
+                return frame.raw
+            prefix = self._prefix = text[: model.end].encode()
+            self._renamed_prefix = (text[: model.start] + self._model).encode()
+        raw = frame.raw
+        rest = data[len(prefix) :]
+        return raw[: frame.data_start] + self._renamed_prefix + rest + raw[frame.data_end :]
 
     def finish(self, *, ok: bool) -> None:
         if not self.recorded:
@@ -356,26 +391,25 @@ class _StreamRelay:
 
 @dataclass
 class _OpenStream:
-    response: httpx.Response
-    chunks: AsyncIterator[bytes]
+    answer: UpstreamAnswer
     relay: _StreamRelay
     ready: bytes
     limit: asyncio.Semaphore
 
-    async def body(self) -> AsyncIterator[bytes]:
+    async def body(self) -> AsyncGenerator[bytes, None]:
         relay = self.relay
         try:
             yield self.ready
             try:
-                if not relay.ended:
-                    async for chunk in self.chunks:
-                        piece = relay.feed(chunk)
-                        if piece:
-                            yield piece
-                        if relay.ended:
-                            break
-            except httpx.HTTPError as exc:
-                log.warning("upstream stream broke off: %s", type(exc).__name__)
+                while not relay.ended:
+                    chunk = await self.answer.next_chunk()
+                    if not chunk:
+                        break
+                    piece = relay.feed(chunk)
+                    if piece:
+                        yield piece
+            except UpstreamBroken as exc:
+                log.warning("upstream stream broke off: %s", exc)
             if not relay.ended:
                 relay.finish(ok=False)
                 yield _error_event(
@@ -386,12 +420,12 @@ class _OpenStream:
         finally:
             # The caller may have gone away mid-stream: still account for the call.
             relay.finish(ok=relay.done)
-            await self.response.aclose()
+            self.answer.close()
             self.limit.release()
 
 
 def _renamed(body: JsonObject, public_model: str) -> str:
-    model = body.members.get("model")
+    model = body.member("model")
     if model is None:
         return body.text
     return splice(body.text, [(model.start, model.end, json.dumps(public_model))])
@@ -414,24 +448,3 @@ def _error_event(error: errors.ProviderError) -> bytes:
     code = mapped.code if mapped else None
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return b"data: " + json.dumps(body).encode() + b"\n\n"
-
-
-def _tokens(usage: Any) -> TokenUsage:
-    if not isinstance(usage, dict):
-        return TokenUsage()
-    details = usage.get("prompt_tokens_details")
-    details = details if isinstance(details, dict) else {}
-    cached = _count(details.get("cached_tokens"))
-    written = _count(details.get("cache_write_tokens"))
-    prompt = _count(usage.get("prompt_tokens"))
-    # prompt_tokens counts cached tokens too; ours keeps each class separate.
-    return TokenUsage(
-        input_tokens=max(0, prompt - cached - written),
-        output_tokens=_count(usage.get("completion_tokens")),
-        cache_read_tokens=cached,
-        cache_write_tokens=written,
-    )
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -36,6 +36,7 @@ from bot.v1.schemas import ChatCompletionRequest
 log = logging.getLogger(__name__)
 
 PROJECT_HEADER = "x-codemonkey-project"
+CHAT_PATH = "/v1/chat/completions"
 DEFAULT_MAX_TOKENS = 4096
 
 
@@ -167,7 +168,7 @@ def v1_routes(
     return [
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
-        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route(CHAT_PATH, chat_completions, methods=["POST"]),
     ]
 
 

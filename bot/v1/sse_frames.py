@@ -7,14 +7,13 @@ needs event boundaries; everything else about the bytes is kept.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _BOUNDARY = re.compile(rb"\r?\n\r?\n")
 _DATA = re.compile(rb"data: ?")
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     raw: bytes  # the event as received, its blank-line terminator included
     data_start: int  # where the single `data:` payload starts in `raw`, or -1
     data_end: int

@@ -55,7 +55,13 @@ from tests.bench.gateway_proxies import (
     start_codemonkey,
     start_litellm,
 )
-from tests.bench.gateway_services import ServiceError, start_upstream, stop
+from tests.bench.gateway_services import (
+    Running,
+    ServiceError,
+    cpu_seconds,
+    start_upstream,
+    stop,
+)
 
 DEFAULT_LITELLM_VENV = Path("/work/.bench-venvs/litellm")
 CODEMONKEY_NAME = "codemonkey gateway"
@@ -67,6 +73,16 @@ class Result:
     latency: Outcome = field(default_factory=Outcome)
     rate: Throughput = field(default_factory=lambda: Throughput(0, 0, "", 0.0))
     stream: Outcome = field(default_factory=Outcome)
+    # The target's processes' CPU seconds over the throughput and the streaming phases
+    # (None: not measured): what one request costs it, whatever else loads the machine.
+    service: Running | None = None
+    rate_cpu: float = 0.0
+    rate_calls: int = 0
+    stream_cpu: float = 0.0
+    stream_calls: int = 0
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.service) if self.service is not None else float("nan")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -133,8 +149,10 @@ def warm_up(target: Target, args: argparse.Namespace) -> None:
         raise ServiceError(f"{target.name} does not stream correctly: {streamed.first_error}")
 
 
-def measure(targets: list[Target], args: argparse.Namespace) -> list[Result]:
-    results = [Result(target) for target in targets]
+def measure(
+    targets: list[Target], args: argparse.Namespace, services: dict[str, Running]
+) -> list[Result]:
+    results = [Result(target, service=services.get(target.name)) for target in targets]
     for index in range(args.rounds):
         print(f"round {index + 1} of {args.rounds}...", flush=True)
         # Rotate the order so no target always runs first (or last) in a round.
@@ -144,13 +162,24 @@ def measure(targets: list[Target], args: argparse.Namespace) -> list[Result]:
             r.latency.add(asyncio.run(sequential(r.target, count, min(5, args.warmup))))
         for r in order:
             count = _share(args.throughput_requests, args.rounds, index)
+            before = r.cpu()
             r.rate += throughput(r.target, count, args.concurrency, args.client_processes)
+            r.rate_cpu += r.cpu() - before
+            # Each client process opens its connections with one request apiece first.
+            r.rate_calls += count + args.concurrency * args.client_processes
         for r in order:
             count = _share(args.stream_requests, args.rounds, index)
             if count:
                 stream = sequential(r.target, count, min(5, args.warmup), stream=True)
+                before = r.cpu()
                 r.stream.add(asyncio.run(stream))
+                r.stream_cpu += r.cpu() - before
+                r.stream_calls += count + min(5, args.warmup)
     return results
+
+
+def _per_call_ms(seconds: float, calls: int) -> float:
+    return seconds * 1000 / calls if calls else float("nan")
 
 
 def _ms(value: float) -> str:
@@ -173,7 +202,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     )
     print(
         f"{'target':<28} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} {'+p99 ms':>8} "
-        f"{'req/s':>8} {'errors':>7}"
+        f"{'req/s':>8} {'cpu ms':>7} {'errors':>7}"
     )
     b50, b99 = percentile(base.latency.samples, 50), percentile(base.latency.samples, 99)
     for r in results:
@@ -181,8 +210,13 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         errors = r.latency.errors + r.rate.errors
         print(
             f"{r.target.name:<28} {_ms(p50)} {_ms(p99)} {_added(p50, b50, r is base)} "
-            f"{_added(p99, b99, r is base)} {r.rate.per_second:8.0f} {errors:7d}"
+            f"{_added(p99, b99, r is base)} {r.rate.per_second:8.0f} "
+            f"{_per_call_ms(r.rate_cpu, r.rate_calls):7.3f} {errors:7d}"
         )
+    print(
+        "cpu ms = CPU time of the target's own processes per request in the throughput "
+        "phase (1000 / cpu ms = requests per second it could serve per core it had alone)."
+    )
     by_name = {r.target.name: r for r in results}
     litellm = next((r for name, r in by_name.items() if name.startswith("LiteLLM")), None)
     ours = by_name.get(CODEMONKEY_NAME)
@@ -198,7 +232,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         )
         print(
             f"{'target':<28} {'first p50':>9} {'first p99':>9} {'total p50':>9} "
-            f"{'total p99':>9} {'+total p50':>10} {'errors':>7}"
+            f"{'total p99':>9} {'+total p50':>10} {'cpu ms':>7} {'errors':>7}"
         )
         s50 = percentile(base.stream.samples, 50)
         for r in results:
@@ -207,7 +241,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
                 f"{r.target.name:<28} {percentile(r.stream.firsts, 50):9.2f} "
                 f"{percentile(r.stream.firsts, 99):9.2f} {t50:9.2f} "
                 f"{percentile(r.stream.samples, 99):9.2f} "
-                f"{'-' if r is base else f'{t50 - s50:+.2f}':>10} {r.stream.errors:7d}"
+                f"{'-' if r is base else f'{t50 - s50:+.2f}':>10} "
+                f"{_per_call_ms(r.stream_cpu, r.stream_calls):7.3f} {r.stream.errors:7d}"
             )
         report_relay(results)
     for r in results:
@@ -260,6 +295,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
         upstream_key = "sk-upstream-" + secrets.token_hex(12)
         upstream = start_upstream(work_dir, upstream_key, args.upstream_workers)
         services.callback(stop, upstream)
+        running = {"upstream (direct)": upstream}
         targets = [Target("upstream (direct)", upstream.base_url, upstream_key, UPSTREAM_MODEL)]
         if not args.skip_litellm:
             try:
@@ -269,6 +305,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
                 )
                 services.callback(stop, litellm)
                 name = f"LiteLLM {version}"
+                running[name] = litellm
                 targets.append(Target(name, litellm.base_url, master_key, LITELLM_MODEL))
             except ServiceError as exc:
                 problems.append(f"LiteLLM not measured: {exc}")
@@ -281,6 +318,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
                 )
                 services.callback(stop, codemonkey)
                 name = CODEMONKEY_NAME if workers == 1 else f"{CODEMONKEY_NAME} ({workers} procs)"
+                running[name] = codemonkey
                 targets.append(Target(name, codemonkey.base_url, key, f"openai/{UPSTREAM_MODEL}"))
             except ServiceError as exc:
                 problems.append(f"CodeMonkey not measured: {exc}")
@@ -291,7 +329,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> int:
                 answering.append(target)
             except (ServiceError, TimeoutError) as exc:
                 problems.append(f"{target.name} not measured: {exc}")
-        results = measure(answering, args) if targets[0] in answering else []
+        results = measure(answering, args, running) if targets[0] in answering else []
     print(
         f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}; "
         f"upstream: uvicorn, {args.upstream_workers} worker(s); 1-minute load average "

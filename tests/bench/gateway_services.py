@@ -108,6 +108,29 @@ def _wait_ready(running: Running, ready_path: str, timeout: float) -> None:
     )
 
 
+def cpu_seconds(running: Running) -> float:
+    """CPU time (user + system) the service's processes (its process group: uvicorn
+    workers included) have used so far; NaN without Linux's /proc."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return float("nan")
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # exited meanwhile
+        # After the command name: state, ppid, pgrp, ... utime (12th), stime (13th).
+        fields = stat.rpartition(")")[2].split()
+        if int(fields[2]) == running.process.pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def stop(running: Running, grace: float = 10.0) -> None:
     """Stop the service's whole process group (uvicorn workers included)."""
     process = running.process

@@ -179,6 +179,26 @@ def test_a_chunk_reaches_the_caller_before_the_upstream_sends_the_next(
     assert rest.endswith(b"data: [DONE]\n\n")
 
 
+def test_a_caller_who_leaves_mid_stream_is_accounted_and_the_upstream_let_go(
+    gateway: V1App, upstream: RawUpstream
+) -> None:
+    held = threading.Event()  # the upstream sends nothing more while the caller is there
+    upstream.answers.append(Answer(events=_streamed(upstream), hold=held))
+    url = f"{gateway.url}/v1/chat/completions"
+    headers = {"authorization": f"Bearer {gateway.key}"}
+    try:
+        with httpx.stream(
+            "POST", url, content=_stream_request(None), headers=headers, timeout=5
+        ) as answered:
+            assert next(answered.iter_raw()) == _renamed(CHUNKS[0])
+        # The caller has closed the connection: the call is accounted without waiting
+        # for the upstream's end.
+        rows = _usage_rows(gateway, 1)
+        assert [(r.model, r.ok) for r in rows] == [(MODEL, False)]
+    finally:
+        held.set()
+
+
 def test_a_429_before_the_first_byte_is_retried(gateway: V1App, upstream: RawUpstream) -> None:
     upstream.answers += [
         Answer(429, b'{"error":{"message":"slow down"}}', headers=(("retry-after", "0"),)),
