@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agents.providers.usage import UsageSink
+from agents.providers.usage import UsageRecord, UsageSink
 from bot.logs import log_context
 from bot.metric_labels import route_label
 from bot.metrics import Metrics
@@ -22,33 +23,31 @@ class MeteredUsageSink:
         self._inner = inner
         self._metrics = metrics
 
-    def record(self, **call: Any) -> None:
-        self._observe(call)
-        self._inner.record(**call)
+    def record(self, usage: UsageRecord) -> None:
+        self._observe(usage)
+        self._inner.record(usage)
 
-    def record_many(self, calls: list[dict[str, Any]]) -> None:
-        """A batch, in one transaction when the inner sink can (the SQL sink can)."""
-        record_many = getattr(self._inner, "record_many", None)
-        if record_many is None:
-            for call in calls:
-                self.record(**call)
-            return
-        # Written first: a failed batch is retried row by row through `record`, which
-        # observes each row itself.
-        record_many(calls)
-        for call in calls:
-            self._observe(call)
+    def record_many(self, records: Sequence[UsageRecord]) -> None:
+        """A batch, in one transaction. Written first: a failed batch is retried row by row
+        through `record`, which observes each row itself."""
+        self._inner.record_many(records)
+        for usage in records:
+            self._observe(usage)
 
-    def _observe(self, call: dict[str, Any]) -> None:
-        provider, model = call["provider"], call["model"]
-        self._metrics.llm_latency.labels(provider, model).observe(call["latency_ms"] / 1000)
-        for direction in ("input", "output", "cache_read", "cache_write"):
-            count = call[f"{direction}_tokens"]
+    def _observe(self, usage: UsageRecord) -> None:
+        provider, model = usage.provider, usage.model
+        self._metrics.llm_latency.labels(provider, model).observe(usage.latency_ms / 1000)
+        for direction, count in (
+            ("input", usage.input_tokens),
+            ("output", usage.output_tokens),
+            ("cache_read", usage.cache_read_tokens),
+            ("cache_write", usage.cache_write_tokens),
+        ):
             if count:
                 self._metrics.llm_tokens.labels(provider, model, direction).inc(count)
-        if call["cost_usd"]:
-            self._metrics.llm_cost.labels(provider, model).inc(call["cost_usd"])
-        if not call["ok"]:
+        if usage.cost_usd:
+            self._metrics.llm_cost.labels(provider, model).inc(usage.cost_usd)
+        if not usage.ok:
             self._metrics.errors.labels("llm", provider).inc()
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Any
+from collections.abc import Sequence
 
-from agents.providers.usage import UsageSink
+from agents.providers.usage import UsageRecord, UsageSink
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +22,16 @@ class BackgroundUsageSink:
     def __init__(self, inner: UsageSink, *, flush_seconds: float = 0.2) -> None:
         self._inner = inner
         self._flush_seconds = flush_seconds
-        self._pending: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._pending: queue.SimpleQueue[UsageRecord] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
-    def record(self, **call: Any) -> None:
+    def record(self, usage: UsageRecord) -> None:
         # Only a put: the writer wakes on its own clock, so a call never hands the GIL
         # to it (a wake-up per call costs the request path about a millisecond under load).
         self._ensure_started()
-        self._pending.put(call)
+        self._pending.put(usage)
 
     def close(self) -> None:
         """Write everything still buffered, then stop the writer."""
@@ -55,7 +55,7 @@ class BackgroundUsageSink:
     def _run(self, stop: threading.Event) -> None:
         while True:
             stopping = stop.wait(self._flush_seconds)
-            batch: list[dict[str, Any]] = []
+            batch: list[UsageRecord] = []
             while True:
                 try:
                     batch.append(self._pending.get_nowait())
@@ -66,17 +66,19 @@ class BackgroundUsageSink:
             if stopping:
                 return
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        record_many = getattr(self._inner, "record_many", None)
-        if record_many is not None:
+    def record_many(self, records: Sequence[UsageRecord]) -> None:
+        for usage in records:
+            self.record(usage)
+
+    def _write(self, batch: list[UsageRecord]) -> None:
+        try:
+            self._inner.record_many(batch)
+            return
+        except Exception:
+            log.exception("could not record a batch of usage; writing rows one by one")
+        for usage in batch:
             try:
-                record_many(batch)
-                return
-            except Exception:
-                log.exception("could not record a batch of usage; writing rows one by one")
-        for item in batch:
-            try:
-                self._inner.record(**item)
+                self._inner.record(usage)
             except Exception:
                 # One lost usage row must not stop the writer for every later call.
-                log.exception("could not record usage", extra={"fields": {"model": item["model"]}})
+                log.exception("could not record usage", extra={"fields": {"model": usage.model}})

@@ -1,18 +1,20 @@
 """Recording model calls in the `usage` table, and summing them.
 
-Takes plain values so it can serve as the agents' `UsageSink` without importing agents.
+Takes `UsageRecord`s (`storage/usage_record.py`), so it serves as the agents' `UsageSink`
+without importing agents.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 
 from storage.sql.database import Database
 from storage.sql.models import Usage
+from storage.usage_record import UsageRecord
 
 
 class SqlUsageSink:
@@ -22,52 +24,16 @@ class SqlUsageSink:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def record(
-        self,
-        *,
-        provider: str,
-        model: str,
-        input_tokens: int,
-        output_tokens: int,
-        cache_read_tokens: int,
-        cache_write_tokens: int,
-        cost_usd: float,
-        latency_ms: int,
-        ok: bool,
-        task_id: int | None,
-        project_id: int | None,
-        role: str | None,
-        cost_known: bool = True,
-    ) -> None:
-        self.record_many(
-            [
-                {
-                    "provider": provider,
-                    "model": model,
-                    "input_tokens": input_tokens,
-                    "output_tokens": output_tokens,
-                    "cache_read_tokens": cache_read_tokens,
-                    "cache_write_tokens": cache_write_tokens,
-                    "cost_usd": cost_usd,
-                    "latency_ms": latency_ms,
-                    "ok": ok,
-                    "task_id": task_id,
-                    "project_id": project_id,
-                    "role": role,
-                    "cost_known": cost_known,
-                }
-            ]
-        )
+    def record(self, usage: UsageRecord) -> None:
+        self.record_many([usage])
 
-    def record_many(self, calls: list[dict[str, Any]]) -> None:
-        """One transaction for all of `calls` (each with `record`'s keyword arguments)."""
+    def record_many(self, records: Sequence[UsageRecord]) -> None:
+        """One transaction for all of `records`."""
         with self._database.session() as session:
             # Decimal from the string form, so 0.1 is stored as 0.1.
             session.add_all(
-                Usage(
-                    **{**call, "cost_usd": Decimal(str(round(call["cost_usd"], 6)))},
-                )
-                for call in calls
+                Usage(**{**asdict(r), "cost_usd": Decimal(str(round(r.cost_usd, 6)))})
+                for r in records
             )
 
 

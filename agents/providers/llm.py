@@ -38,7 +38,7 @@ from agents.providers.types import (
     StreamEvent,
     TokenUsage,
 )
-from agents.providers.usage import UsageSink
+from agents.providers.usage import UsageSink, usage_record
 
 logger = logging.getLogger(__name__)
 
@@ -238,22 +238,19 @@ class LLM:
         if self._usage is None:
             return
         try:
-            await asyncio.to_thread(
-                self._usage.record,
-                provider=model_id.provider,
-                model=model_id.model,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_tokens,
-                cache_write_tokens=usage.cache_write_tokens,
-                cost_usd=cost,
+            record = usage_record(
+                model_id.provider,
+                model_id.model,
+                usage,
+                cost=cost,
                 cost_known=cost_known,
-                latency_ms=int((time.monotonic() - started) * 1000),
+                started=started,
                 ok=ok,
                 task_id=options.task_id,
                 project_id=options.project_id,
                 role=options.role,
             )
+            await asyncio.to_thread(self._usage.record, record)
         except Exception:
             # Losing one usage row must not fail the model call that already succeeded.
             logger.exception("could not record usage", extra={"model": str(model_id)})

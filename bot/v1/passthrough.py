@@ -31,7 +31,7 @@ from agents.providers.config import LLMConfig
 from agents.providers.model_ids import ModelId
 from agents.providers.pricing import cost_usd, find_price
 from agents.providers.resilience import RetryPolicy
-from agents.providers.usage import UsageSink
+from agents.providers.usage import UsageSink, usage_record
 from bot.v1.errors import OpenAIError
 from bot.v1.event_stream import EventStreamResponse
 from bot.v1.json_members import JsonObject, NotAnObject, find_member, scan_object, splice
@@ -256,19 +256,15 @@ class Passthrough:
             cost, known = cost_usd(tokens, price), price is not None
         try:
             self._usage.record(
-                provider=model_id.provider,
-                model=model_id.model,
-                input_tokens=tokens.input_tokens,
-                output_tokens=tokens.output_tokens,
-                cache_read_tokens=tokens.cache_read_tokens,
-                cache_write_tokens=tokens.cache_write_tokens,
-                cost_usd=cost,
-                cost_known=known,
-                latency_ms=int((time.monotonic() - started) * 1000),
-                ok=ok,
-                task_id=None,
-                project_id=None,
-                role=None,
+                usage_record(
+                    model_id.provider,
+                    model_id.model,
+                    tokens,
+                    cost=cost,
+                    cost_known=known,
+                    started=started,
+                    ok=ok,
+                )
             )
         except Exception:
             # Losing one usage row must not fail a call that already succeeded.

@@ -12,6 +12,7 @@ from storage.sql.database import Database
 from storage.sql.models import StoredSecret, Usage
 from storage.tasks import NewTask, create_task
 from storage.usage import SqlUsageSink, usage_totals
+from storage.usage_record import UsageRecord
 
 
 def _record(sink: SqlUsageSink, **overrides: object) -> None:
@@ -30,7 +31,7 @@ def _record(sink: SqlUsageSink, **overrides: object) -> None:
         "role": "developer",
     }
     values.update(overrides)
-    sink.record(**values)  # type: ignore[arg-type]
+    sink.record(UsageRecord(**values))  # type: ignore[arg-type]
 
 
 def test_usage_rows_are_written_and_summed(database: Database) -> None:
