@@ -31,7 +31,13 @@ from storage.tasks import NewTask, create_task
 from webhooks import intents as k
 from webhooks.config_cache import routing_config
 from webhooks.events import Event, EventParseError, parse_envelope, parse_event
-from webhooks.ingest_pg import DeliveryRow, ProjectView, insert_delivery, project_view
+from webhooks.ingest_pg import (
+    DeliveryRow,
+    ProjectView,
+    autocommit_driver,
+    insert_delivery,
+    project_view,
+)
 from webhooks.intents import InstallationChange, Intent, Routing
 from webhooks.repo_config import RepoConfig
 from webhooks.routing import RoutingContext, route
@@ -119,12 +125,11 @@ def _ingest_in_one_statement(
     """The delivery recorded with a project read and one insert statement, both outside an
     explicit transaction; None (nothing written) when it needs the general path."""
     envelope = parse_envelope(delivery.payload)
-    with database.engine.connect() as connection:
-        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit_driver(database) as connection:
         if delivery.replay_of is not None:
             decided: IngestResult | tuple[Routing, ProjectView | None] = _replay(delivery)
         else:
-            decided = _decide(delivery, config, partial(project_view, autocommit))
+            decided = _decide(delivery, config, partial(project_view, connection))
         if isinstance(decided, IngestResult):
             result = decided
             tasks: list[NewTask] = []
@@ -135,7 +140,7 @@ def _ingest_in_one_statement(
             project_id = project.id if project else None
             tasks = [_new_task(delivery, intent, project_id) for intent in routing.intents]
             result = _summary(routing, "", [], has_tasks=bool(tasks))
-        ids = insert_delivery(autocommit, _delivery_row(delivery, envelope, result), tasks)
+        ids = insert_delivery(connection, _delivery_row(delivery, envelope, result), tasks)
     if not ids:
         return result
     return dataclasses.replace(result, task_ids=tuple(ids), new_task_ids=tuple(ids))

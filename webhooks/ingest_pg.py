@@ -15,14 +15,17 @@ which reports the duplicate.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection
+import psycopg
+from sqlalchemy.exc import DBAPIError
 
+from storage.sql.database import Database
 from storage.sql.models import TaskState
 from storage.tasks import NewTask
 
@@ -65,8 +68,29 @@ _TASK_COLUMNS = (
 )
 
 
-def project_view(connection: Connection, name: str) -> ProjectView | None:
-    row = connection.exec_driver_sql(_PROJECT, {"name": name}).first()
+@contextmanager
+def autocommit_driver(database: Database) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled connection in autocommit mode, used through psycopg itself: SQLAlchemy's
+    execution layer costs ~0.2 ms of CPU per statement, more than the statement here.
+
+    SQLAlchemy still owns the connection (autocommit is undone when it goes back to the
+    pool), and psycopg's errors come out as SQLAlchemy's (IntegrityError, OperationalError)
+    so callers handle them as on every other path; a broken connection is discarded.
+    """
+    with database.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        try:
+            yield driver
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+                connection.invalidate()
+            raise DBAPIError.instance(None, None, exc, psycopg.Error, hide_parameters=True) from exc
+
+
+def project_view(connection: psycopg.Connection[Any], name: str) -> ProjectView | None:
+    row = connection.execute(_PROJECT, {"name": name}).fetchone()
     if row is None:
         return None
     config = row[2] if isinstance(row[2], dict) else None
@@ -101,7 +125,7 @@ def _statement(task_count: int) -> str:
 
 
 def insert_delivery(
-    connection: Connection, row: DeliveryRow, tasks: Sequence[NewTask]
+    connection: psycopg.Connection[Any], row: DeliveryRow, tasks: Sequence[NewTask]
 ) -> list[int]:
     """Insert the tasks and the delivery row (its `task_ids` filled in by the statement);
     the new task ids in order. `connection` must be in autocommit mode."""
@@ -128,5 +152,5 @@ def insert_delivery(
         params[f"idempotency_key_{i}"] = task.idempotency_key
         params[f"paths_{i}"] = json.dumps(list(task.paths))
         params[f"max_attempts_{i}"] = task.max_attempts
-    result = connection.exec_driver_sql(_statement(len(tasks)), params)
-    return [int(r[0]) for r in result] if tasks else []
+    cursor = connection.execute(_statement(len(tasks)), params)
+    return [int(r[0]) for r in cursor.fetchall()] if tasks else []

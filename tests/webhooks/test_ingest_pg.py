@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 
 from storage.sql.database import Database
 from storage.sql.models import Project, Task, WebhookDelivery
+from tests.conftest import POSTGRES_URL
 from tests.webhooks.support import example, ingest_config
 from webhooks.ingest import Delivery, IngestResult, Outcome, _ingest, ingest_delivery
 
@@ -67,17 +71,18 @@ def test_one_statement_rows_equal_the_general_paths(
 
 
 def test_a_plain_delivery_is_one_write_statement_without_begin(
-    postgres_database: Database,
+    postgres_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # (first word, whether psycopg ran it in autocommit, i.e. with no BEGIN/COMMIT around it)
+    # Every statement psycopg runs, by either API: (first word, whether in autocommit, i.e.
+    # with no BEGIN/COMMIT around it).
     statements: list[tuple[str, bool]] = []
-    event.listen(
-        postgres_database.engine,
-        "before_cursor_execute",
-        lambda _c, cursor, sql, *_rest: statements.append(
-            (sql.split()[0], cursor.connection.autocommit)
-        ),
-    )
+    original = psycopg.Cursor.execute
+
+    def recording(cursor: psycopg.Cursor[Any], query: Any, *args: Any, **kwargs: Any) -> Any:
+        statements.append((str(query).split()[0], cursor.connection.autocommit))
+        return original(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recording)
     config = ingest_config()
     result = ingest_delivery(
         postgres_database, Delivery("one-1", "issue_comment", _mention()), config
@@ -99,3 +104,20 @@ def test_a_second_copy_after_the_first_is_a_duplicate(postgres_database: Databas
     assert again.task_ids == first.task_ids and again.new_task_ids == ()
     with postgres_database.session() as session:
         assert len(session.scalars(select(Task)).all()) == 1
+
+
+def test_a_dropped_connection_is_an_outage_and_is_not_reused(postgres_database: Database) -> None:
+    config = ingest_config()
+    ingest_delivery(postgres_database, Delivery("warm-1", "issue_comment", _mention()), config)
+    with postgres_database.engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    admin = create_engine(POSTGRES_URL, poolclass=NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid or 0)})")
+    # The route answers OperationalError with a 503 (redeliver later), as on every path.
+    with pytest.raises(OperationalError):
+        ingest_delivery(postgres_database, Delivery("lost-1", "issue_comment", _mention()), config)
+    again = ingest_delivery(
+        postgres_database, Delivery("lost-1", "issue_comment", _mention()), config
+    )
+    assert again.outcome is Outcome.QUEUED
