@@ -20,14 +20,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from sqlalchemy.exc import DBAPIError
 
 from storage.sql.database import Database
 from storage.sql.models import TaskState
 from storage.tasks import NewTask
+
+if TYPE_CHECKING:
+    # psycopg is the server extra's; `codemonkey action` on SQLite imports this module
+    # without it, so it is imported where a PostgreSQL connection is opened.
+    import psycopg
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def autocommit_driver(database: Database) -> Iterator[psycopg.Connection[Any]]:
     pool), and psycopg's errors come out as SQLAlchemy's (IntegrityError, OperationalError)
     so callers handle them as on every other path; a broken connection is discarded.
     """
+    import psycopg
+
     with database.engine.connect() as connection:
         connection.execution_options(isolation_level="AUTOCOMMIT")
         driver = connection.connection.driver_connection
