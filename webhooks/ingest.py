@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -25,10 +26,18 @@ from sqlalchemy.orm import Session
 
 from storage.sql.database import Database
 from storage.sql.models import Installation, Project, Task, TaskState, WebhookDelivery
+from storage.sql.types import utcnow
 from storage.tasks import NewTask, create_task
 from webhooks import intents as k
 from webhooks.config_cache import routing_config
 from webhooks.events import Event, EventParseError, parse_envelope, parse_event
+from webhooks.ingest_pg import (
+    DeliveryRow,
+    ProjectView,
+    autocommit_driver,
+    insert_delivery,
+    project_view,
+)
 from webhooks.intents import InstallationChange, Intent, Routing
 from webhooks.repo_config import RepoConfig
 from webhooks.routing import RoutingContext, route
@@ -83,7 +92,16 @@ def ingest_delivery(database: Database, delivery: Delivery, config: IngestConfig
     """Record the delivery and create its tasks; commit before returning.
 
     The caller enqueues `new_task_ids` after this returns (the rows are committed by then).
+    On PostgreSQL the common delivery is one statement (`webhooks.ingest_pg`); installation
+    changes, superseding and coalescing, and any collision take the general path.
     """
+    if not database.is_sqlite:
+        try:
+            recorded = _ingest_in_one_statement(database, delivery, config)
+        except IntegrityError:
+            recorded = None  # a copy of this delivery or of its tasks exists: see below
+        if recorded is not None:
+            return recorded
     try:
         with database.session() as session:
             return _ingest(session, delivery, config)
@@ -101,15 +119,74 @@ def ingest_delivery(database: Database, delivery: Delivery, config: IngestConfig
         )
 
 
+def _ingest_in_one_statement(
+    database: Database, delivery: Delivery, config: IngestConfig
+) -> IngestResult | None:
+    """The delivery recorded with a project read and one insert statement, both outside an
+    explicit transaction; None (nothing written) when it needs the general path."""
+    envelope = parse_envelope(delivery.payload)
+    with autocommit_driver(database) as connection:
+        if delivery.replay_of is not None:
+            decided: IngestResult | tuple[Routing, ProjectView | None] = _replay(delivery)
+        else:
+            decided = _decide(delivery, config, partial(project_view, connection))
+        if isinstance(decided, IngestResult):
+            result = decided
+            tasks: list[NewTask] = []
+        else:
+            routing, project = decided
+            if not _fits_one_statement(routing, project, envelope):
+                return None
+            project_id = project.id if project else None
+            tasks = [_new_task(delivery, intent, project_id) for intent in routing.intents]
+            result = _summary(routing, "", [], has_tasks=bool(tasks))
+        ids = insert_delivery(connection, _delivery_row(delivery, envelope, result), tasks)
+    if not ids:
+        return result
+    return dataclasses.replace(result, task_ids=tuple(ids), new_task_ids=tuple(ids))
+
+
+def _fits_one_statement(routing: Routing, project: ProjectView | None, envelope: Event) -> bool:
+    """Only plain inserts: no installation rows, no cancellations, no coalescing, and no
+    intent naming a repository other than the delivery's (that needs its own lookup)."""
+    if routing.installation is not None:
+        return False
+    repo = envelope.repository.full_name if envelope.repository else None
+    for intent in routing.intents:
+        if intent.supersedes or intent.kind in COALESCED_KINDS:
+            return False
+        if project is None and intent.payload.get("repo") not in (None, repo):
+            return False
+    return True
+
+
+def _replay(delivery: Delivery) -> IngestResult:
+    return IngestResult(
+        outcome=Outcome.DUPLICATE,
+        reason=f"same body as delivery {delivery.replay_of}: a replay under a new "
+        "delivery id creates nothing",
+    )
+
+
+def _delivery_row(delivery: Delivery, envelope: Event, result: IngestResult) -> DeliveryRow:
+    return DeliveryRow(
+        delivery_id=delivery.delivery_id,
+        event=delivery.event[:64],
+        action=_clip(envelope.action, 64),
+        repository=_clip(envelope.repository.full_name if envelope.repository else None, 255),
+        sender=_clip(envelope.sender.login if envelope.sender else None, 255),
+        installation_id=envelope.installation.id if envelope.installation else None,
+        outcome=result.outcome.value,
+        reason=result.reason,
+        received_at=utcnow(),
+    )
+
+
 def _ingest(session: Session, delivery: Delivery, config: IngestConfig) -> IngestResult:
     envelope = parse_envelope(delivery.payload)
     row = _record(session, delivery, envelope)
     if delivery.replay_of is not None:
-        result = IngestResult(
-            outcome=Outcome.DUPLICATE,
-            reason=f"same body as delivery {delivery.replay_of}: a replay under a new "
-            "delivery id creates nothing",
-        )
+        result = _replay(delivery)
     else:
         result = _route_and_create(session, delivery, config)
     row.outcome = result.outcome.value
@@ -140,6 +217,31 @@ def _record(session: Session, delivery: Delivery, envelope: Event) -> WebhookDel
 
 
 def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig) -> IngestResult:
+    decided = _decide(delivery, config, partial(_project_in_session, session))
+    if isinstance(decided, IngestResult):
+        return decided
+    routing, project = decided
+    registered = ""
+    if routing.installation is not None:
+        registered = _apply_installation(session, routing.installation)
+    result = _create_tasks(session, delivery, routing, project, registered)
+    change = routing.installation
+    if change is not None and (change.deleted or change.suspended):
+        return dataclasses.replace(result, revoked_installation=change.installation_id)
+    return result
+
+
+def _project_in_session(session: Session, name: str) -> ProjectView | None:
+    project = session.scalar(select(Project).where(Project.name == name))
+    if project is None:
+        return None
+    return ProjectView(id=project.id, active=project.active, config=project.config)
+
+
+def _decide(
+    delivery: Delivery, config: IngestConfig, find_project: Callable[[str], ProjectView | None]
+) -> IngestResult | tuple[Routing, ProjectView | None]:
+    """The outcome when nothing is to be created, else the routing and the project."""
     if delivery.event == "ping":
         return IngestResult(outcome=Outcome.PING, reason="ping")
     try:
@@ -152,11 +254,10 @@ def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig
         )
     project = None
     if event.repository is not None:
-        project = session.scalar(select(Project).where(Project.name == event.repository.full_name))
+        name = event.repository.full_name
+        project = find_project(name)
         if project is not None and not project.active:
-            return IngestResult(
-                outcome=Outcome.IGNORED, reason=f"project {project.name} is deactivated"
-            )
+            return IngestResult(outcome=Outcome.IGNORED, reason=f"project {name} is deactivated")
     repo_config = routing_config(project.config if project else None, defaults=config.defaults)
     ctx = RoutingContext(
         delivery_id=delivery.delivery_id,
@@ -169,21 +270,14 @@ def _route_and_create(session: Session, delivery: Delivery, config: IngestConfig
     routing = route(delivery.event, event, ctx)
     if routing.ignored is not None:
         return IngestResult(outcome=Outcome.IGNORED, reason=routing.ignored)
-    registered = ""
-    if routing.installation is not None:
-        registered = _apply_installation(session, routing.installation)
-    result = _create_tasks(session, delivery, routing, project, registered)
-    change = routing.installation
-    if change is not None and (change.deleted or change.suspended):
-        return dataclasses.replace(result, revoked_installation=change.installation_id)
-    return result
+    return routing, project
 
 
 def _create_tasks(
     session: Session,
     delivery: Delivery,
     routing: Routing,
-    project: Project | None,
+    project: ProjectView | None,
     registered: str,
 ) -> IngestResult:
     all_ids: list[int] = []
@@ -209,16 +303,24 @@ def _create_tasks(
         all_ids.append(task.id)
         if created:
             new_ids.append(task.id)
+    summary = _summary(routing, registered, cancelled, has_tasks=bool(all_ids))
+    return dataclasses.replace(
+        summary,
+        task_ids=tuple(all_ids),
+        new_task_ids=tuple(new_ids),
+        cancelled_task_ids=tuple(cancelled),
+    )
+
+
+def _summary(
+    routing: Routing, registered: str, cancelled: list[int], *, has_tasks: bool
+) -> IngestResult:
     names = ", ".join(sorted({i.kind for i in routing.intents}))
     parts = [p for p in (registered, f"tasks: {names}" if names else "", *routing.notes) if p]
     if cancelled:
         parts.append(f"cancelled superseded tasks {cancelled}")
     return IngestResult(
-        outcome=Outcome.QUEUED if all_ids else Outcome.REGISTERED,
-        reason="; ".join(parts),
-        task_ids=tuple(all_ids),
-        new_task_ids=tuple(new_ids),
-        cancelled_task_ids=tuple(cancelled),
+        outcome=Outcome.QUEUED if has_tasks else Outcome.REGISTERED, reason="; ".join(parts)
     )
 
 

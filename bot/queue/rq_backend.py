@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from redis import Redis
 from rq import Queue
@@ -25,6 +26,28 @@ JOB_FUNCTION = "bot.queue.rq_backend.run_task_job"
 _MARKER_TTL_SECONDS = 24 * 3600
 
 _bound_runner: list[TaskRunner] = []
+
+# ARGV: the job key prefix, the waiting status, then per task id: its marker key, the number
+# of commands RQ issues to enqueue its new job (the marker's SET last), and each command as
+# its length and words. A task whose marked job still waits is skipped, all in one atomic
+# round trip instead of a marker read, a job read and a MULTI/EXEC.
+_ENQUEUE_UNLESS_WAITING = """
+local i = 3
+while i <= #ARGV do
+  local current = redis.call('GET', ARGV[i])
+  local waiting = current and redis.call('HGET', ARGV[1] .. current, 'status') == ARGV[2]
+  local count = tonumber(ARGV[i + 1])
+  i = i + 2
+  for _ = 1, count do
+    local size = tonumber(ARGV[i])
+    if not waiting then
+      redis.call(unpack(ARGV, i + 1, i + size))
+    end
+    i = i + size + 1
+  end
+end
+return 0
+"""
 
 
 def bind_runner(runner: TaskRunner) -> None:
@@ -56,48 +79,36 @@ class RQTaskQueue:
         # job_timeout -1: the lease, not RQ, decides when a task is dead; a long agent run
         # must not be killed by RQ's default 180 s.
         self.rq_queue = Queue(name, connection=redis, default_timeout=-1)
+        self._enqueue_unless_waiting = redis.register_script(_ENQUEUE_UNLESS_WAITING)
 
     def _marker(self, task_id: int) -> str:
         return f"codemonkey:rq:{self.name}:task:{task_id}"
 
     def enqueue(self, task_ids: Iterable[int]) -> None:
+        """One Redis round trip: RQ writes each job's commands into a pipeline that is never
+        executed; a script then runs them for the ids whose current job is not waiting."""
         ids = list(dict.fromkeys(int(i) for i in task_ids))
         if not ids:
             return
-        current = self._redis.mget([self._marker(i) for i in ids])
-        known = {
-            i: m.decode() if isinstance(m, bytes) else str(m)
-            for i, m in zip(ids, current, strict=True)
-            if m is not None
-        }
-        waiting: set[int] = set()
-        if known:
-            jobs = Job.fetch_many(list(known.values()), connection=self._redis)
-            waiting = {
-                i
-                for i, job in zip(known, jobs, strict=True)
-                if job is not None and job.get_status(refresh=False) == JobStatus.QUEUED
-            }
-        fresh = [i for i in ids if i not in waiting]
-        if not fresh:
-            return
-        datas = [
-            Queue.prepare_data(
+        args: list[Any] = [Job.redis_job_namespace_prefix, JobStatus.QUEUED.value]
+        for task_id in ids:
+            data = Queue.prepare_data(
                 JOB_FUNCTION,
-                args=(i,),
+                args=(task_id,),
                 timeout=-1,
                 result_ttl=0,
                 failure_ttl=3600,
-                description=f"task {i}",
+                description=f"task {task_id}",
             )
-            for i in fresh
-        ]
-        # The jobs and their markers go to Redis in one round trip.
-        with self._redis.pipeline() as pipe:
-            jobs_made = self.rq_queue.enqueue_many(datas, pipeline=pipe)
-            for task_id, job in zip(fresh, jobs_made, strict=True):
-                pipe.set(self._marker(task_id), job.id, ex=_MARKER_TTL_SECONDS)
-            pipe.execute()
+            recorder = self._redis.pipeline()
+            (job,) = self.rq_queue.enqueue_many([data], pipeline=recorder)
+            recorder.set(self._marker(task_id), job.id, ex=_MARKER_TTL_SECONDS)
+            commands = [command for command, _options in recorder.command_stack]
+            recorder.reset()
+            args += [self._marker(task_id), len(commands)]
+            for command in commands:
+                args += [len(command), *command]
+        self._enqueue_unless_waiting(args=args)
 
     def depth(self) -> int:
         return int(self.rq_queue.count)

@@ -8,7 +8,9 @@ Three servers, each a real uvicorn process, driven by one httpx client process:
 Every request is a distinct signed `issue_comment` delivery mentioning the bot, so each
 one records a delivery row and creates and enqueues one task.
 
-Run: python -m tests.bench.bench_webhooks [--requests N] [--concurrency C]
+Run: python -m tests.bench.bench_webhooks [--requests N] [--concurrency C] [--workers W]
+(`--workers 2` serves every scenario, the bare route included, with that many uvicorn
+processes, as `codemonkey serve --workers 2` does.)
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -88,9 +93,39 @@ def _build(scenario: str, db_url: str | None, queue_name: str) -> Starlette:
     return Starlette(routes=[webhook_route(deps)])
 
 
+_ENV = "CODEMONKEY_BENCH_WEBHOOKS"
+
+
+def app_from_env() -> Starlette:
+    """The app factory each uvicorn worker process calls (multi-worker runs)."""
+    scenario, db_url, queue_name = json.loads(os.environ[_ENV])
+    return _build(scenario, db_url, queue_name)
+
+
 def _serve(scenario: str, port: int, db_url: str | None, queue_name: str) -> None:
     app = _build(scenario, db_url, queue_name)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _start_workers(
+    scenario: str, port: int, db_url: str | None, queue_name: str, workers: int
+) -> subprocess.Popen[bytes]:
+    """uvicorn's own supervisor with `workers` processes, as `serve --workers` runs it (a
+    process of its own: uvicorn's workers need the stdin a multiprocessing child lacks)."""
+    env = {**os.environ, _ENV: json.dumps([scenario, db_url, queue_name])}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "tests.bench.bench_webhooks:app_from_env",
+        f"--workers={workers}",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--log-level=warning",
+        "--no-access-log",
+    ]
+    return subprocess.Popen(command, env=env)
 
 
 def _free_port() -> int:
@@ -167,9 +202,17 @@ async def _drive(base_url: str, count: int, concurrency: int) -> dict[str, float
 
 
 def _run(
-    scenario: str, db_url: str | None, queue_name: str, count: int, conc: int
+    scenario: str, db_url: str | None, queue_name: str, count: int, conc: int, workers: int
 ) -> dict[str, float]:
     port = _free_port()
+    if workers > 1:
+        server = _start_workers(scenario, port, db_url, queue_name, workers)
+        try:
+            _wait_for(port)
+            return asyncio.run(_drive(f"http://127.0.0.1:{port}", count, conc))
+        finally:
+            server.terminate()
+            server.wait(20)
     process = multiprocessing.get_context("spawn").Process(
         target=_serve, args=(scenario, port, db_url, queue_name), daemon=True
     )
@@ -186,17 +229,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn processes per server")
     args = parser.parse_args()
+    load_before = os.getloadavg()
+    run = {"count": args.requests, "conc": args.concurrency, "workers": args.workers}
 
     results: dict[str, dict[str, float]] = {}
-    results["bare"] = _run("bare", None, "", args.requests, args.concurrency)
+    results["bare"] = _run("bare", None, "", **run)
 
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         database = Database(sqlite_url)
         migrate.upgrade(database)
         database.dispose()
-        results["sqlite"] = _run("sqlite", sqlite_url, "", args.requests, args.concurrency)
+        results["sqlite"] = _run("sqlite", sqlite_url, "", **run)
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     queue_name = f"bench-webhooks-{uuid.uuid4().hex[:10]}"
@@ -208,9 +254,7 @@ def main() -> None:
         database = Database(pg_url)
         migrate.upgrade(database)
         database.dispose()
-        results["postgres+rq"] = _run(
-            "postgres+rq", pg_url, queue_name, args.requests, args.concurrency
-        )
+        results["postgres+rq"] = _run("postgres+rq", pg_url, queue_name, **run)
         queued = Queue(queue_name, connection=Redis.from_url(REDIS_URL))
         jobs = queued.count
         queued.delete(delete_jobs=True)
@@ -222,14 +266,24 @@ def main() -> None:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
-    print(f"{args.requests} signed deliveries per server, concurrency {args.concurrency}")
-    print(f"{'server':<14} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    load_after = os.getloadavg()
+    print(
+        f"{args.requests} signed deliveries per server, concurrency {args.concurrency}, "
+        f"{args.workers} uvicorn process(es) per server"
+    )
+    print(f"load average before {_load(load_before)}, after {_load(load_after)}")
+    print(f"{'server':<14} {'req/s':>8} {'of bare':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    bare_rps = results["bare"]["rps"]
     for name, figures in results.items():
         print(
-            f"{name:<14} {figures['rps']:>8.0f} {figures['p50_ms']:>8.1f} "
-            f"{figures['p99_ms']:>8.1f} {figures['max_ms']:>8.1f}"
+            f"{name:<14} {figures['rps']:>8.0f} {figures['rps'] / bare_rps:>8.0%} "
+            f"{figures['p50_ms']:>8.1f} {figures['p99_ms']:>8.1f} {figures['max_ms']:>8.1f}"
         )
     print(f"RQ jobs enqueued: {jobs} (expected {args.requests + 10})")
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return " ".join(f"{value:.2f}" for value in averages)
 
 
 if __name__ == "__main__":
