@@ -9,17 +9,17 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, Tool, ToolError, ToolOutcome
+from agents.runtime.ports import CallContext, Tool, ToolError, ToolResult
 from agents.tools.arguments import arguments_problem, compiled
 
 
 @dataclass(frozen=True)
 class FunctionTool:
     spec: ToolSpec
-    fn: Callable[[CallContext, dict[str, Any]], ToolOutcome]
+    fn: Callable[[CallContext, dict[str, Any]], ToolResult]
     replay_safe: bool
 
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         return self.fn(ctx, args)
 
 
@@ -58,16 +58,16 @@ class ToolSet:
         tool = self._tools.get(name)
         return tool is not None and tool.replay_safe
 
-    def call(self, name: str, args: dict[str, Any], ctx: CallContext) -> ToolOutcome:
+    def call(self, name: str, args: dict[str, Any], ctx: CallContext) -> ToolResult:
         tool = self._tools.get(name)
         if tool is None:
-            return ToolOutcome(
+            return ToolResult(
                 False, f"There is no tool named `{name}`. Available tools: {self.names}."
             )
         problem = arguments_problem(name, self._validators[name], args)
         if problem is not None:
-            return ToolOutcome(False, problem)
+            return ToolResult(False, problem)
         try:
             return tool.run(ctx, args)
         except ToolError as exc:
-            return ToolOutcome(False, str(exc))
+            return ToolResult(False, str(exc))

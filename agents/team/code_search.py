@@ -15,7 +15,7 @@ from typing import Any
 
 from agents.context.repo_map import words
 from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, SearchFn, Snippet, ToolError, ToolOutcome
+from agents.runtime.ports import CallContext, SearchFn, Snippet, ToolError, ToolResult
 from agents.runtime.toolset import FunctionTool, schema
 from agents.tools.base import ToolContext
 from agents.tools.base import ToolError as ToolsError
@@ -150,7 +150,7 @@ def _interleave(first: list[Hit], second: list[Hit]) -> list[Hit]:
 
 
 def code_search_tool(context: ToolContext, index: SearchFn | None) -> FunctionTool:
-    def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         query = str(args.get("query", "")).strip()
         if not query:
             raise ToolError("the query is empty; describe the code or name the identifier")
@@ -171,10 +171,10 @@ def code_search_tool(context: ToolContext, index: SearchFn | None) -> FunctionTo
                 )
         hits = merge(semantic, literal_hits(context, query, limit), limit)
         if not hits:
-            return ToolOutcome(True, "\n".join([*notes, f"No code found for {query!r}."]))
+            return ToolResult(True, "\n".join([*notes, f"No code found for {query!r}."]))
         terms = words(query)
         shown = "\n".join(h.render(terms) for h in hits)
-        return ToolOutcome(True, "\n".join(notes) + "\n" + shown)
+        return ToolResult(True, "\n".join(notes) + "\n" + shown)
 
     spec = ToolSpec(
         "search_code",

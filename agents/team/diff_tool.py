@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.diffs import describe_ranges, numbered, parse_diff
 from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.runtime.ports import CallContext, ToolError, ToolResult
 from agents.runtime.toolset import FunctionTool, schema
 from agents.team.changes import branch_diff, rank
 from agents.team.ports import Workspace
@@ -19,7 +19,7 @@ def diff_text(ws: Workspace) -> str:
 
 
 def diff_tool(ws: Workspace) -> FunctionTool:
-    def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         path = args.get("path")
         files = parse_diff(branch_diff(ws.git_layout, ws.base_sha, path or None))
         if path and not files:
@@ -28,7 +28,7 @@ def diff_tool(ws: Workspace) -> FunctionTool:
                 f"{path} is not changed on this branch; changed files: {', '.join(every) or 'none'}"
             )
         if not files:
-            return ToolOutcome(True, "No change against the base branch yet.")
+            return ToolResult(True, "No change against the base branch yet.")
         files.sort(key=lambda f: (rank(f.path), f.path))
         legend = (
             "Numbers are new-file lines (review side RIGHT); L<n> marks a deleted line, "
@@ -45,7 +45,7 @@ def diff_tool(ws: Workspace) -> FunctionTool:
                 + f"\n[... cut at {MAX_OUTPUT_CHARS} characters; ask for one file with "
                 f"path=<file>. Files: {names}]"
             )
-        return ToolOutcome(True, text)
+        return ToolResult(True, text)
 
     spec = ToolSpec(
         "diff",

@@ -10,14 +10,14 @@ runtime's replay rule.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.runtime.ports import CallContext
 from agents.team.edit_checks import syntax_report
-from agents.tools.base import ToolContext, ToolRegistry
+from agents.tools.base import ToolContext, ToolError, ToolRegistry, ToolResult
 from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
 from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
@@ -70,7 +70,7 @@ class WorkspaceTool:
     def spec(self) -> ToolSpec:
         return self.registry.specs([self.name])[0]
 
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         outside: list[str] = []
         if self.name in WRITE_TOOLS and self.writable is not None:
             outside = [p for p in written_paths(self.name, args) if p not in self.writable]
@@ -92,7 +92,7 @@ class WorkspaceTool:
                 f"\n(Outside the paths this task declared: {outside} are now locked for this "
                 "task and listed in the pull request.)"
             )
-        return ToolOutcome(result.ok, output, changed_paths=result.changed_paths)
+        return replace(result, output=output)
 
 
 def workspace_toolbox(

@@ -34,10 +34,19 @@ class ToolError(Exception):
 
 @dataclass(frozen=True)
 class ToolResult:
+    """What every tool returns (workspace, team and GitHub tools alike); the agent loop
+    persists it as a `tool_result` step (`agents.runtime.loop`)."""
+
     ok: bool
     output: str
     # Workspace-relative POSIX paths the tool created, modified or deleted.
     changed_paths: tuple[str, ...] = ()
+    # The run is over (the `finish` tool); `output` is the summary.
+    finished: bool = False
+    # Something left the agent (a comment, a question, a delegated task): counts as progress.
+    communicated: bool = False
+    # JSON-serialisable details for the caller (ids of created tasks, comment URLs).
+    data: Mapping[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def error(message: str) -> ToolResult:

@@ -14,7 +14,7 @@ from typing import Any
 from agents.githost import RepoRef
 from agents.providers.scripted import call
 from agents.providers.types import ToolSpec
-from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime import AgentLoop, AgentRun, CallContext, ToolResult
 from agents.runtime.ports import Tool
 from agents.runtime.toolset import FunctionTool, ToolSet, schema
 from agents.team.github_tools import GitHubScope, GitHubTools
@@ -52,10 +52,10 @@ def main() -> None:
     url, task_id, workspace, marker = sys.argv[1:5]
     db = Database(url)
 
-    def block(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def block(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         Path(marker).write_text("reached", encoding="utf-8")
         time.sleep(120)
-        return ToolOutcome(True, "never")
+        return ToolResult(True, "never")
 
     host = LocalHost(issue_body="", default_branch="main")
     loop = AgentLoop(

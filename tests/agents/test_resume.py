@@ -12,7 +12,7 @@ import pytest
 
 from agents.githost import RepoRef
 from agents.providers.scripted import ScriptedModel, call
-from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime import AgentLoop, AgentRun, CallContext, ToolResult
 from agents.runtime.loop import INTERRUPTED
 from agents.runtime.ports import Tool
 from agents.runtime.toolset import FunctionTool, ToolSet
@@ -33,7 +33,7 @@ def crash_after(tool: Tool, times: int = 1) -> FunctionTool:
     """The tool does its work, then the 'process dies' before the result is recorded."""
     remaining = [times]
 
-    def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         outcome = tool.run(ctx, args)
         if remaining[0] > 0:
             remaining[0] -= 1
@@ -187,7 +187,7 @@ async def test_killed_worker_process_resumes_from_its_last_step(
     assert worker.returncode == -signal.SIGKILL
 
     host = LocalHost(issue_body="", default_branch="main")
-    passed = crash_worker.checkpoint_tool(lambda ctx, args: ToolOutcome(True, "passed"))
+    passed = crash_worker.checkpoint_tool(lambda ctx, args: ToolResult(True, "passed"))
     tools = crash_worker.tools(database, tmp_path, passed, host)
     model = scripted([call("finish", summary="resumed")])
     loop = AgentLoop(

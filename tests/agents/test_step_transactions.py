@@ -11,7 +11,7 @@ from sqlalchemy import event
 from agents.providers.scripted import call
 from agents.runtime import AgentLoop, AgentRun, CallContext
 from agents.runtime.issue_spend import IssueSpend
-from agents.runtime.ports import ToolOutcome
+from agents.runtime.ports import ToolResult
 from agents.runtime.toolset import ToolSet
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore, StepRecord
@@ -96,9 +96,9 @@ class _Spy:
     def replay_safe(self) -> bool:
         return bool(self._tool.replay_safe)
 
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         self._before(ctx)
-        outcome: ToolOutcome = self._tool.run(ctx, args)
+        outcome: ToolResult = self._tool.run(ctx, args)
         return outcome
 
 
