@@ -1,7 +1,8 @@
 """The narrow interfaces the agent runtime depends on.
 
 Any `agents.providers.types.Provider` satisfies `ModelClient`; the workspace tool registry,
-the team tools and the GitHub tools are all exposed to the loop as a `ToolBox`.
+the team tools and the GitHub tools are all exposed to the loop as a `ToolBox`. A tool the
+loop runs is an `agents.tools.base.Tool[CallContext]`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolSpec
+from agents.tools.base import Tool as Tool
 
 # The one error type and the one result type of every tool (workspace, team, GitHub):
 # a ToolError is a failure the model can fix (bad arguments, missing file) and becomes an
@@ -32,18 +34,6 @@ class CallContext:
     role: str
     # `task:{id}:step:{n}:{tool}`; stable across a crash and resume.
     idempotency_key: str
-
-
-class Tool(Protocol):
-    @property
-    def spec(self) -> ToolSpec: ...
-
-    @property
-    def replay_safe(self) -> bool:
-        """Re-running after a crash cannot repeat a side effect (read-only or keyed)."""
-        ...
-
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult: ...
 
 
 class ToolBox(Protocol):

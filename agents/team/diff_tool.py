@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agents.diffs import describe_ranges, numbered, parse_diff
-from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, ToolError, ToolResult
-from agents.runtime.toolset import FunctionTool, schema
+from agents.runtime.toolset import schema
 from agents.team.changes import branch_diff, rank
 from agents.team.ports import Workspace
+from agents.tools.base import FunctionTool
 
 MAX_OUTPUT_CHARS = 60_000
 
@@ -18,7 +18,7 @@ def diff_text(ws: Workspace) -> str:
     return branch_diff(ws.git_layout, ws.base_sha)
 
 
-def diff_tool(ws: Workspace) -> FunctionTool:
+def diff_tool(ws: Workspace) -> FunctionTool[CallContext]:
     def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         path = args.get("path")
         files = parse_diff(branch_diff(ws.git_layout, ws.base_sha, path or None))
@@ -47,10 +47,11 @@ def diff_tool(ws: Workspace) -> FunctionTool:
             )
         return ToolResult(True, text)
 
-    spec = ToolSpec(
+    return FunctionTool(
         "diff",
         "Show this branch's change against its base as a unified diff with line numbers "
         "(the whole change, or one file with `path`).",
         schema({"path": {"type": "string", "description": "one changed file"}}),
+        run,
+        replay_safe=True,
     )
-    return FunctionTool(spec, run, replay_safe=True)

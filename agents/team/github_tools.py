@@ -23,10 +23,10 @@ from agents.githost import (
     RepoRef,
     ReviewComment,
 )
-from agents.providers.types import ToolSpec
 from agents.runtime.ports import CallContext, ToolError, ToolResult
-from agents.runtime.toolset import FunctionTool, schema
+from agents.runtime.toolset import schema
 from agents.team import checklist
+from agents.tools.base import FunctionTool
 from storage.side_effects import SideEffects
 
 REACTIONS = frozenset({"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"})
@@ -234,7 +234,7 @@ class GitHubTools:
         self._once(ctx, perform)
         return ToolResult(True, "checklist updated", communicated=True)
 
-    def tools(self) -> list[FunctionTool]:
+    def tools(self) -> list[FunctionTool[CallContext]]:
         text: dict[str, Any] = {"type": "string"}
         integer: dict[str, Any] = {"type": "integer"}
         line_number: dict[str, Any] = {"type": "integer", "minimum": 1}
@@ -341,7 +341,7 @@ class GitHubTools:
             "update_checklist": self.update_checklist,
         }
         return [
-            FunctionTool(ToolSpec(name, desc, schema(props, req)), handlers[name], replay_safe=True)
+            FunctionTool(name, desc, schema(props, req), handlers[name], replay_safe=True)
             for name, desc, props, req in specs
         ]
 

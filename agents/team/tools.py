@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from agents.providers.types import ToolSpec
 from agents.roles.types import Role
 from agents.runtime.ports import CallContext, ToolError, ToolResult
-from agents.runtime.toolset import FunctionTool, schema
+from agents.runtime.toolset import schema
+from agents.tools.base import FunctionTool
 from storage.conversations import add_message, find_message, get_or_create_conversation
 from storage.sql.database import Database
 from storage.sql.models import Task
@@ -215,56 +215,50 @@ class TeamTools:
         )
         return {"type": "string", "enum": names} if names else {"type": "string"}
 
-    def tools(self) -> list[FunctionTool]:
+    def tools(self) -> list[FunctionTool[CallContext]]:
         text = {"type": "string"}
         return [
             FunctionTool(
-                ToolSpec(
-                    "delegate",
-                    "Create a task for another role. `paths`: files it will edit (its plan and "
-                    "lock hint). `label`: a short name for the task, so later delegate calls "
-                    "of the same reply can list it in `depends_on` before its id is known. "
-                    "`depends_on`: ids or labels of tasks that must finish first.",
-                    schema(
-                        {
-                            "role": self._role_names(delegating=True),
-                            "title": text,
-                            "description": text,
-                            "paths": {"type": "array", "items": NON_BLANK},
-                            "label": {
-                                **NON_BLANK,
-                                "maxLength": MAX_LABEL_CHARS,
-                                "description": 'a short name, e.g. "api"',
-                            },
-                            "depends_on": {
-                                "type": "array",
-                                "items": {"type": ["integer", "string"]},
-                            },
+                "delegate",
+                "Create a task for another role. `paths`: files it will edit (its plan and "
+                "lock hint). `label`: a short name for the task, so later delegate calls "
+                "of the same reply can list it in `depends_on` before its id is known. "
+                "`depends_on`: ids or labels of tasks that must finish first.",
+                schema(
+                    {
+                        "role": self._role_names(delegating=True),
+                        "title": text,
+                        "description": text,
+                        "paths": {"type": "array", "items": NON_BLANK},
+                        "label": {
+                            **NON_BLANK,
+                            "maxLength": MAX_LABEL_CHARS,
+                            "description": 'a short name, e.g. "api"',
                         },
-                        ["role", "title", "description"],
-                    ),
+                        "depends_on": {
+                            "type": "array",
+                            "items": {"type": ["integer", "string"]},
+                        },
+                    },
+                    ["role", "title", "description"],
                 ),
                 self.delegate,
                 replay_safe=True,
             ),
             FunctionTool(
-                ToolSpec(
-                    "ask",
-                    "Ask another role of the team a question and get its answer.",
-                    schema(
-                        {"role": self._role_names(delegating=False), "question": text},
-                        ["role", "question"],
-                    ),
+                "ask",
+                "Ask another role of the team a question and get its answer.",
+                schema(
+                    {"role": self._role_names(delegating=False), "question": text},
+                    ["role", "question"],
                 ),
                 self.ask,
                 replay_safe=True,
             ),
             FunctionTool(
-                ToolSpec(
-                    "finish",
-                    "End your work with a summary of what you did.",
-                    schema({"summary": text}, ["summary"]),
-                ),
+                "finish",
+                "End your work with a summary of what you did.",
+                schema({"summary": text}, ["summary"]),
                 self.finish,
                 replay_safe=True,
             ),

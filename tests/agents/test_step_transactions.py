@@ -85,12 +85,20 @@ class _Spy:
     """Wraps the `write_file` tool to look at the store before it runs."""
 
     def __init__(self, tools: list[Any], before: Any) -> None:
-        self._tool = next(t for t in tools if t.spec.name == "write_file")
+        self._tool = next(t for t in tools if t.name == "write_file")
         self._before = before
 
     @property
-    def spec(self) -> Any:
-        return self._tool.spec
+    def name(self) -> str:
+        return str(self._tool.name)
+
+    @property
+    def description(self) -> str:
+        return str(self._tool.description)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._tool.parameters)
 
     @property
     def replay_safe(self) -> bool:

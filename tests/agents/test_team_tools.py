@@ -139,7 +139,7 @@ def test_delegate_depends_on_labels_given_earlier_in_the_same_reply(database: Da
 def test_team_tools_offer_only_the_roles_of_the_roster(database: Database) -> None:
     roles = {name: r for name, r in load_roles().items() if name != "tech_lead"}
     scope = TeamScope(make_task(database), roles["project_manager"], GROUP)
-    specs = {t.spec.name: t.spec for t in TeamTools(database, scope, roles=roles).tools()}
+    specs = {t.name: t for t in TeamTools(database, scope, roles=roles).tools()}
     offered = specs["delegate"].parameters["properties"]["role"]["enum"]
     assert "tech_lead" not in offered and "project_manager" not in offered
     assert set(offered) == set(roles) - {"project_manager"}
