@@ -27,7 +27,7 @@ from agents.runtime.loop import LoopConfig
 from agents.team import sweep as tasksweep
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
-from agents.tools.base import ToolRegistry
+from agents.tools.base import ToolContext, ToolRegistry
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner
 from bot.agent_models import repository_agent_rows
@@ -65,7 +65,7 @@ class WorkerDeps:
     # The code index the agents' `search_code` asks; None: text search only.
     vectors: VectorStore | None = None
     runner: SandboxRunner = field(init=False)
-    tools: ToolRegistry = field(init=False)
+    tools: ToolRegistry[ToolContext] = field(init=False)
     repositories: RepositoryCache = field(init=False)
     _workspaces: dict[str, CloneWorkspaces] = field(default_factory=dict)
     _environments: EnvironmentStore | None = None

@@ -12,7 +12,7 @@ from agents.runtime.ports import (
     Tool,
     ToolBox,
     ToolError,
-    ToolOutcome,
+    ToolResult,
 )
 
 __all__ = [
@@ -32,6 +32,6 @@ __all__ = [
     "Tool",
     "ToolBox",
     "ToolError",
-    "ToolOutcome",
+    "ToolResult",
     "over_budget",
 ]

@@ -30,7 +30,7 @@ from agents.runtime.ports import (
     SearchFn,
     ToolBox,
     ToolError,
-    ToolOutcome,
+    ToolResult,
 )
 from agents.runtime.progress import ProgressMonitor
 from agents.runtime.replay import RunState, call_payload, rebuild, response_payload
@@ -236,7 +236,7 @@ class AgentLoop:
                 return "no_progress", reason
         return None
 
-    def _execute(self, run: AgentRun, state: RunState, call: ToolCall) -> ToolOutcome:
+    def _execute(self, run: AgentRun, state: RunState, call: ToolCall) -> ToolResult:
         started = state.started.get(call.id)
         if started is None:
             step = state.next_step
@@ -246,13 +246,13 @@ class AgentLoop:
         else:
             step, key = started
             if not self._tools.replay_safe(call.name):
-                return ToolOutcome(False, INTERRUPTED)
+                return ToolResult(False, INTERRUPTED)
         self._emit(run, "tool", call_line(call.name, call.arguments))
         ctx = CallContext(task_id=run.task_id, step=step, role=run.role.name, idempotency_key=key)
         try:
             return self._tools.call(call.name, dict(call.arguments), ctx)
         except ToolError as exc:
-            return ToolOutcome(False, str(exc))
+            return ToolResult(False, str(exc))
 
     def _append(
         self,
@@ -295,7 +295,7 @@ class AgentLoop:
             self._on_event(AgentEvent(run.task_id, run.role.name, kind, text[:300]))
 
 
-def _outcome_payload(outcome: ToolOutcome) -> dict[str, Any]:
+def _outcome_payload(outcome: ToolResult) -> dict[str, Any]:
     return {
         "ok": outcome.ok,
         "output": outcome.output,

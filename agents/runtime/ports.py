@@ -1,20 +1,24 @@
 """The narrow interfaces the agent runtime depends on.
 
 Any `agents.providers.types.Provider` satisfies `ModelClient`; the workspace tool registry,
-the team tools and the GitHub tools are all exposed to the loop as a `ToolBox`.
+the team tools and the GitHub tools are all exposed to the loop as a `ToolBox`. A tool the
+loop runs is an `agents.tools.base.Tool[CallContext]`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolSpec
+from agents.tools.base import Tool as Tool
 
-# The one error a tool raises for a failure the model can fix (bad arguments, missing file):
-# the loop turns it into an error result for the model; any other exception ends the run.
+# The one error type and the one result type of every tool (workspace, team, GitHub):
+# a ToolError is a failure the model can fix (bad arguments, missing file) and becomes an
+# error result; any other exception from a team tool ends the run.
 from agents.tools.base import ToolError as ToolError
+from agents.tools.base import ToolResult as ToolResult
 
 
 class ModelClient(Protocol):
@@ -32,35 +36,10 @@ class CallContext:
     idempotency_key: str
 
 
-@dataclass(frozen=True)
-class ToolOutcome:
-    ok: bool
-    output: str
-    changed_paths: tuple[str, ...] = ()
-    # The run is over (the `finish` tool); `output` is the summary.
-    finished: bool = False
-    # Something left the agent (a comment, a question, a delegated task): counts as progress.
-    communicated: bool = False
-    # JSON-serialisable details for the caller (ids of created tasks, comment URLs).
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-
-class Tool(Protocol):
-    @property
-    def spec(self) -> ToolSpec: ...
-
-    @property
-    def replay_safe(self) -> bool:
-        """Re-running after a crash cannot repeat a side effect (read-only or keyed)."""
-        ...
-
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome: ...
-
-
 class ToolBox(Protocol):
     def specs(self) -> list[ToolSpec]: ...
 
-    def call(self, name: str, args: dict[str, Any], ctx: CallContext) -> ToolOutcome: ...
+    def call(self, name: str, args: dict[str, Any], ctx: CallContext) -> ToolResult: ...
 
     def replay_safe(self, name: str) -> bool: ...
 

@@ -1,26 +1,13 @@
-"""Tools as plain functions, and a `ToolBox` that combines them and enforces a role's rights."""
+"""The agent loop's `ToolBox`: the tools a role may use, behind one `ToolRegistry`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, Tool, ToolError, ToolOutcome
-from agents.tools.arguments import arguments_problem, compiled
-
-
-@dataclass(frozen=True)
-class FunctionTool:
-    spec: ToolSpec
-    fn: Callable[[CallContext, dict[str, Any]], ToolOutcome]
-    replay_safe: bool
-
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
-        return self.fn(ctx, args)
+from agents.runtime.ports import CallContext
+from agents.tools.base import Tool, ToolRegistry, ToolResult
 
 
 def schema(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str, Any]:
@@ -33,41 +20,35 @@ def schema(properties: dict[str, Any], required: Iterable[str] = ()) -> dict[str
 
 
 class ToolSet:
-    """A `ToolBox` over named tools, restricted to the names a role may use."""
+    """A `ToolBox` over named tools, restricted to the names a role may use.
 
-    def __init__(self, tools: Iterable[Tool], *, allowed: Iterable[str] | None = None) -> None:
-        self._tools: dict[str, Tool] = {}
-        self._validators: dict[str, Draft202012Validator] = {}
+    Arguments are validated and a `ToolError` becomes a failed result by the registry, as
+    for every tool; any other exception ends the run (the workspace tools contain their own
+    bugs in their registry, `agents.team.toolbox`)."""
+
+    def __init__(
+        self, tools: Iterable[Tool[CallContext]], *, allowed: Iterable[str] | None = None
+    ) -> None:
         allow = None if allowed is None else set(allowed)
-        for tool in tools:
-            name = tool.spec.name
-            if name in self._tools:
+        every = list(tools)
+        names = [tool.name for tool in every]
+        for name in names:
+            if names.count(name) > 1:
                 raise ValueError(f"two tools are named {name!r}; tool names must be unique")
-            if allow is None or name in allow:
-                self._tools[name] = tool
-                self._validators[name] = compiled(name, tool.spec.parameters)
+        self._registry = ToolRegistry[CallContext](
+            (tool for tool in every if allow is None or tool.name in allow),
+            contain_failures=False,
+        )
 
     @property
     def names(self) -> list[str]:
-        return sorted(self._tools)
+        return sorted(self._registry.names())
 
     def specs(self) -> list[ToolSpec]:
-        return [self._tools[name].spec for name in sorted(self._tools)]
+        return self._registry.specs(self.names)
 
     def replay_safe(self, name: str) -> bool:
-        tool = self._tools.get(name)
-        return tool is not None and tool.replay_safe
+        return self._registry.replay_safe(name)
 
-    def call(self, name: str, args: dict[str, Any], ctx: CallContext) -> ToolOutcome:
-        tool = self._tools.get(name)
-        if tool is None:
-            return ToolOutcome(
-                False, f"There is no tool named `{name}`. Available tools: {self.names}."
-            )
-        problem = arguments_problem(name, self._validators[name], args)
-        if problem is not None:
-            return ToolOutcome(False, problem)
-        try:
-            return tool.run(ctx, args)
-        except ToolError as exc:
-            return ToolOutcome(False, str(exc))
+    def call(self, name: str, args: dict[str, Any], ctx: CallContext) -> ToolResult:
+        return self._registry.call(ctx, name, args)

@@ -11,7 +11,7 @@ from typing import Any
 from agents.providers.types import ChatMessage, ChatOptions
 from agents.roles.types import Role
 from agents.runtime.loop import AgentLoop, AgentRun, LoopConfig, RunResult
-from agents.runtime.ports import EventSink, SearchFn, Tool
+from agents.runtime.ports import CallContext, EventSink, SearchFn, Tool
 from agents.runtime.toolset import ToolSet
 from agents.team.ports import ModelResolver
 from storage.agent_steps import AgentStepStore
@@ -34,7 +34,7 @@ def run_role(
     task_id: int,
     role: Role,
     task: str,
-    tools: Iterable[Tool],
+    tools: Iterable[Tool[CallContext]],
     group_key: str | None,
     project_id: int | None,
     context: tuple[str, ...] = (),

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.context.repo_map import words
-from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, SearchFn, Snippet, ToolError, ToolOutcome
-from agents.runtime.toolset import FunctionTool, schema
-from agents.tools.base import ToolContext
+from agents.runtime.ports import CallContext, SearchFn, Snippet, ToolError, ToolResult
+from agents.runtime.toolset import schema
+from agents.tools.base import FunctionTool, ToolContext
 from agents.tools.base import ToolError as ToolsError
 from agents.tools.search import Match, SearchQuery, search
 from storage.vectors.base import VectorError
@@ -149,8 +148,8 @@ def _interleave(first: list[Hit], second: list[Hit]) -> list[Hit]:
     return out
 
 
-def code_search_tool(context: ToolContext, index: SearchFn | None) -> FunctionTool:
-    def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+def code_search_tool(context: ToolContext, index: SearchFn | None) -> FunctionTool[CallContext]:
+    def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         query = str(args.get("query", "")).strip()
         if not query:
             raise ToolError("the query is empty; describe the code or name the identifier")
@@ -171,12 +170,12 @@ def code_search_tool(context: ToolContext, index: SearchFn | None) -> FunctionTo
                 )
         hits = merge(semantic, literal_hits(context, query, limit), limit)
         if not hits:
-            return ToolOutcome(True, "\n".join([*notes, f"No code found for {query!r}."]))
+            return ToolResult(True, "\n".join([*notes, f"No code found for {query!r}."]))
         terms = words(query)
         shown = "\n".join(h.render(terms) for h in hits)
-        return ToolOutcome(True, "\n".join(notes) + "\n" + shown)
+        return ToolResult(True, "\n".join(notes) + "\n" + shown)
 
-    spec = ToolSpec(
+    return FunctionTool(
         "search_code",
         "Find code by meaning and by text: a description ('where retries are scheduled') "
         "or an identifier. Returns file ranges as path:start-end with the relevant lines; "
@@ -188,5 +187,6 @@ def code_search_tool(context: ToolContext, index: SearchFn | None) -> FunctionTo
             },
             ["query"],
         ),
+        run,
+        replay_safe=True,
     )
-    return FunctionTool(spec, run, replay_safe=True)

@@ -14,7 +14,7 @@ from agents.team.agent import AgentDeps
 from agents.team.forks import ForkPusher
 from agents.team.issue_task import ISSUE_TASK_VERSION, AdmissionRecord, IssueTaskPayload
 from agents.team.ports import BranchRemote, WorkspaceProvider
-from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolRegistry
+from agents.tools.base import DEFAULT_PROTECTED_PATHS, SandboxSettings, ToolContext, ToolRegistry
 from agents.tools.sandbox import SandboxRunner
 from agents.untrusted import fence
 from storage.kv.base import LockManager
@@ -43,7 +43,7 @@ class TeamDeps:
     remote: BranchRemote
     locks: LockManager
     # The workspace tools (`agents.tools.defaults.workspace_registry`).
-    tools: ToolRegistry
+    tools: ToolRegistry[ToolContext]
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     sandbox: SandboxSettings = field(default_factory=SandboxSettings)
     runner: SandboxRunner = field(default_factory=SandboxRunner)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from agents.diffs import describe_ranges, numbered, parse_diff
-from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, ToolError, ToolOutcome
-from agents.runtime.toolset import FunctionTool, schema
+from agents.runtime.ports import CallContext, ToolError, ToolResult
+from agents.runtime.toolset import schema
 from agents.team.changes import branch_diff, rank
 from agents.team.ports import Workspace
+from agents.tools.base import FunctionTool
 
 MAX_OUTPUT_CHARS = 60_000
 
@@ -18,8 +18,8 @@ def diff_text(ws: Workspace) -> str:
     return branch_diff(ws.git_layout, ws.base_sha)
 
 
-def diff_tool(ws: Workspace) -> FunctionTool:
-    def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+def diff_tool(ws: Workspace) -> FunctionTool[CallContext]:
+    def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         path = args.get("path")
         files = parse_diff(branch_diff(ws.git_layout, ws.base_sha, path or None))
         if path and not files:
@@ -28,7 +28,7 @@ def diff_tool(ws: Workspace) -> FunctionTool:
                 f"{path} is not changed on this branch; changed files: {', '.join(every) or 'none'}"
             )
         if not files:
-            return ToolOutcome(True, "No change against the base branch yet.")
+            return ToolResult(True, "No change against the base branch yet.")
         files.sort(key=lambda f: (rank(f.path), f.path))
         legend = (
             "Numbers are new-file lines (review side RIGHT); L<n> marks a deleted line, "
@@ -45,12 +45,13 @@ def diff_tool(ws: Workspace) -> FunctionTool:
                 + f"\n[... cut at {MAX_OUTPUT_CHARS} characters; ask for one file with "
                 f"path=<file>. Files: {names}]"
             )
-        return ToolOutcome(True, text)
+        return ToolResult(True, text)
 
-    spec = ToolSpec(
+    return FunctionTool(
         "diff",
         "Show this branch's change against its base as a unified diff with line numbers "
         "(the whole change, or one file with `path`).",
         schema({"path": {"type": "string", "description": "one changed file"}}),
+        run,
+        replay_safe=True,
     )
-    return FunctionTool(spec, run, replay_safe=True)

@@ -23,10 +23,10 @@ from agents.githost import (
     RepoRef,
     ReviewComment,
 )
-from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, ToolError, ToolOutcome
-from agents.runtime.toolset import FunctionTool, schema
+from agents.runtime.ports import CallContext, ToolError, ToolResult
+from agents.runtime.toolset import schema
 from agents.team import checklist
+from agents.tools.base import FunctionTool
 from storage.side_effects import SideEffects
 
 REACTIONS = frozenset({"+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"})
@@ -82,26 +82,23 @@ class GitHubTools:
             # it, so it hears why instead of the run failing. Nothing was recorded.
             raise ToolError(f"GitHub refused the call ({exc.status}): {exc}") from exc
 
-    def comment(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def comment(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         number = args.get("number", self._scope.issue)
         result = self._once(
             ctx,
             lambda: _comment_result(self._host.comment(self._scope.repo, number, args["body"])),
         )
-        return ToolOutcome(True, f"commented: {result['url']}", communicated=True, data=result)
+        return ToolResult(True, f"commented: {result['url']}", communicated=True, data=result)
 
-    def react(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
-        if args["content"] not in REACTIONS:
-            raise ToolError(f"reaction must be one of {sorted(REACTIONS)}")
-
+    def react(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         def perform() -> dict[str, Any]:
             self._host.react(self._scope.repo, args["comment_id"], args["content"])
             return {"comment_id": args["comment_id"], "content": args["content"]}
 
         self._once(ctx, perform)
-        return ToolOutcome(True, "reacted", communicated=True)
+        return ToolResult(True, "reacted", communicated=True)
 
-    def open_pull_request(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def open_pull_request(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         body = f"{args['body'].rstrip()}\n\nCloses #{self._scope.issue}"
 
         def perform() -> dict[str, Any]:
@@ -116,9 +113,9 @@ class GitHubTools:
             return {"number": pr.number, "url": pr.url}
 
         result = self._once(ctx, perform)
-        return ToolOutcome(True, f"draft PR #{result['number']}", communicated=True, data=result)
+        return ToolResult(True, f"draft PR #{result['number']}", communicated=True, data=result)
 
-    def update_pull_request(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def update_pull_request(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         number = self._pr()
 
         def perform() -> dict[str, Any]:
@@ -132,12 +129,10 @@ class GitHubTools:
             return {"number": number}
 
         self._once(ctx, perform)
-        return ToolOutcome(True, f"updated PR #{number}", communicated=True)
+        return ToolResult(True, f"updated PR #{number}", communicated=True)
 
-    def review(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def review(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         event = args["event"]
-        if event not in EVENTS:
-            raise ToolError(f"event must be one of {list(EVENTS)}")
         comments = [_review_comment(c) for c in args.get("comments", [])]
         number = self._pr()
 
@@ -171,7 +166,7 @@ class GitHubTools:
             }
 
         result = self._once(ctx, perform)
-        return ToolOutcome(True, f"review posted ({event})", communicated=True, data=result)
+        return ToolResult(True, f"review posted ({event})", communicated=True, data=result)
 
     def _placed(
         self, comments: list[ReviewComment]
@@ -201,10 +196,8 @@ class GitHubTools:
             )
         return [c for c, p in problems if p is None], [c for c, _ in misplaced]
 
-    def check_run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def check_run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         conclusion = args["conclusion"]
-        if conclusion not in CONCLUSIONS:
-            raise ToolError(f"conclusion must be one of {list(CONCLUSIONS)}")
         output = CheckRunOutput(
             title=args["title"],
             summary=args["summary"],
@@ -223,16 +216,13 @@ class GitHubTools:
             return {"check_run_id": run_id, "conclusion": conclusion}
 
         result = self._once(ctx, perform)
-        return ToolOutcome(True, f"check run {conclusion}", communicated=True, data=result)
+        return ToolResult(True, f"check run {conclusion}", communicated=True, data=result)
 
-    def update_checklist(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def update_checklist(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         items = [
             checklist.ChecklistItem(str(i["text"]), bool(i.get("done", False)))
             for i in args["items"]
-            if isinstance(i, dict) and "text" in i
         ]
-        if not items:
-            raise ToolError("items must be a list of {text, done} objects")
 
         def perform() -> dict[str, Any]:
             body = self._host.issue_body(self._scope.repo, self._scope.issue)
@@ -242,18 +232,30 @@ class GitHubTools:
             return {"items": len(items)}
 
         self._once(ctx, perform)
-        return ToolOutcome(True, "checklist updated", communicated=True)
+        return ToolResult(True, "checklist updated", communicated=True)
 
-    def tools(self) -> list[FunctionTool]:
+    def tools(self) -> list[FunctionTool[CallContext]]:
         text: dict[str, Any] = {"type": "string"}
         integer: dict[str, Any] = {"type": "integer"}
-        items: dict[str, Any] = {"type": "object"}
+        line_number: dict[str, Any] = {"type": "integer", "minimum": 1}
+        annotation = schema(
+            {
+                "path": text,
+                "start_line": line_number,
+                "end_line": line_number,
+                "message": text,
+                "level": {"type": "string", "enum": ["notice", "warning", "failure"]},
+                "title": text,
+            },
+            ["path", "start_line", "message"],
+        )
+        checklist_item = schema({"text": text, "done": {"type": "boolean"}}, ["text"])
         review_comment: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "path": {"type": "string", "description": "a file changed by the pull request"},
                 "line": {
-                    "type": "integer",
+                    **line_number,
                     "description": "the (last) line: a new-file line for RIGHT, old-file for LEFT",
                 },
                 "side": {
@@ -262,7 +264,7 @@ class GitHubTools:
                     "description": "RIGHT (default): added or context lines; LEFT: deleted lines",
                 },
                 "start_line": {
-                    "type": "integer",
+                    **line_number,
                     "description": "first line of a multi-line comment, same hunk, < line",
                 },
                 "body": {"type": "string"},
@@ -284,7 +286,7 @@ class GitHubTools:
             (
                 "react",
                 "React to a comment.",
-                {"comment_id": integer, "content": text},
+                {"comment_id": integer, "content": {"type": "string", "enum": sorted(REACTIONS)}},
                 ["comment_id", "content"],
             ),
             (
@@ -318,14 +320,14 @@ class GitHubTools:
                     "conclusion": {"type": "string", "enum": list(CONCLUSIONS)},
                     "title": text,
                     "summary": text,
-                    "annotations": {"type": "array", "items": items},
+                    "annotations": {"type": "array", "items": annotation},
                 },
                 ["conclusion", "title", "summary"],
             ),
             (
                 "update_checklist",
                 "Replace the issue's task checklist. items: [{text, done}].",
-                {"items": {"type": "array", "items": items}},
+                {"items": {"type": "array", "items": checklist_item, "minItems": 1}},
                 ["items"],
             ),
         ]
@@ -339,7 +341,7 @@ class GitHubTools:
             "update_checklist": self.update_checklist,
         }
         return [
-            FunctionTool(ToolSpec(name, desc, schema(props, req)), handlers[name], replay_safe=True)
+            FunctionTool(name, desc, schema(props, req), handlers[name], replay_safe=True)
             for name, desc, props, req in specs
         ]
 
@@ -356,17 +358,13 @@ def refused_call(exc: GitHostError) -> bool:
     return exc.status is not None and 400 <= exc.status < 500 and exc.status != 429
 
 
-def _review_comment(raw: Any) -> ReviewComment:
-    if not isinstance(raw, dict) or not {"path", "line", "body"} <= set(raw):
-        raise ToolError("each review comment needs path, line and body")
+# The arguments are already checked against the tools' schemas (types, required keys,
+# enums, positive line numbers); only what a schema cannot say is checked here.
+def _review_comment(raw: dict[str, Any]) -> ReviewComment:
     line, start = raw["line"], raw.get("start_line")
-    if not isinstance(line, int) or isinstance(line, bool) or line < 1:
-        raise ToolError("a review comment's line must be a positive line number")
-    if start is not None and (not isinstance(start, int) or not 1 <= start < line):
+    if start is not None and start >= line:
         raise ToolError("a review comment's start_line must be a line number below its line")
     side = raw.get("side", "RIGHT")
-    if side not in ("LEFT", "RIGHT"):
-        raise ToolError("a review comment's side must be LEFT (deleted lines) or RIGHT")
     suggestion = raw.get("suggestion")
     return ReviewComment(
         path=str(raw["path"]),
@@ -377,16 +375,12 @@ def _review_comment(raw: Any) -> ReviewComment:
     )
 
 
-def _annotation(raw: Any) -> Annotation:
-    if not isinstance(raw, dict) or not {"path", "start_line", "message"} <= set(raw):
-        raise ToolError("each annotation needs path, start_line and message")
+def _annotation(raw: dict[str, Any]) -> Annotation:
     level = raw.get("level", "failure")
-    if level not in ("notice", "warning", "failure"):
-        raise ToolError("annotation level must be notice, warning or failure")
     start = raw["start_line"]
     end = raw.get("end_line", start)
-    if not isinstance(start, int) or not isinstance(end, int) or not 1 <= start <= end:
-        raise ToolError("annotation lines must be positive integers with start_line <= end_line")
+    if start > end:
+        raise ToolError("an annotation's start_line must not be after its end_line")
     return Annotation(
         path=str(raw["path"]),
         start_line=start,

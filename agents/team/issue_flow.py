@@ -17,7 +17,7 @@ from typing import Any
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
-from agents.runtime.ports import Tool
+from agents.runtime.ports import CallContext, Tool
 from agents.team import checklist
 from agents.team.agent import ModelAnswerer, run_role
 from agents.team.changes import commit_diff, diff_text_block
@@ -107,7 +107,7 @@ def agent_tools(
     issue: IssueRef,
     ws: Workspace,
     claims: EditLocks | None = None,
-) -> list[Tool]:
+) -> list[Tool[CallContext]]:
     # Roles that do not write code read and run, but their commands cannot edit the tree.
     sandbox = deps.sandbox if role.writes_code else replace(deps.sandbox, read_only_workspace=True)
     context = ToolContext(

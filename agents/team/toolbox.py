@@ -1,28 +1,26 @@
-"""The workspace tools of `agents.tools` as runtime tools: one adapter for all of them.
+"""The workspace tools of `agents.tools` bound to one task's workspace, for the agent loop.
 
 `agents.tools` validates arguments, confines paths to the workspace, refuses protected
-paths and runs commands in the sandbox; the adapter adds what a team task needs on top:
+paths and runs commands in the sandbox; the binding adds what a team task needs on top:
 a task that declared the paths it edits holds their locks; an edit outside them first
-takes that path's lock through `claim` (or fails naming the task that holds it), and the
-runtime's replay rule.
+takes that path's lock through `claim` (or fails naming the task that holds it), and a
+report on what each edit left. Result and replay rule are the tools' own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from agents.providers.types import ToolSpec
-from agents.runtime.ports import CallContext, ToolError, ToolOutcome
+from agents.runtime.ports import CallContext
 from agents.team.edit_checks import syntax_report
-from agents.tools.base import ToolContext, ToolRegistry
-from agents.tools.defaults import READ_ONLY_TOOLS, WRITE_TOOLS
+from agents.tools.base import ToolContext, ToolError, ToolRegistry, ToolResult
+from agents.tools.defaults import WRITE_TOOLS
 from agents.tools.edit import collect_edits
 from agents.tools.patch import touched_paths
 
-REPLAY_SAFE = frozenset({*READ_ONLY_TOOLS, "write_file"})
 # Takes the locks of paths outside the declared ones; raises ToolError when it cannot.
 Claim = Callable[[Sequence[str]], None]
 
@@ -49,9 +47,9 @@ def written_paths(name: str, args: dict[str, Any]) -> list[str]:
 
 @dataclass(frozen=True)
 class WorkspaceTool:
-    """One `agents.tools` tool seen by the agent loop."""
+    """One `agents.tools` tool on one task's workspace, run by the agent loop."""
 
-    registry: ToolRegistry
+    registry: ToolRegistry[ToolContext]
     context: ToolContext
     name: str
     # None: any path of the workspace (protected paths are refused by the tools anyway).
@@ -60,17 +58,18 @@ class WorkspaceTool:
     claim: Claim | None = None
 
     @property
-    def replay_safe(self) -> bool:
-        """Reads change nothing and writing the same content twice is the same; an edit,
-        a patch or a command may not be (the replacement can contain the search text,
-        a command can append), so after a crash those are reported, not repeated."""
-        return self.name in REPLAY_SAFE
+    def description(self) -> str:
+        return self.registry.get(self.name).description
 
     @property
-    def spec(self) -> ToolSpec:
-        return self.registry.specs([self.name])[0]
+    def parameters(self) -> dict[str, Any]:
+        return self.registry.get(self.name).parameters
 
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    @property
+    def replay_safe(self) -> bool:
+        return self.registry.replay_safe(self.name)
+
+    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         outside: list[str] = []
         if self.name in WRITE_TOOLS and self.writable is not None:
             outside = [p for p in written_paths(self.name, args) if p not in self.writable]
@@ -92,11 +91,11 @@ class WorkspaceTool:
                 f"\n(Outside the paths this task declared: {outside} are now locked for this "
                 "task and listed in the pull request.)"
             )
-        return ToolOutcome(result.ok, output, changed_paths=result.changed_paths)
+        return replace(result, output=output)
 
 
 def workspace_toolbox(
-    registry: ToolRegistry,
+    registry: ToolRegistry[ToolContext],
     context: ToolContext,
     *,
     declared: Sequence[str] = (),

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from agents.providers.types import ToolSpec
 from agents.roles.types import Role
-from agents.runtime.ports import CallContext, ToolError, ToolOutcome
-from agents.runtime.toolset import FunctionTool, schema
+from agents.runtime.ports import CallContext, ToolError, ToolResult
+from agents.runtime.toolset import schema
+from agents.tools.base import FunctionTool
 from storage.conversations import add_message, find_message, get_or_create_conversation
 from storage.sql.database import Database
 from storage.sql.models import Task
@@ -30,6 +30,8 @@ Answerer = Callable[[Role, str, int], str]
 KIND_FOR_ROLE = {"architect": "design"}
 DEFAULT_KIND = "implement"
 MAX_LABEL_CHARS = 64
+# A string with something other than white space in it.
+NON_BLANK: dict[str, Any] = {"type": "string", "pattern": "\\S"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +46,11 @@ class TeamScope:
     inherited: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _clean_paths(raw: list[Any]) -> tuple[str, ...]:
+# The arguments are already checked against the tools' schemas (types, non-blank paths, the
+# label's length); only what a schema cannot say is checked here.
+def _clean_paths(raw: list[str]) -> tuple[str, ...]:
     paths = []
     for item in raw:
-        if not isinstance(item, str) or not item.strip():
-            raise ToolError("`paths` must be a list of file paths relative to the repository root")
         path = PurePosixPath(item.strip())
         if path.is_absolute() or ".." in path.parts:
             raise ToolError(f"path {item!r} must be relative and stay inside the repository")
@@ -56,14 +58,8 @@ def _clean_paths(raw: list[Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-def _label(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_LABEL_CHARS:
-        raise ToolError(
-            f'`label` must be a short name (1 to {MAX_LABEL_CHARS} characters), e.g. "api"'
-        )
-    return raw.strip()
+def _label(raw: str | None) -> str | None:
+    return None if raw is None else raw.strip()
 
 
 def _task_id(dep: Any) -> int | None:
@@ -107,7 +103,7 @@ class TeamTools:
         self._roles = roles
         self._answerer = answerer
 
-    def delegate(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def delegate(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         target = self._roles.get(args["role"])
         if target is None:
             raise ToolError(f"no role {args['role']!r}; choose from {sorted(self._roles)}")
@@ -157,14 +153,14 @@ class TeamTools:
             task_id = task.id
         verb = "created" if created else "already created"
         named = f" (label {label!r})" if label else ""
-        return ToolOutcome(
+        return ToolResult(
             True,
             f"{verb} task #{task_id}{named} for {target.name}: {args['title']}",
             communicated=True,
             data={"task_id": task_id, "label": label},
         )
 
-    def ask(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def ask(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         target = self._roles.get(args["role"])
         if target is None:
             raise ToolError(f"no role {args['role']!r}; choose from {sorted(self._roles)}")
@@ -189,7 +185,7 @@ class TeamTools:
                     meta={"key": ctx.idempotency_key, "to": target.name, "task_id": ctx.task_id},
                 )
         if answered is not None:
-            return ToolOutcome(True, answered["content"], communicated=True)
+            return ToolResult(True, answered["content"], communicated=True)
         answer = self._answerer(target, args["question"], ctx.task_id)
         with self._db.session() as session:
             add_message(
@@ -200,14 +196,14 @@ class TeamTools:
                 content=answer,
                 meta={"key": f"{ctx.idempotency_key}:answer", "task_id": ctx.task_id},
             )
-        return ToolOutcome(True, answer, communicated=True)
+        return ToolResult(True, answer, communicated=True)
 
     @staticmethod
-    def finish(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def finish(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         summary = args["summary"].strip()
         if not summary:
             raise ToolError("`finish` needs a summary of what was done")
-        return ToolOutcome(True, summary, finished=True)
+        return ToolResult(True, summary, finished=True)
 
     def _role_names(self, *, delegating: bool) -> dict[str, Any]:
         """The roles of this team the caller may address: the roster, never a guess."""
@@ -219,52 +215,50 @@ class TeamTools:
         )
         return {"type": "string", "enum": names} if names else {"type": "string"}
 
-    def tools(self) -> list[FunctionTool]:
+    def tools(self) -> list[FunctionTool[CallContext]]:
         text = {"type": "string"}
         return [
             FunctionTool(
-                ToolSpec(
-                    "delegate",
-                    "Create a task for another role. `paths`: files it will edit (its plan and "
-                    "lock hint). `label`: a short name for the task, so later delegate calls "
-                    "of the same reply can list it in `depends_on` before its id is known. "
-                    "`depends_on`: ids or labels of tasks that must finish first.",
-                    schema(
-                        {
-                            "role": self._role_names(delegating=True),
-                            "title": text,
-                            "description": text,
-                            "paths": {"type": "array", "items": text},
-                            "label": text,
-                            "depends_on": {
-                                "type": "array",
-                                "items": {"type": ["integer", "string"]},
-                            },
+                "delegate",
+                "Create a task for another role. `paths`: files it will edit (its plan and "
+                "lock hint). `label`: a short name for the task, so later delegate calls "
+                "of the same reply can list it in `depends_on` before its id is known. "
+                "`depends_on`: ids or labels of tasks that must finish first.",
+                schema(
+                    {
+                        "role": self._role_names(delegating=True),
+                        "title": text,
+                        "description": text,
+                        "paths": {"type": "array", "items": NON_BLANK},
+                        "label": {
+                            **NON_BLANK,
+                            "maxLength": MAX_LABEL_CHARS,
+                            "description": 'a short name, e.g. "api"',
                         },
-                        ["role", "title", "description"],
-                    ),
+                        "depends_on": {
+                            "type": "array",
+                            "items": {"type": ["integer", "string"]},
+                        },
+                    },
+                    ["role", "title", "description"],
                 ),
                 self.delegate,
                 replay_safe=True,
             ),
             FunctionTool(
-                ToolSpec(
-                    "ask",
-                    "Ask another role of the team a question and get its answer.",
-                    schema(
-                        {"role": self._role_names(delegating=False), "question": text},
-                        ["role", "question"],
-                    ),
+                "ask",
+                "Ask another role of the team a question and get its answer.",
+                schema(
+                    {"role": self._role_names(delegating=False), "question": text},
+                    ["role", "question"],
                 ),
                 self.ask,
                 replay_safe=True,
             ),
             FunctionTool(
-                ToolSpec(
-                    "finish",
-                    "End your work with a summary of what you did.",
-                    schema({"summary": text}, ["summary"]),
-                ),
+                "finish",
+                "End your work with a summary of what you did.",
+                schema({"summary": text}, ["summary"]),
                 self.finish,
                 replay_safe=True,
             ),

@@ -1,10 +1,12 @@
 """The tool contract: what a tool is, what it gets, what it returns, and the registry.
 
-A tool is any object with `name`, `description`, `parameters` (a JSON Schema object) and
-`run(ctx, args) -> ToolResult`. Workspace tools live beside this module; GitHub and team
-tools are written elsewhere against the same shape and registered into the same registry.
-The registry is the single place where model-supplied arguments are validated and where
-every failure becomes a `ToolResult` the model can read, so no exception reaches the loop.
+A tool is any object with `name`, `description`, `parameters` (a JSON Schema object),
+`replay_safe` and `run(ctx, args) -> ToolResult`, raising `ToolError` for a failure the
+model can fix. The context is what the tool works on: workspace tools (beside this module)
+get a `ToolContext`, the team and GitHub tools the agent loop's `CallContext`
+(`agents.runtime.ports`); the shape is the same. A `ToolRegistry` is the single place where
+model-supplied arguments are validated (by `agents.tools.arguments`) and where a
+`ToolError` becomes a failed `ToolResult` the model can read.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from jsonschema import Draft202012Validator
 
 from agents.providers.types import ToolSpec
 from agents.tools.arguments import arguments_problem, compiled
 from agents.tools.gitcli import GitLayout
+
+ContextT = TypeVar("ContextT")
+ContextT_contra = TypeVar("ContextT_contra", contravariant=True)
 
 DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (".github/workflows/**",)
 
@@ -34,10 +39,19 @@ class ToolError(Exception):
 
 @dataclass(frozen=True)
 class ToolResult:
+    """What every tool returns (workspace, team and GitHub tools alike); the agent loop
+    persists it as a `tool_result` step (`agents.runtime.loop`)."""
+
     ok: bool
     output: str
     # Workspace-relative POSIX paths the tool created, modified or deleted.
     changed_paths: tuple[str, ...] = ()
+    # The run is over (the `finish` tool); `output` is the summary.
+    finished: bool = False
+    # Something left the agent (a comment, a question, a delegated task): counts as progress.
+    communicated: bool = False
+    # JSON-serialisable details for the caller (ids of created tasks, comment URLs).
+    data: Mapping[str, Any] = field(default_factory=dict)
 
     @staticmethod
     def error(message: str) -> ToolResult:
@@ -119,7 +133,7 @@ class ToolContext:
 
 
 @runtime_checkable
-class Tool(Protocol):
+class Tool(Protocol[ContextT_contra]):
     @property
     def name(self) -> str: ...
 
@@ -131,36 +145,50 @@ class Tool(Protocol):
         """A JSON Schema object describing `args`."""
         ...
 
-    def run(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult: ...
+    @property
+    def replay_safe(self) -> bool:
+        """Re-running after a crash cannot repeat a side effect (read-only or keyed)."""
+        ...
 
-
-ToolFunction = Callable[[ToolContext, dict[str, Any]], ToolResult]
+    def run(self, ctx: ContextT_contra, args: dict[str, Any]) -> ToolResult: ...
 
 
 @dataclass(frozen=True)
-class FunctionTool:
+class FunctionTool(Generic[ContextT]):
     """A tool made from a plain function; the usual way to write one."""
 
     name: str
     description: str
     parameters: dict[str, Any]
-    function: ToolFunction
+    function: Callable[[ContextT, dict[str, Any]], ToolResult]
+    replay_safe: bool = False
 
-    def run(self, ctx: ToolContext, args: dict[str, Any]) -> ToolResult:
+    def run(self, ctx: ContextT, args: dict[str, Any]) -> ToolResult:
         return self.function(ctx, args)
 
 
-class ToolRegistry:
-    """Tools by name; validates arguments and turns every failure into a `ToolResult`."""
+class ToolRegistry(Generic[ContextT]):
+    """Tools by name; validates arguments and turns a `ToolError` into a failed result.
 
-    def __init__(self, tools: Iterable[Tool] = (), *, logger: logging.Logger | None = None):
-        self._tools: dict[str, Tool] = {}
+    With `contain_failures` (the workspace tools), any other exception is logged and
+    reported to the model too; without it (the agent loop's team and GitHub tools), it
+    propagates and ends the run (credentials, rate limits: the model cannot fix those)."""
+
+    def __init__(
+        self,
+        tools: Iterable[Tool[ContextT]] = (),
+        *,
+        logger: logging.Logger | None = None,
+        contain_failures: bool = True,
+    ):
+        self._tools: dict[str, Tool[ContextT]] = {}
         self._validators: dict[str, Draft202012Validator] = {}
         self._log = logger or logging.getLogger(__name__)
+        self._contain = contain_failures
         for tool in tools:
             self.register(tool)
 
-    def register(self, tool: Tool) -> None:
+    def register(self, tool: Tool[ContextT]) -> None:
         if tool.name in self._tools:
             raise ValueError(f"a tool named {tool.name!r} is already registered; rename one")
         validator = compiled(tool.name, tool.parameters)
@@ -173,7 +201,11 @@ class ToolRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._tools
 
-    def get(self, name: str) -> Tool:
+    def replay_safe(self, name: str) -> bool:
+        tool = self._tools.get(name)
+        return tool is not None and tool.replay_safe
+
+    def get(self, name: str) -> Tool[ContextT]:
         try:
             return self._tools[name]
         except KeyError:
@@ -195,7 +227,7 @@ class ToolRegistry:
 
     def call(
         self,
-        ctx: ToolContext,
+        ctx: ContextT,
         name: str,
         args: Any,
         *,
@@ -208,7 +240,7 @@ class ToolRegistry:
         usable = [n for n in self._tools if allowed is None or n in allowed]
         if name not in usable:
             choices = ", ".join(sorted(usable)) or "(none: answer without tools)"
-            return ToolResult.error(f"unknown tool {name!r}; use one of: {choices}")
+            return ToolResult.error(f"There is no tool named `{name}`; use one of: {choices}")
         problem = self.validate(name, args)
         if problem is not None:
             return ToolResult.error(problem)
@@ -217,9 +249,12 @@ class ToolRegistry:
         except ToolError as exc:
             return ToolResult.error(str(exc))
         except Exception as exc:
+            if not self._contain:
+                raise
             # A bug in a tool must not end the agent's run; it is logged with its traceback
             # and reported to the model as a failed call.
-            self._log.exception("tool %s failed (task %s)", name, ctx.task_id)
+            task = getattr(ctx, "task_id", None)
+            self._log.exception("tool %s failed (task %s)", name, task)
             return ToolResult.error(
                 f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
                 "try different arguments or another tool"

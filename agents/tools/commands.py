@@ -44,6 +44,8 @@ def describe(outcome: CommandOutcome, ctx: ToolContext, timeout: float) -> str:
 class RunCommandTool:
     runner: SandboxRunner
     name: str = "run_command"
+    # A command may append or call out: after a crash it is reported, not repeated.
+    replay_safe: bool = False
     description: str = (
         "Run a shell command (bash -c) in the repository: tests, linters, builds. There is "
         "no network and no credentials; time, CPU, memory and output are limited. Output "

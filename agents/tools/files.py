@@ -156,6 +156,8 @@ LIST_FILES = FunctionTool(
         "additionalProperties": False,
     },
     function=list_files,
+    # A read changes nothing: repeated after a crash.
+    replay_safe=True,
 )
 
 READ_FILE = FunctionTool(
@@ -175,6 +177,8 @@ READ_FILE = FunctionTool(
         "additionalProperties": False,
     },
     function=read_file,
+    # A read changes nothing: repeated after a crash.
+    replay_safe=True,
 )
 
 WRITE_FILE = FunctionTool(
@@ -190,4 +194,6 @@ WRITE_FILE = FunctionTool(
         "additionalProperties": False,
     },
     function=write_file,
+    # The same content written twice is the same: repeated after a crash.
+    replay_safe=True,
 )

@@ -205,4 +205,6 @@ SEARCH_FILES = FunctionTool(
         "additionalProperties": False,
     },
     function=search_files,
+    # A read changes nothing: repeated after a crash.
+    replay_safe=True,
 )

@@ -13,12 +13,12 @@ from typing import Any
 
 from agents.githost import RepoRef
 from agents.providers.scripted import call
-from agents.providers.types import ToolSpec
-from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime import AgentLoop, AgentRun, CallContext, ToolResult
 from agents.runtime.ports import Tool
-from agents.runtime.toolset import FunctionTool, ToolSet, schema
+from agents.runtime.toolset import ToolSet, schema
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
+from agents.tools.base import FunctionTool
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
@@ -31,7 +31,9 @@ SCRIPT = [
 ]
 
 
-def tools(db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHost) -> list[Tool]:
+def tools(
+    db: Database, workspace: Path, checkpoint: FunctionTool[CallContext], host: LocalHost
+) -> list[Tool[CallContext]]:
     github = GitHubTools(
         host,
         GitHubScope(RepoRef("octo", "hello"), 1, "b", "main", lambda: None, lambda: "0" * 40),
@@ -40,9 +42,11 @@ def tools(db: Database, workspace: Path, checkpoint: FunctionTool, host: LocalHo
     return [*workspace_tools(workspace), *github.tools(), checkpoint]
 
 
-def checkpoint_tool(run: Any) -> FunctionTool:
+def checkpoint_tool(run: Any) -> FunctionTool[CallContext]:
     return FunctionTool(
-        ToolSpec("checkpoint", "Wait at a checkpoint.", schema({"label": {"type": "string"}})),
+        "checkpoint",
+        "Wait at a checkpoint.",
+        schema({"label": {"type": "string"}}),
         run,
         replay_safe=True,
     )
@@ -52,10 +56,10 @@ def main() -> None:
     url, task_id, workspace, marker = sys.argv[1:5]
     db = Database(url)
 
-    def block(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def block(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         Path(marker).write_text("reached", encoding="utf-8")
         time.sleep(120)
-        return ToolOutcome(True, "never")
+        return ToolResult(True, "never")
 
     host = LocalHost(issue_body="", default_branch="main")
     loop = AgentLoop(

@@ -12,12 +12,13 @@ import pytest
 
 from agents.githost import RepoRef
 from agents.providers.scripted import ScriptedModel, call
-from agents.runtime import AgentLoop, AgentRun, CallContext, ToolOutcome
+from agents.runtime import AgentLoop, AgentRun, CallContext, ToolResult
 from agents.runtime.loop import INTERRUPTED
 from agents.runtime.ports import Tool
-from agents.runtime.toolset import FunctionTool, ToolSet
+from agents.runtime.toolset import ToolSet
 from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
+from agents.tools.base import FunctionTool
 from storage.agent_steps import AgentStepStore
 from storage.side_effects import SideEffects
 from storage.sql.database import Database
@@ -29,18 +30,18 @@ class WorkerDiedError(BaseException):
     """Stands for the process dying: nothing after it runs, no handler catches it."""
 
 
-def crash_after(tool: Tool, times: int = 1) -> FunctionTool:
+def crash_after(tool: Tool[CallContext], times: int = 1) -> FunctionTool[CallContext]:
     """The tool does its work, then the 'process dies' before the result is recorded."""
     remaining = [times]
 
-    def run(ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         outcome = tool.run(ctx, args)
         if remaining[0] > 0:
             remaining[0] -= 1
             raise WorkerDiedError
         return outcome
 
-    return FunctionTool(tool.spec, run, tool.replay_safe)
+    return FunctionTool(tool.name, tool.description, tool.parameters, run, tool.replay_safe)
 
 
 def _github(db: Database, host: LocalHost) -> GitHubTools:
@@ -58,7 +59,7 @@ async def test_crash_after_a_comment_resumes_without_repeating_it(
     task_id = make_task(database)
     host = LocalHost(issue_body="", default_branch="main")
     files = workspace_tools(tmp_path)
-    comment = next(t for t in _github(database, host).tools() if t.spec.name == "comment")
+    comment = next(t for t in _github(database, host).tools() if t.name == "comment")
     finish_reply = call("finish", summary="done")
     script = [
         call("write_file", path="a.txt", content="1"),
@@ -100,20 +101,20 @@ async def test_crash_after_a_comment_resumes_without_repeating_it(
     assert kinds.count("tool_call") == 3 and kinds.count("response") == 3
 
 
-def _finish(db: Database, task_id: int) -> list[FunctionTool]:
+def _finish(db: Database, task_id: int) -> list[FunctionTool[CallContext]]:
     from agents.team.tools import TeamScope, TeamTools
 
     return [
         t
         for t in TeamTools(db, TeamScope(task_id, role("qa")), roles={}).tools()
-        if t.spec.name == "finish"
+        if t.name == "finish"
     ]
 
 
 async def test_interrupted_unsafe_tool_is_not_repeated(database: Database, tmp_path: Path) -> None:
     task_id = make_task(database)
     (tmp_path / "a.py").write_text("x = 1\n")
-    files = {t.spec.name: t for t in workspace_tools(tmp_path)}
+    files = {t.name: t for t in workspace_tools(tmp_path)}
     edit = call("edit_file", edits=[{"path": "a.py", "old": "x = 1", "new": "x = 1\nx += 1"}])
     crashing = ToolSet([crash_after(files["edit_file"]), *_finish(database, task_id)])
     with pytest.raises(WorkerDiedError):
@@ -187,7 +188,7 @@ async def test_killed_worker_process_resumes_from_its_last_step(
     assert worker.returncode == -signal.SIGKILL
 
     host = LocalHost(issue_body="", default_branch="main")
-    passed = crash_worker.checkpoint_tool(lambda ctx, args: ToolOutcome(True, "passed"))
+    passed = crash_worker.checkpoint_tool(lambda ctx, args: ToolResult(True, "passed"))
     tools = crash_worker.tools(database, tmp_path, passed, host)
     model = scripted([call("finish", summary="resumed")])
     loop = AgentLoop(
@@ -220,12 +221,10 @@ async def test_a_resumed_review_run_still_returns_its_verdict(
     host = LocalHost(issue_body="", default_branch="main")
     scope = GitHubScope(RepoRef("octo", "hello"), 1, "b", "main", lambda: 7, lambda: "0" * 40)
     review = next(
-        t
-        for t in GitHubTools(host, scope, SideEffects(database)).tools()
-        if t.spec.name == "review"
+        t for t in GitHubTools(host, scope, SideEffects(database)).tools() if t.name == "review"
     )
     files = workspace_tools(tmp_path)
-    write = next(t for t in files if t.spec.name == "write_file")
+    write = next(t for t in files if t.name == "write_file")
     script = [
         call("review", event="COMMENT", body="Looks fine."),
         call(

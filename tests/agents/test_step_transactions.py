@@ -11,7 +11,7 @@ from sqlalchemy import event
 from agents.providers.scripted import call
 from agents.runtime import AgentLoop, AgentRun, CallContext
 from agents.runtime.issue_spend import IssueSpend
-from agents.runtime.ports import ToolOutcome
+from agents.runtime.ports import ToolResult
 from agents.runtime.toolset import ToolSet
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore, StepRecord
@@ -85,20 +85,28 @@ class _Spy:
     """Wraps the `write_file` tool to look at the store before it runs."""
 
     def __init__(self, tools: list[Any], before: Any) -> None:
-        self._tool = next(t for t in tools if t.spec.name == "write_file")
+        self._tool = next(t for t in tools if t.name == "write_file")
         self._before = before
 
     @property
-    def spec(self) -> Any:
-        return self._tool.spec
+    def name(self) -> str:
+        return str(self._tool.name)
+
+    @property
+    def description(self) -> str:
+        return str(self._tool.description)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return dict(self._tool.parameters)
 
     @property
     def replay_safe(self) -> bool:
         return bool(self._tool.replay_safe)
 
-    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolOutcome:
+    def run(self, ctx: CallContext, args: dict[str, Any]) -> ToolResult:
         self._before(ctx)
-        outcome: ToolOutcome = self._tool.run(ctx, args)
+        outcome: ToolResult = self._tool.run(ctx, args)
         return outcome
 
 

@@ -86,6 +86,9 @@ def test_delegate_refuses_what_the_hierarchy_or_dag_forbids(database: Database) 
         ({"role": "qa", "depends_on": [other_issue]}, "is neither a task of this issue"),
         ({"role": "qa", "paths": ["../etc/passwd"]}, "must be relative"),
         ({"role": "qa", "paths": ["/etc/passwd"]}, "must be relative"),
+        ({"role": "qa", "paths": ["  "]}, "paths/0: '  ' does not match"),
+        ({"role": "qa", "label": "x" * 65}, "label: 'xxxx"),
+        ({"role": "qa", "label": " "}, "label: ' ' does not match"),
     ]
     for args, message in cases:
         outcome = pm_tools.call(
@@ -136,7 +139,7 @@ def test_delegate_depends_on_labels_given_earlier_in_the_same_reply(database: Da
 def test_team_tools_offer_only_the_roles_of_the_roster(database: Database) -> None:
     roles = {name: r for name, r in load_roles().items() if name != "tech_lead"}
     scope = TeamScope(make_task(database), roles["project_manager"], GROUP)
-    specs = {t.spec.name: t.spec for t in TeamTools(database, scope, roles=roles).tools()}
+    specs = {t.name: t for t in TeamTools(database, scope, roles=roles).tools()}
     offered = specs["delegate"].parameters["properties"]["role"]["enum"]
     assert "tech_lead" not in offered and "project_manager" not in offered
     assert set(offered) == set(roles) - {"project_manager"}
@@ -193,6 +196,15 @@ def test_review_and_check_run_validate_their_input(database: Database) -> None:
             "comments/0: 'line' is a required property",
         ),
         (
+            "review",
+            {
+                "body": "b",
+                "event": "COMMENT",
+                "comments": [{"path": "a", "line": 2, "start_line": 2, "body": "x"}],
+            },
+            "start_line must be a line number below its line",
+        ),
+        (
             "check_run",
             {"conclusion": "meh", "title": "t", "summary": "s"},
             "conclusion: 'meh' is not one of",
@@ -205,9 +217,20 @@ def test_review_and_check_run_validate_their_input(database: Database) -> None:
                 "summary": "s",
                 "annotations": [{"path": "a", "start_line": 0, "message": "m"}],
             },
-            "positive integers",
+            "annotations/0/start_line: 0 is less than the minimum of 1",
         ),
-        ("react", {"comment_id": 1, "content": "party"}, "reaction must be one of"),
+        (
+            "check_run",
+            {
+                "conclusion": "failure",
+                "title": "t",
+                "summary": "s",
+                "annotations": [{"path": "a", "start_line": 3, "end_line": 2, "message": "m"}],
+            },
+            "start_line must not be after its end_line",
+        ),
+        ("react", {"comment_id": 1, "content": "party"}, "content: 'party' is not one of"),
+        ("update_checklist", {"items": [{"done": True}]}, "'text' is a required property"),
     ]
     for name, args, message in bad:
         outcome = tools.call(name, args, _ctx(f"bad-{name}-{message}", 1))

@@ -75,7 +75,7 @@ def ctx(repo: Path) -> ToolContext:
 
 
 @pytest.fixture
-def registry() -> ToolRegistry:
+def registry() -> ToolRegistry[ToolContext]:
     return workspace_registry(SandboxRunner())
 
 

@@ -48,11 +48,13 @@ def sandboxed(ctx: ToolContext, backend: str) -> ToolContext:
 
 
 @pytest.fixture
-def tools(runner: SandboxRunner) -> ToolRegistry:
+def tools(runner: SandboxRunner) -> ToolRegistry[ToolContext]:
     return workspace_registry(runner)
 
 
-def run(tools: ToolRegistry, ctx: ToolContext, command: str, **extra: object) -> tuple[bool, str]:
+def run(
+    tools: ToolRegistry[ToolContext], ctx: ToolContext, command: str, **extra: object
+) -> tuple[bool, str]:
     """Whether it succeeded, and the output after the echoed "$ command" line."""
     result = tools.call(ctx, "run_command", {"command": command, **extra})
     echoed = f"$ {command}\n"
@@ -73,7 +75,9 @@ def test_the_backend_matches_what_is_installed() -> None:
         bare.backend(SandboxSettings())
 
 
-def test_exit_code_output_and_cwd(tools: ToolRegistry, sandboxed: ToolContext, repo: Path) -> None:
+def test_exit_code_output_and_cwd(
+    tools: ToolRegistry[ToolContext], sandboxed: ToolContext, repo: Path
+) -> None:
     ok, output = run(tools, sandboxed, "echo out; echo err >&2; pwd; exit 3", cwd="src")
     assert not ok
     assert output.startswith("out\nerr\n")
@@ -84,7 +88,10 @@ def test_exit_code_output_and_cwd(tools: ToolRegistry, sandboxed: ToolContext, r
 
 
 def test_no_network(
-    tools: ToolRegistry, sandboxed: ToolContext, backend: str, caplog: pytest.LogCaptureFixture
+    tools: ToolRegistry[ToolContext],
+    sandboxed: ToolContext,
+    backend: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=5):
         pass  # the service is up, so a failure inside the sandbox is the sandbox's doing
@@ -125,7 +132,7 @@ def test_no_secrets_in_the_environment(
 
 
 def test_wall_time_limit_kills_the_process_group(
-    tools: ToolRegistry, sandboxed: ToolContext
+    tools: ToolRegistry[ToolContext], sandboxed: ToolContext
 ) -> None:
     ok, output = run(tools, sandboxed, "sleep 60 & sleep 60; echo never", timeout_seconds=1)
     assert not ok and "never" not in output
@@ -134,7 +141,9 @@ def test_wall_time_limit_kills_the_process_group(
     assert ok and "started" in output  # a background child does not hold the call open
 
 
-def test_cpu_limit_kills_a_busy_loop(tools: ToolRegistry, ctx: ToolContext, backend: str) -> None:
+def test_cpu_limit_kills_a_busy_loop(
+    tools: ToolRegistry[ToolContext], ctx: ToolContext, backend: str
+) -> None:
     limited = replace(
         ctx, sandbox=SandboxSettings(backend=mode(backend), timeout_seconds=30, cpu_seconds=1)
     )
@@ -143,14 +152,14 @@ def test_cpu_limit_kills_a_busy_loop(tools: ToolRegistry, ctx: ToolContext, back
     assert "[killed: the CPU-time limit of 1s was exceeded" in output
 
 
-def test_memory_limit(tools: ToolRegistry, ctx: ToolContext, backend: str) -> None:
+def test_memory_limit(tools: ToolRegistry[ToolContext], ctx: ToolContext, backend: str) -> None:
     settings = SandboxSettings(backend=mode(backend), memory_bytes=256 * 1024**2)
     ok, output = run(tools, replace(ctx, sandbox=settings), "python3 -c 'b = bytearray(1 << 30)'")
     assert not ok and "MemoryError" in output
 
 
 def test_output_is_truncated_keeping_head_and_tail(
-    tools: ToolRegistry, ctx: ToolContext, backend: str
+    tools: ToolRegistry[ToolContext], ctx: ToolContext, backend: str
 ) -> None:
     settings = SandboxSettings(backend=mode(backend), max_output_bytes=2000)
     ok, output = run(tools, replace(ctx, sandbox=settings), "seq 1 100000")
@@ -164,7 +173,7 @@ def test_output_is_truncated_keeping_head_and_tail(
 
 
 def test_filesystem_outside_the_workspace(
-    tmp_path: Path, tools: ToolRegistry, sandboxed: ToolContext, runner: SandboxRunner
+    tmp_path: Path, tools: ToolRegistry[ToolContext], sandboxed: ToolContext, runner: SandboxRunner
 ) -> None:
     secret = tmp_path / "elsewhere.txt"
     secret.write_text("outside-data\n")
@@ -193,7 +202,7 @@ def test_weaker_isolation_is_logged_once(
     assert "install bubblewrap" in warnings[0].getMessage()
 
 
-def test_bad_arguments(tools: ToolRegistry, sandboxed: ToolContext) -> None:
+def test_bad_arguments(tools: ToolRegistry[ToolContext], sandboxed: ToolContext) -> None:
     assert "the command is empty" in run(tools, sandboxed, "  ")[1]
     assert "is not a directory" in run(tools, sandboxed, "true", cwd="README.md")[1]
     assert "invalid arguments" in run(tools, sandboxed, "true", timeout_seconds=0)[1]
@@ -223,7 +232,7 @@ def test_git_metadata_is_read_only_inside_bubblewrap(
 
 
 def test_commands_run_concurrently_from_worker_threads(
-    tools: ToolRegistry, sandboxed: ToolContext
+    tools: ToolRegistry[ToolContext], sandboxed: ToolContext
 ) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(run, tools, sandboxed, f"sleep 0.3; echo job-{n}") for n in range(8)]

@@ -38,7 +38,9 @@ def mul(a, b):
 """
 
 
-def test_search_replace_blocks_apply(repo: Path, registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_search_replace_blocks_apply(
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     result = registry.call(ctx, "edit_file", {"blocks": BLOCKS})
     assert result.ok, result.output
     assert result.changed_paths == ("src/app.py", "src/util.py")
@@ -46,7 +48,9 @@ def test_search_replace_blocks_apply(repo: Path, registry: ToolRegistry, ctx: To
     assert (repo / "src/util.py").read_text().endswith("def mul(a, b):\n    return a * b\n")
 
 
-def test_old_new_pairs_apply_in_order(repo: Path, registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_old_new_pairs_apply_in_order(
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     edits = [
         {"old": "return a + b", "new": "return b + a"},
         {"old": "return b + a", "new": "return int(b + a)"},
@@ -57,7 +61,7 @@ def test_old_new_pairs_apply_in_order(repo: Path, registry: ToolRegistry, ctx: T
 
 
 def test_a_miss_reports_the_nearest_match_and_changes_nothing(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     before = (repo / "src/app.py").read_text()
     edits = [
@@ -80,20 +84,22 @@ def test_a_miss_reports_the_nearest_match_and_changes_nothing(
     assert "a + b + 0" not in (repo / "src/util.py").read_text()
 
 
-def test_whitespace_only_difference_is_named(registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_whitespace_only_difference_is_named(
+    registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     edit = {"old": "def add(a, b):\n  return a + b\n", "new": "x"}
     result = registry.call(ctx, "edit_file", {"path": "src/util.py", "edits": [edit]})
     assert not result.ok and "differ only in whitespace or indentation" in result.output
 
 
-def test_nothing_similar(registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_nothing_similar(registry: ToolRegistry[ToolContext], ctx: ToolContext) -> None:
     edit = {"old": "class Zebra(Animal):\n    stripes = 12\n", "new": "x"}
     result = registry.call(ctx, "edit_file", {"path": "src/util.py", "edits": [edit]})
     assert not result.ok and "nothing in it is similar" in result.output
 
 
 def test_ambiguous_match_lists_each_line(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     edit = {"old": "    return f", "new": "    return str"}
     result = registry.call(ctx, "edit_file", {"path": "src/app.py", "edits": [edit]})
@@ -104,7 +110,7 @@ def test_ambiguous_match_lists_each_line(
 
 
 def test_creating_a_file_and_empty_search_on_existing(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     made = registry.call(
         ctx, "edit_file", {"edits": [{"path": "new/x.py", "old": "", "new": "x\n"}]}
@@ -121,7 +127,7 @@ def test_creating_a_file_and_empty_search_on_existing(
 
 
 def test_protected_and_escaping_edits_are_refused(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     block = (
         ".github/workflows/ci.yml\n<<<<<<< SEARCH\non: push\n=======\n"
@@ -133,7 +139,9 @@ def test_protected_and_escaping_edits_are_refused(
     assert not escape.ok and "contains '..'" in escape.output
 
 
-def test_malformed_blocks_are_explained(registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_malformed_blocks_are_explained(
+    registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     no_divider = "src/app.py\n<<<<<<< SEARCH\nimport os\n>>>>>>> REPLACE\n"
     assert "has no '=======' line" in registry.call(ctx, "edit_file", {"blocks": no_divider}).output
     no_end = "src/app.py\n<<<<<<< SEARCH\nimport os\n=======\nimport sys\n"
@@ -169,7 +177,7 @@ def test_nearest_match_on_a_large_file() -> None:
 
 
 def test_crlf_files_and_non_utf8_files(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     (repo / "win.txt").write_bytes(b"first\r\nsecond\r\nthird\r\n")
     edit = {"path": "win.txt", "old": "second\nthird\n", "new": "2nd\n3rd\n"}

@@ -14,7 +14,7 @@ from .conftest import make_repo
 
 
 def test_list_files_respects_gitignore_and_globs(
-    registry: ToolRegistry, ctx: ToolContext, repo: Path
+    registry: ToolRegistry[ToolContext], ctx: ToolContext, repo: Path
 ) -> None:
     (repo / "build").mkdir()
     (repo / "build" / "out.py").write_text("x = 1\n")
@@ -33,7 +33,9 @@ def test_list_files_respects_gitignore_and_globs(
     assert none.ok and "no files match" in none.output
 
 
-def test_list_files_outside_git_walks_the_tree(registry: ToolRegistry, tmp_path: Path) -> None:
+def test_list_files_outside_git_walks_the_tree(
+    registry: ToolRegistry[ToolContext], tmp_path: Path
+) -> None:
     plain = tmp_path / "plain"
     (plain / "a" / "b").mkdir(parents=True)
     (plain / "a" / "b" / "c.txt").write_text("c")
@@ -42,7 +44,9 @@ def test_list_files_outside_git_walks_the_tree(registry: ToolRegistry, tmp_path:
     assert result.output.splitlines() == ["a/b/c.txt", "top.txt"]
 
 
-def test_read_file_numbers_lines_and_ranges(registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_read_file_numbers_lines_and_ranges(
+    registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     whole = registry.call(ctx, "read_file", {"path": "src/util.py"})
     assert whole.ok and whole.output.splitlines()[0] == "1\tdef add(a, b):"
     part = registry.call(ctx, "read_file", {"path": "src/app.py", "start_line": 4, "end_line": 5})
@@ -51,7 +55,7 @@ def test_read_file_numbers_lines_and_ranges(registry: ToolRegistry, ctx: ToolCon
     assert not past.ok and "past the end" in past.output and "between 1 and 13" in past.output
 
 
-def test_read_file_truncates_with_a_note(repo: Path, registry: ToolRegistry) -> None:
+def test_read_file_truncates_with_a_note(repo: Path, registry: ToolRegistry[ToolContext]) -> None:
     (repo / "big.txt").write_text("".join(f"line {n}\n" for n in range(1, 5001)))
     ctx = ToolContext(workspace=repo, max_read_lines=100)
     result = registry.call(ctx, "read_file", {"path": "big.txt"})
@@ -66,7 +70,7 @@ def test_read_file_truncates_with_a_note(repo: Path, registry: ToolRegistry) -> 
 
 
 def test_read_file_refuses_binary_missing_and_directories(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     (repo / "blob.bin").write_bytes(b"\x00\x01\x02" * 10)
     assert "binary file" in registry.call(ctx, "read_file", {"path": "blob.bin"}).output
@@ -76,7 +80,7 @@ def test_read_file_refuses_binary_missing_and_directories(
 
 
 def test_write_file_creates_and_overwrites(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     made = registry.call(ctx, "write_file", {"path": "pkg/new/mod.py", "content": "a = 1\n"})
     assert made.ok and made.changed_paths == ("pkg/new/mod.py",)
@@ -100,7 +104,7 @@ def test_write_file_creates_and_overwrites(
 def test_paths_cannot_escape_the_workspace(
     tmp_path: Path,
     repo: Path,
-    registry: ToolRegistry,
+    registry: ToolRegistry[ToolContext],
     ctx: ToolContext,
     tool: str,
     extra: dict[str, Any],
@@ -129,7 +133,7 @@ def test_paths_cannot_escape_the_workspace(
 
 
 def test_protected_paths_are_refused_for_writes_only(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     workflow = ".github/workflows/ci.yml"
     assert registry.call(ctx, "read_file", {"path": workflow}).ok
@@ -148,7 +152,9 @@ def test_protected_paths_are_refused_for_writes_only(
     assert registry.call(custom, "write_file", {"path": workflow, "content": "ok"}).ok
 
 
-def test_symlinks_inside_the_workspace_are_followed(tmp_path: Path, registry: ToolRegistry) -> None:
+def test_symlinks_inside_the_workspace_are_followed(
+    tmp_path: Path, registry: ToolRegistry[ToolContext]
+) -> None:
     repo = make_repo(tmp_path / "r", {"real/data.txt": "inside\n"})
     os.symlink(repo / "real", repo / "alias")
     result = registry.call(ToolContext(workspace=repo), "read_file", {"path": "alias/data.txt"})

@@ -40,7 +40,9 @@ STALE = """--- a/src/app.py
 """
 
 
-def test_a_valid_patch_applies(repo: Path, registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_a_valid_patch_applies(
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     result = registry.call(ctx, "apply_patch", {"patch": GOOD})
     assert result.ok, result.output
     assert result.changed_paths == ("src/util.py", "docs/new.md")
@@ -49,14 +51,14 @@ def test_a_valid_patch_applies(repo: Path, registry: ToolRegistry, ctx: ToolCont
 
 
 def test_miscounted_hunk_headers_are_recounted(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     patch = GOOD.split("diff --git a/docs")[0].replace("@@ -1,5 +1,5 @@", "@@ -1,9 +1,2 @@")
     assert registry.call(ctx, "apply_patch", {"patch": patch}).ok
 
 
 def test_a_stale_hunk_is_shown_with_the_nearest_lines(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     before = (repo / "src/util.py").read_text()
     combined = GOOD.split("diff --git a/docs")[0] + STALE
@@ -70,7 +72,9 @@ def test_a_stale_hunk_is_shown_with_the_nearest_lines(
     assert (repo / "src/util.py").read_text() == before  # the good half was not applied
 
 
-def test_garbage_and_headerless_patches(registry: ToolRegistry, ctx: ToolContext) -> None:
+def test_garbage_and_headerless_patches(
+    registry: ToolRegistry[ToolContext], ctx: ToolContext
+) -> None:
     garbage = registry.call(ctx, "apply_patch", {"patch": "please change greet to say hi"})
     assert not garbage.ok and "no file headers found" in garbage.output
     corrupt = "--- a/src/app.py\n+++ b/src/app.py\n@@ -1,1 +1,1 @@\n-import sys\n+import re\n"
@@ -79,7 +83,7 @@ def test_garbage_and_headerless_patches(registry: ToolRegistry, ctx: ToolContext
 
 
 def test_patch_paths_are_confined_and_protected(
-    tmp_path: Path, repo: Path, registry: ToolRegistry, ctx: ToolContext
+    tmp_path: Path, repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     escape = "--- a/../evil.txt\n+++ b/../evil.txt\n@@ -0,0 +1 @@\n+x\n"
     result = registry.call(ctx, "apply_patch", {"patch": escape})
@@ -96,7 +100,7 @@ def test_patch_paths_are_confined_and_protected(
 
 
 def test_deletion_rename_and_no_prefix(
-    repo: Path, registry: ToolRegistry, ctx: ToolContext
+    repo: Path, registry: ToolRegistry[ToolContext], ctx: ToolContext
 ) -> None:
     run_git(repo, "mv", "src/util.py", "src/maths.py")
     rename = run_git(repo, "diff", "--cached", "-M", "HEAD")
@@ -112,7 +116,7 @@ def test_deletion_rename_and_no_prefix(
 
 
 def test_workspace_in_a_subdirectory_of_a_repository(
-    tmp_path: Path, registry: ToolRegistry
+    tmp_path: Path, registry: ToolRegistry[ToolContext]
 ) -> None:
     repo = make_repo(tmp_path / "mono", {"svc/a.txt": "one\n", "other/b.txt": "two\n"})
     ctx = ToolContext(workspace=repo / "svc")
@@ -122,7 +126,9 @@ def test_workspace_in_a_subdirectory_of_a_repository(
     assert (repo / "svc/a.txt").read_text() == "uno\n"
 
 
-def test_blank_separators_and_removed_dash_lines(tmp_path: Path, registry: ToolRegistry) -> None:
+def test_blank_separators_and_removed_dash_lines(
+    tmp_path: Path, registry: ToolRegistry[ToolContext]
+) -> None:
     repo = make_repo(tmp_path / "d", {"notes.sql": "select 1;\n-- old comment\nselect 2;\n"})
     patch = (
         "--- a/notes.sql\n+++ b/notes.sql\n@@ -1,3 +1,3 @@\n select 1;\n"

@@ -35,7 +35,9 @@ ECHO = FunctionTool("echo", "Repeat text.", ECHO_SCHEMA, _echo)
 EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
 
 
-def test_workspace_registry_lists_every_tool_with_valid_specs(registry: ToolRegistry) -> None:
+def test_workspace_registry_lists_every_tool_with_valid_specs(
+    registry: ToolRegistry[ToolContext],
+) -> None:
     assert registry.names() == (
         "list_files",
         "read_file",
@@ -67,10 +69,12 @@ def test_other_tools_register_with_the_same_shape(ctx: ToolContext) -> None:
 def test_unknown_tool_and_get_name_the_available_ones(ctx: ToolContext) -> None:
     registry = ToolRegistry([ECHO])
     result = registry.call(ctx, "nope", {})
-    assert not result.ok and "unknown tool 'nope'" in result.output and "echo" in result.output
+    assert not result.ok and "no tool named `nope`" in result.output and "echo" in result.output
     limited = registry.call(ctx, "echo", {"text": "a"}, allowed=("other",))
     assert not limited.ok
-    assert limited.output == "unknown tool 'echo'; use one of: (none: answer without tools)"
+    assert limited.output == (
+        "There is no tool named `echo`; use one of: (none: answer without tools)"
+    )
     with pytest.raises(KeyError, match="available: echo"):
         registry.get("nope")
     with pytest.raises(KeyError):
@@ -107,8 +111,21 @@ def test_a_crashing_tool_becomes_a_failed_result_and_is_logged(
     assert "tool crash failed (task 7)" in caplog.text
 
 
+def test_without_containment_only_a_tool_error_becomes_a_result(ctx: ToolContext) -> None:
+    """The agent loop's registry: a failure the model cannot fix ends the run."""
+    tools = [
+        FunctionTool("crash", "Crashes.", EMPTY_SCHEMA, _crash),
+        FunctionTool("refuse", "Refuses.", EMPTY_SCHEMA, _refuse),
+    ]
+    registry = ToolRegistry(tools, contain_failures=False)
+    refused = registry.call(ctx, "refuse", {})
+    assert not refused.ok and refused.output == "not today; try tomorrow"
+    with pytest.raises(RuntimeError, match="boom"):
+        registry.call(ctx, "crash", {})
+
+
 def test_every_workspace_tool_rejects_schema_invalid_args(
-    registry: ToolRegistry, ctx: ToolContext, tmp_path: Path
+    registry: ToolRegistry[ToolContext], ctx: ToolContext, tmp_path: Path
 ) -> None:
     for name in registry.names():
         result = registry.call(ctx, name, {"unexpected": True})

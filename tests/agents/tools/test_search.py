@@ -26,7 +26,7 @@ def workspace(request: pytest.FixtureRequest, tmp_path: Path) -> ToolContext:
     return ToolContext(workspace=root)
 
 
-def test_plain_text_search(registry: ToolRegistry, workspace: ToolContext) -> None:
+def test_plain_text_search(registry: ToolRegistry[ToolContext], workspace: ToolContext) -> None:
     result = registry.call(workspace, "search_files", {"pattern": "greet("})
     assert result.ok
     assert result.output.splitlines() == [
@@ -37,7 +37,9 @@ def test_plain_text_search(registry: ToolRegistry, workspace: ToolContext) -> No
     ]
 
 
-def test_regex_case_glob_and_path(registry: ToolRegistry, workspace: ToolContext) -> None:
+def test_regex_case_glob_and_path(
+    registry: ToolRegistry[ToolContext], workspace: ToolContext
+) -> None:
     regex = registry.call(
         workspace, "search_files", {"pattern": r"^def \w+\(a, b\)", "regex": True}
     )
@@ -53,7 +55,9 @@ def test_regex_case_glob_and_path(registry: ToolRegistry, workspace: ToolContext
     assert only_md.output == "README.md:3: A demo project."
 
 
-def test_results_are_capped_with_a_note(registry: ToolRegistry, workspace: ToolContext) -> None:
+def test_results_are_capped_with_a_note(
+    registry: ToolRegistry[ToolContext], workspace: ToolContext
+) -> None:
     result = registry.call(workspace, "search_files", {"pattern": "e", "max_results": 3})
     lines = result.output.splitlines()
     assert len(lines) == 4
@@ -61,7 +65,7 @@ def test_results_are_capped_with_a_note(registry: ToolRegistry, workspace: ToolC
 
 
 def test_no_match_bad_regex_and_empty_pattern(
-    registry: ToolRegistry, workspace: ToolContext
+    registry: ToolRegistry[ToolContext], workspace: ToolContext
 ) -> None:
     none = registry.call(workspace, "search_files", {"pattern": "zebra"})
     assert none.ok and none.output == "no matches for 'zebra'"
@@ -85,7 +89,9 @@ def test_git_grep_and_python_scan_agree(tmp_path: Path) -> None:
     assert via_git == python_scan(ctx, query)
 
 
-def test_large_tree_search_is_capped_and_complete(tmp_path: Path, registry: ToolRegistry) -> None:
+def test_large_tree_search_is_capped_and_complete(
+    tmp_path: Path, registry: ToolRegistry[ToolContext]
+) -> None:
     """2,000 untracked files plus an ignored directory; figures are in tests/bench."""
     root = make_repo(tmp_path / "big", {".gitignore": "vendor/\n"})
     for n in range(2000):
@@ -109,7 +115,7 @@ def test_large_tree_search_is_capped_and_complete(tmp_path: Path, registry: Tool
 
 
 def test_symbolic_links_out_of_the_workspace_are_not_searched(
-    tmp_path: Path, registry: ToolRegistry, workspace: ToolContext
+    tmp_path: Path, registry: ToolRegistry[ToolContext], workspace: ToolContext
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
