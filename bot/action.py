@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from agents.providers.config import LLMConfig
+from agents.providers.provider_config import LLMConfig
 from bot.services import Services
 from bot.settings import Settings
 from storage.sql.models import Task, TaskState

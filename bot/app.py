@@ -10,7 +10,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from agents.roles import load_roles
-from bot.api.app import build_api_routes
+from bot.api.rest_app import build_api_routes
 from bot.api.types import ApiDeps, Role
 from bot.llm_config import secret_store
 from bot.observability import RequestContextMiddleware

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.health import Check
+from bot.readiness import Check
 from bot.settings import Settings, redact_url
 from storage.checks import CheckResult
 from storage.kv import KvBackends, build_kv, check_kv

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from agents.providers.redact import redact_url
-from bot.database import DatabaseNotReadyError
+from bot.open_database import DatabaseNotReadyError
 from bot.settings import Settings, SettingsError
 from storage.extras import MissingExtraError, missing_extra_message
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.providers.capabilities import describe
-from agents.providers.health import ModelStatus, ProviderStatus
+from agents.providers.probe import ModelStatus, ProviderStatus
 from agents.providers.redact import redact_urls
-from bot.health import TimedResult
+from bot.readiness import TimedResult
 
 
 @dataclass(frozen=True)

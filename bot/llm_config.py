@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from agents.providers.config import LLMConfig, ProviderConfig, RetryConfig
-from bot.database import open_database
+from agents.providers.provider_config import LLMConfig, ProviderConfig, RetryConfig
+from bot.open_database import open_database
 from bot.settings import Settings, SettingsError
 from storage.secrets import SecretKeyError, SecretStore
 from storage.sql.database import Database

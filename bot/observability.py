@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from agents.providers.usage import UsageRecord, UsageSink
+from agents.providers.usage_sinks import UsageRecord, UsageSink
 from bot.logs import log_context
 from bot.metric_labels import route_label
 from bot.metrics import Metrics

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 from agents.providers.llm import LLM
 from agents.providers.registry import ProviderRegistry
-from agents.providers.usage import UsageSink
+from agents.providers.usage_sinks import UsageSink
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
-from bot.database import open_database
 from bot.github.app_manifest import with_stored_app
-from bot.health import Check
 from bot.llm_config import llm_config, secret_store
 from bot.metrics import Metrics
 from bot.observability import MeteredUsageSink, timed_handlers
+from bot.open_database import open_database
 from bot.queue.handlers import HandlerRegistry
 from bot.queue.inprocess import InProcessQueue
 from bot.queue.wiring import build_inprocess_queue
-from bot.sandbox import sandbox_check
+from bot.readiness import Check
+from bot.sandbox_setup import sandbox_check
 from bot.settings import Settings
 from bot.usage_writer import BackgroundUsageSink
 from bot.workspace_sweep import sweep_workspaces, workspaces_root

@@ -13,7 +13,7 @@ import queue
 import threading
 from collections.abc import Sequence
 
-from agents.providers.usage import UsageRecord, UsageSink
+from agents.providers.usage_sinks import UsageRecord, UsageSink
 
 log = logging.getLogger(__name__)
 

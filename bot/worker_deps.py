@@ -41,7 +41,7 @@ from bot.code_index import index_search
 from bot.fork_push import fork_pusher
 from bot.repository_cache import RepositoryCache, RepositorySetup
 from bot.role_models import ModelResolvers
-from bot.sandbox import repository_sandbox, sandbox_runner
+from bot.sandbox_setup import repository_sandbox, sandbox_runner
 from bot.settings import Settings
 from storage.kv.base import LockManager
 from storage.sql.database import Database

@@ -17,7 +17,7 @@ from webhooks.events import (
     ReviewComment,
 )
 from webhooks.intents import Intent, Routing
-from webhooks.route_context import RoutingContext, repo_name
+from webhooks.routing_inputs import RoutingContext, repo_name
 from webhooks.sanitize import sanitize
 from webhooks.task_payloads import (
     CommentTask,

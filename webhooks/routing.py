@@ -20,7 +20,7 @@ from webhooks.events import (
 )
 from webhooks.intents import InstallationChange, Intent, RepoChange, Routing
 from webhooks.route_comments import issue_comment, review, review_comment
-from webhooks.route_context import RoutingContext, repo_name
+from webhooks.routing_inputs import RoutingContext, repo_name
 from webhooks.task_payloads import (
     CheckFixTask,
     IssueTriage,

@@ -27,7 +27,7 @@ from agents.githost import RepoRef
 from agents.roles.names import role_word
 from webhooks import intents as k
 from webhooks.events import Event
-from webhooks.route_context import RoutingContext
+from webhooks.routing_inputs import RoutingContext
 from webhooks.sanitize import sanitize
 
 PAYLOAD_VERSION: Literal[2] = 2

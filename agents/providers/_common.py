@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agents.providers import errors
-from agents.providers.config import KEY_VARIABLES, URL_VARIABLES
+from agents.providers.provider_config import KEY_VARIABLES, URL_VARIABLES
 from agents.providers.types import ToolCall
 
 

@@ -26,7 +26,7 @@ from agents.providers._common import (
     timeout_error,
     tool_call_from_json,
 )
-from agents.providers.config import ProviderConfig
+from agents.providers.provider_config import ProviderConfig
 from agents.providers.types import (
     ChatMessage,
     ChatOptions,

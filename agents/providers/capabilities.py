@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from agents.providers.config import DEFAULT_BASE_URLS, ProviderConfig
+from agents.providers.provider_config import DEFAULT_BASE_URLS, ProviderConfig
 
 
 class ToolSupport(Protocol):

@@ -14,9 +14,9 @@ import time
 from collections.abc import AsyncIterator
 
 from agents.providers import errors
-from agents.providers.config import LLMConfig
 from agents.providers.model_loop import ModelLoop
 from agents.providers.pricing import cost_usd, find_price
+from agents.providers.provider_config import LLMConfig
 from agents.providers.registry import ModelId, ProviderRegistry
 from agents.providers.repair import (
     has_invalid_arguments,
@@ -38,7 +38,7 @@ from agents.providers.types import (
     StreamEvent,
     TokenUsage,
 )
-from agents.providers.usage import UsageSink, usage_record
+from agents.providers.usage_sinks import UsageSink, usage_record
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from agents.providers.config import PROVIDER_NAMES
+from agents.providers.provider_config import PROVIDER_NAMES
 
 # Replies from a script rather than a language model (`codemonkey run --model scripted:PATH`
 # and the test suite); accepted wherever a model id is, never suggested in messages.

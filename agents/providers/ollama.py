@@ -12,7 +12,7 @@ import httpx
 
 from agents.providers import errors
 from agents.providers._common import connection_error, error_for_status, timeout_error
-from agents.providers.config import ProviderConfig
+from agents.providers.provider_config import ProviderConfig
 from agents.providers.types import (
     ChatMessage,
     ChatOptions,

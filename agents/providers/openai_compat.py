@@ -24,7 +24,7 @@ from agents.providers._common import (
     tool_call_from_json,
 )
 from agents.providers.capabilities import tools_in_listing
-from agents.providers.config import KEY_VARIABLES, ProviderConfig
+from agents.providers.provider_config import KEY_VARIABLES, ProviderConfig
 from agents.providers.types import (
     ChatMessage,
     ChatOptions,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from agents.providers.config import ModelPrice
+from agents.providers.provider_config import ModelPrice
 from agents.providers.types import TokenUsage
 
 # Published list prices; settings `prices` override any of them. Local models are free.

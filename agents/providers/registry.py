@@ -11,11 +11,11 @@ from collections.abc import Callable, Mapping
 
 from agents.providers import errors
 from agents.providers.anthropic import AnthropicProvider
-from agents.providers.config import LLMConfig, ProviderConfig
 from agents.providers.model_ids import ModelId, ModelIdError
 from agents.providers.model_ids import parse_model_id as parse_model_name
 from agents.providers.ollama import OllamaProvider
 from agents.providers.openai_compat import OpenAICompatProvider
+from agents.providers.provider_config import LLMConfig, ProviderConfig
 from agents.providers.types import Provider
 from agents.roles.names import ROLE_ALIASES, known_role_names
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from agents.providers import errors
-from agents.providers.config import RetryConfig
+from agents.providers.provider_config import RetryConfig
 from agents.providers.types import StreamEnd, StreamEvent
 
 logger = logging.getLogger(__name__)

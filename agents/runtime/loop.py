@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, ToolCall
 from agents.roles.types import Role
 from agents.runtime.budget import BudgetLimits, Spend, over_budget, over_time
-from agents.runtime.context import fit_window
+from agents.runtime.context_window import fit_window
 from agents.runtime.issue_spend import IssueSpend
 from agents.runtime.ports import (
     AgentEvent,

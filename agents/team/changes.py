@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from agents.diffs import FileDiff, parse_diff
-from agents.runtime.context import estimate_tokens
+from agents.runtime.context_window import estimate_tokens
 from agents.team.test_paths import is_test_path
 from agents.tools.gitcli import GitLayout, git
 

@@ -10,15 +10,15 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from agents.providers.config import LLMConfig
-from agents.providers.health import check_models, check_providers
+from agents.providers.probe import check_models, check_providers
+from agents.providers.provider_config import LLMConfig
 from agents.providers.redact import redact_urls
 from bot.backends import embedder_from, kv_from, storage_checks, vector_store_from
 from bot.config_keys import unknown_file_keys, unknown_variables
 from bot.doctor_report import DoctorReport
-from bot.health import Check, run_checks
 from bot.llm_config import llm_config, secret_store
-from bot.sandbox import sandbox_check
+from bot.readiness import Check, run_checks
+from bot.sandbox_setup import sandbox_check
 from bot.settings import Settings
 from storage.checks import CheckResult
 from storage.extras import MissingExtraError

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.api.keys import create_key, list_keys, revoke_key
 from bot.api.types import Role
 from bot.cli_audit import audit
-from bot.database import open_database
+from bot.open_database import open_database
 from bot.settings import Settings
 from storage.sql.database import Database
 from storage.sql.models import Project

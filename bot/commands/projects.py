@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.api.schemas import PROJECT_NAME_PATTERN
 from bot.cli_audit import audit
-from bot.database import open_database
+from bot.open_database import open_database
 from bot.settings import Settings
 from storage.sql.models import Project
 

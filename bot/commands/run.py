@@ -27,12 +27,12 @@ from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, RunInterrupted, run_local
 from agents.team.local_outcome import branch_changes, drop_branch, judge
 from bot.data_dir import run_settings
-from bot.database import open_database
 from bot.llm_config import llm_config, secret_store
+from bot.open_database import open_database
 from bot.role_models import LLMModel
 from bot.run_report import RunReporter
 from bot.run_setup import route_logs, uncommitted_warning
-from bot.sandbox import repository_sandbox
+from bot.sandbox_setup import repository_sandbox
 from bot.settings import Settings, SettingsError
 from storage.usage import SqlUsageSink
 from webhooks.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config

@@ -11,9 +11,9 @@ import sys
 from typing import Any
 
 from bot.cli_audit import audit
-from bot.database import open_database
 from bot.github.app_manifest import forget_app
 from bot.llm_config import STORED_KEY_NAMES
+from bot.open_database import open_database
 from bot.settings import Settings
 from storage.secrets import SecretStore
 from storage.sql.database import Database

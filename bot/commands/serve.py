@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from bot.app import create_app
-from bot.database import DatabaseNotReadyError, open_database
+from bot.open_database import DatabaseNotReadyError, open_database
 from bot.queue.registry_factory import register_handlers
 from bot.services import build_services
 from bot.settings import Settings

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.data_dir import settings_for_cwd
-from bot.database import open_database
+from bot.open_database import open_database
 from bot.prices import PRICE_HINT
 from bot.settings import Settings
 from storage.agent_steps import AgentStepStore

@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.health import Check, run_checks_async
 from bot.metrics import Metrics
+from bot.readiness import Check, run_checks_async
 
 
 def health_routes(checks: Sequence[Check], metrics: Metrics) -> list[BaseRoute]:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from agents.providers.config import PROVIDER_NAMES
 from agents.providers.errors import ConfigurationError
 from agents.providers.llm import LLM
 from agents.providers.model_ids import ModelId
+from agents.providers.provider_config import PROVIDER_NAMES
 from agents.providers.types import ChatMessage, ChatOptions, ChatResponse, StreamEvent
 from agents.roles.types import ModelLayers, Role
 from bot.agent_models import agent_rows

@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from starlette.responses import Response
 
 from agents.providers import errors
-from agents.providers.config import LLMConfig
 from agents.providers.model_ids import ModelId
 from agents.providers.pricing import cost_usd, find_price
+from agents.providers.provider_config import LLMConfig
 from agents.providers.resilience import RetryPolicy
-from agents.providers.usage import UsageSink, usage_record
+from agents.providers.usage_sinks import UsageSink, usage_record
 from bot.v1.errors import OpenAIError
 from bot.v1.event_stream import EventStreamResponse
 from bot.v1.json_members import JsonObject, NotAnObject, find_member, scan_object, splice

@@ -23,7 +23,7 @@ from agents.providers._common import (
     parse_retry_after,
     timeout_error,
 )
-from agents.providers.config import KEY_VARIABLES, LLMConfig, ProviderConfig
+from agents.providers.provider_config import KEY_VARIABLES, LLMConfig, ProviderConfig
 from bot.v1.upstream_errors import UpstreamBroken, error_message
 
 _KEEPALIVE_SECONDS = 30.0

@@ -5,7 +5,7 @@ from pathlib import Path
 from agents.providers.scripted import call
 from agents.providers.types import ChatMessage, ToolCall
 from agents.runtime import AgentLoop, AgentRun, LoopConfig
-from agents.runtime.context import fit_window, total_tokens
+from agents.runtime.context_window import fit_window, total_tokens
 from agents.runtime.toolset import ToolSet
 from agents.team.tools import TeamScope, TeamTools
 from storage.agent_steps import AgentStepStore

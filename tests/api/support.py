@@ -16,8 +16,8 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api.app import build_api_routes
 from bot.api.keys import create_key
+from bot.api.rest_app import build_api_routes
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
 from storage.kv.memory import MemoryRateLimiter

@@ -8,10 +8,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api.app import build_api_routes
 from bot.api.auth import authenticate, resolve_chat_project, split_model_project
 from bot.api.errors import NotFound, Unauthenticated, ValidationFailed
 from bot.api.keys import create_key
+from bot.api.rest_app import build_api_routes
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings
 from storage.kv.memory import MemoryRateLimiter

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.api.app import api_operations
 from bot.api.keys import revoke_key
+from bot.api.rest_app import api_operations
 from bot.api.types import Role
 from storage.sql.database import Database
 from storage.sql.models import Agent, ApiKey, AuditEntry, Conversation, Project, Task

@@ -7,8 +7,8 @@ from openapi_spec_validator import validate
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api.app import api_operations, build_api_routes
 from bot.api.openapi import openapi_path
+from bot.api.rest_app import api_operations, build_api_routes
 from bot.api.types import ApiDeps
 from bot.settings import Settings
 from storage.kv.memory import MemoryRateLimiter

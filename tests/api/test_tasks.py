@@ -10,10 +10,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api.app import build_api_routes
 from bot.api.auth import authenticate
 from bot.api.errors import Conflict
 from bot.api.operations import Call
+from bot.api.rest_app import build_api_routes
 from bot.api.routes.tasks import cancel_task
 from bot.api.types import ApiDeps, Role
 from bot.settings import Settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from agents.providers.config import LLMConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import ScriptedModel
 from agents.providers.types import ChatMessage

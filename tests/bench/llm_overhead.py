@@ -12,12 +12,12 @@ import sys
 import time
 from types import MappingProxyType
 
-from agents.providers.config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import ScriptedModel
 from agents.providers.types import ChatMessage, StreamEnd
-from agents.providers.usage import MemoryUsageSink
+from agents.providers.usage_sinks import MemoryUsageSink
 from tests.fakes.llm import anthropic, ollama, openai
 from tests.fakes.llm.script import Script, Text
 from tests.fakes.llm.server import serve

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from agents.providers.capabilities import tools_in_listing
-from agents.providers.config import ProviderConfig
 from agents.providers.ollama import OllamaProvider
+from agents.providers.provider_config import ProviderConfig
 from bot.cli import main
 from tests.fakes.llm.fixtures import Fake, fresh
 

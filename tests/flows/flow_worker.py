@@ -12,8 +12,8 @@ from __future__ import annotations
 import signal
 import threading
 
-from agents.providers.config import LLMConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import ScriptedModel, ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions, TokenUsage

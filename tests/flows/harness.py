@@ -21,8 +21,8 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from agents.providers.config import LLMConfig, RetryConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig, RetryConfig
 from agents.providers.registry import ProviderRegistry
 from agents.providers.scripted import Responder, ScriptedModel
 from agents.providers.types import ChatMessage, TokenUsage

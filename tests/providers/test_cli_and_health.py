@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.providers.config import LLMConfig, ProviderConfig
-from agents.providers.health import check_providers
+from agents.providers.probe import check_providers
+from agents.providers.provider_config import LLMConfig, ProviderConfig
 from bot.cli import main
 from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import Fail, Text

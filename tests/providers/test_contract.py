@@ -16,7 +16,7 @@ from agents.providers.types import (
     ToolCallDelta,
     ToolSpec,
 )
-from agents.providers.usage import MemoryUsageSink
+from agents.providers.usage_sinks import MemoryUsageSink
 from tests.fakes.llm.fixtures import Fake, fresh
 from tests.fakes.llm.script import Call, Cut, Fail, Hang, Text, Tools
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from agents.providers import errors
-from agents.providers.config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.registry import ProviderRegistry, parse_model_id
 from agents.providers.resilience import RetryPolicy
 from agents.providers.scripted import ScriptedModel, reply
@@ -28,7 +28,7 @@ from agents.providers.types import (
     ToolCall,
     ToolSpec,
 )
-from agents.providers.usage import MemoryUsageSink
+from agents.providers.usage_sinks import MemoryUsageSink
 from storage.sql.database import Database
 from storage.sql.models import Usage
 from storage.usage import SqlUsageSink

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from agents.providers.config import LLMConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig
 from agents.providers.types import ChatMessage, ChatOptions, StreamEnd
 from tests.fakes.llm.fixtures import FAST_RETRY, Fake
 from tests.fakes.llm.script import Cut, Hang, Text

@@ -19,7 +19,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.api.app import build_api_routes
+from bot.api.rest_app import build_api_routes
 from bot.api.types import Role
 from bot.routes.webhooks import webhook_deps, webhook_route
 from bot.settings import load_settings

@@ -13,8 +13,8 @@ import pytest
 from agents.tools.base import SandboxSettings, ToolContext
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner
-from bot.health import run_check
-from bot.sandbox import sandbox_check
+from bot.readiness import run_check
+from bot.sandbox_setup import sandbox_check
 from bot.settings import Settings
 
 NO_BWRAP = "/nonexistent/bin/bwrap"

@@ -19,8 +19,8 @@ from agents.tools.base import SandboxSettings
 from agents.tools.cgroup import CgroupError, TaskCgroup, sweep_stale
 from agents.tools.cgroupfs import CgroupPlan, find_plan, own_dirs, parse_mounts
 from agents.tools.sandbox import SandboxRunner
-from bot.health import run_check
-from bot.sandbox import sandbox_check
+from bot.readiness import run_check
+from bot.sandbox_setup import sandbox_check
 from bot.settings import Settings
 
 HOST_PLAN = find_plan("auto")

@@ -11,11 +11,11 @@ from types import MappingProxyType
 
 import pytest
 
-from agents.providers.config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.llm import LLM
+from agents.providers.provider_config import LLMConfig, ProviderConfig, RetryConfig
 from agents.providers.registry import DEFAULT_FACTORIES, ProviderRegistry
 from agents.providers.types import Provider
-from agents.providers.usage import MemoryUsageSink
+from agents.providers.usage_sinks import MemoryUsageSink
 from tests.fakes.llm import anthropic, ollama, openai
 from tests.fakes.llm.script import Script
 from tests.fakes.llm.server import serve

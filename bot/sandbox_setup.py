@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from agents.tools.base import SandboxSettings
 from agents.tools.sandbox import SandboxRunner
-from bot.health import Check
+from bot.readiness import Check
 from bot.settings import Settings
 from storage.checks import CheckResult
 

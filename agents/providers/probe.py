@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from agents.providers import errors
 from agents.providers.anthropic import AnthropicProvider
-from agents.providers.config import KEY_VARIABLES, PROVIDER_NAMES, LLMConfig
 from agents.providers.ollama import OllamaProvider
 from agents.providers.openai_compat import OpenAICompatProvider
+from agents.providers.provider_config import KEY_VARIABLES, PROVIDER_NAMES, LLMConfig
 from agents.providers.redact import redact_url
 
 _CLASSES: dict[str, type[AnthropicProvider | OpenAICompatProvider | OllamaProvider]] = {
