@@ -163,7 +163,12 @@ def embedder_vs_raw(texts: list[str], batch_size: int, threads: int) -> None:
             f"{cpu[label] / len(texts) * 1000:6.1f} CPU s per 1,000, "
             f"{rate[label] / rate['raw']:6.1%} of raw"
         )
-    print(f"  fast / original: x{rate['fast'] / rate['original']:.2f} (goal: >= 80% of raw)")
+    # On a shared machine the wall-clock rates move with the load; CPU seconds less so.
+    print(
+        f"  fast / original: x{rate['fast'] / rate['original']:.2f} by wall time, "
+        f"x{cpu['original'] / cpu['fast']:.2f} by CPU; fast / raw original by CPU: "
+        f"{cpu['raw'] / cpu['fast']:.0%} (goal: >= 80% of raw)"
+    )
     mean, lowest = mean_cosine(lambda _: vectors["original"], lambda _: vectors["fast"], texts)
     print(f"  cosine(fast, original) on these chunks: mean {mean:.4f}, lowest {lowest:.4f}")
 

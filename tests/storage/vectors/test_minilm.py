@@ -28,7 +28,7 @@ def _dot(a: list[float], b: list[float]) -> float:
 
 def test_vectors_are_unit_length_and_sized(embedder: LocalMiniLMEmbedder) -> None:
     vectors = embedder.embed(["hello world", "a much longer sentence about databases and queues"])
-    assert embedder.name == "all-MiniLM-L6-v2+int8-mha"
+    assert embedder.name == "all-MiniLM-L6-v2+int8-fused"
     assert [len(v) for v in vectors] == [384, 384]
     assert all(math.isclose(math.sqrt(_dot(v, v)), 1.0, rel_tol=1e-5) for v in vectors)
     assert embedder.embed([]) == []
@@ -150,7 +150,7 @@ def test_the_fast_copy_is_made_once_and_stays_close_to_the_original(tmp_path: Pa
     ]
     fast = LocalMiniLMEmbedder(cache_dir=tmp_path / "models")
     original = LocalMiniLMEmbedder(variant="original")
-    assert (fast.name, original.name) == ("all-MiniLM-L6-v2+int8-mha", "all-MiniLM-L6-v2")
+    assert (fast.name, original.name) == ("all-MiniLM-L6-v2+int8-fused", "all-MiniLM-L6-v2")
     for a, b in zip(fast.embed(texts), original.embed(texts), strict=True):
         assert _dot(a, b) > 0.98
     (made,) = (tmp_path / "models").iterdir()
