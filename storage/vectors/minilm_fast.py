@@ -213,7 +213,7 @@ def _gelus(
         found = consumers.get(name, [])
         return found[0] if len(found) == 1 and found[0].op_type == op else None
 
-    fused = []
+    fused: list[Any] = []
     for erf in [n for n in nodes if n.op_type == "Erf"]:
         div = producers.get(erf.input[0])
         x = constant(div, 2**0.5) if div is not None and div.op_type == "Div" else None
