@@ -37,6 +37,7 @@ def embedder_from(settings: Settings) -> Embedder:
         openai_base_url=settings.openai_base_url,
         ollama_host=settings.ollama_host,
         dimension=settings.embedding_dimension,
+        cache_dir=settings.data_dir / "models",
     )
 
 

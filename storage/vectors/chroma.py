@@ -1,13 +1,16 @@
 """The vector store on Chroma: embedded (`PersistentClient`) or a server (`HttpClient`).
 
 We always pass our own embeddings, so Chroma never loads (or downloads) a model of its own.
-Each collection records the embedder it was built with; querying it with another embedder
-is refused, because vectors from two models are not comparable.
+Each collection records the embedder it was built with (model and variant), because
+vectors from two models are not comparable: a `code` collection built with another
+embedder is emptied (the index is rebuilt from the repository: `bot.index_build` embeds
+everything again into an empty collection); other kinds are refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -25,6 +28,9 @@ from storage.vectors.base import (
     check_kind,
 )
 
+log = logging.getLogger("codemonkey.vectors")
+# Kinds rebuilt from the repository: vectors of another embedder are dropped, not refused.
+REBUILT_KINDS = frozenset({"code"})
 # Embed and write in slices: bounds memory and stays under Chroma's max batch size.
 _BATCH = 256
 _NAME_SLUG_CHARS = 30  # keeps the longest name (kind "conversations") at 58 <= 63
@@ -178,8 +184,30 @@ class ChromaVectorStore:
         if cached is not None:
             return cached
         client = self._get_client()
+        collection = self._get_or_create(client, name, project, kind)
+        built_with = (collection.metadata or {}).get("embedder")
+        if built_with != self._embedder.name and kind in REBUILT_KINDS:
+            log.info(
+                "the %s vectors of %s were built with %s, not %s: emptied to be re-embedded",
+                kind, project, built_with, self._embedder.name,
+            )  # fmt: skip
+            with self._errors():
+                client.delete_collection(name)
+            collection = self._get_or_create(client, name, project, kind)
+            built_with = (collection.metadata or {}).get("embedder")
+        if built_with != self._embedder.name:
+            raise VectorStoreError(
+                f"the {kind} vectors of {project} were built with embedder {built_with!r}, "
+                f"not {self._embedder.name!r}; switch the embedding settings back, or drop "
+                "the collection and re-index the project"
+            )
+        with self._mutex:
+            self._collections[name] = collection
+        return collection
+
+    def _get_or_create(self, client: Any, name: str, project: str, kind: str) -> Any:
         with self._errors():
-            collection = client.get_or_create_collection(
+            return client.get_or_create_collection(
                 name,
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine"}},
@@ -190,16 +218,6 @@ class ChromaVectorStore:
                     "dimension": self._embedder.dimension,
                 },
             )
-        built_with = (collection.metadata or {}).get("embedder")
-        if built_with != self._embedder.name:
-            raise VectorStoreError(
-                f"the {kind} vectors of {project} were built with embedder {built_with!r}, "
-                f"not {self._embedder.name!r}; switch the embedding settings back, or drop "
-                "the collection and re-index the project"
-            )
-        with self._mutex:
-            self._collections[name] = collection
-        return collection
 
     def _get_client(self) -> Any:
         with self._mutex:

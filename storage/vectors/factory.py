@@ -64,15 +64,17 @@ def build_embedder(
     openai_base_url: str | None = None,
     ollama_host: str | None = None,
     dimension: int | None = None,
+    cache_dir: Path | None = None,
 ) -> Embedder:
-    """The embedder named by the settings (`embedding_provider`, `embedding_model`, ...)."""
+    """The embedder named by the settings (`embedding_provider`, `embedding_model`, ...).
+    `cache_dir` keeps what the local model derives once per machine (its fast copy)."""
     if provider == "local":
         if model != MODEL_NAME:
             raise VectorError(
                 f"the local embedder runs only {MODEL_NAME}, not {model!r}; set "
                 "CODEMONKEY_EMBEDDING_MODEL back or use CODEMONKEY_EMBEDDING_PROVIDER=ollama"
             )
-        return LocalMiniLMEmbedder(model_dir)
+        return LocalMiniLMEmbedder(model_dir, cache_dir=cache_dir)
     if provider == "openai":
         if model == MODEL_NAME:
             model = "text-embedding-3-small"

@@ -85,6 +85,34 @@ def test_digests_are_ignored_when_the_vector_store_lost_the_vectors(tmp_path: Pa
     assert outcome.unchanged == 0 and store.count(PROJECT, "code") == 5
 
 
+class OtherVariantEmbedder(CountingEmbedder):
+    """The same dimension, another identity: as when the local model's variant changes."""
+
+    name = "test-hash+other-variant"
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return [[1 - x for x in v] for v in super().embed(texts)]
+
+
+def test_a_new_embedder_identity_re_embeds_everything_and_mixes_no_old_vectors(
+    tmp_path: Path,
+) -> None:
+    store, _ = _store(tmp_path)
+    root = tmp_path / "repo"
+    names = _repo(root, 5)
+    known = {
+        path: f.sha for path, f in build_index(store, PROJECT, root, names, [], {}).indexed.items()
+    }
+    embedder = OtherVariantEmbedder()
+    newer = build_vector_store(None, tmp_path / "chroma", embedder)
+    outcome = build_index(newer, PROJECT, root, names, [], known)
+    assert outcome.unchanged == 0 and len(embedder.embedded) == 5
+    assert newer.count(PROJECT, "code") == 5
+    # Every stored vector is the new embedder's: the nearest hit is an exact match.
+    text = "pkg/mod_2.py\ndef f2():\n    return 2"
+    assert newer.query(PROJECT, "code", text, n=1)[0].distance < 1e-6
+
+
 def test_progress_is_reported_until_every_file_is_done(tmp_path: Path) -> None:
     store, _ = _store(tmp_path)
     root = tmp_path / "repo"

@@ -112,7 +112,7 @@ def test_check_embedder(embedder: LocalMiniLMEmbedder, tmp_path: Path) -> None:
     assert (good.name, good.ok, good.detail) == (
         "embeddings",
         True,
-        "all-MiniLM-L6-v2 (384 dimensions)",
+        "all-MiniLM-L6-v2+int8-fused (384 dimensions)",
     )
     missing = LocalMiniLMEmbedder(tmp_path / "empty")
     with pytest.raises(EmbeddingModelMissingError):

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from storage.vectors import EmbeddingModelMissingError, LocalMiniLMEmbedder, find_minilm_model
-from storage.vectors.minilm import CHROMA_CACHE
+from storage.vectors.minilm import CHROMA_CACHE, Variant
+from storage.vectors.minilm_fast import model_digest
 
 INSTALLED = find_minilm_model(None, home=Path("/nonexistent-home"))
 
@@ -26,25 +28,28 @@ def _dot(a: list[float], b: list[float]) -> float:
 
 def test_vectors_are_unit_length_and_sized(embedder: LocalMiniLMEmbedder) -> None:
     vectors = embedder.embed(["hello world", "a much longer sentence about databases and queues"])
-    assert embedder.name == "all-MiniLM-L6-v2"
+    assert embedder.name == "all-MiniLM-L6-v2+int8-fused"
     assert [len(v) for v in vectors] == [384, 384]
     assert all(math.isclose(math.sqrt(_dot(v, v)), 1.0, rel_tol=1e-5) for v in vectors)
     assert embedder.embed([]) == []
 
 
-def test_padding_does_not_change_a_vector(embedder: LocalMiniLMEmbedder) -> None:
+@pytest.mark.parametrize("variant", ["fast", "original"])
+def test_padding_does_not_change_a_vector(variant: Variant) -> None:
     # Alone the text has no padding; beside a long text it is padded: masked mean pooling
     # must give the same vector either way.
+    embedder = LocalMiniLMEmbedder(batch_size=8, variant=variant)
     short = "fix the flaky test"
     (alone,) = embedder.embed([short])
     padded = embedder.embed([short, "word " * 200])[0]
     assert _dot(alone, padded) > 0.9999
 
 
-def test_batches_give_the_same_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize("variant", ["fast", "original"])
+def test_batches_give_the_same_result(variant: Variant) -> None:
     texts = [f"document number {i} about topic {i % 3}" for i in range(7)]
-    small = LocalMiniLMEmbedder(batch_size=2).embed(texts)
-    large = LocalMiniLMEmbedder(batch_size=32).embed(texts)
+    small = LocalMiniLMEmbedder(batch_size=2, variant=variant).embed(texts)
+    large = LocalMiniLMEmbedder(batch_size=32, variant=variant).embed(texts)
     assert all(_dot(a, b) > 0.9999 for a, b in zip(small, large, strict=True))
 
 
@@ -135,3 +140,30 @@ def test_mixed_lengths_keep_their_order(embedder: LocalMiniLMEmbedder) -> None:
     together = embedder.embed(texts)
     alone = [embedder.embed([text])[0] for text in texts]
     assert all(_dot(a, b) > 0.9999 for a, b in zip(together, alone, strict=True))
+
+
+def test_the_fast_copy_is_made_once_and_stays_close_to_the_original(tmp_path: Path) -> None:
+    texts = [
+        "def retry(task):\n    for attempt in range(3):\n        task.run()",
+        "The cat sat on the mat.",
+        "import os\n" + "path = os.path.join(root, name)\n" * 40,
+    ]
+    fast = LocalMiniLMEmbedder(cache_dir=tmp_path / "models")
+    original = LocalMiniLMEmbedder(variant="original")
+    assert (fast.name, original.name) == ("all-MiniLM-L6-v2+int8-fused", "all-MiniLM-L6-v2")
+    for a, b in zip(fast.embed(texts), original.embed(texts), strict=True):
+        assert _dot(a, b) > 0.98
+    (made,) = (tmp_path / "models").iterdir()
+    assert made.name.startswith(f"minilm-{model_digest(INSTALLED.model)}")
+    stamp = made.stat().st_mtime_ns
+    again = LocalMiniLMEmbedder(cache_dir=tmp_path / "models")
+    assert again.name == fast.name and made.stat().st_mtime_ns == stamp
+
+
+def test_without_onnx_the_original_runs_under_its_own_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    embedder = LocalMiniLMEmbedder(cache_dir=tmp_path / "models")
+    assert embedder.name == "all-MiniLM-L6-v2"
+    assert len(embedder.embed(["still works"])[0]) == 384

@@ -131,7 +131,7 @@ def test_other_embedder_is_refused(
     other = build_vector_store(backend, tmp_path / "chroma", HashEmbedder())
     with pytest.raises(VectorStoreError, match="re-index") as caught:
         other.query(project, "docs", "x")
-    assert "'all-MiniLM-L6-v2'" in str(caught.value)
+    assert f"'{store.embedder.name}'" in str(caught.value)
     assert "'test-hash'" in str(caught.value)
     other.drop(project, "docs")
     other.upsert(project, "docs", FILES[:1])
