@@ -3,8 +3,11 @@
 We always pass our own embeddings, so Chroma never loads (or downloads) a model of its own.
 Each collection records the embedder it was built with (model and variant), because
 vectors from two models are not comparable: a `code` collection built with another
-embedder is emptied (the index is rebuilt from the repository: `bot.index_build` embeds
-everything again into an empty collection); other kinds are refused.
+embedder is emptied when it is next written or counted (the index is rebuilt from the
+repository: `bot.index_build` embeds everything again into an empty collection); other
+kinds are refused. Until that rebuild, a search in a collection built by another variant
+of the same model (`all-MiniLM-L6-v2` beside `all-MiniLM-L6-v2+int8-fused`: cosine ~0.995
+between their vectors) is answered from it, so code search does not go blank on upgrade.
 """
 
 from __future__ import annotations
@@ -34,6 +37,11 @@ REBUILT_KINDS = frozenset({"code"})
 # Embed and write in slices: bounds memory and stays under Chroma's max batch size.
 _BATCH = 256
 _NAME_SLUG_CHARS = 30  # keeps the longest name (kind "conversations") at 58 <= 63
+
+
+def _same_model(built_with: object, name: str) -> bool:
+    """Whether `built_with` is another variant of `name`'s model (the part before `+`)."""
+    return isinstance(built_with, str) and built_with.split("+")[0] == name.split("+")[0]
 
 
 def collection_name(project: str, kind: str) -> str:
@@ -118,7 +126,7 @@ class ChromaVectorStore:
     ) -> list[VectorHit]:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        collection = self._collection(project, kind)
+        collection = self._collection(project, kind, searching=True)
         (vector,) = self._embedder.embed([text])
         with self._errors():
             result = collection.query(
@@ -177,7 +185,7 @@ class ChromaVectorStore:
         with self._errors():
             client.heartbeat()
 
-    def _collection(self, project: str, kind: str) -> Any:
+    def _collection(self, project: str, kind: str, *, searching: bool = False) -> Any:
         name = collection_name(project, kind)
         with self._mutex:
             cached = self._collections.get(name)
@@ -186,6 +194,8 @@ class ChromaVectorStore:
         client = self._get_client()
         collection = self._get_or_create(client, name, project, kind)
         built_with = (collection.metadata or {}).get("embedder")
+        if searching and kind in REBUILT_KINDS and _same_model(built_with, self._embedder.name):
+            return collection  # not cached: the next write or count rebuilds it
         if built_with != self._embedder.name and kind in REBUILT_KINDS:
             log.info(
                 "the %s vectors of %s were built with %s, not %s: emptied to be re-embedded",

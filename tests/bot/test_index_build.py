@@ -113,6 +113,25 @@ def test_a_new_embedder_identity_re_embeds_everything_and_mixes_no_old_vectors(
     assert newer.query(PROJECT, "code", text, n=1)[0].distance < 1e-6
 
 
+def test_a_search_before_the_rebuild_is_answered_from_the_other_variants_vectors(
+    tmp_path: Path,
+) -> None:
+    store, _ = _store(tmp_path)
+    root = tmp_path / "repo"
+    names = _repo(root, 5)
+    build_index(store, PROJECT, root, names, [], {})
+    newer = build_vector_store(None, tmp_path / "chroma", OtherVariantEmbedder())
+    # Searching right after the upgrade finds the files, and empties nothing.
+    assert len(newer.query(PROJECT, "code", "def f2", n=3)) == 3
+    assert newer.count(PROJECT, "code") == 0  # counting is the index's step: it rebuilds
+    # A model of another family is no variant: its vectors are never searched.
+    fresh, _ = _store(tmp_path)
+    build_index(fresh, PROJECT, root, names, [], {})
+    unrelated = type("Unrelated", (OtherVariantEmbedder,), {"name": "another-model"})()
+    later = build_vector_store(None, tmp_path / "chroma", unrelated)
+    assert later.query(PROJECT, "code", "def f2", n=3) == []
+
+
 def test_progress_is_reported_until_every_file_is_done(tmp_path: Path) -> None:
     store, _ = _store(tmp_path)
     root = tmp_path / "repo"
