@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from agents.diffs import FileDiff, parse_diff
+from agents.git.runner import GitLayout, git
 from agents.runtime.context import estimate_tokens
 from agents.team.test_paths import is_test_path
-from agents.tools.gitcli import GitLayout, git
 
 # Review tools spend their context on source first; these are read last or not at all.
 _LOCKFILES = frozenset(

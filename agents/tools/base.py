@@ -17,9 +17,9 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from jsonschema import Draft202012Validator
 
+from agents.git.runner import GitLayout
 from agents.providers.types import ToolSpec
 from agents.tools.arguments import arguments_problem, compiled
-from agents.tools.gitcli import GitLayout
 
 DEFAULT_PROTECTED_PATHS: tuple[str, ...] = (".github/workflows/**",)
 

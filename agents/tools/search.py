@@ -15,9 +15,9 @@ from typing import Any
 
 import regex
 
+from agents.git.runner import git_argv, git_env, layout_env
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import BINARY_SNIFF_BYTES, workspace_files
-from agents.tools.gitcli import git_argv, git_env, layout_env
 from agents.tools.paths import git_layout, glob_match, resolve
 from agents.tools.readfile import UnreadableFile, read_regular
 

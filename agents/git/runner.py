@@ -60,7 +60,17 @@ class GitLayout:
 
 
 class GitError(Exception):
-    """A git command failed; the message carries git's own explanation."""
+    """A git command failed or was refused; the message says what git said and how to fix it."""
+
+
+def git_failure(what: str, stderr: str) -> GitError:
+    """The error for a failed `git <what>`: git's last words, and a hint when the token was
+    refused (never the token: it travels in the environment only)."""
+    stderr = stderr.strip()
+    hint = ""
+    if "403" in stderr or "401" in stderr or "Authentication failed" in stderr:
+        hint = "; the token was refused: check the app's contents permission and installation"
+    return GitError(f"git {what} failed: {stderr[-500:]}{hint}")
 
 
 def repository_layout(repo: Path) -> GitLayout:
@@ -153,8 +163,13 @@ def git(
         check=False,
     )
     if check and proc.returncode != 0:
-        raise GitError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip()}")
+        raise git_failure(f"{' '.join(args)} in {cwd}", proc.stderr)
     return proc
+
+
+def git_output(cwd: Path, *args: str, layout: GitLayout | None = None, check: bool = True) -> str:
+    """The standard output of `git args...` (see `git`); a failure raises GitError."""
+    return git(cwd, *args, layout=layout, check=check).stdout
 
 
 def plain_git(
