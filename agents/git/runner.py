@@ -194,6 +194,18 @@ def plain_git(
     )
 
 
+def start_git(cwd: Path, *args: str, layout: GitLayout) -> subprocess.Popen[bytes]:
+    """`git args...` started with its output piped, for callers that stream it (and stop it
+    early); the same safe config, environment and recorded layout as `git`."""
+    return subprocess.Popen(
+        git_argv(*args),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(layout_env(layout)),
+    )
+
+
 def is_work_tree(path: Path) -> bool:
     """Whether `path` is a repository with its own `.git` directory (see repository_layout)."""
     try:
