@@ -131,8 +131,20 @@ def layout_env(layout: GitLayout) -> dict[str, str]:
     return {"GIT_DIR": str(layout.git_dir), "GIT_WORK_TREE": str(layout.work_tree)}
 
 
+# Commands that can print a diff: a repository's attributes could name an external diff
+# driver for them, so the runner always adds `--no-ext-diff`.
+DIFF_COMMANDS = frozenset({"diff", "show", "log"})
+
+
 def git_argv(*args: str) -> list[str]:
-    return ["git", *SAFE_CONFIG, *args]
+    """The argv of `git args...` with the safe config, and `--no-ext-diff` for diffs."""
+    argv = list(args)
+    at = 0
+    while at + 1 < len(argv) and argv[at] == "-c":
+        at += 2  # per-command config before the subcommand
+    if at < len(argv) and argv[at] in DIFF_COMMANDS and "--no-ext-diff" not in argv:
+        argv.insert(at + 1, "--no-ext-diff")
+    return ["git", *SAFE_CONFIG, *argv]
 
 
 def git(
@@ -192,6 +204,12 @@ def plain_git(
         timeout=timeout,
         check=False,
     )
+
+
+def git_in(layout: GitLayout, *args: str, check: bool = True) -> str:
+    """The standard output of `git args...` in a recorded checkout (its work tree's own
+    `.git` is never read); with `check`, a failure raises GitError."""
+    return git(layout.work_tree, *args, layout=layout, check=check).stdout
 
 
 def start_git(cwd: Path, *args: str, layout: GitLayout) -> subprocess.Popen[bytes]:

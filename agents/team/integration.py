@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from agents.git.runner import GitError, GitLayout, git, git_output
+from agents.git.runner import GitError, GitLayout, git, git_in
 from agents.git.worktree import GitIdentity
 from agents.team.deps import FlowError
 from agents.team.locks import hold_branch
@@ -83,9 +83,9 @@ def rebase_onto(layout: GitLayout, branch: str, onto: str, identity: GitIdentity
     Anything uncommitted is dropped first: it is not part of the task's change (a commit
     holds exactly the task's paths) and would only stop the rebase.
     """
-    before = git_output(layout.work_tree, "rev-parse", "HEAD", layout=layout).strip()
-    git_output(layout.work_tree, "reset", "--hard", "--quiet", layout=layout)
-    git_output(layout.work_tree, "clean", "-fdq", layout=layout)
+    before = git_in(layout, "rev-parse", "HEAD").strip()
+    git_in(layout, "reset", "--hard", "--quiet")
+    git_in(layout, "clean", "-fdq")
     rebased = git(
         layout.work_tree,
         "-c",
@@ -100,23 +100,18 @@ def rebase_onto(layout: GitLayout, branch: str, onto: str, identity: GitIdentity
     )
     if rebased.returncode == 0:
         return
-    unmerged = git_output(
-        layout.work_tree, "diff", "--name-only", "--diff-filter=U", "-z", layout=layout, check=False
-    )
+    unmerged = git_in(layout, "diff", "--name-only", "--diff-filter=U", "-z", check=False)
     files = sorted({n for n in unmerged.split("\0") if n})
-    conflict = git_output(
-        layout.work_tree, "diff", "--no-color", "--no-ext-diff", layout=layout, check=False
-    )
+    conflict = git_in(layout, "diff", "--no-color", "--no-ext-diff", check=False)
     git(layout.work_tree, "rebase", "--abort", layout=layout)
     if not files:
         raise GitError(f"git rebase onto {onto[:12]} failed: {rebased.stderr.strip()[-500:]}")
-    change = git_output(
-        layout.work_tree,
+    change = git_in(
+        layout,
         "diff",
         "--no-color",
         "--no-ext-diff",
         f"{onto}...{before}",
-        layout=layout,
         check=False,
     )
     raise IntegrationConflictError(branch, files, conflict, change)
@@ -143,7 +138,7 @@ def integrate(
             head = remote.fetch(layout, ws.branch)
             if head is not None and not _contains(layout, head, "HEAD"):
                 rebase_onto(layout, ws.branch, head, who)
-            sha = git_output(layout.work_tree, "rev-parse", "HEAD", layout=layout).strip()
+            sha = git_in(layout, "rev-parse", "HEAD").strip()
             if sha == head or remote.publish(layout, sha, ws.branch, head):
                 return sha
             logger.info(
