@@ -13,12 +13,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from agents.git import remote as git_remote
+from agents.git.runner import GitLayout, git
 from agents.githost import GitHost, RepoRef
 from agents.team.forks import is_pull_head
 from agents.team.gitworkspace import GitWorktree, GitWorktrees
 from agents.team.ports import Workspace
-from agents.tools.gitcli import GitLayout, git
-from bot.github import git as github_git
 
 
 class GitHubBranchRemote:
@@ -30,14 +30,14 @@ class GitHubBranchRemote:
 
     def fetch(self, layout: GitLayout, branch: str) -> str | None:
         token = self._host.git_token(self._repo)
-        return github_git.fetch_branch(layout, token, branch, url=self._host.clone_url(self._repo))
+        return git_remote.fetch_branch(layout, token, branch, url=self._host.clone_url(self._repo))
 
     def publish(self, layout: GitLayout, sha: str, branch: str, expected: str | None) -> bool:
         # git refuses a push that is not a fast-forward of the branch: that is the check
         # against `expected` across machines (it also catches a branch created meanwhile).
         token = self._host.git_token(self._repo)
         url = self._host.clone_url(self._repo)
-        return github_git.publish_branch(layout, sha, branch, token, url=url)
+        return git_remote.publish_branch(layout, sha, branch, token, url=url)
 
 
 def checkout_dirs(root: Path, repo: RepoRef) -> tuple[Path, Path]:
@@ -73,9 +73,9 @@ class CloneWorkspaces:
         token = self._host.git_token(self._repo)
         if not (clone / ".git").exists():
             self._dir.mkdir(parents=True, exist_ok=True)
-            github_git.clone(self._host.clone_url(self._repo), clone, token)
+            git_remote.clone(self._host.clone_url(self._repo), clone, token)
         else:
-            github_git.fetch(clone, token, url=self._host.clone_url(self._repo))
+            git_remote.fetch(clone, token, url=self._host.clone_url(self._repo))
         return clone
 
     def _remote_ref(self, clone: Path, branch: str) -> str | None:
@@ -84,7 +84,7 @@ class CloneWorkspaces:
         if is_pull_head(branch):
             # A fork PR's head is only in the repository as `refs/pull/N/head`.
             remote = f"refs/{branch}"
-            github_git.fetch(
+            git_remote.fetch(
                 clone,
                 self._host.git_token(self._repo),
                 f"+{remote}:{remote}",

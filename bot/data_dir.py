@@ -11,10 +11,10 @@ same rule so they read what `run` wrote. Light on purpose: `tasks` and `trace` i
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from agents.git.runner import plain_git
 from bot.settings import Settings
 
 
@@ -34,9 +34,7 @@ def run_settings(settings: Settings, repo: Path, environ: Mapping[str, str]) -> 
 
 def settings_for_cwd(settings: Settings, cwd: Path, environ: Mapping[str, str]) -> Settings:
     """The settings `codemonkey run` would use here, so `tasks` and `trace` find its data."""
-    found = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True
-    )
+    found = plain_git(cwd, "rev-parse", "--show-toplevel", timeout=30.0)
     if found.returncode != 0:
         return settings  # not inside a repository: the data directory is used as configured
     return run_settings(settings, Path(found.stdout.strip()), environ)

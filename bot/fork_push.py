@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from agents.git import remote as git_remote
+from agents.git.runner import GitError
 from agents.githost import GitHost, RepoRef
 from agents.team.forks import ForkPusher, ForkPushRefusedError
 from agents.team.ports import Workspace
-from bot.github import git as github_git
 
 
 def _sibling_url(base_url: str, repo: RepoRef, other: str) -> str:
@@ -23,7 +24,7 @@ def fork_pusher(host: GitHost, repo: RepoRef) -> ForkPusher:
         # the fork allows edits from maintainers.
         url = _sibling_url(host.clone_url(repo), repo, fork)
         try:
-            github_git.push(
+            git_remote.push(
                 ws.git_layout,
                 ws.branch,
                 host.git_token(repo),
@@ -31,7 +32,7 @@ def fork_pusher(host: GitHost, repo: RepoRef) -> ForkPusher:
                 to=branch,
                 source="HEAD",  # the task's own checkout: its task branch's head
             )
-        except github_git.GitOperationError as exc:
+        except GitError as exc:
             raise ForkPushRefusedError(str(exc)) from None
 
     return push_fork

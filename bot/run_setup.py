@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from agents.team.gitworkspace import run_git
+from agents.git.runner import git_output
 from bot.logs import JsonFormatter
 from bot.settings import Settings
 
@@ -15,7 +15,7 @@ LOG_FILE = "run.log"
 
 def uncommitted_warning(repo: Path) -> str | None:
     """A warning when the working tree has changes: the branch starts from the last commit."""
-    status = run_git(repo, "status", "--porcelain").splitlines()
+    status = git_output(repo, "status", "--porcelain").splitlines()
     if not status:
         return None
     paths = [line[3:] for line in status]

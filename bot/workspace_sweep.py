@@ -15,9 +15,9 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from agents.git.runner import GitError
 from agents.githost import RepoRef
 from agents.team import sweep as tasksweep
-from agents.tools.gitcli import GitError
 from bot.clone_workspaces import checkout_dirs
 from storage.sql.database import Database
 from storage.task_graph import finished_tasks

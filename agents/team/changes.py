@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from agents.diffs import FileDiff, parse_diff
+from agents.git.runner import GitLayout, git_in
 from agents.runtime.context_window import estimate_tokens
 from agents.team.test_paths import is_test_path
-from agents.tools.gitcli import GitLayout, git
 
 # Review tools spend their context on source first; these are read last or not at all.
 _LOCKFILES = frozenset(
@@ -36,33 +36,45 @@ _DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc"})
 _GENERATED_MARKS = (".min.js", ".min.css", "_pb2.py", ".generated.", "/generated/", "/vendor/")
 
 
-def _git(layout: GitLayout, *args: str, check: bool = False) -> str:
-    # The work tree's own `.git` file is never trusted: the recorded layout names the git dir.
-    return git(layout.work_tree, *args, layout=layout, check=check).stdout
-
-
 def branch_diff(layout: GitLayout, base_sha: str, path: str | None = None) -> str:
     """The work tree against `base_sha`, new (untracked, not ignored) files included."""
     only = ["--", path] if path else []
-    parts = [_git(layout, "diff", "--no-color", "--no-ext-diff", "-M", base_sha, *only, check=True)]
-    listed = _git(layout, "ls-files", "--others", "--exclude-standard", "-z", *only, check=True)
+    parts = [git_in(layout, "diff", "--no-color", "--no-ext-diff", "-M", base_sha, *only)]
+    listed = git_in(layout, "ls-files", "--others", "--exclude-standard", "-z", *only)
     for name in sorted(n for n in listed.split("\0") if n):
         # `--no-index` exits 1 when the files differ, which they always do here.
         parts.append(
-            _git(layout, "diff", "--no-color", "--no-ext-diff", "--no-index", "/dev/null", name)
+            git_in(
+                layout,
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-index",
+                "/dev/null",
+                name,
+                check=False,
+            )
         )
     return "".join(parts)
 
 
 def commit_diff(layout: GitLayout, sha: str) -> str:
     """The diff one commit made (empty when the commit is not in this repository)."""
-    return _git(layout, "show", "--no-color", "--no-ext-diff", "-M", "--format=", sha)
+    return git_in(
+        layout, "show", "--no-color", "--no-ext-diff", "-M", "--format=", sha, check=False
+    )
 
 
 def commit_lines(layout: GitLayout, base_sha: str, limit: int = 50) -> list[str]:
     """'<short sha> <subject>' of each commit after the base, oldest first."""
-    out = _git(
-        layout, "log", "--reverse", f"--max-count={limit}", "--format=%h %s", f"{base_sha}..HEAD"
+    out = git_in(
+        layout,
+        "log",
+        "--reverse",
+        f"--max-count={limit}",
+        "--format=%h %s",
+        f"{base_sha}..HEAD",
+        check=False,
     )
     return [line for line in out.splitlines() if line.strip()]
 

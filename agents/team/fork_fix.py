@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from agents.git.runner import git
+from agents.git.worktree import commit_message
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.forks import ForkPushRefusedError, patch_comment
 from agents.team.ports import Workspace
-from agents.tools.gitcli import git
-from agents.workspace import commit_message
 from storage.side_effects import SideEffects
 from storage.task_graph import TaskSnapshot
 

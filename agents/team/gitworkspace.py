@@ -1,6 +1,6 @@
 """Git worktrees as team `Workspace`s: one per issue branch, and one per editing task.
 
-Built on `agents.workspace` (branch naming, worktree creation, hook-free commits). A task
+Built on `agents.git.worktree` (branch naming, worktree creation, hook-free commits). A task
 that edits works in a worktree of its own, on a task branch cut from the issue branch's
 head, so no task's commands see another task's uncommitted edits; its commits reach the
 issue branch through `agents.team.integration`. A commit includes only the task's paths,
@@ -17,37 +17,24 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.team import sweep as tasksweep
-from agents.team.ports import Workspace
-from agents.tools.gitcli import GitError, GitLayout, git
-from agents.workspace import (
+from agents.git.runner import GitError, GitLayout, git, git_output
+from agents.git.worktree import (
     GitIdentity,
-    WorkspaceError,
     create_worktree,
     protected_by,
     remove_worktree,
     staged_paths,
 )
-from agents.workspace import TaskWorkspace as _TaskWorkspace
+from agents.git.worktree import TaskWorkspace as _TaskWorkspace
+from agents.team import sweep as tasksweep
+from agents.team.ports import Workspace
 
-__all__ = [
-    "GitError",
-    "GitWorktree",
-    "GitWorktrees",
-    "LocalBranches",
-    "WorkspaceError",
-    "run_git",
-    "task_branch",
-]
+__all__ = ["GitWorktree", "GitWorktrees", "LocalBranches", "task_branch"]
 
 
 def task_branch(branch: str, task_id: int) -> str:
     """The local branch a task works on before its commits are integrated onto `branch`."""
     return f"{branch}.task-{task_id}"
-
-
-def run_git(repo: Path, *args: str, layout: GitLayout | None = None) -> str:
-    return git(repo, *args, layout=layout, check=True).stdout
 
 
 class GitWorktree:
@@ -104,7 +91,7 @@ class GitWorktree:
         declared = set(paths)
         blocked = [p for p in paths if protected_by(p, self._protected)]
         if blocked:
-            raise WorkspaceError(
+            raise GitError(
                 f"refusing to commit protected paths {blocked}; a maintainer must change them"
             )
         root, layout = self._ws.path, self._layout
@@ -119,7 +106,7 @@ class GitWorktree:
             undeclared = [n for n in staged if n not in declared]
             if refused or undeclared:
                 git(root, "reset", "--quiet", layout=layout, check=True)
-                raise WorkspaceError(self._refusal(refused, undeclared, sorted(declared)))
+                raise GitError(self._refusal(refused, undeclared, sorted(declared)))
             who = self._identity
             git(
                 root,
@@ -151,10 +138,10 @@ class GitWorktree:
         )
 
     def head_sha(self) -> str:
-        return run_git(self._ws.path, "rev-parse", "HEAD", layout=self._layout).strip()
+        return git_output(self._ws.path, "rev-parse", "HEAD", layout=self._layout).strip()
 
     def has_changes_since_base(self) -> bool:
-        count = run_git(
+        count = git_output(
             self._ws.path, "rev-list", "--count", f"{self._ws.base_sha}..HEAD", layout=self._layout
         )
         return int(count.strip()) > 0

@@ -10,18 +10,18 @@ rebase that conflicts is not retried: the conflict is raised, with what git show
 task's role to resolve in a follow-up task (`agents.team.conflicts`).
 
 Host-side git only, through the recorded `GitLayout` with the safe config of
-`agents.tools.gitcli`: nothing the task's sandboxed commands wrote steers it.
+`agents.git.runner`: nothing the task's sandboxed commands wrote steers it.
 """
 
 from __future__ import annotations
 
 import logging
 
+from agents.git.runner import GitError, GitLayout, git, git_in
+from agents.git.worktree import GitIdentity
 from agents.team.deps import FlowError
 from agents.team.locks import hold_branch
 from agents.team.ports import BranchRemote, Workspace
-from agents.tools.gitcli import GitError, GitLayout, git
-from agents.workspace import GitIdentity
 from storage.kv.base import LockManager
 
 logger = logging.getLogger(__name__)
@@ -72,10 +72,6 @@ def _cut(text: str) -> str:
     )
 
 
-def _git(layout: GitLayout, *args: str, check: bool = True) -> str:
-    return git(layout.work_tree, *args, layout=layout, check=check).stdout
-
-
 def _contains(layout: GitLayout, ancestor: str, descendant: str) -> bool:
     proc = git(layout.work_tree, "merge-base", "--is-ancestor", ancestor, descendant, layout=layout)
     return proc.returncode == 0
@@ -87,9 +83,9 @@ def rebase_onto(layout: GitLayout, branch: str, onto: str, identity: GitIdentity
     Anything uncommitted is dropped first: it is not part of the task's change (a commit
     holds exactly the task's paths) and would only stop the rebase.
     """
-    before = _git(layout, "rev-parse", "HEAD").strip()
-    _git(layout, "reset", "--hard", "--quiet")
-    _git(layout, "clean", "-fdq")
+    before = git_in(layout, "rev-parse", "HEAD").strip()
+    git_in(layout, "reset", "--hard", "--quiet")
+    git_in(layout, "clean", "-fdq")
     rebased = git(
         layout.work_tree,
         "-c",
@@ -104,13 +100,20 @@ def rebase_onto(layout: GitLayout, branch: str, onto: str, identity: GitIdentity
     )
     if rebased.returncode == 0:
         return
-    unmerged = _git(layout, "diff", "--name-only", "--diff-filter=U", "-z", check=False)
+    unmerged = git_in(layout, "diff", "--name-only", "--diff-filter=U", "-z", check=False)
     files = sorted({n for n in unmerged.split("\0") if n})
-    conflict = _git(layout, "diff", "--no-color", "--no-ext-diff", check=False)
+    conflict = git_in(layout, "diff", "--no-color", "--no-ext-diff", check=False)
     git(layout.work_tree, "rebase", "--abort", layout=layout)
     if not files:
         raise GitError(f"git rebase onto {onto[:12]} failed: {rebased.stderr.strip()[-500:]}")
-    change = _git(layout, "diff", "--no-color", "--no-ext-diff", f"{onto}...{before}", check=False)
+    change = git_in(
+        layout,
+        "diff",
+        "--no-color",
+        "--no-ext-diff",
+        f"{onto}...{before}",
+        check=False,
+    )
     raise IntegrationConflictError(branch, files, conflict, change)
 
 
@@ -135,7 +138,7 @@ def integrate(
             head = remote.fetch(layout, ws.branch)
             if head is not None and not _contains(layout, head, "HEAD"):
                 rebase_onto(layout, ws.branch, head, who)
-            sha = _git(layout, "rev-parse", "HEAD").strip()
+            sha = git_in(layout, "rev-parse", "HEAD").strip()
             if sha == head or remote.publish(layout, sha, ws.branch, head):
                 return sha
             logger.info(

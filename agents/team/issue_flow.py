@@ -14,6 +14,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from agents.git.worktree import BRANCH_PREFIX, branch_name, commit_message
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import RunResult
@@ -37,7 +38,6 @@ from agents.team.roster import roster_block, scope_note
 from agents.team.toolbox import workspace_toolbox
 from agents.team.tools import TeamScope, TeamTools
 from agents.tools.base import ToolContext
-from agents.workspace import BRANCH_PREFIX, branch_name, commit_message
 from storage.conversations import get_or_create_conversation, list_messages
 from storage.side_effects import SideEffects
 from storage.sql.database import Database

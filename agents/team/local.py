@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from agents.env.store import EnvironmentStore
+from agents.git.runner import GitError, git_output
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import LoopConfig
@@ -22,7 +23,7 @@ from agents.runtime.ports import EventSink, SearchFn
 from agents.team.agent import AgentDeps
 from agents.team.deps import TeamDeps
 from agents.team.failures import failure_reason, task_failed
-from agents.team.gitworkspace import GitError, GitWorktrees, LocalBranches, run_git
+from agents.team.gitworkspace import GitWorktrees, LocalBranches
 from agents.team.issue_flow import start_issue
 from agents.team.issue_task import stage_of
 from agents.team.kinds import handlers
@@ -89,7 +90,7 @@ def _next_number(repo: Path, db: Database) -> int:
     """Local 'issue' numbers continue after the highest `codemonkey/<n>-...` branch and the
     highest number in the database: a run that committed nothing deletes its branch, and its
     number must not be reused (the plan task of that number already exists)."""
-    branches = run_git(repo, "branch", "--list", "codemonkey/*", "--format=%(refname:short)")
+    branches = git_output(repo, "branch", "--list", "codemonkey/*", "--format=%(refname:short)")
     numbers = [0]
     for name in branches.split():
         head = name.removeprefix("codemonkey/").split("-", 1)[0]
@@ -118,7 +119,7 @@ def run_local(
     opts = options or LocalOptions()
     repo = repo.resolve()
     try:
-        base = run_git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+        base = git_output(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
     except GitError as exc:
         raise GitError(
             f"{repo} is not a git repository with a commit; run `git init` and commit first ({exc})"

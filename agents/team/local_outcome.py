@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.git.runner import git_output
 from agents.team.failures import failure_reason
-from agents.team.gitworkspace import run_git
 from agents.team.localhost import HostRecord
 from storage.task_graph import TaskSnapshot
 
@@ -41,19 +41,19 @@ class RunVerdict:
 
 def branch_changes(repo: Path, base: str, branch: str) -> BranchChanges:
     """What `branch` holds beyond `base` (zero commits when the branch does not exist)."""
-    if not run_git(repo, "branch", "--list", branch).strip():
+    if not git_output(repo, "branch", "--list", branch).strip():
         return BranchChanges(0, (), "")
     span = f"{base}...{branch}"
-    commits = int(run_git(repo, "rev-list", "--count", f"{base}..{branch}").strip() or 0)
-    files = tuple(run_git(repo, "diff", "--name-only", span).split())
-    return BranchChanges(commits, files, run_git(repo, "diff", "--stat=200", span).rstrip())
+    commits = int(git_output(repo, "rev-list", "--count", f"{base}..{branch}").strip() or 0)
+    files = tuple(git_output(repo, "diff", "--name-only", span).split())
+    return BranchChanges(commits, files, git_output(repo, "diff", "--stat=200", span).rstrip())
 
 
 def drop_branch(repo: Path, branch: str) -> bool:
     """Delete a branch that holds nothing; whether there was one to delete."""
-    if not run_git(repo, "branch", "--list", branch).strip():
+    if not git_output(repo, "branch", "--list", branch).strip():
         return False
-    run_git(repo, "branch", "-D", branch)
+    git_output(repo, "branch", "-D", branch)
     return True
 
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from agents.git.runner import GitLayout
 from agents.roles.types import Role
 from agents.runtime.ports import ModelClient
-from agents.tools.gitcli import GitLayout
 
 
 class Workspace(Protocol):

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.env.task import JobEnvironment, TaskEnvironment
+from agents.git.runner import GitLayout
 from agents.githost import Annotation, CheckConclusion, CheckRunOutput
 from agents.team.verdict import TestStatus, classify, failing_tests
 from agents.tools.base import SandboxSettings
-from agents.tools.gitcli import GitLayout
 from agents.tools.sandbox import CommandOptions, SandboxRunner, SandboxUnavailable
 
 MAX_ANNOTATIONS = 50

@@ -19,9 +19,9 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from jsonschema import Draft202012Validator
 
+from agents.git.runner import GitLayout
 from agents.providers.types import ToolSpec
 from agents.tools.arguments import arguments_problem, compiled
-from agents.tools.gitcli import GitLayout
 
 ContextT = TypeVar("ContextT")
 ContextT_contra = TypeVar("ContextT_contra", contravariant=True)

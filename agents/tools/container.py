@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.git.runner import GitLayout
 from agents.tools.base import SandboxSettings, ToolError
-from agents.tools.gitcli import GitLayout
 
 CONTAINER_BACKENDS = ("podman", "docker")
 # The worker's variables the runtime's client needs (its socket, storage and config);

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.git.runner import GitLayout, git, plain_git
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import read_text
-from agents.tools.gitcli import GitLayout, git, plain_git
 from agents.tools.matching import describe_miss
 from agents.tools.paths import git_layout, resolve
 

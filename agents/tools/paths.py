@@ -11,8 +11,8 @@ import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from agents.git.runner import GitError, GitLayout, repository_layout
 from agents.tools.base import ToolContext, ToolError
-from agents.tools.gitcli import GitError, GitLayout, repository_layout
 
 GIT_DIR = ".git"
 

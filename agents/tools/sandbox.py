@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agents.git.runner import GitLayout
 from agents.tools.base import SandboxSettings, ToolError
 from agents.tools.cgroup import TaskCgroup, sweep_stale
 from agents.tools.cgroupfs import CgroupMode, CgroupPlan, find_plan
@@ -44,7 +45,6 @@ from agents.tools.container import (
     private_dir,
     write_env_file,
 )
-from agents.tools.gitcli import GitLayout
 from agents.tools.gitguard import GitEntry
 from agents.tools.launch import minimal_env, nproc_limit, with_limits
 from agents.tools.supervise import CommandOutcome, execute

@@ -7,7 +7,6 @@ Results stream in and the search stops once the cap is reached, or at a time lim
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -15,9 +14,9 @@ from typing import Any
 
 import regex
 
+from agents.git.runner import start_git
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import BINARY_SNIFF_BYTES, workspace_files
-from agents.tools.gitcli import git_argv, git_env, layout_env
 from agents.tools.paths import git_layout, glob_match, resolve
 from agents.tools.readfile import UnreadableFile, read_regular
 
@@ -56,18 +55,12 @@ def git_grep(ctx: ToolContext, query: SearchQuery) -> list[Match] | None:
     layout = git_layout(ctx)
     if layout is None:
         return None
-    argv = git_argv("grep", "-n", "-I", "-z", "--no-color", "--untracked", "--exclude-standard")
-    argv += ["-P"] if query.regex else ["-F"]
+    args = ["grep", "-n", "-I", "-z", "--no-color", "--untracked", "--exclude-standard"]
+    args += ["-P"] if query.regex else ["-F"]
     if not query.case_sensitive:
-        argv.append("-i")
-    argv += ["-e", query.pattern, "--", *_pathspec(query)]
-    proc = subprocess.Popen(
-        argv,
-        cwd=ctx.workspace.resolve(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=git_env(layout_env(layout)),
-    )
+        args.append("-i")
+    args += ["-e", query.pattern, "--", *_pathspec(query)]
+    proc = start_git(ctx.workspace.resolve(), *args, layout=layout)
     assert proc.stdout is not None and proc.stderr is not None
     # A pathological pattern must not hold the worker: the search is killed at the deadline.
     timer = threading.Timer(ctx.search_seconds, proc.kill)

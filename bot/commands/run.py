@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from agents.git.runner import GitError
 from agents.providers.llm import LLM
 from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.registry import ProviderRegistry
@@ -23,7 +24,6 @@ from agents.roles import Role, load_roles
 from agents.runtime.budget import BudgetLimits
 from agents.runtime.loop import LoopConfig
 from agents.runtime.ports import ModelClient
-from agents.team.gitworkspace import GitError
 from agents.team.local import LocalOptions, RunInterrupted, run_local
 from agents.team.local_outcome import branch_changes, drop_branch, judge
 from bot.data_dir import run_settings

@@ -9,6 +9,7 @@ from typing import Any, Literal
 import pytest
 
 from agents.diffs import Side, numbered, parse_diff, placement_problem
+from agents.git.runner import git, plain_git, repository_layout
 from agents.githost import GitHostAuthError, GitHostError, RepoRef, ReviewComment
 from agents.runtime import CallContext
 from agents.runtime.toolset import ToolSet
@@ -17,7 +18,6 @@ from agents.team.github_tools import GitHubScope, GitHubTools
 from agents.team.localhost import LocalHost
 from agents.tools.base import SandboxSettings, ToolContext
 from agents.tools.commands import RunCommandTool
-from agents.tools.gitcli import git, plain_git, repository_layout
 from agents.tools.sandbox import SandboxRunner
 from storage.side_effects import SideEffects
 from storage.sql.database import Database

@@ -10,9 +10,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from agents.git.remote import clone, push
+from agents.git.worktree import GitIdentity, commit_all, create_worktree
 from agents.githost import RepoRef
 from bot.github.app_auth import AppCredentials, InstallationTokens
-from bot.github.git import Identity, add_worktree, clone, commit_all, push
 from bot.github.host import GitHubHost
 from bot.github.retry import RetryPolicy
 from bot.github.types import MemoryTokenCache
@@ -55,11 +56,13 @@ def main() -> None:
             t0 = time.perf_counter()
             clone(host.clone_url(repo), root / "clone", host.git_token(repo))
             t1 = time.perf_counter()
-            work = add_worktree(root / "clone", "bench", "origin/main")
-            (work / "x.txt").write_text("x\n")
-            commit_all(work, "x", Identity("Bench", "bench@example.com"))
+            work = create_worktree(
+                root / "clone", root / "worktrees", "bench", base_ref="origin/main"
+            )
+            (work.path / "x.txt").write_text("x\n")
+            commit_all(work, "x", GitIdentity("Bench", "bench@example.com"))
             t2 = time.perf_counter()
-            push(work, "bench", host.git_token(repo), url=host.clone_url(repo))
+            push(work.layout, "bench", host.git_token(repo), url=host.clone_url(repo))
             t3 = time.perf_counter()
     print(f"installation token mint (JWT sign + POST): {mint_ms:.1f} ms")
     for name, samples in (("GET issue", reads), ("POST comment", writes)):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from agents.git.runner import GitLayout
 from agents.githost import RepoRef
 from agents.team.integration import integrate
 from agents.team.ports import Workspace
-from agents.tools.gitcli import GitLayout
 from bot.clone_workspaces import CloneWorkspaces, GitHubBranchRemote, TaskCheckouts
 from storage.kv.memory import MemoryLockManager
 from storage.sql.database import Database

@@ -9,8 +9,8 @@ from typing import Any, cast
 
 import pytest
 
+from agents.git.runner import GitError
 from agents.githost import RepoRef
-from agents.workspace import WorkspaceError
 from bot.settings import Settings
 from bot.worker_deps import WorkerDeps
 from storage.kv.memory import MemoryLockManager
@@ -52,12 +52,12 @@ def test_a_config_edit_between_two_tasks_changes_what_the_next_task_may_commit(
             models=cast(Any, None),  # no model is asked
             workspace_root=tmp_path / "workspaces",
         )
-        with pytest.raises(WorkspaceError, match="protected"):
+        with pytest.raises(GitError, match="protected"):
             _commit(worker, 1, "docs/guide.md")
         assert _commit(worker, 2, "src/app.py") is not None
 
         # The file changes on the default branch: docs are free, src is protected.
         fake.commit_files(REPO, {CONFIG_PATH: "protected_paths: ['src/**']\n"}, "Protect src")
         assert _commit(worker, 3, "docs/guide.md") is not None
-        with pytest.raises(WorkspaceError, match="protected"):
+        with pytest.raises(GitError, match="protected"):
             _commit(worker, 4, "src/app.py")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agents.git.runner import git
 from agents.providers import errors
 from agents.providers.scripted import ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions
-from agents.tools.gitcli import git
 from storage.sql.database import Database
 from tests.fakegithub.fake import ACTIONS_BOT, FakeGitHub
 from tests.flows.harness import REPO, SAMPLE_FILES, turn, world

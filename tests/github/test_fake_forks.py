@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.remote import clone, fetch, push
+from agents.git.runner import GitError
+from agents.git.worktree import GitIdentity, commit_all, create_worktree
 from agents.githost import RepoRef
-from bot.github.git import GitOperationError, Identity, clone, commit_all, fetch, push
 from bot.github.host import GitHubHost
 from tests.fakegithub.fixtures import GitHubEnv
 
 REPO = RepoRef("acme", "widgets")
 FORK = "alice/widgets"
-BOT = Identity("codemonkey[bot]", "codemonkey[bot]@users.noreply.github.com")
+BOT = GitIdentity("codemonkey[bot]", "codemonkey[bot]@users.noreply.github.com")
 
 
 def _fork_pull(env: GitHubEnv, *, maintainer_can_modify: bool) -> tuple[int, str]:
@@ -74,17 +76,15 @@ def test_the_installation_pushes_to_a_fork_only_with_maintainer_edits(
     clone(url, work, token)
     ref = f"refs/pull/{number}/head"
     fetch(work, token, f"+{ref}:refs/heads/pull/{number}/head", url=url)
-    github_env.fake.git(
-        work / ".git", "--work-tree", str(work), "checkout", "-q", f"pull/{number}/head"
-    )
-    (work / "fix.txt").write_text("fixed\n")
-    sha = commit_all(work, "Fix", BOT)
+    checkout = create_worktree(work, tmp_path / "worktrees", f"pull/{number}/head")
+    (checkout.path / "fix.txt").write_text("fixed\n")
+    sha = commit_all(checkout, "Fix", BOT)
     fork_url = url.replace("acme/widgets.git", f"{FORK}.git")
     if allowed:
-        push(work, f"pull/{number}/head", token, url=fork_url, to="f")
+        push(checkout.layout, f"pull/{number}/head", token, url=fork_url, to="f")
         assert github_env.fake.head_sha(FORK, "refs/heads/f") == sha
     else:
-        with pytest.raises(GitOperationError):
-            push(work, f"pull/{number}/head", token, url=fork_url, to="f")
+        with pytest.raises(GitError):
+            push(checkout.layout, f"pull/{number}/head", token, url=fork_url, to="f")
         assert github_env.fake.head_sha(FORK, "refs/heads/f") == head
     assert f"pull/{number}/head" not in github_env.fake.branches("acme/widgets")

@@ -204,7 +204,8 @@ def test_schema_check_is_not_vacuous() -> None:
 
 
 def test_git_push_emits_push_and_synchronize(github_env: GitHubEnv, tmp_path: Path) -> None:
-    from bot.github.git import Identity, add_worktree, clone, commit_all, push
+    from agents.git.remote import clone, push
+    from agents.git.worktree import GitIdentity, commit_all, create_worktree
 
     fake = github_env.fake
     fake.commit_files("acme/widgets", {"a.txt": "a\n"}, "a", branch="topic")
@@ -214,11 +215,11 @@ def test_git_push_emits_push_and_synchronize(github_env: GitHubEnv, tmp_path: Pa
     token = github_env.token()
     repo_dir = tmp_path / "clone"
     clone(f"{fake.urls.web}/acme/widgets.git", repo_dir, token)
-    work = add_worktree(repo_dir, "topic", "origin/main")
-    (work / "b.txt").write_text("b\n")
-    (work / "a.txt").write_text("changed\n")
-    sha = commit_all(work, "Add b", Identity("Bot", "bot@example.com"))
-    push(work, "topic", token, url=f"{fake.urls.web}/acme/widgets.git")
+    work = create_worktree(repo_dir, tmp_path / "worktrees", "topic", base_ref="origin/topic")
+    (work.path / "b.txt").write_text("b\n")
+    (work.path / "a.txt").write_text("changed\n")
+    sha = commit_all(work, "Add b", GitIdentity("Bot", "bot@example.com"))
+    push(work.layout, "topic", token, url=f"{fake.urls.web}/acme/widgets.git")
     assert [(d.event, d.payload.get("action")) for d in seen] == [
         ("push", None),
         ("pull_request", "synchronize"),

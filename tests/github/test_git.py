@@ -8,23 +8,15 @@ from pathlib import Path
 import git
 import pytest
 
+from agents.git.remote import auth_env, clone, fetch, push
+from agents.git.runner import GitError
+from agents.git.worktree import GitIdentity, commit_all, create_worktree, remove_worktree
 from agents.githost import RepoRef
-from bot.github.git import (
-    GitOperationError,
-    Identity,
-    add_worktree,
-    auth_env,
-    clone,
-    commit_all,
-    fetch,
-    push,
-    remove_worktree,
-)
 from bot.github.host import GitHubHost
 from tests.fakegithub.fixtures import GitHubEnv
 
 REPO = RepoRef("acme", "widgets")
-BOT = Identity("codemonkey[bot]", "codemonkey[bot]@users.noreply.github.com")
+BOT = GitIdentity("codemonkey[bot]", "codemonkey[bot]@users.noreply.github.com")
 
 
 def _all_git_files(root: Path) -> list[Path]:
@@ -39,12 +31,14 @@ def test_round_trip_clone_branch_commit_push(
     clone(host.clone_url(REPO), repo_dir, token)
     assert (repo_dir / "src" / "app.py").read_text().startswith("def main()")
 
-    work = add_worktree(repo_dir, "codemonkey/1-greeting", "origin/main")
-    (work / "src" / "greet.py").write_text("GREETING = 'hello'\n")
+    work = create_worktree(
+        repo_dir, tmp_path / "worktrees", "codemonkey/1-greeting", base_ref="origin/main"
+    )
+    (work.path / "src" / "greet.py").write_text("GREETING = 'hello'\n")
     sha = commit_all(work, "Add a greeting", BOT)
     assert sha is not None
     assert commit_all(work, "Nothing", BOT) is None
-    push(work, "codemonkey/1-greeting", token, url=host.clone_url(REPO))
+    push(work.layout, "codemonkey/1-greeting", token, url=host.clone_url(REPO))
 
     assert github_env.fake.head_sha("acme/widgets", "codemonkey/1-greeting") == sha
     blob = github_env.fake.read_blob("acme/widgets", "codemonkey/1-greeting", "src/greet.py")
@@ -64,8 +58,8 @@ def test_round_trip_clone_branch_commit_push(
         assert encoded not in path.read_bytes(), path
     assert "extraheader" not in (repo_dir / ".git" / "config").read_text()
 
-    remove_worktree(repo_dir, work, delete_branch=True)
-    assert not work.exists()
+    remove_worktree(work, delete_branch=True)
+    assert not work.path.exists()
     assert "codemonkey/1-greeting" not in [h.name for h in repo.heads]
 
 
@@ -82,12 +76,10 @@ def test_fetch_then_worktree_on_existing_remote_branch(
     assert main is not None
     github_env.fake.git(github_env.repo.path, "update-ref", "refs/heads/fix", main)
     fetch(repo_dir, token, url=host.clone_url(REPO))
-    work = add_worktree(repo_dir, "fix", "origin/main")
-    assert (work / "NOTES.md").read_text() == "pushed by a human\n"
-    with pytest.raises(GitOperationError, match="already exists"):
-        add_worktree(repo_dir, "fix", "origin/main")
-    with pytest.raises(GitOperationError, match="does not exist"):
-        add_worktree(repo_dir, "other", "origin/nope")
+    work = create_worktree(repo_dir, tmp_path / "worktrees", "fix", base_ref="origin/fix")
+    assert (work.path / "NOTES.md").read_text() == "pushed by a human\n"
+    with pytest.raises(GitError, match="fetch it or pick another base"):
+        create_worktree(repo_dir, tmp_path / "worktrees", "other", base_ref="origin/nope")
 
 
 def test_push_with_a_bad_token_fails_clearly(
@@ -96,20 +88,20 @@ def test_push_with_a_bad_token_fails_clearly(
     token = host.git_token(REPO)
     repo_dir = tmp_path / "clone"
     clone(host.clone_url(REPO), repo_dir, token)
-    work = add_worktree(repo_dir, "feature", "origin/main")
-    (work / "x.txt").write_text("x\n")
+    work = create_worktree(repo_dir, tmp_path / "worktrees", "feature", base_ref="origin/main")
+    (work.path / "x.txt").write_text("x\n")
     commit_all(work, "x", BOT)
-    with pytest.raises(GitOperationError, match="push of feature failed"):
-        push(work, "feature", "ghs_not_a_token", url=host.clone_url(REPO))
+    with pytest.raises(GitError, match="push of feature failed"):
+        push(work.layout, "feature", "ghs_not_a_token", url=host.clone_url(REPO))
     assert github_env.fake.head_sha("acme/widgets", "refs/heads/feature") is None
-    with pytest.raises(GitOperationError, match="clone of"):
+    with pytest.raises(GitError, match="clone of"):
         clone(host.clone_url(REPO), tmp_path / "denied", "ghs_not_a_token")
 
 
 def test_auth_env_refuses_credentials_in_urls() -> None:
-    with pytest.raises(GitOperationError, match="must not carry credentials"):
+    with pytest.raises(GitError, match="must not carry credentials"):
         auth_env("https://user:pw@github.com/a/b.git", "t", base={})
-    with pytest.raises(GitOperationError, match="HTTP"):
+    with pytest.raises(GitError, match="HTTP"):
         auth_env("git@github.com:a/b.git", "t", base={})
     env = auth_env("https://github.com/a/b.git", "tok", base={"GIT_CONFIG_COUNT": "1"})
     assert env["GIT_CONFIG_COUNT"] == "2"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.remote import clone, push
+from agents.git.worktree import GitIdentity, commit_all, create_worktree
 from agents.githost import GitHostNotFound, RepoRef
 from bot.github.app_auth import GitHubAuthError, InstallationTokens
-from bot.github.git import Identity, add_worktree, clone, commit_all, push
 from bot.github.hosts import GitHubHosts
 from bot.github.types import MemoryTokenCache
 from bot.settings import Settings
@@ -50,10 +51,10 @@ def test_no_token_or_key_in_logs(
     token = host.git_token(REPO)
     repo_dir = tmp_path / "clone"
     clone(host.clone_url(REPO), repo_dir, token)
-    work = add_worktree(repo_dir, "logged", "origin/main")
-    (work / "f.txt").write_text("f\n")
-    commit_all(work, "f", Identity("Bot", "bot@example.com"))
-    push(work, "logged", token, url=host.clone_url(REPO))
+    work = create_worktree(repo_dir, tmp_path / "worktrees", "logged", base_ref="origin/main")
+    (work.path / "f.txt").write_text("f\n")
+    commit_all(work, "f", GitIdentity("Bot", "bot@example.com"))
+    push(work.layout, "logged", token, url=host.clone_url(REPO))
     assert caplog.records, "expected debug logging from the GitHub and git clients"
     assert token not in caplog.text
     assert "PRIVATE KEY" not in caplog.text

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.worktree import TaskWorkspace, create_worktree
 from agents.tools.base import SandboxSettings, ToolContext
-from agents.workspace import TaskWorkspace, create_worktree
 from tests.agents.helpers import init_repo
 from tests.fakegithub.fixtures import fake_github, github_env
 from tests.github.conftest import host, tokens

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.worktree import TaskWorkspace
 from agents.tools.base import SandboxSettings, ToolContext, ToolError
 from agents.tools.container import Mounts, container_argv
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner
-from agents.workspace import TaskWorkspace
 from webhooks.repo_config import RepoConfig, RepoConfigError, parse_repo_config
 
 TOKEN = "ghs_workertoken_9c1e"

@@ -11,14 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.remote import clone, push
+from agents.git.runner import git
+from agents.git.worktree import (
+    GitIdentity,
+    TaskWorkspace,
+    changed_paths,
+    commit_all,
+    create_worktree,
+)
 from agents.githost import RepoRef
 from agents.team.gitworkspace import GitWorktree, GitWorktrees, LocalBranches
 from agents.team.integration import integrate
 from agents.tools.base import ToolContext
 from agents.tools.defaults import workspace_registry
-from agents.tools.gitcli import git
-from agents.workspace import GitIdentity, TaskWorkspace, changed_paths, commit_all
-from bot.github.git import add_worktree, clone, push
 from bot.github.host import GitHubHost
 from storage.kv.memory import MemoryLockManager
 from tests.agents.helpers import git as plain_git
@@ -109,13 +115,16 @@ def test_push_goes_to_the_service_url_not_the_configured_remote(
     token = host.git_token(REPO)
     repo_dir = tmp_path / "clone"
     clone(host.clone_url(REPO), repo_dir, token)
-    work = add_worktree(repo_dir, "codemonkey/2-push", "origin/main")
+    ws = create_worktree(
+        repo_dir, tmp_path / "worktrees", "codemonkey/2-push", base_ref="origin/main"
+    )
+    work = ws.path
     (work / "pushed.txt").write_text("pushed\n")
     plain_git(work, "add", "pushed.txt")
     plain_git(work, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "push me")
     plain_git(repo_dir, "remote", "set-url", "origin", steal_url)
 
-    push(work, "codemonkey/2-push", token, url=host.clone_url(REPO))
+    push(ws.layout, "codemonkey/2-push", token, url=host.clone_url(REPO))
 
     assert seen == []
     sha = plain_git(work, "rev-parse", "HEAD").strip()

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from agents.git.runner import GitError, git
+from agents.git.worktree import TaskWorkspace
 from agents.runtime.ports import CallContext
-from agents.team.gitworkspace import GitWorktree, WorkspaceError
+from agents.team.gitworkspace import GitWorktree
 from agents.team.toolbox import workspace_toolbox
 from agents.tools.base import ToolContext
 from agents.tools.defaults import workspace_registry
-from agents.tools.gitcli import git
-from agents.workspace import TaskWorkspace
 
 PROTECTED = (".github/workflows/**",)
 CALL = CallContext(task_id=1, step=1, role="backend_developer", idempotency_key="k")
@@ -27,7 +27,7 @@ def test_a_file_turned_directory_cannot_smuggle_a_workflow(
     worktree = GitWorktree(workspace, "main", protected_paths=PROTECTED)
     head = worktree.head_sha()
 
-    with pytest.raises(WorkspaceError, match=r"pwn\.yml"):
+    with pytest.raises(GitError, match=r"pwn\.yml"):
         worktree.commit("Add notes", [".github"])
 
     assert worktree.head_sha() == head
@@ -39,5 +39,5 @@ def test_undeclared_files_under_a_declared_path_are_refused(workspace: TaskWorks
     (workspace.path / "docs").mkdir()
     (workspace.path / "docs" / "other.md").write_text("not declared\n")
     worktree = GitWorktree(workspace, "main", protected_paths=PROTECTED)
-    with pytest.raises(WorkspaceError, match="declared only"):
+    with pytest.raises(GitError, match="declared only"):
         worktree.commit("Add docs", ["docs"])

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.worktree import create_worktree
 from agents.tools.base import SandboxBackend, SandboxSettings, ToolContext, ToolRegistry
 from agents.tools.defaults import workspace_registry
 from agents.tools.sandbox import SandboxRunner, SandboxUnavailable
-from agents.workspace import create_worktree
 
 from .conftest import REDIS_HOST, REDIS_PORT
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agents.tools.gitcli import GitError
-from agents.workspace import (
+from agents.git.runner import GitError
+from agents.git.worktree import (
     GitIdentity,
-    WorkspaceError,
     branch_name,
     changed_paths,
     commit_all,
@@ -105,20 +104,20 @@ def test_commits_skip_hooks_and_refuse_protected_paths(repo: Path, tmp_path: Pat
     assert commit_all(ws, "change", IDENTITY) is not None
     (ws.path / ".github/workflows/ci.yml").write_text("on: pull_request\n")
     (ws.path / "src/app.py").write_text("print('again')\n")
-    with pytest.raises(WorkspaceError, match=r"refusing to commit protected paths: \.github"):
+    with pytest.raises(GitError, match=r"refusing to commit protected paths: \.github"):
         commit_all(ws, "sneaky", IDENTITY, protected_paths=(".github/workflows/**",))
     assert run_git(ws.path, "log", "-1", "--format=%s").strip() == "change"
     assert run_git(ws.path, "diff", "--cached", "--name-only") == ""
 
 
 def test_bad_inputs(repo: Path, tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceError, match="not a valid branch name"):
+    with pytest.raises(GitError, match="not a valid branch name"):
         create_worktree(repo, tmp_path / "t", "bad..name")
-    with pytest.raises(WorkspaceError, match="is not a commit"):
+    with pytest.raises(GitError, match="is not a commit"):
         create_worktree(repo, tmp_path / "t", "codemonkey/1-x", base_ref="no-such-ref")
     ws = create_worktree(repo, tmp_path / "t", "codemonkey/1-x")
     run_git(ws.path, "checkout", "--quiet", "-b", "other")
-    with pytest.raises(WorkspaceError, match="holds branch 'other'"):
+    with pytest.raises(GitError, match="holds branch 'other'"):
         create_worktree(repo, tmp_path / "t", "codemonkey/1-x")
     with pytest.raises(GitError):
         create_worktree(tmp_path / "t", tmp_path / "u", "codemonkey/2-y")

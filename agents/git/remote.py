@@ -1,4 +1,4 @@
-"""Git over HTTPS with an installation token, and one worktree per task.
+"""Clone, fetch and push over HTTPS with an installation token.
 
 The token travels only in the environment of each git process, as an `http.extraheader`
 scoped to the remote's origin (`GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/`GIT_CONFIG_VALUE_n`).
@@ -6,52 +6,37 @@ It is never written into a URL, a remote, `.git/config`, the reflog or a log lin
 
 Fetch and push go to the URL the service knows for the repository, never to the remote
 configured in the clone, and every git process gets the minimal environment and the safe
-command-line config of `agents.tools.gitcli` (no fsmonitor, hooks or helpers), with the
+command-line config of `agents.git.runner` (no fsmonitor, hooks or helpers), with the
 git directory from the service's records: a worktree's `.git` file is never followed.
 """
 
 from __future__ import annotations
 
 import base64
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import git
-
-from agents.tools.gitcli import (
+from agents.git.runner import (
+    GitError,
     GitLayout,
     git_env,
+    git_failure,
     layout_env,
     plain_git,
     repository_layout,
-    worktree_layout,
 )
 
 DEFAULT_REMOTE = "origin"
-
-
-class GitOperationError(Exception):
-    """A git command failed; the message names the operation and how to fix it."""
-
-
-@dataclass(frozen=True)
-class Identity:
-    name: str
-    email: str
 
 
 def auth_env(url: str, token: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """Environment for one git process that authenticates to `url`'s origin with `token`."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise GitOperationError(
-            f"{url!r} is not an HTTP(S) git URL; use the repository's clone_url"
-        )
+        raise GitError(f"{url!r} is not an HTTP(S) git URL; use the repository's clone_url")
     if parts.username or parts.password:
-        raise GitOperationError("the clone URL must not carry credentials; pass the token instead")
+        raise GitError("the clone URL must not carry credentials; pass the token instead")
     origin = f"{parts.scheme}://{parts.netloc}/"
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
     env = git_env() if base is None else dict(base)
@@ -72,48 +57,28 @@ def _run(layout: GitLayout, what: str, *args: str, env: Mapping[str, str] | None
     env.update(layout_env(layout))
     proc = plain_git(layout.work_tree, *args, env=env)
     if proc.returncode != 0:
-        raise _failure(what, proc.stderr)
+        raise git_failure(what, proc.stderr)
     return proc.stdout.strip()
 
 
-def _failure(what: str, stderr: str) -> GitOperationError:
-    stderr = stderr.strip()
-    hint = ""
-    if "403" in stderr or "401" in stderr or "Authentication failed" in stderr:
-        hint = "; the token was refused: check the app's contents permission and installation"
-    return GitOperationError(f"git {what} failed: {stderr[-500:]}{hint}")
-
-
 def checkout_layout(checkout: Path | GitLayout) -> GitLayout:
-    """The git layout of a clone, of a worktree made by `add_worktree` in its default place,
-    or as given. A worktree is looked up in its clone's `worktrees/` records, never through
-    its own `.git` file (commands in the sandbox can write that)."""
-    if isinstance(checkout, GitLayout):
-        return checkout
-    dot_git = checkout / ".git"
-    if dot_git.is_dir() and not dot_git.is_symlink():
-        return repository_layout(checkout)
-    parent = checkout.resolve().parent
-    clone = parent.parent / parent.name.removesuffix(".worktrees")
-    if parent.name.endswith(".worktrees") and (clone / ".git").is_dir():
-        return worktree_layout(repository_layout(clone), checkout)
-    raise GitOperationError(
-        f"{checkout} is neither a clone nor a worktree made by add_worktree(); pass its GitLayout"
-    )
+    """The layout of a clone (its `.git` must be a directory), or as given. A worktree is
+    passed as its recorded `GitLayout`: its own `.git` file is never followed (commands in
+    the sandbox can write that)."""
+    return checkout if isinstance(checkout, GitLayout) else repository_layout(checkout)
 
 
-def clone(url: str, dest: Path, token: str, *, branch: str | None = None) -> git.Repo:
+def clone(url: str, dest: Path, token: str, *, branch: str | None = None) -> None:
     """Clone `url` into `dest`; the remote keeps the bare URL."""
     env = auth_env(url, token)
     args = ["clone", "--quiet", "--no-tags"] + (["--branch", branch] if branch else [])
     dest.parent.mkdir(parents=True, exist_ok=True)
     proc = plain_git(dest.parent, *args, "--", url, str(dest), env=env)
     if proc.returncode != 0:
-        raise GitOperationError(
+        raise GitError(
             f"git clone of {url} failed: {proc.stderr.strip()[-500:]}; check that the app "
             "is installed on the repository and the URL is right"
         )
-    return git.Repo(dest)
 
 
 def fetch(repo_dir: Path | GitLayout, token: str, *refspecs: str, url: str) -> None:
@@ -177,7 +142,7 @@ def fetch_branch(repo_dir: Path | GitLayout, token: str, branch: str, *, url: st
     proc = plain_git(layout.work_tree, "fetch", "--quiet", "--no-tags", url, wanted, env=env)
     if proc.returncode != 0:
         if "couldn't find remote ref" not in proc.stderr:
-            raise _failure(f"fetch of {branch}", proc.stderr)
+            raise git_failure(f"fetch of {branch}", proc.stderr)
         if _ref_sha(layout, tracking) is not None:
             _run(layout, "update-ref", "update-ref", "-d", tracking)
         return None
@@ -209,27 +174,9 @@ def publish_branch(
             for line in rejected
         ):
             return False
-        raise _failure(f"push of {branch}", proc.stderr or proc.stdout)
+        raise git_failure(f"push of {branch}", proc.stderr or proc.stdout)
     _run(layout, "update-ref", "update-ref", f"refs/remotes/{DEFAULT_REMOTE}/{branch}", sha)
     return True
-
-
-def commit_all(worktree: Path | GitLayout, message: str, author: Identity) -> str | None:
-    """Stage everything and commit as `author`; None when there is nothing to commit."""
-    layout = checkout_layout(worktree)
-    _run(layout, "add", "add", "--all")
-    if not _run(layout, "diff", "diff", "--cached", "--name-only"):
-        return None
-    env = git_env(
-        {
-            "GIT_AUTHOR_NAME": author.name,
-            "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name,
-            "GIT_COMMITTER_EMAIL": author.email,
-        }
-    )
-    _run(layout, "commit", "commit", "--quiet", "--no-verify", "-m", message, env=env)
-    return _run(layout, "rev-parse", "rev-parse", "HEAD")
 
 
 def _ref_sha(layout: GitLayout, ref: str) -> str | None:
@@ -242,49 +189,3 @@ def _ref_sha(layout: GitLayout, ref: str) -> str | None:
         env=git_env(layout_env(layout)),
     )
     return proc.stdout.strip() if proc.returncode == 0 else None
-
-
-def _slug(branch: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", branch).strip("-") or "branch"
-
-
-def worktrees_root(repo_dir: Path) -> Path:
-    return repo_dir.parent / f"{repo_dir.name}.worktrees"
-
-
-def add_worktree(repo_dir: Path, branch: str, base: str, *, root: Path | None = None) -> Path:
-    """A new worktree for `branch`: an existing local branch, the remote's branch of that
-    name, or a new branch from `base` (e.g. "origin/main")."""
-    repo = repository_layout(repo_dir)
-    path = (root or worktrees_root(repo_dir)) / _slug(branch)
-    if path.exists():
-        raise GitOperationError(
-            f"{path} already exists; remove the old worktree with remove_worktree() first"
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    local = f"refs/heads/{branch}"
-    tracking = f"refs/remotes/{DEFAULT_REMOTE}/{branch}"
-    add = ("worktree", "add", "--quiet")
-    if _ref_sha(repo, local) is not None:
-        _run(repo, "worktree add", *add, str(path), branch)
-    elif _ref_sha(repo, tracking) is not None:
-        _run(repo, "worktree add", *add, "-b", branch, str(path), tracking)
-    else:
-        if _ref_sha(repo, base) is None:
-            raise GitOperationError(f"base {base!r} does not exist in {repo_dir}; fetch it first")
-        _run(repo, "worktree add", *add, "--no-track", "-b", branch, str(path), base)
-    return path
-
-
-def remove_worktree(repo_dir: Path, path: Path, *, delete_branch: bool = False) -> None:
-    """Remove a task's worktree (discarding its changes) and optionally its local branch."""
-    repo = repository_layout(repo_dir)
-    branch = None
-    if delete_branch and path.exists():
-        work = worktree_layout(repo, path)
-        branch = _run(work, "branch name", "symbolic-ref", "--quiet", "--short", "HEAD")
-    if path.exists():
-        _run(repo, "worktree remove", "worktree", "remove", "--force", str(path))
-    _run(repo, "worktree prune", "worktree", "prune")
-    if branch:
-        _run(repo, "branch delete", "branch", "-D", branch)

@@ -60,7 +60,17 @@ class GitLayout:
 
 
 class GitError(Exception):
-    """A git command failed; the message carries git's own explanation."""
+    """A git command failed or was refused; the message says what git said and how to fix it."""
+
+
+def git_failure(what: str, stderr: str) -> GitError:
+    """The error for a failed `git <what>`: git's last words, and a hint when the token was
+    refused (never the token: it travels in the environment only)."""
+    stderr = stderr.strip()
+    hint = ""
+    if "403" in stderr or "401" in stderr or "Authentication failed" in stderr:
+        hint = "; the token was refused: check the app's contents permission and installation"
+    return GitError(f"git {what} failed: {stderr[-500:]}{hint}")
 
 
 def repository_layout(repo: Path) -> GitLayout:
@@ -121,8 +131,20 @@ def layout_env(layout: GitLayout) -> dict[str, str]:
     return {"GIT_DIR": str(layout.git_dir), "GIT_WORK_TREE": str(layout.work_tree)}
 
 
+# Commands that can print a diff: a repository's attributes could name an external diff
+# driver for them, so the runner always adds `--no-ext-diff`.
+DIFF_COMMANDS = frozenset({"diff", "show", "log"})
+
+
 def git_argv(*args: str) -> list[str]:
-    return ["git", *SAFE_CONFIG, *args]
+    """The argv of `git args...` with the safe config, and `--no-ext-diff` for diffs."""
+    argv = list(args)
+    at = 0
+    while at + 1 < len(argv) and argv[at] == "-c":
+        at += 2  # per-command config before the subcommand
+    if at < len(argv) and argv[at] in DIFF_COMMANDS and "--no-ext-diff" not in argv:
+        argv.insert(at + 1, "--no-ext-diff")
+    return ["git", *SAFE_CONFIG, *argv]
 
 
 def git(
@@ -153,8 +175,13 @@ def git(
         check=False,
     )
     if check and proc.returncode != 0:
-        raise GitError(f"git {' '.join(args)} failed in {cwd}: {proc.stderr.strip()}")
+        raise git_failure(f"{' '.join(args)} in {cwd}", proc.stderr)
     return proc
+
+
+def git_output(cwd: Path, *args: str, layout: GitLayout | None = None, check: bool = True) -> str:
+    """The standard output of `git args...` (see `git`); a failure raises GitError."""
+    return git(cwd, *args, layout=layout, check=check).stdout
 
 
 def plain_git(
@@ -176,6 +203,24 @@ def plain_git(
         env=git_env(env),
         timeout=timeout,
         check=False,
+    )
+
+
+def git_in(layout: GitLayout, *args: str, check: bool = True) -> str:
+    """The standard output of `git args...` in a recorded checkout (its work tree's own
+    `.git` is never read); with `check`, a failure raises GitError."""
+    return git(layout.work_tree, *args, layout=layout, check=check).stdout
+
+
+def start_git(cwd: Path, *args: str, layout: GitLayout) -> subprocess.Popen[bytes]:
+    """`git args...` started with its output piped, for callers that stream it (and stop it
+    early); the same safe config, environment and recorded layout as `git`."""
+    return subprocess.Popen(
+        git_argv(*args),
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(layout_env(layout)),
     )
 
 

@@ -1,7 +1,7 @@
 """A git worktree per task: branch naming, creation, commits, changed paths and diffs.
 
-Local git only (the git CLI); pushing with credentials belongs to the GitHub side. Commits
-run with hooks disabled, because the workspace's content is written by agents and a hook
+Local git only, through `agents.git.runner` (pushing with credentials is `agents.git.remote`).
+Commits run with hooks disabled, because the workspace's content is written by agents and a hook
 would run it outside the sandbox.
 """
 
@@ -12,18 +12,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.tools.gitcli import GitError, GitLayout, git, repository_layout, worktree_layout
+from agents.git.runner import GitError, GitLayout, git, repository_layout, worktree_layout
 from agents.tools.paths import glob_match
 
 BRANCH_PREFIX = "codemonkey/"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-class WorkspaceError(GitError):
-    """A workspace operation was refused; the message says what to do.
-
-    Catch GitError to handle this and failing git commands alike.
-    """
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ def commit_message(issue: int | None, summary: str, body: str = "") -> str:
 def _sha(repo: Path, ref: str) -> str:
     proc = git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if proc.returncode != 0:
-        raise WorkspaceError(f"{ref!r} is not a commit in {repo}; fetch it or pick another base")
+        raise GitError(f"{ref!r} is not a commit in {repo}; fetch it or pick another base")
     return proc.stdout.strip()
 
 
@@ -90,7 +83,7 @@ def create_worktree(
     Reuse makes a retried task continue where its previous attempt stopped.
     """
     if git(repo, "check-ref-format", "--branch", branch).returncode != 0:
-        raise WorkspaceError(f"{branch!r} is not a valid branch name; use branch_name()")
+        raise GitError(f"{branch!r} is not a valid branch name; use branch_name()")
     path = (worktrees_dir / branch.replace("/", "-")).resolve()
     base_sha = _sha(repo, base_ref)
     branch_exists = git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}")
@@ -98,7 +91,7 @@ def create_worktree(
         layout = worktree_layout(repository_layout(repo), path)
         current = git(path, "rev-parse", "--abbrev-ref", "HEAD", layout=layout).stdout.strip()
         if current != branch:
-            raise WorkspaceError(
+            raise GitError(
                 f"{path} holds branch {current!r}, not {branch!r}; remove it with "
                 "remove_worktree() or choose another directory"
             )
@@ -112,7 +105,7 @@ def create_worktree(
         else:
             git(repo, "worktree", "add", "-b", branch, str(path), base_sha, check=True)
     except GitError as exc:
-        raise WorkspaceError(f"could not create the worktree: {exc}") from None
+        raise GitError(f"could not create the worktree: {exc}") from None
     return TaskWorkspace(repo.resolve(), path, branch, base_sha)
 
 
@@ -179,7 +172,7 @@ def commit_all(
     blocked = [n for n in names if protected_by(n, protected_paths)]
     if blocked:
         git(workspace.path, "reset", "--quiet", layout=layout, check=True)
-        raise WorkspaceError(
+        raise GitError(
             f"refusing to commit protected paths: {', '.join(blocked)}; revert those changes "
             "(git checkout -- <path>) or have a maintainer make them"
         )
@@ -212,7 +205,7 @@ def staged_paths(root: Path, layout: GitLayout) -> list[str]:
     """What the next commit would change: the index against HEAD, as git sees it."""
     staged = git(root, "diff", "--cached", "--no-renames", "--name-only", "-z", layout=layout)
     if staged.returncode != 0:
-        raise WorkspaceError(f"could not list the staged files: {staged.stderr.strip()}")
+        raise GitError(f"could not list the staged files: {staged.stderr.strip()}")
     return [n for n in staged.stdout.split("\0") if n]
 
 
