@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from agents.git import remote as git_remote
-from agents.git.runner import GitLayout, git
+from agents.git.process import GitLayout, git
 from agents.githost import GitHost, RepoRef
 from agents.team.forks import is_pull_head
 from agents.team.gitworkspace import GitWorktree, GitWorktrees

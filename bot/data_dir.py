@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from agents.git.runner import plain_git
+from agents.git.process import plain_git
 from bot.settings import Settings
 
 

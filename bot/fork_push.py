@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents.git import remote as git_remote
-from agents.git.runner import GitError
+from agents.git.process import GitError
 from agents.githost import GitHost, RepoRef
 from agents.team.forks import ForkPusher, ForkPushRefusedError
 from agents.team.ports import Workspace

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from agents.git.runner import git
+from agents.git.process import git
 from bot.index_build import IndexOutcome, IndexProgress, build_index
 from bot.index_lane import IndexLane, LaneBusyError
 from bot.queue.handlers import TaskContext, TaskDeferredError

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from agents.git.runner import git_output
+from agents.git.process import git_output
 from bot.logs import JsonFormatter
 from bot.settings import Settings
 

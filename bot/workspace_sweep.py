@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from agents.git.runner import GitError
+from agents.git.process import GitError
 from agents.githost import RepoRef
 from agents.team import sweep as tasksweep
 from bot.clone_workspaces import checkout_dirs

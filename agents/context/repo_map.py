@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.context.symbols import Symbol, symbols_of
-from agents.git.runner import git, is_work_tree
+from agents.git.process import git, is_work_tree
 
 DEFAULT_MAP_TOKENS = 2_000
 # Larger files are listed without reading them for symbols.

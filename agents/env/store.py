@@ -28,7 +28,7 @@ from pathlib import Path
 
 from agents.env.editable import import_roots
 from agents.env.fingerprint import environment_key
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.tools.base import SandboxSettings
 from agents.tools.launch import STANDARD_PATH
 from agents.tools.sandbox import CommandOptions, SandboxRunner

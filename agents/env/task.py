@@ -18,7 +18,7 @@ from pathlib import Path
 
 from agents.env.plan import EnvironmentPlan
 from agents.env.store import EnvironmentStore, SetupOutcome, tool_env
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.tools.base import CommandSettings, SandboxSettings
 from agents.tools.launch import STANDARD_PATH
 from agents.tools.sandbox import SandboxRunner

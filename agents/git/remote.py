@@ -6,7 +6,7 @@ It is never written into a URL, a remote, `.git/config`, the reflog or a log lin
 
 Fetch and push go to the URL the service knows for the repository, never to the remote
 configured in the clone, and every git process gets the minimal environment and the safe
-command-line config of `agents.git.runner` (no fsmonitor, hooks or helpers), with the
+command-line config of `agents.git.process` (no fsmonitor, hooks or helpers), with the
 git directory from the service's records: a worktree's `.git` file is never followed.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from agents.git.runner import (
+from agents.git.process import (
     GitError,
     GitLayout,
     git_env,

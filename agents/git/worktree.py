@@ -1,6 +1,6 @@
 """A git worktree per task: branch naming, creation, commits, changed paths and diffs.
 
-Local git only, through `agents.git.runner` (pushing with credentials is `agents.git.remote`).
+Local git only, through `agents.git.process` (pushing with credentials is `agents.git.remote`).
 Commits run with hooks disabled, because the workspace's content is written by agents and a hook
 would run it outside the sandbox.
 """
@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.git.runner import GitError, GitLayout, git, repository_layout, worktree_layout
+from agents.git.process import GitError, GitLayout, git, repository_layout, worktree_layout
 from agents.tools.paths import glob_match
 
 BRANCH_PREFIX = "codemonkey/"

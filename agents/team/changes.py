@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from agents.diffs import FileDiff, parse_diff
-from agents.git.runner import GitLayout, git_in
+from agents.git.process import GitLayout, git_in
 from agents.runtime.context_window import estimate_tokens
 from agents.team.test_paths import is_test_path
 

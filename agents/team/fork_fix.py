@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from agents.git.runner import git
+from agents.git.process import git
 from agents.git.worktree import commit_message
 from agents.team.deps import IssueRef, TeamDeps
 from agents.team.forks import ForkPushRefusedError, patch_comment

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from agents.git.runner import GitError, GitLayout, git, git_output
+from agents.git.process import GitError, GitLayout, git, git_output
 from agents.git.worktree import (
     GitIdentity,
     create_worktree,

@@ -10,14 +10,14 @@ rebase that conflicts is not retried: the conflict is raised, with what git show
 task's role to resolve in a follow-up task (`agents.team.conflicts`).
 
 Host-side git only, through the recorded `GitLayout` with the safe config of
-`agents.git.runner`: nothing the task's sandboxed commands wrote steers it.
+`agents.git.process`: nothing the task's sandboxed commands wrote steers it.
 """
 
 from __future__ import annotations
 
 import logging
 
-from agents.git.runner import GitError, GitLayout, git, git_in
+from agents.git.process import GitError, GitLayout, git, git_in
 from agents.git.worktree import GitIdentity
 from agents.team.deps import FlowError
 from agents.team.locks import hold_branch

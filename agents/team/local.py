@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from agents.env.store import EnvironmentStore
-from agents.git.runner import GitError, git_output
+from agents.git.process import GitError, git_output
 from agents.githost import RepoRef
 from agents.roles.types import Role
 from agents.runtime.loop import LoopConfig

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.git.runner import git_output
+from agents.git.process import git_output
 from agents.team.failures import failure_reason
 from agents.team.localhost import HostRecord
 from storage.task_graph import TaskSnapshot

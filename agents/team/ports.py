@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.roles.types import Role
 from agents.runtime.ports import ModelClient
 

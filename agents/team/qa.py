@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.env.task import JobEnvironment, TaskEnvironment
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.githost import Annotation, CheckConclusion, CheckRunOutput
 from agents.team.verdict import TestStatus, classify, failing_tests
 from agents.tools.base import SandboxSettings

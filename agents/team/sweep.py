@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.git.runner import git
+from agents.git.process import git
 
 logger = logging.getLogger(__name__)
 

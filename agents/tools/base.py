@@ -19,7 +19,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from jsonschema import Draft202012Validator
 
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.providers.types import ToolSpec
 from agents.tools.arguments import arguments_problem, compiled
 

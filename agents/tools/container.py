@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.tools.base import SandboxSettings, ToolError
 
 CONTAINER_BACKENDS = ("podman", "docker")

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from agents.git.runner import git
+from agents.git.process import git
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.paths import GIT_DIR, git_layout, glob_match, resolve
 from agents.tools.readfile import DEFAULT_MAX_BYTES, UnreadableFile, read_regular

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.git.runner import GitLayout, git, plain_git
+from agents.git.process import GitLayout, git, plain_git
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import read_text
 from agents.tools.matching import describe_miss

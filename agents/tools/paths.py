@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from agents.git.runner import GitError, GitLayout, repository_layout
+from agents.git.process import GitError, GitLayout, repository_layout
 from agents.tools.base import ToolContext, ToolError
 
 GIT_DIR = ".git"

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.tools.base import SandboxSettings, ToolError
 from agents.tools.cgroup import TaskCgroup, sweep_stale
 from agents.tools.cgroupfs import CgroupMode, CgroupPlan, find_plan

@@ -14,7 +14,7 @@ from typing import Any
 
 import regex
 
-from agents.git.runner import start_git
+from agents.git.process import start_git
 from agents.tools.base import FunctionTool, ToolContext, ToolError, ToolResult
 from agents.tools.files import BINARY_SNIFF_BYTES, workspace_files
 from agents.tools.paths import git_layout, glob_match, resolve

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from agents.git.runner import GitError
+from agents.git.process import GitError
 from agents.providers.llm import LLM
 from agents.providers.model_ids import ModelIdError, check_model_id
 from agents.providers.registry import ProviderRegistry

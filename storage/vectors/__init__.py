@@ -21,7 +21,7 @@ from storage.vectors.factory import (
 )
 from storage.vectors.minilm import LocalMiniLMEmbedder, find_minilm_model
 from storage.vectors.off import NoVectorStore
-from storage.vectors.remote import OllamaEmbedder, OpenAIEmbedder
+from storage.vectors.remote_embedders import OllamaEmbedder, OpenAIEmbedder
 
 __all__ = [
     "KINDS",

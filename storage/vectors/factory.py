@@ -12,7 +12,7 @@ from storage.vectors.base import Embedder, VectorError
 from storage.vectors.chroma import ChromaVectorStore
 from storage.vectors.minilm import MODEL_NAME, LocalMiniLMEmbedder
 from storage.vectors.off import NoVectorStore
-from storage.vectors.remote import OllamaEmbedder, OpenAIEmbedder
+from storage.vectors.remote_embedders import OllamaEmbedder, OpenAIEmbedder
 
 
 def build_vector_store(

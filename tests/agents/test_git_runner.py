@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.git.runner import SAFE_CONFIG, git_argv
+from agents.git.process import SAFE_CONFIG, git_argv
 
 
 def test_diff_commands_get_no_ext_diff_after_the_subcommand() -> None:

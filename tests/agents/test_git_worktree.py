@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.git.runner import GitError
+from agents.git.process import GitError
 from agents.git.worktree import (
     GitIdentity,
     branch_name,

@@ -9,7 +9,7 @@ from typing import Any, Literal
 import pytest
 
 from agents.diffs import Side, numbered, parse_diff, placement_problem
-from agents.git.runner import git, plain_git, repository_layout
+from agents.git.process import git, plain_git, repository_layout
 from agents.githost import GitHostAuthError, GitHostError, RepoRef, ReviewComment
 from agents.runtime import CallContext
 from agents.runtime.toolset import ToolSet

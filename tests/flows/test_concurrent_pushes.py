@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from agents.git.runner import GitLayout
+from agents.git.process import GitLayout
 from agents.githost import RepoRef
 from agents.team.integration import integrate
 from agents.team.ports import Workspace

@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from agents.git.runner import GitError
+from agents.git.process import GitError
 from agents.githost import RepoRef
 from bot.settings import Settings
 from bot.worker_deps import WorkerDeps

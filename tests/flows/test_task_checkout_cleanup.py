@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agents.git.runner import git
+from agents.git.process import git
 from agents.providers import errors
 from agents.providers.scripted import ScriptedReply, call
 from agents.providers.types import ChatMessage, ChatOptions

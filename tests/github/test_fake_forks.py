@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.process import GitError
 from agents.git.remote import clone, fetch, push
-from agents.git.runner import GitError
 from agents.git.worktree import GitIdentity, commit_all, create_worktree
 from agents.githost import RepoRef
 from bot.github.host import GitHubHost

@@ -8,8 +8,8 @@ from pathlib import Path
 import git
 import pytest
 
+from agents.git.process import GitError
 from agents.git.remote import auth_env, clone, fetch, push
-from agents.git.runner import GitError
 from agents.git.worktree import GitIdentity, commit_all, create_worktree, remove_worktree
 from agents.githost import RepoRef
 from bot.github.host import GitHubHost

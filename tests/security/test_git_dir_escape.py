@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.git.process import git
 from agents.git.remote import clone, push
-from agents.git.runner import git
 from agents.git.worktree import (
     GitIdentity,
     TaskWorkspace,

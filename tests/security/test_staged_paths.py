@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.git.runner import GitError, git
+from agents.git.process import GitError, git
 from agents.git.worktree import TaskWorkspace
 from agents.runtime.ports import CallContext
 from agents.team.gitworkspace import GitWorktree

@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from storage.vectors import EmbeddingError, OllamaEmbedder, OpenAIEmbedder
-from storage.vectors.remote import ollama_base_url
+from storage.vectors.remote_embedders import ollama_base_url
 
 OPENAI = "https://api.openai.com/v1/embeddings"
 OLLAMA = "http://127.0.0.1:11434/api/embed"
