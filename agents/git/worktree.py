@@ -176,19 +176,19 @@ def commit_all(
             f"refusing to commit protected paths: {', '.join(blocked)}; revert those changes "
             "(git checkout -- <path>) or have a maintainer make them"
         )
-    identity_config = [
+    commit_staged(workspace.path, layout, message, identity)
+    return git(workspace.path, "rev-parse", "HEAD", layout=layout, check=True).stdout.strip()
+
+
+def commit_staged(root: Path, layout: GitLayout, message: str, identity: GitIdentity) -> None:
+    """Commit what is staged as `identity`, with no hook run (the runner turns hooks and
+    signing off for every git call)."""
+    git(
+        root,
         "-c",
         f"user.name={identity.name}",
         "-c",
         f"user.email={identity.email}",
-        "-c",
-        "core.hooksPath=/dev/null",
-        "-c",
-        "commit.gpgSign=false",
-    ]
-    git(
-        workspace.path,
-        *identity_config,
         "commit",
         "--quiet",
         "--no-verify",
@@ -198,7 +198,6 @@ def commit_all(
         input_text=message,
         check=True,
     )
-    return git(workspace.path, "rev-parse", "HEAD", layout=layout, check=True).stdout.strip()
 
 
 def staged_paths(root: Path, layout: GitLayout) -> list[str]:

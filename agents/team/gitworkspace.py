@@ -20,6 +20,7 @@ from pathlib import Path
 from agents.git.process import GitError, GitLayout, git, git_output
 from agents.git.worktree import (
     GitIdentity,
+    commit_staged,
     create_worktree,
     protected_by,
     remove_worktree,
@@ -107,22 +108,7 @@ class GitWorktree:
             if refused or undeclared:
                 git(root, "reset", "--quiet", layout=layout, check=True)
                 raise GitError(self._refusal(refused, undeclared, sorted(declared)))
-            who = self._identity
-            git(
-                root,
-                "-c",
-                f"user.name={who.name}",
-                "-c",
-                f"user.email={who.email}",
-                "commit",
-                "--quiet",
-                "--no-verify",
-                "--file",
-                "-",
-                layout=layout,
-                input_text=message,
-                check=True,
-            )
+            commit_staged(root, layout, message, self._identity)
             return self.head_sha()
 
     @staticmethod
