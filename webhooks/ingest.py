@@ -168,14 +168,21 @@ def _replay(delivery: Delivery) -> IngestResult:
     )
 
 
+def _delivery_columns(delivery: Delivery, envelope: Event) -> dict[str, Any]:
+    """What a delivery row records of the delivery, cut to its columns' sizes."""
+    return {
+        "delivery_id": delivery.delivery_id,
+        "event": delivery.event[:64],
+        "action": _clip(envelope.action, 64),
+        "repository": _clip(envelope.repository.full_name if envelope.repository else None, 255),
+        "sender": _clip(envelope.sender.login if envelope.sender else None, 255),
+        "installation_id": envelope.installation.id if envelope.installation else None,
+    }
+
+
 def _delivery_row(delivery: Delivery, envelope: Event, result: IngestResult) -> DeliveryRow:
     return DeliveryRow(
-        delivery_id=delivery.delivery_id,
-        event=delivery.event[:64],
-        action=_clip(envelope.action, 64),
-        repository=_clip(envelope.repository.full_name if envelope.repository else None, 255),
-        sender=_clip(envelope.sender.login if envelope.sender else None, 255),
-        installation_id=envelope.installation.id if envelope.installation else None,
+        **_delivery_columns(delivery, envelope),
         outcome=result.outcome.value,
         reason=result.reason,
         received_at=utcnow(),
@@ -200,15 +207,7 @@ def _clip(value: str | None, size: int) -> str | None:
 
 
 def _record(session: Session, delivery: Delivery, envelope: Event) -> WebhookDelivery:
-    row = WebhookDelivery(
-        delivery_id=delivery.delivery_id,
-        event=delivery.event[:64],
-        action=_clip(envelope.action, 64),
-        repository=_clip(envelope.repository.full_name if envelope.repository else None, 255),
-        sender=_clip(envelope.sender.login if envelope.sender else None, 255),
-        installation_id=envelope.installation.id if envelope.installation else None,
-        outcome="received",
-    )
+    row = WebhookDelivery(**_delivery_columns(delivery, envelope), outcome="received")
     session.add(row)
     # Flushed first, before any read: the unique index is the dedup gate, and on SQLite a
     # transaction that starts by writing waits for the lock instead of failing.
