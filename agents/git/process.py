@@ -162,17 +162,8 @@ def git(
     `repository_layout`). With `check`, a failure raises GitError with git's message.
     """
     where = layout or repository_layout(cwd)
-    proc = subprocess.run(
-        git_argv(*args),
-        cwd=cwd,
-        input=input_text,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        env=git_env({**layout_env(where), **(env or {})}),
-        timeout=timeout,
-        check=False,
+    proc = plain_git(
+        cwd, *args, env={**layout_env(where), **(env or {})}, input_text=input_text, timeout=timeout
     )
     if check and proc.returncode != 0:
         raise git_failure(f"{' '.join(args)} in {cwd}", proc.stderr)
