@@ -18,6 +18,7 @@ it is used; a model this code does not recognise is not rewritten.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -75,17 +76,30 @@ def _fold_constants(model: Path, out: Path) -> None:
     onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
+class _OnnxruntimeChatter(logging.Filter):
+    """onnxruntime's quantizer logs its progress on the root logger, so every command that
+    first makes the copy (`doctor`, say) would print dozens of lines about tensors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return f"{os.sep}onnxruntime{os.sep}" not in record.pathname
+
+
 def _quantize(model: Path, out: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        model,
-        out,
-        op_types_to_quantize=["MatMul"],
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        extra_options={"MatMulConstBOnly": True},
-    )
+    chatter = _OnnxruntimeChatter()
+    logging.getLogger().addFilter(chatter)
+    try:
+        quantize_dynamic(
+            model,
+            out,
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            extra_options={"MatMulConstBOnly": True},
+        )
+    finally:
+        logging.getLogger().removeFilter(chatter)
 
 
 def _fuse_attention(model_path: Path, out: Path) -> None:
