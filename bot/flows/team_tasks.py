@@ -20,7 +20,7 @@ from bot.queue.handlers import TaskContext, TaskInfo
 def run_team_task(deps: FlowDeps, ctx: TaskContext) -> dict[str, Any] | None:
     task = deps.snapshot(ctx)
     admission = inherited(deps, task)
-    if stage_of(task.payload).admission is None:  # admitted just now: it carries it since
+    if task.payload.get("admission") is None:  # admitted just now: it carries it since
         task = deps.snapshot(ctx)
     stage = stage_of(task.payload)
     repo = RepoRef.parse(stage.repo)
